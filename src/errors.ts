@@ -1,0 +1,35 @@
+/**
+ * @module errors
+ * The one shared leaf of certvigil: a base error class with a stable, machine-readable `code`.
+ * Callers and tests branch on `code`, never on the message text. It imports nothing.
+ *
+ * Note the split the whole project keeps (after boulder's `DoCAA`): a *denial* is a returned result
+ * with reasons, not an error; errors are reserved for "could not decide" (lookup failures, bad input).
+ */
+
+/** Every error certvigil throws on purpose carries one of these codes. */
+export type ErrorCode =
+  | 'DNS_TIMEOUT'
+  | 'DNS_NETWORK'
+  | 'DNS_MALFORMED_RESPONSE'
+  | 'DNS_MISMATCHED_RESPONSE'
+  | 'DNS_TRUNCATED'
+  | 'DNS_NO_SERVERS'
+  | 'DNS_BAD_NAME'
+  | 'CONFIG_INVALID'
+  | 'USAGE';
+
+export class CertvigilError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CertvigilError';
+    this.code = code;
+  }
+}
+
+/** Type guard that works across module copies (checks the shape, not the prototype). */
+export function isCertvigilError(value: unknown): value is CertvigilError {
+  return value instanceof Error && typeof (value as { code?: unknown }).code === 'string';
+}
