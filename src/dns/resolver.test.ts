@@ -1,0 +1,173 @@
+/**
+ * The stub resolver against small hand-written servers on 127.0.0.1 that misbehave on purpose
+ * (no real server truncates, lies about IDs or sends garbage on demand). The same resolver against
+ * real Knot + Unbound is exercised in test/caa-dns.test.ts.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import dnsPacket from 'dns-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isCertvigilError } from '../errors.js';
+import { StubResolver } from './resolver.js';
+
+type Behaviour = (
+  query: dnsPacket.DecodedPacket,
+  transport: 'udp' | 'tcp',
+) => Buffer | Buffer[] | null | 'close-midway';
+
+interface Fixture {
+  port: number;
+  udpQueries: number;
+  tcpQueries: number;
+  close(): Promise<void>;
+}
+
+const open: Fixture[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((f) => f.close()));
+});
+
+/** A UDP+TCP server on one loopback port whose replies come from `behave`. */
+async function fixture(behave: Behaviour): Promise<Fixture> {
+  const udp = dgram.createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  const port = (udp.address() as AddressInfo).port;
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.once('data', (chunk) => {
+      f.tcpQueries++;
+      const out = behave(dnsPacket.decode(chunk.subarray(2)), 'tcp');
+      if (out === 'close-midway') {
+        sock.end(Buffer.from([0x01, 0x00, 0xab]));
+        return;
+      }
+      for (const msg of out === null ? [] : Array.isArray(out) ? out : [out]) {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(msg.length, 0);
+        sock.write(Buffer.concat([len, msg]));
+      }
+    });
+  });
+  await new Promise<void>((r, j) => tcp.listen(port, '127.0.0.1', r).once('error', j));
+  const f: Fixture = {
+    port,
+    udpQueries: 0,
+    tcpQueries: 0,
+    close: async () => {
+      udp.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => tcp.close(r));
+    },
+  };
+  udp.on('message', (msg, rinfo) => {
+    f.udpQueries++;
+    const out = behave(dnsPacket.decode(msg), 'udp');
+    if (out === null || out === 'close-midway') return;
+    for (const m of Array.isArray(out) ? out : [out]) udp.send(m, rinfo.port, rinfo.address);
+  });
+  open.push(f);
+  return f;
+}
+
+function answer(q: dnsPacket.DecodedPacket, over: Partial<dnsPacket.Packet> = {}): Buffer {
+  return dnsPacket.encode({
+    type: 'response',
+    id: q.id,
+    flags: dnsPacket.RECURSION_AVAILABLE,
+    questions: q.questions,
+    answers: [
+      {
+        type: 'CAA',
+        name: q.questions?.[0]?.name ?? '',
+        ttl: 60,
+        data: { flags: 0, tag: 'issue', value: 'ca.example' },
+      },
+    ],
+    ...over,
+  });
+}
+
+const resolverFor = (...ports: number[]) =>
+  new StubResolver({
+    servers: ports.map((port) => ({ host: '127.0.0.1', port })),
+    timeoutMs: 300,
+    attempts: 2,
+  });
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  try {
+    await p;
+    expect.unreachable('expected a rejection');
+  } catch (err) {
+    expect(isCertvigilError(err) ? err.code : err).toBe(code);
+  }
+}
+
+describe('StubResolver', () => {
+  it('retries over TCP when the UDP answer is truncated (RFC 7766 §5)', async () => {
+    const f = await fixture((q, transport) =>
+      transport === 'udp' ? answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE, answers: [] }) : answer(q),
+    );
+    const r = await resolverFor(f.port).query('example.com', 'CAA');
+    expect(r.transport).toBe('tcp');
+    expect(r.answers).toHaveLength(1);
+    expect([f.udpQueries, f.tcpQueries]).toEqual([1, 1]);
+  });
+
+  it('rejects a TCP answer that is itself truncated', async () => {
+    const f = await fixture((q) => answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE }));
+    await expectCode(resolverFor(f.port).query('example.com', 'CAA'), 'DNS_TRUNCATED');
+  });
+
+  it('ignores replies with the wrong ID or question and keeps waiting for the right one', async () => {
+    const f = await fixture((q) => [
+      answer(q, { id: (q.id ?? 0) ^ 1 }),
+      answer(q, { questions: [{ type: 'CAA', name: 'evil.example', class: 'IN' }] }),
+      answer(q),
+    ]);
+    const r = await resolverFor(f.port).query('example.com', 'CAA');
+    expect(r.answers[0]?.data).toMatchObject({ value: 'ca.example' });
+  });
+
+  it('times out on a server that never answers, within the configured bounds', async () => {
+    const f = await fixture(() => null);
+    const started = Date.now();
+    await expectCode(resolverFor(f.port).query('example.com', 'CAA'), 'DNS_TIMEOUT');
+    expect(f.udpQueries).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('moves on to the next server after a transport failure', async () => {
+    const dead = await fixture(() => null);
+    const good = await fixture((q) => answer(q));
+    const r = await resolverFor(dead.port, good.port).query('example.com', 'CAA');
+    expect(r.server.port).toBe(good.port);
+  });
+
+  it('does not shop around after SERVFAIL: the first answer stands (fail closed)', async () => {
+    const bad = await fixture((q) => answer(q, { flags: dnsPacket.RECURSION_AVAILABLE | 2, answers: [] }));
+    const good = await fixture((q) => answer(q));
+    const r = await resolverFor(bad.port, good.port).query('example.com', 'CAA');
+    expect(r.rcode).toBe('SERVFAIL');
+    expect(good.udpQueries).toBe(0);
+  });
+
+  it('reports garbage from the server as a malformed response', async () => {
+    const f = await fixture(() => Buffer.from('this is not DNS'));
+    await expectCode(resolverFor(f.port).query('example.com', 'CAA'), 'DNS_MALFORMED_RESPONSE');
+  });
+
+  it('reports a TCP connection closed mid-message as a network error', async () => {
+    const f = await fixture((q, transport) =>
+      transport === 'udp' ? answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE, answers: [] }) : 'close-midway',
+    );
+    await expectCode(resolverFor(f.port).query('example.com', 'CAA'), 'DNS_NETWORK');
+  });
+
+  it('refuses names that cannot be queried', async () => {
+    await expectCode(resolverFor(1).query(`${'a'.repeat(64)}.example`, 'CAA'), 'DNS_BAD_NAME');
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * @module dns/transport
+ * One query, one server, one transport: send the bytes, wait for the answer or the deadline.
+ * Knows nothing of retries or server lists (that is `resolver.ts`) nor of record contents
+ * (that is `message.ts`); it only hands the reply bytes to the `accept` callback.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { CertvigilError, isCertvigilError } from '../errors.js';
+import type { DnsEndpoint } from './types.js';
+
+/**
+ * Decides whether reply bytes answer our query. Returns the decoded value, or throws:
+ * `DNS_MISMATCHED_RESPONSE` means "not ours, keep listening" (RFC 5452 §9.1); any other error is final.
+ */
+export type AcceptReply<T> = (wire: Buffer) => T;
+
+function timeoutError(server: DnsEndpoint, transport: string, timeoutMs: number): CertvigilError {
+  return new CertvigilError(
+    'DNS_TIMEOUT',
+    `no answer from ${formatEndpoint(server)} over ${transport} within ${timeoutMs} ms`,
+  );
+}
+
+export function formatEndpoint(e: DnsEndpoint): string {
+  return net.isIPv6(e.host) ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * Sends one UDP datagram from a fresh socket (a fresh random source port per query, RFC 5452 §4.5)
+ * and resolves with the first reply from the server's address and port that `accept` takes.
+ */
+export function exchangeUdp<T>(
+  server: DnsEndpoint,
+  query: Buffer,
+  timeoutMs: number,
+  accept: AcceptReply<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
+    let settled = false;
+    const finish = (err: Error | null, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.close();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onAbort = (): void =>
+      finish(new CertvigilError('DNS_TIMEOUT', 'query aborted', { cause: signal?.reason }));
+    const timer = setTimeout(() => finish(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    socket.on('error', (cause) =>
+      finish(
+        new CertvigilError(
+          'DNS_NETWORK',
+          `UDP error talking to ${formatEndpoint(server)}: ${cause.message}`,
+          { cause },
+        ),
+      ),
+    );
+    socket.on('message', (msg, rinfo) => {
+      // Off-path replies from another address or port are ignored, not trusted (RFC 5452 §9.1).
+      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
+      try {
+        finish(null, accept(msg));
+      } catch (err) {
+        if (isCertvigilError(err) && err.code === 'DNS_MISMATCHED_RESPONSE') return;
+        finish(err as Error);
+      }
+    });
+    socket.send(query, server.port, server.host, (err) => {
+      if (err)
+        finish(
+          new CertvigilError('DNS_NETWORK', `cannot send to ${formatEndpoint(server)}: ${err.message}`, {
+            cause: err,
+          }),
+        );
+    });
+  });
+}
+
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  // An IPv4 server answering a udp6 socket shows up as ::ffff:a.b.c.d.
+  return a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
+}
+
+/** RFC 7766 §8: over TCP every message is preceded by its two-byte length. */
+export function exchangeTcp<T>(
+  server: DnsEndpoint,
+  query: Buffer,
+  timeoutMs: number,
+  accept: AcceptReply<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const socket = net.connect({ host: server.host, port: server.port });
+    let settled = false;
+    let buffered = Buffer.alloc(0);
+    const finish = (err: Error | null, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onAbort = (): void =>
+      finish(new CertvigilError('DNS_TIMEOUT', 'query aborted', { cause: signal?.reason }));
+    const timer = setTimeout(() => finish(timeoutError(server, 'TCP', timeoutMs)), timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    socket.on('connect', () => {
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(query.length, 0);
+      socket.write(Buffer.concat([prefix, query]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      // Several messages may arrive on one connection; take each complete one in turn.
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + length) return;
+        const message = buffered.subarray(2, 2 + length);
+        buffered = buffered.subarray(2 + length);
+        try {
+          finish(null, accept(message));
+          return;
+        } catch (err) {
+          if (isCertvigilError(err) && err.code === 'DNS_MISMATCHED_RESPONSE') continue;
+          finish(err as Error);
+          return;
+        }
+      }
+    });
+    socket.on('error', (cause) =>
+      finish(
+        new CertvigilError(
+          'DNS_NETWORK',
+          `TCP error talking to ${formatEndpoint(server)}: ${cause.message}`,
+          { cause },
+        ),
+      ),
+    );
+    socket.on('close', () =>
+      finish(
+        new CertvigilError(
+          'DNS_NETWORK',
+          buffered.length > 0
+            ? `${formatEndpoint(server)} closed the TCP connection mid-message (${buffered.length} bytes read)`
+            : `${formatEndpoint(server)} closed the TCP connection without answering`,
+        ),
+      ),
+    );
+  });
+}
