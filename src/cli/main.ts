@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `certvigil` binary: subcommands, `--help` everywhere, `--version`, exit codes, logs on stderr.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { isCertvigilError } from '../errors.js';
+import { registerCaaCheck } from './commands/caa-check.js';
+import { EXIT } from './exit-codes.js';
+import type { ExitCode } from './exit-codes.js';
+import { makeLogger } from './logger.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export async function run(argv: string[]): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.OK;
+  const program = new Command('certvigil')
+    .description('Keeps vigil over who may get a TLS certificate for your domains (CAA) and who did (CT).')
+    .version(pkg.version, '-V, --version')
+    .option(
+      '--log-level <level>',
+      'stderr log level: trace, debug, info, warn, error',
+      process.env.CERTVIGIL_LOG_LEVEL ?? 'warn',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const logger = makeLogger(process.env.CERTVIGIL_LOG_LEVEL ?? 'warn');
+  program.hook('preAction', (cmd) => {
+    logger.level = (cmd.optsWithGlobals() as { logLevel?: string }).logLevel ?? logger.level;
+  });
+  const ctx = { logger, setExit: (code: ExitCode) => (exitCode = code) };
+
+  const caa = program
+    .command('caa')
+    .description('CAA (RFC 8659, RFC 8657): who may issue certificates for a name');
+  registerCaaCheck(caa, ctx);
+
+  // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
+  for (const cmd of [caa, ...caa.commands]) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here as "errors" with exit code 0.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.ERROR;
+    }
+    if (isCertvigilError(err)) {
+      process.stderr.write(`certvigil: ${err.message}\n`);
+      return EXIT.ERROR;
+    }
+    process.stderr.write(
+      `certvigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return EXIT.ERROR;
+  }
+  return exitCode;
+}
+
+run(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`certvigil: ${String(err)}\n`);
+    process.exitCode = EXIT.ERROR;
+  },
+);

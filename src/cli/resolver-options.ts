@@ -1,0 +1,41 @@
+/**
+ * @module cli/resolver-options
+ * Builds the stub resolver from `--resolver`, `--timeout` and `--attempts`, falling back to
+ * /etc/resolv.conf like every other DNS tool on the machine.
+ */
+import { CertvigilError } from '../errors.js';
+import { loadResolvConf, parseEndpoint, StubResolver } from '../dns/index.js';
+
+export interface ResolverFlags {
+  resolver?: string[];
+  timeout?: string;
+  attempts?: string;
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new CertvigilError('USAGE', `${flag} must be a positive integer (got ${value})`);
+  return n;
+}
+
+export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResolver> {
+  const timeoutMs = positiveInt(flags.timeout, '--timeout');
+  const attempts = positiveInt(flags.attempts, '--attempts');
+  if (flags.resolver && flags.resolver.length > 0) {
+    const servers = flags.resolver.flatMap((s) => s.split(',')).map((s) => parseEndpoint(s));
+    return new StubResolver({ servers, timeoutMs, attempts });
+  }
+  const conf = await loadResolvConf();
+  return new StubResolver({
+    servers: conf.servers,
+    timeoutMs: timeoutMs ?? conf.timeoutMs,
+    attempts: attempts ?? conf.attempts,
+  });
+}
+
+/** Commander collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
