@@ -12,6 +12,12 @@ import type { CaaRequest, CaaResolverPort, CaaResult, PortResponse } from './typ
 /** CA/B BR §3.2.2.8: "the CA MAY reuse … for the greater of the CAA TTL or 8 hours". */
 export const MIN_REUSE_SECONDS = 8 * 3600;
 
+/** Puts the fields a reader looks for first at the top of the JSON object. */
+function ordered(facts: Omit<CaaResult, 'explanation'>, explanation: string): CaaResult {
+  const { name, decision, reason, ...rest } = facts;
+  return { name, decision, reason, explanation, ...rest };
+}
+
 export async function evaluateCaa(request: CaaRequest, resolver: CaaResolverPort): Promise<CaaResult> {
   const echo = {
     issuerDomains: [...request.issuerDomains],
@@ -39,7 +45,7 @@ export async function evaluateCaa(request: CaaRequest, resolver: CaaResolverPort
       dnssec: 'unknown' as const,
       lookups: [],
     };
-    return { ...facts, explanation: explain({ ...facts, errorMessage: id.error }) };
+    return ordered(facts, explain({ ...facts, errorMessage: id.error }));
   }
 
   const found = await findRelevantRrset(resolver, searchPath(id.lookupName));
@@ -51,7 +57,7 @@ export async function evaluateCaa(request: CaaRequest, resolver: CaaResolverPort
       dnssec: found.dnssec,
       lookups: found.lookups,
     };
-    return { ...facts, explanation: explain({ ...facts, errorMessage: found.message }) };
+    return ordered(facts, explain({ ...facts, errorMessage: found.message }));
   }
 
   const verdict = decide({
@@ -74,10 +80,10 @@ export async function evaluateCaa(request: CaaRequest, resolver: CaaResolverPort
     reusableForSeconds: found.ttl === null ? null : Math.max(found.ttl, MIN_REUSE_SECONDS),
     lookups: found.lookups,
   };
-  return {
-    ...facts,
-    explanation: explain({ ...facts, offending: verdict.decision === 'deny' ? verdict.offending : [] }),
-  };
+  return ordered(
+    facts,
+    explain({ ...facts, offending: verdict.decision === 'deny' ? verdict.offending : [] }),
+  );
 }
 
 /**

@@ -65,6 +65,12 @@ function negativeTtl(r: PortResponse): number | null {
   return Math.min(soa.ttl, soa.data.minimum ?? soa.ttl);
 }
 
+/** Text from the network is shown to people: keep control characters (ANSI escapes…) out of it. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 function emptyTrace(name: string): CaaLookupTrace {
   return {
     name,
@@ -75,6 +81,7 @@ function emptyTrace(name: string): CaaLookupTrace {
     extendedErrors: [],
     error: null,
     server: null,
+    transport: null,
     elapsedMs: null,
   };
 }
@@ -105,12 +112,14 @@ export async function lookupCaaAt(resolver: CaaResolverPort, name: string): Prom
   }
   trace.rcode = response.rcode;
   trace.dnssec = dnssecOf(response);
-  trace.extendedErrors = [...response.extendedErrors];
+  trace.extendedErrors = response.extendedErrors.map((e) => ({ ...e, text: printable(e.text) }));
   trace.server = response.server ? `${response.server.host}:${response.server.port}` : null;
+  trace.transport = response.transport ?? null;
   trace.elapsedMs = response.elapsedMs ?? null;
-  const ede = response.extendedErrors
+  const ede = trace.extendedErrors
     .map((e) => ` (EDE ${e.code} ${e.name}${e.text ? `: ${e.text}` : ''})`)
     .join('');
+  const from = trace.server ? ` from ${trace.server}` : '';
 
   // Fail closed (RFC 8659 §3, CA/B BR §3.2.2.8): anything but an answer or a proven absence is an error.
   if (response.validation === 'failed') {
@@ -121,14 +130,16 @@ export async function lookupCaaAt(resolver: CaaResolverPort, name: string): Prom
       message: `DNSSEC validation failed for ${name}${ede}`,
     };
   }
-  if (response.rcode === 'SERVFAIL') {
-    return { ok: false, trace, reason: 'dns-servfail', message: `SERVFAIL for ${name}${ede}` };
-  }
-  if (response.rcode === 'REFUSED') {
-    return { ok: false, trace, reason: 'dns-refused', message: `REFUSED for ${name}${ede}` };
-  }
   if (response.rcode !== 'NOERROR' && response.rcode !== 'NXDOMAIN') {
-    return { ok: false, trace, reason: 'dns-rcode', message: `${response.rcode} for ${name}${ede}` };
+    // A failed lookup proves nothing about signatures either way.
+    trace.dnssec = 'unknown';
+    const reason: ErrorReason =
+      response.rcode === 'SERVFAIL'
+        ? 'dns-servfail'
+        : response.rcode === 'REFUSED'
+          ? 'dns-refused'
+          : 'dns-rcode';
+    return { ok: false, trace, reason, message: `${response.rcode}${from} for ${name}${ede}` };
   }
 
   const chain = followAliases(name, response.answers);

@@ -71,6 +71,7 @@ export interface CaaLookupTrace {
   extendedErrors: { code: number; name: string; text: string }[];
   error: string | null;
   server: string | null;
+  transport: 'udp' | 'tcp' | null;
   elapsedMs: number | null;
 }
 
@@ -123,6 +124,7 @@ export interface PortResponse {
   authorities: readonly PortRecord[];
   extendedErrors: readonly { code: number; name: string; text: string }[];
   server?: { host: string; port: number };
+  transport?: 'udp' | 'tcp';
   elapsedMs?: number;
 }
 
