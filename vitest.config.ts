@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Integration suites start real daemons (Knot, Unbound) on loopback ports; keep them in separate
-    // worker processes so each suite owns its servers.
+    // Integration suites start real daemons (Knot, NSD, Unbound) on loopback ports; separate worker
+    // processes keep each suite's servers and exit handlers to itself.
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
