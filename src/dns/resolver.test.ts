@@ -29,9 +29,9 @@ afterEach(async () => {
 });
 
 /** A UDP+TCP server on one loopback port whose replies come from `behave`. */
-async function fixture(behave: Behaviour): Promise<Fixture> {
-  const udp = dgram.createSocket('udp4');
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+async function fixture(behave: Behaviour, host = '127.0.0.1'): Promise<Fixture> {
+  const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => udp.bind(0, host, r));
   const port = (udp.address() as AddressInfo).port;
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((sock) => {
@@ -51,7 +51,7 @@ async function fixture(behave: Behaviour): Promise<Fixture> {
       }
     });
   });
-  await new Promise<void>((r, j) => tcp.listen(port, '127.0.0.1', r).once('error', j));
+  await new Promise<void>((r, j) => tcp.listen(port, host, r).once('error', j));
   const f: Fixture = {
     port,
     udpQueries: 0,
@@ -165,6 +165,29 @@ describe('StubResolver', () => {
       transport === 'udp' ? answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE, answers: [] }) : 'close-midway',
     );
     await expectCode(resolverFor(f.port).query('example.com', 'CAA'), 'DNS_NETWORK');
+  });
+
+  it('talks to an IPv6 server over UDP and TCP', async () => {
+    const f = await fixture(
+      (q, transport) =>
+        transport === 'udp' ? answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE, answers: [] }) : answer(q),
+      '::1',
+    );
+    const r = await new StubResolver({ servers: [{ host: '::1', port: f.port }], timeoutMs: 1000 }).query(
+      'example.com',
+      'CAA',
+    );
+    expect(r.server.host).toBe('::1');
+    expect(r.transport).toBe('tcp');
+    expect([f.udpQueries, f.tcpQueries]).toEqual([1, 1]);
+  });
+
+  it('honours an abort signal', async () => {
+    const f = await fixture(() => null);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const resolver = new StubResolver({ servers: [{ host: '127.0.0.1', port: f.port }], timeoutMs: 10_000 });
+    await expectCode(resolver.query('example.com', 'CAA', { signal: controller.signal }), 'DNS_TIMEOUT');
   });
 
   it('refuses names that cannot be queried', async () => {

@@ -15,15 +15,89 @@ import type { DnsEndpoint } from './types.js';
  */
 export type AcceptReply<T> = (wire: Buffer) => T;
 
-function timeoutError(server: DnsEndpoint, transport: string, timeoutMs: number): CertvigilError {
+export function formatEndpoint(e: DnsEndpoint): string {
+  return net.isIPv6(e.host) ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/** What one exchange does with its outcome: settle once, whatever fires first. */
+interface Exchange {
+  /** Resolves with `accept(reply)`; returns false when the reply was not ours (keep listening). */
+  offer(reply: Buffer): boolean;
+  fail(err: Error): void;
+  readonly settled: boolean;
+}
+
+/**
+ * Runs `start` under a deadline and an optional abort signal. Whichever comes first — an accepted
+ * reply, an error, the deadline, the abort — settles the promise; `release` then frees the socket.
+ */
+function withDeadline<T>(
+  server: DnsEndpoint,
+  transport: 'UDP' | 'TCP',
+  timeoutMs: number,
+  accept: AcceptReply<T>,
+  signal: AbortSignal | undefined,
+  start: (exchange: Exchange) => () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let release: () => void = () => undefined;
+    const finish = (err: Error | null, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      release();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onAbort = (): void =>
+      finish(new CertvigilError('DNS_TIMEOUT', 'query aborted', { cause: signal?.reason }));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new CertvigilError(
+            'DNS_TIMEOUT',
+            `no answer from ${formatEndpoint(server)} over ${transport} within ${timeoutMs} ms`,
+          ),
+        ),
+      timeoutMs,
+    );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    release = start({
+      offer(reply) {
+        try {
+          finish(null, accept(reply));
+          return true;
+        } catch (err) {
+          if (isCertvigilError(err) && err.code === 'DNS_MISMATCHED_RESPONSE') return false;
+          finish(err as Error);
+          return true;
+        }
+      },
+      fail: (err) => finish(err),
+      get settled() {
+        return settled;
+      },
+    });
+    // start() may have settled synchronously, before release was assigned.
+    if (settled) release();
+  });
+}
+
+function networkError(server: DnsEndpoint, transport: string, cause: Error): CertvigilError {
   return new CertvigilError(
-    'DNS_TIMEOUT',
-    `no answer from ${formatEndpoint(server)} over ${transport} within ${timeoutMs} ms`,
+    'DNS_NETWORK',
+    `${transport} error talking to ${formatEndpoint(server)}: ${cause.message}`,
+    { cause },
   );
 }
 
-export function formatEndpoint(e: DnsEndpoint): string {
-  return net.isIPv6(e.host) ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  // An IPv4 server answering a udp6 socket shows up as ::ffff:a.b.c.d.
+  return a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
 }
 
 /**
@@ -37,58 +111,19 @@ export function exchangeUdp<T>(
   accept: AcceptReply<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+  return withDeadline(server, 'UDP', timeoutMs, accept, signal, (exchange) => {
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
-    let settled = false;
-    const finish = (err: Error | null, value?: T): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.close();
-      if (err) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = (): void =>
-      finish(new CertvigilError('DNS_TIMEOUT', 'query aborted', { cause: signal?.reason }));
-    const timer = setTimeout(() => finish(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    socket.on('error', (cause) =>
-      finish(
-        new CertvigilError(
-          'DNS_NETWORK',
-          `UDP error talking to ${formatEndpoint(server)}: ${cause.message}`,
-          { cause },
-        ),
-      ),
-    );
+    socket.on('error', (cause) => exchange.fail(networkError(server, 'UDP', cause)));
     socket.on('message', (msg, rinfo) => {
       // Off-path replies from another address or port are ignored, not trusted (RFC 5452 §9.1).
       if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
-      try {
-        finish(null, accept(msg));
-      } catch (err) {
-        if (isCertvigilError(err) && err.code === 'DNS_MISMATCHED_RESPONSE') return;
-        finish(err as Error);
-      }
+      exchange.offer(msg);
     });
     socket.send(query, server.port, server.host, (err) => {
-      if (err)
-        finish(
-          new CertvigilError('DNS_NETWORK', `cannot send to ${formatEndpoint(server)}: ${err.message}`, {
-            cause: err,
-          }),
-        );
+      if (err) exchange.fail(networkError(server, 'UDP', err));
     });
+    return () => socket.close();
   });
-}
-
-function sameAddress(a: string, b: string): boolean {
-  if (a === b) return true;
-  // An IPv4 server answering a udp6 socket shows up as ::ffff:a.b.c.d.
-  return a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
 }
 
 /** RFC 7766 §8: over TCP every message is preceded by its two-byte length. */
@@ -99,25 +134,9 @@ export function exchangeTcp<T>(
   accept: AcceptReply<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+  return withDeadline(server, 'TCP', timeoutMs, accept, signal, (exchange) => {
     const socket = net.connect({ host: server.host, port: server.port });
-    let settled = false;
     let buffered = Buffer.alloc(0);
-    const finish = (err: Error | null, value?: T): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = (): void =>
-      finish(new CertvigilError('DNS_TIMEOUT', 'query aborted', { cause: signal?.reason }));
-    const timer = setTimeout(() => finish(timeoutError(server, 'TCP', timeoutMs)), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-
     socket.on('connect', () => {
       const prefix = Buffer.alloc(2);
       prefix.writeUInt16BE(query.length, 0);
@@ -126,32 +145,17 @@ export function exchangeTcp<T>(
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       // Several messages may arrive on one connection; take each complete one in turn.
-      while (buffered.length >= 2) {
+      while (buffered.length >= 2 && !exchange.settled) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) return;
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        try {
-          finish(null, accept(message));
-          return;
-        } catch (err) {
-          if (isCertvigilError(err) && err.code === 'DNS_MISMATCHED_RESPONSE') continue;
-          finish(err as Error);
-          return;
-        }
+        exchange.offer(message);
       }
     });
-    socket.on('error', (cause) =>
-      finish(
-        new CertvigilError(
-          'DNS_NETWORK',
-          `TCP error talking to ${formatEndpoint(server)}: ${cause.message}`,
-          { cause },
-        ),
-      ),
-    );
+    socket.on('error', (cause) => exchange.fail(networkError(server, 'TCP', cause)));
     socket.on('close', () =>
-      finish(
+      exchange.fail(
         new CertvigilError(
           'DNS_NETWORK',
           buffered.length > 0
@@ -160,5 +164,6 @@ export function exchangeTcp<T>(
         ),
       ),
     );
+    return () => socket.destroy();
   });
 }
