@@ -1,0 +1,28 @@
+/**
+ * @module x509
+ * A zero-copy DER walker for the Certificate Transparency hot path: names, validity, issuer, key
+ * and hashes of a certificate or precertificate TBS, read over the bytes a log entry already holds.
+ * Build a full certificate object (`crypto.X509Certificate`) only for the few entries that match.
+ *
+ * @example
+ * import { summarizeCertificate, X509Error } from 'certvigil/x509';
+ * try {
+ *   const s = summarizeCertificate(der);
+ *   if (s.dnsNames.some((n) => n.endsWith('.example.com'))) alert(s);
+ * } catch (err) {
+ *   if (err instanceof X509Error) recordMalformedEntry(index, err.code, err.message);
+ *   else throw err;
+ * }
+ */
+export {
+  certificateParts,
+  embeddedSctList,
+  subjectPublicKeyInfo,
+  summarizeCertificate,
+  summarizeTbs,
+  tbsWithoutCtExtensions,
+} from './summary.js';
+export type { CertificateParts, CertSummary } from './summary.js';
+export { parsePemCertificates } from './pem.js';
+export { X509Error } from './errors.js';
+export type { X509ErrorCode } from './errors.js';

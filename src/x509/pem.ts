@@ -1,0 +1,38 @@
+/**
+ * @module x509/pem
+ * Certificates out of PEM text (RFC 7468 §5): every `-----BEGIN CERTIFICATE-----` block, in order,
+ * with whatever surrounds them ignored — an `openssl x509 -text` dump before the block, chain
+ * files, comments. The contents are not parsed here; hand them to `summarizeCertificate`.
+ */
+import { X509Error } from './errors.js';
+
+const BEGIN = '-----BEGIN CERTIFICATE-----';
+const END = '-----END CERTIFICATE-----';
+/** RFC 7468 §3 lax parsing: whitespace (including CR/LF) may appear anywhere in the base64 text. */
+const WHITESPACE_RE = /[ \t\r\n\v\f]+/g;
+/** RFC 4648 §4 alphabet with padding only at the end, in whole 4-character groups. */
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Decodes every CERTIFICATE block of `text`. Throws `X509Error` `X509_BAD_PEM` for a block
+ * without its END line or whose body is not base64 (Node's decoder would silently skip bad
+ * characters, turning a damaged file into a damaged certificate). Other PEM labels are ignored.
+ */
+export function parsePemCertificates(text: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, from);
+    if (begin < 0) return out;
+    const bodyStart = begin + BEGIN.length;
+    const end = text.indexOf(END, bodyStart);
+    if (end < 0) throw new X509Error('X509_BAD_PEM', `PEM block at offset ${begin} has no END line`, begin);
+    const body = text.slice(bodyStart, end).replace(WHITESPACE_RE, '');
+    if (body.length === 0 || !BASE64_RE.test(body)) {
+      throw new X509Error('X509_BAD_PEM', `PEM block at offset ${begin} is not valid base64`, begin);
+    }
+    // A copy, not a view of Node's shared pool slab, so callers may keep or transfer it freely.
+    out.push(new Uint8Array(Buffer.from(body, 'base64')));
+    from = end + END.length;
+  }
+}
