@@ -45,14 +45,13 @@ export interface RawLogEntry {
   leafInput: Uint8Array;
   leaf: MerkleTreeLeaf;
   /**
-   * The chain as the log delivered it: RFC 6962 `extra_data` certificates (for precerts the
-   * pre_certificate first), or for static-ct-api the chain fingerprints resolved to issuers when
-   * available. May be empty.
+   * The issuer chain as the log delivered it (RFC 6962 `extra_data`, leaf excluded); empty for
+   * static-ct-api entries, which carry `chainFingerprints` instead.
    */
   chain: Uint8Array[];
   /** static-ct-api only: SHA-256 fingerprints of the chain certificates. */
   chainFingerprints?: Uint8Array[];
-  /** static-ct-api only: the pre_certificate of a precert entry. */
+  /** Precert entries of both kinds: the pre_certificate as submitted to the log. */
   preCertificate?: Uint8Array;
 }
 
@@ -77,4 +76,8 @@ export interface LogInfo {
   /** For readonly/retired logs, when given. */
   finalTreeHead?: { treeSize: number; sha256RootHash: string };
   temporalInterval?: { startInclusive: string; endExclusive: string };
+  /** When the log entered `state` (the state object's `timestamp`), when given. */
+  stateTimestamp?: string;
+  /** Google's `log_type` when present: `test` or `monitoring_only` (absent for production logs). */
+  logType?: string;
 }
