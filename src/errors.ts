@@ -17,7 +17,24 @@ export type ErrorCode =
   | 'DNS_NO_SERVERS'
   | 'DNS_BAD_NAME'
   | 'CONFIG_INVALID'
-  | 'USAGE';
+  | 'USAGE'
+  // Certificate Transparency transport (src/ct/http.ts and the log clients).
+  | 'CT_HTTP'
+  | 'CT_TIMEOUT'
+  | 'CT_NETWORK'
+  | 'CT_TRUNCATED'
+  | 'CT_BODY_TOO_LARGE'
+  | 'CT_RATE_LIMITED'
+  | 'CT_ABORTED'
+  | 'CT_BAD_RESPONSE'
+  | 'CT_INVALID_ARGUMENT'
+  | 'CT_UNREACHABLE'
+  | 'X509_MALFORMED'
+  | 'X509_BAD_PEM'
+  | 'X509_INTERNAL'
+  // CT log lists (src/ct/loglist.ts).
+  | 'LOGLIST_INVALID'
+  | 'LOGLIST_SIGNATURE';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,579 @@
+/**
+ * @module ct/http
+ * The one HTTP client both CT transports use (RFC 6962 JSON API and static-ct-api tiles): GET with
+ * a per-attempt deadline, bounded retries with exponential backoff and jitter, `Retry-After`
+ * honoured for the whole log, a per-log cap on requests in flight and an optional request rate,
+ * strict gzip, a body-size ceiling, and typed errors that carry the URL, status and a body snippet.
+ *
+ * Built on `undici.request` rather than `fetch` because fetch decodes `Content-Encoding: gzip`
+ * leniently: a gzip stream cut short inside a complete HTTP body comes back as silently short data
+ * (undici flushes with Z_SYNC_FLUSH). Here the raw bytes are read, counted against Content-Length,
+ * and gunzipped with Z_FINISH, so every kind of truncation is an error.
+ *
+ * One `CtHttpClient` per log: the concurrency and rate limits, and the Retry-After pause, belong to
+ * the instance. Nothing is printed; retries are reported through `onRetry` for the caller to log.
+ */
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { CertvigilError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
+import type { Clock } from './rate-limit.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export const DEFAULT_USER_AGENT = `certvigil/${pkg.version}`;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const gunzipAsync = promisify(zlib.gunzip);
+
+/** Details every transport error carries, whatever its code. */
+export interface CtHttpErrorDetails {
+  url: string;
+  /** HTTP status when a response arrived. */
+  status?: number;
+  /** The start of the response body, control characters replaced, for the error report. */
+  bodySnippet?: string;
+  /** Whether another attempt could succeed (network trouble, 5xx, 429, timeout, truncation). */
+  retryable?: boolean;
+  /** The server's Retry-After, in ms, capped (429 and 503 only). */
+  retryAfterMs?: number;
+  /** Attempts made before giving up. */
+  attempts?: number;
+  cause?: unknown;
+}
+
+/**
+ * A failed GET. `code` says what kind (`CT_HTTP` for an unwanted status, `CT_TIMEOUT`, `CT_NETWORK`,
+ * `CT_TRUNCATED`, `CT_BODY_TOO_LARGE`, `CT_RATE_LIMITED`, `CT_ABORTED`, `CT_BAD_RESPONSE`).
+ */
+export class CtHttpError extends CertvigilError {
+  readonly url: string;
+  readonly status: number | undefined;
+  readonly bodySnippet: string | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly attempts: number;
+
+  constructor(code: ErrorCode, message: string, details: CtHttpErrorDetails) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'CtHttpError';
+    this.url = details.url;
+    this.status = details.status;
+    this.bodySnippet = details.bodySnippet;
+    this.retryable = details.retryable ?? false;
+    this.retryAfterMs = details.retryAfterMs;
+    this.attempts = details.attempts ?? 1;
+  }
+}
+
+/** Reported before each retry, for the caller's logger. */
+export interface RetryEvent {
+  url: string;
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  delayMs: number;
+  error: CtHttpError;
+}
+
+export interface CtHttpOptions {
+  /** Deadline for one attempt, from sending to the last body byte. Default 30 s. */
+  timeoutMs?: number;
+  /** Attempts for network errors, timeouts, truncated bodies and 5xx. Default 5. */
+  maxAttempts?: number;
+  /** Attempts while the log answers 429. Default 10: throttling is normal, failure is not. */
+  maxRateLimitedAttempts?: number;
+  /** First backoff step; doubles per failed attempt up to `backoffMaxMs`. Defaults 1 s and 60 s. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest Retry-After obeyed; longer ones are cut to this. Default 120 s. */
+  maxRetryAfterMs?: number;
+  /** Requests in flight to this log at most. Default 4. */
+  maxConcurrency?: number;
+  /** Optional request rate limit (token bucket) and its burst (default max(1, rate)). */
+  requestsPerSecond?: number;
+  burst?: number;
+  /** Largest body accepted, after decompression. Default 64 MiB. */
+  maxBodyBytes?: number;
+  userAgent?: string;
+  /** Cancels every request of this client, now and later. */
+  signal?: AbortSignal;
+  /** Connection pool; by default the client owns a keep-alive `undici.Agent`. */
+  dispatcher?: Dispatcher;
+  /** Backoff, Retry-After and rate-limit waits. Per-attempt deadlines use real timers. */
+  clock?: Clock;
+  /** In [0, 1); jitter source. */
+  random?: () => number;
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface CtGetOptions {
+  signal?: AbortSignal;
+  /**
+   * After HTTP decoding, gunzip the body again if it still starts with the gzip magic 1f 8b
+   * (static-ct-api data tiles stored gzip'ed and served without `Content-Encoding`). Only for
+   * bodies that cannot legitimately start with those bytes: never for hash tiles.
+   */
+  sniffGzip?: boolean;
+}
+
+export interface CtResponse {
+  url: string;
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The decoded body. */
+  body: Uint8Array;
+}
+
+/** One attempt's result: a response, or an error saying whether to try again. */
+type Attempt = { ok: true; response: CtResponse } | { ok: false; error: CtHttpError };
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+const SNIPPET_BYTES = 512;
+const SNIPPET_CHARS = 200;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+}
+
+/**
+ * RFC 9110 §10.2.3: `Retry-After: delay-seconds / HTTP-date`. Returns ms from `now`, or undefined
+ * when absent or unreadable (the caller then backs off on its own schedule).
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/[a-z]/i.test(v)) return undefined; // an HTTP-date names a day and a month
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function snippet(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, SNIPPET_BYTES)).toString(
+    'utf8',
+  );
+  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return clean.length > SNIPPET_CHARS ? `${clean.slice(0, SNIPPET_CHARS)}…` : clean;
+}
+
+/** A signal that aborts when any of `signals` does; `dispose` detaches it again. */
+function linkSignals(signals: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  const onAbort = (): void => controller.abort();
+  for (const s of present) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', onAbort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => present.forEach((s) => s.removeEventListener('abort', onAbort)),
+  };
+}
+
+/** undici error codes that mean "the deadline passed", as opposed to "the network failed". */
+const UNDICI_TIMEOUTS = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * GETs against one CT log.
+ *
+ * @example
+ * const http = new CtHttpClient({ maxConcurrency: 4, requestsPerSecond: 10 });
+ * const sth = await http.getJson('https://ct.example/log/ct/v1/get-sth', sthSchema);
+ * await http.close();
+ */
+export class CtHttpClient {
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly maxRateLimitedAttempts: number;
+  readonly maxBodyBytes: number;
+  readonly userAgent: string;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly semaphore: Semaphore;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  /** Clock time before which no request is sent: the log asked us to wait (Retry-After, 429). */
+  private pausedUntil = 0;
+
+  constructor(options: CtHttpOptions = {}) {
+    this.timeoutMs = positive(options.timeoutMs ?? 30_000, 'timeoutMs');
+    this.maxAttempts = positiveInt(options.maxAttempts ?? 5, 'maxAttempts');
+    this.maxRateLimitedAttempts = positiveInt(options.maxRateLimitedAttempts ?? 10, 'maxRateLimitedAttempts');
+    this.backoffBaseMs = nonNegative(options.backoffBaseMs ?? 1_000, 'backoffBaseMs');
+    this.backoffMaxMs = nonNegative(options.backoffMaxMs ?? 60_000, 'backoffMaxMs');
+    this.maxRetryAfterMs = nonNegative(options.maxRetryAfterMs ?? 120_000, 'maxRetryAfterMs');
+    this.maxBodyBytes = positiveInt(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+    this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.signal = options.signal;
+    this.onRetry = options.onRetry;
+    const concurrency = positiveInt(options.maxConcurrency ?? 4, 'maxConcurrency');
+    this.semaphore = new Semaphore(concurrency);
+    this.bucket =
+      options.requestsPerSecond === undefined
+        ? undefined
+        : new TokenBucket(
+            options.requestsPerSecond,
+            options.burst ?? Math.max(1, options.requestsPerSecond),
+            this.clock,
+          );
+    this.ownsDispatcher = options.dispatcher === undefined;
+    // Keep-alive pool; one connection per allowed in-flight request (HTTP/1.1, no pipelining).
+    this.dispatcher =
+      options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: concurrency, pipelining: 1 });
+  }
+
+  /** Requests in flight right now. */
+  get inFlight(): number {
+    return this.semaphore.inFlight;
+  }
+
+  /** The injected clock's sleep (the log clients use it for their own bounded re-asks). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.clock.sleep(ms, signal);
+  }
+
+  /** Backoff before attempt `failures + 1`: exponential, "equal jitter" (half fixed, half random). */
+  backoffMs(failures: number): number {
+    const step = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, failures - 1));
+    return Math.round(step / 2 + this.random() * (step / 2));
+  }
+
+  /**
+   * GET `url` and return its decoded body (status 200 only). Retries network errors, timeouts,
+   * truncated bodies, 408 and 5xx up to `maxAttempts`, and 429 up to `maxRateLimitedAttempts`;
+   * throws `CtHttpError` otherwise.
+   */
+  async get(url: string | URL, options: CtGetOptions = {}): Promise<CtResponse> {
+    const href = String(url);
+    const call = linkSignals([this.signal, options.signal]);
+    let failures = 0;
+    let rateLimited = 0;
+    try {
+      for (;;) {
+        if (call.signal.aborted) throw this.aborted(href);
+        let outcome: Attempt;
+        let release: (() => void) | undefined;
+        try {
+          release = await this.semaphore.acquire(call.signal);
+          await this.waitWhilePaused(call.signal);
+          await this.bucket?.take(call.signal);
+          outcome = await this.attempt(href, options, call.signal);
+        } catch (err) {
+          // Only the waits above throw here (all aborts): attempt() returns its failures.
+          throw err instanceof CtHttpError ? err : this.aborted(href);
+        } finally {
+          release?.();
+        }
+        if (outcome.ok) return outcome.response;
+        const { error } = outcome;
+        if (!error.retryable) throw error;
+        const limited = error.code === 'CT_RATE_LIMITED';
+        if (limited) rateLimited++;
+        else failures++;
+        const used = limited ? rateLimited : failures;
+        const budget = limited ? this.maxRateLimitedAttempts : this.maxAttempts;
+        if (used >= budget) throw this.exhausted(error, failures + rateLimited);
+        const delayMs = error.retryAfterMs ?? this.backoffMs(used);
+        this.onRetry?.({ url: href, attempt: failures + rateLimited, delayMs, error });
+        if (error.retryAfterMs !== undefined || limited) {
+          // Throttling speaks for the whole log, not for one request: every request of this client
+          // waits (429: RFC 6585 §4; 503 with Retry-After: RFC 9110 §15.6.4).
+          this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + delayMs);
+        } else {
+          await this.clock.sleep(delayMs, call.signal).catch(() => {
+            throw this.aborted(href);
+          });
+        }
+      }
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /** GET and decode UTF-8 (strictly: invalid sequences are an error, not U+FFFD). */
+  async getText(url: string | URL, options: CtGetOptions = {}): Promise<string> {
+    const res = await this.get(url, options);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(res.body);
+    } catch (cause) {
+      throw badResponse(res, 'body is not valid UTF-8', cause);
+    }
+  }
+
+  /** GET, parse JSON and validate it with `schema`; any mismatch is `CT_BAD_RESPONSE`. */
+  async getJson<S extends z.ZodType>(
+    url: string | URL,
+    schema: S,
+    options: CtGetOptions = {},
+  ): Promise<z.output<S>> {
+    const res = await this.get(url, options);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(res.body));
+    } catch (cause) {
+      throw badResponse(res, res.body.length === 0 ? 'empty body, expected JSON' : 'body is not JSON', cause);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+        .join('; ');
+      throw badResponse(res, `unexpected JSON: ${issues}`, parsed.error);
+    }
+    return parsed.data;
+  }
+
+  /** Closes the pool this client created (waits for requests in flight); a shared one is left alone. */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** Like `close`, but drops open connections at once. */
+  async destroy(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
+  }
+
+  private async waitWhilePaused(signal: AbortSignal): Promise<void> {
+    for (
+      let wait = this.pausedUntil - this.clock.now();
+      wait > 0;
+      wait = this.pausedUntil - this.clock.now()
+    ) {
+      await this.clock.sleep(wait, signal);
+    }
+  }
+
+  private aborted(url: string): CtHttpError {
+    return new CtHttpError('CT_ABORTED', `GET ${url}: cancelled`, { url });
+  }
+
+  private exhausted(last: CtHttpError, attempts: number): CtHttpError {
+    return new CtHttpError(last.code, `${last.message} (gave up after ${attempts} attempts)`, {
+      url: last.url,
+      status: last.status,
+      bodySnippet: last.bodySnippet,
+      retryable: true,
+      retryAfterMs: last.retryAfterMs,
+      attempts,
+      cause: last,
+    });
+  }
+
+  /** One request/response under its own deadline. Never throws: failures are classified. */
+  private async attempt(url: string, options: CtGetOptions, callSignal: AbortSignal): Promise<Attempt> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    const onAbort = (): void => controller.abort();
+    callSignal.addEventListener('abort', onAbort, { once: true });
+    let res: Dispatcher.ResponseData | undefined;
+    const fail = (code: ErrorCode, message: string, extra: Partial<CtHttpErrorDetails> = {}): Attempt => ({
+      ok: false,
+      error: new CtHttpError(code, `GET ${url}: ${message}`, { url, status: res?.statusCode, ...extra }),
+    });
+    try {
+      res = await request(url, {
+        method: 'GET',
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+        maxRedirections: 5,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        headers: {
+          'user-agent': this.userAgent,
+          // static-ct-api: "Clients SHOULD include gzip and identity in their Accept-Encoding".
+          'accept-encoding': 'gzip, identity',
+        },
+      });
+      // undici's body emits an AbortError when destroyed unread (the finally below); the readers
+      // here see errors through their iterators, so this listener only keeps it from going uncaught.
+      res.body.on('error', () => undefined);
+      const status = res.statusCode;
+      if (status !== 200) return await this.statusFailure(url, res, fail);
+      const raw = await this.readBody(res, fail);
+      if (!(raw instanceof Uint8Array)) return raw;
+      const body = await this.decode(res, raw, options, fail);
+      if (!(body instanceof Uint8Array)) return body;
+      return { ok: true, response: { url, status, headers: res.headers, body } };
+    } catch (cause) {
+      if (callSignal.aborted) return { ok: false, error: this.aborted(url) };
+      const code = (cause as { code?: unknown }).code;
+      if (timedOut || (typeof code === 'string' && UNDICI_TIMEOUTS.has(code))) {
+        return fail('CT_TIMEOUT', `no complete answer within ${this.timeoutMs} ms`, {
+          retryable: true,
+          cause,
+        });
+      }
+      const why = cause instanceof Error ? cause.message : String(cause);
+      // Headers arrived but the body did not: the connection closed early or the length lied.
+      if (res !== undefined)
+        return fail('CT_TRUNCATED', `body cut short (${why})`, { retryable: true, cause });
+      return fail('CT_NETWORK', why, { retryable: true, cause });
+    } finally {
+      clearTimeout(timer);
+      callSignal.removeEventListener('abort', onAbort);
+      if (res !== undefined && !res.body.destroyed && !res.body.readableEnded) res.body.destroy();
+    }
+  }
+
+  private async statusFailure(
+    url: string,
+    res: Dispatcher.ResponseData,
+    fail: (code: ErrorCode, message: string, extra?: Partial<CtHttpErrorDetails>) => Attempt,
+  ): Promise<Attempt> {
+    const status = res.statusCode;
+    const bodySnippet = await readSnippet(res.body);
+    const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'), this.clock.now());
+    const retryAfterMs = retryAfter === undefined ? undefined : Math.min(retryAfter, this.maxRetryAfterMs);
+    const shown = bodySnippet ? `: ${bodySnippet}` : '';
+    // RFC 6585 §4: 429 Too Many Requests, with an optional Retry-After.
+    if (status === 429)
+      return fail('CT_RATE_LIMITED', `HTTP 429${shown}`, { bodySnippet, retryable: true, retryAfterMs });
+    // RFC 9110 §15.6: 5xx are the server's trouble and may pass (not 501/505, which say "never");
+    // §15.6.4: 503 may carry Retry-After; §15.5.9: 408 means the server gave up waiting for us.
+    const retryable = (status >= 500 && status !== 501 && status !== 505) || status === 408;
+    return fail('CT_HTTP', `HTTP ${status}${shown}`, {
+      bodySnippet,
+      retryable,
+      retryAfterMs: status === 503 ? retryAfterMs : undefined,
+    });
+  }
+
+  /** Reads the whole raw body, refusing more than `maxBodyBytes` and less than Content-Length. */
+  private async readBody(
+    res: Dispatcher.ResponseData,
+    fail: (code: ErrorCode, message: string, extra?: Partial<CtHttpErrorDetails>) => Attempt,
+  ): Promise<Uint8Array | Attempt> {
+    const lengthHeader = header(res.headers, 'content-length');
+    const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
+    if (declared !== undefined && declared > this.maxBodyBytes) {
+      return fail(
+        'CT_BODY_TOO_LARGE',
+        `Content-Length ${declared} exceeds the ${this.maxBodyBytes}-byte limit`,
+      );
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > this.maxBodyBytes) {
+        return fail('CT_BODY_TOO_LARGE', `body exceeds the ${this.maxBodyBytes}-byte limit`);
+      }
+      chunks.push(chunk);
+    }
+    // undici already refuses a short body on a closed connection; this also covers any other path
+    // to a length mismatch, because short data must never pass for a complete tile or response.
+    if (declared !== undefined && Number.isFinite(declared) && total !== declared) {
+      return fail('CT_TRUNCATED', `got ${total} of ${declared} bytes`, { retryable: true });
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  private async decode(
+    res: Dispatcher.ResponseData,
+    raw: Uint8Array,
+    options: CtGetOptions,
+    fail: (code: ErrorCode, message: string, extra?: Partial<CtHttpErrorDetails>) => Attempt,
+  ): Promise<Uint8Array | Attempt> {
+    const encoding = header(res.headers, 'content-encoding')?.trim().toLowerCase();
+    let body = raw;
+    try {
+      if (encoding === 'gzip' || encoding === 'x-gzip') body = await this.gunzip(body);
+      else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+        return fail(
+          'CT_BAD_RESPONSE',
+          `unsupported Content-Encoding "${encoding}" (asked for gzip or identity)`,
+        );
+      }
+      if (options.sniffGzip === true && isGzip(body)) body = await this.gunzip(body);
+    } catch (cause) {
+      if ((cause as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+        return fail('CT_BODY_TOO_LARGE', `decompressed body exceeds the ${this.maxBodyBytes}-byte limit`, {
+          cause,
+        });
+      }
+      const why = cause instanceof Error ? cause.message : String(cause);
+      return fail('CT_BAD_RESPONSE', `corrupt or truncated gzip body (${why})`, { cause });
+    }
+    return body;
+  }
+
+  /** Z_FINISH (zlib's default) makes a stream that ends early an error instead of short data. */
+  private async gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+    return gunzipAsync(bytes, { maxOutputLength: this.maxBodyBytes });
+  }
+}
+
+/** Reads up to `SNIPPET_BYTES` of an error body for the report, then lets the rest go. */
+async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= SNIPPET_BYTES) break;
+    }
+  } catch {
+    // The snippet is decoration; a broken error body does not change the error.
+  }
+  const text = snippet(Buffer.concat(chunks));
+  return text === '' ? undefined : text;
+}
+
+function badResponse(res: CtResponse, message: string, cause: unknown): CtHttpError {
+  return new CtHttpError('CT_BAD_RESPONSE', `GET ${res.url}: ${message}`, {
+    url: res.url,
+    status: res.status,
+    bodySnippet: snippet(res.body),
+    cause,
+  });
+}
+
+function positive(n: number, name: string): number {
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new CertvigilError('CT_INVALID_ARGUMENT', `${name} must be > 0, not ${n}`);
+  return n;
+}
+
+function positiveInt(n: number, name: string): number {
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new CertvigilError('CT_INVALID_ARGUMENT', `${name} must be a positive integer, not ${n}`);
+  }
+  return n;
+}
+
+function nonNegative(n: number, name: string): number {
+  if (!(n >= 0) || !Number.isFinite(n))
+    throw new CertvigilError('CT_INVALID_ARGUMENT', `${name} must be >= 0, not ${n}`);
+  return n;
+}

@@ -1,0 +1,313 @@
+/**
+ * @module ct/rfc6962-client
+ * The RFC 6962 §4 read API of one log: get-sth, get-sth-consistency, get-proof-by-hash,
+ * get-entries, get-entry-and-proof, get-roots. Responses are validated with zod and come back as
+ * plain objects with base64 already decoded (strictly: Node's own decoder skips bad characters).
+ *
+ * What this layer checks is what the JSON itself can show: types, base64, 32-byte hashes, a
+ * well-formed `DigitallySigned` with no trailing bytes, no more entries than asked for. It does not
+ * decode leaves (`ct/entry`), verify signatures (`ct/signature`, `ct/sth`) or proofs (`ct/merkle`).
+ *
+ * `entriesRange` is the download loop a monitor needs: parallel batches, short responses resumed
+ * where they stopped (§4.6 lets a log return fewer entries than asked), every entry yielded once,
+ * in order.
+ */
+import { z } from 'zod';
+import { CertvigilError } from '../errors.js';
+import { CtHttpError } from './http.js';
+import type { CtGetOptions, CtHttpClient } from './http.js';
+import { mapOrdered } from './rate-limit.js';
+import { parseDigitallySigned } from './signature.js';
+import { decodeBase64 } from './tls.js';
+import type { SignedTreeHead } from './types.js';
+
+const HASH_SIZE = 32;
+
+// RFC 6962 §4: binary fields are "base64 encoded"; standard alphabet with padding, as logs send.
+const bytes = z.string().transform((s, ctx) => {
+  const out = decodeBase64(s);
+  if (out === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'not standard padded base64' });
+    return z.NEVER;
+  }
+  return out;
+});
+const hash = bytes.refine((b) => b.length === HASH_SIZE, `hash is not ${HASH_SIZE} bytes`);
+const uint = z.number().int().nonnegative(); // zod's int() is a safe integer: no silently rounded sizes
+
+/** §4.3 get-sth. */
+const sthSchema = z.object({
+  tree_size: uint,
+  timestamp: uint,
+  sha256_root_hash: hash,
+  tree_head_signature: bytes,
+});
+/** §4.4 get-sth-consistency. */
+const consistencySchema = z.object({ consistency: z.array(hash) });
+/** §4.5 get-proof-by-hash. */
+const proofByHashSchema = z.object({ leaf_index: uint, audit_path: z.array(hash) });
+/** §4.6 get-entries. */
+const entriesSchema = z.object({ entries: z.array(z.object({ leaf_input: bytes, extra_data: bytes })) });
+/** §4.8 get-entry-and-proof. */
+const entryAndProofSchema = z.object({ leaf_input: bytes, extra_data: bytes, audit_path: z.array(hash) });
+/** §4.7 get-roots. */
+const rootsSchema = z.object({
+  certificates: z.array(bytes.refine((b) => b.length > 0, 'empty certificate')),
+});
+
+/** get-sth: the tree head with its signature split out, and the signature's exact bytes. */
+export interface GetSthResult extends SignedTreeHead {
+  /** `tree_head_signature` as sent: a TLS `DigitallySigned`. */
+  treeHeadSignature: Uint8Array;
+}
+
+/** One get-entries item, numbered from the request's `start`; bytes not decoded. */
+export interface Rfc6962Entry {
+  index: number;
+  /** The `MerkleTreeLeaf` (RFC 6962 §3.4). */
+  leafInput: Uint8Array;
+  /** §4.6: the certificate chain (x509) or `PrecertChainEntry` (precert). */
+  extraData: Uint8Array;
+}
+
+export interface AuditProof {
+  leafIndex: number;
+  auditPath: Uint8Array[];
+}
+
+export interface EntryAndProof {
+  leafInput: Uint8Array;
+  extraData: Uint8Array;
+  auditPath: Uint8Array[];
+}
+
+export interface EntriesRangeOptions {
+  /** Entries asked for per get-entries request. Default 256 (the common log maximum). */
+  batchSize?: number;
+  /** Batches downloaded at once (the HTTP client's own limit still applies). Default 4. */
+  concurrency?: number;
+  /** Re-asks when a log answers a non-empty request with no entries, before giving up. Default 3. */
+  emptyRetries?: number;
+  signal?: AbortSignal;
+}
+
+function invalidArgument(message: string): CertvigilError {
+  return new CertvigilError('CT_INVALID_ARGUMENT', message);
+}
+
+function checkIndex(n: number, name: string): void {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw invalidArgument(`${name} must be a non-negative integer, not ${n}`);
+}
+
+function checkRange(start: number, end: number): void {
+  // The Go client's checks (client/logclient.go GetRawEntries): "end should be >= 0", "start should be <= end".
+  if (!Number.isSafeInteger(end) || end < 0)
+    throw invalidArgument(`end must be a non-negative integer, not ${end}`);
+  checkIndex(start, 'start');
+  if (start > end) throw invalidArgument(`start (${start}) must be <= end (${end})`);
+}
+
+function checkPositive(n: number, name: string): void {
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw invalidArgument(`${name} must be a positive integer, not ${n}`);
+}
+
+/**
+ * Client for one RFC 6962 log.
+ *
+ * @example
+ * const log = new Rfc6962LogClient('https://ct.googleapis.com/logs/us1/argon2026h1/', http);
+ * const sth = await log.getSth();
+ * for await (const e of log.entriesRange(0, sth.treeSize - 1)) handle(e.index, e.leafInput, e.extraData);
+ */
+export class Rfc6962LogClient {
+  /** The URL prefix, with a trailing slash; endpoints are `<prefix>ct/v1/<name>`. */
+  readonly prefix: string;
+
+  constructor(
+    urlPrefix: string,
+    private readonly http: CtHttpClient,
+  ) {
+    let url: URL;
+    try {
+      url = new URL(urlPrefix);
+    } catch (cause) {
+      throw new CertvigilError('CT_INVALID_ARGUMENT', `not a URL: ${urlPrefix}`, { cause });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw invalidArgument(`log URL must be http(s): ${urlPrefix}`);
+    }
+    url.search = '';
+    url.hash = '';
+    this.prefix = url.href.endsWith('/') ? url.href : `${url.href}/`;
+  }
+
+  private endpoint(name: string, params: Record<string, string | number> = {}): URL {
+    const url = new URL(`ct/v1/${name}`, this.prefix);
+    // URLSearchParams percent-encodes '+', '/' and '=' of base64 hashes (a bare '+' would be a space).
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  /** §4.3: the latest signed tree head. The signature is split (strictly) but not verified. */
+  async getSth(options: CtGetOptions = {}): Promise<GetSthResult> {
+    const url = this.endpoint('get-sth');
+    const raw = await this.http.getJson(url, sthSchema, options);
+    let signature: SignedTreeHead['signature'];
+    try {
+      signature = parseDigitallySigned(raw.tree_head_signature);
+    } catch (cause) {
+      throw new CtHttpError(
+        'CT_BAD_RESPONSE',
+        `GET ${url.href}: tree_head_signature is not a TLS DigitallySigned (${(cause as Error).message})`,
+        { url: url.href, status: 200, cause },
+      );
+    }
+    return {
+      treeSize: raw.tree_size,
+      timestamp: raw.timestamp,
+      rootHash: raw.sha256_root_hash,
+      signature,
+      treeHeadSignature: raw.tree_head_signature,
+    };
+  }
+
+  /** §4.4: the consistency proof between tree sizes `first` ≤ `second`. */
+  async getSthConsistency(first: number, second: number, options: CtGetOptions = {}): Promise<Uint8Array[]> {
+    checkIndex(first, 'first');
+    checkIndex(second, 'second');
+    if (first > second) throw invalidArgument(`first (${first}) must be <= second (${second})`);
+    const url = this.endpoint('get-sth-consistency', { first, second });
+    return (await this.http.getJson(url, consistencySchema, options)).consistency;
+  }
+
+  /** §4.5: the audit path of the leaf whose Merkle leaf hash is `leafHash`, in a tree of `treeSize`. */
+  async getProofByHash(
+    leafHash: Uint8Array,
+    treeSize: number,
+    options: CtGetOptions = {},
+  ): Promise<AuditProof> {
+    if (leafHash.length !== HASH_SIZE)
+      throw invalidArgument(`leaf hash must be ${HASH_SIZE} bytes, not ${leafHash.length}`);
+    checkPositive(treeSize, 'tree_size');
+    const hashB64 = Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.length).toString('base64');
+    const url = this.endpoint('get-proof-by-hash', { hash: hashB64, tree_size: treeSize });
+    const raw = await this.http.getJson(url, proofByHashSchema, options);
+    if (raw.leaf_index >= treeSize) {
+      throw new CtHttpError(
+        'CT_BAD_RESPONSE',
+        `GET ${url.href}: leaf_index ${raw.leaf_index} is not in a tree of ${treeSize}`,
+        {
+          url: url.href,
+          status: 200,
+        },
+      );
+    }
+    return { leafIndex: raw.leaf_index, auditPath: raw.audit_path };
+  }
+
+  /**
+   * §4.6: entries `start..end` (inclusive). The log may return fewer (never more: that is
+   * `CT_BAD_RESPONSE`), even none; see `entriesRange` for a complete download.
+   */
+  async getEntries(start: number, end: number, options: CtGetOptions = {}): Promise<Rfc6962Entry[]> {
+    checkRange(start, end);
+    const url = this.endpoint('get-entries', { start, end });
+    const raw = await this.http.getJson(url, entriesSchema, options);
+    const asked = end - start + 1;
+    if (raw.entries.length > asked) {
+      throw new CtHttpError(
+        'CT_BAD_RESPONSE',
+        `GET ${url.href}: ${raw.entries.length} entries for a range of ${asked}`,
+        { url: url.href, status: 200 },
+      );
+    }
+    return raw.entries.map((e, i) => ({
+      index: start + i,
+      leafInput: e.leaf_input,
+      extraData: e.extra_data,
+    }));
+  }
+
+  /** §4.8: one entry and its audit path in a tree of `treeSize`. */
+  async getEntryAndProof(
+    leafIndex: number,
+    treeSize: number,
+    options: CtGetOptions = {},
+  ): Promise<EntryAndProof> {
+    checkIndex(leafIndex, 'leaf_index');
+    checkPositive(treeSize, 'tree_size');
+    if (leafIndex >= treeSize)
+      throw invalidArgument(`leaf_index ${leafIndex} is not in a tree of ${treeSize}`);
+    const url = this.endpoint('get-entry-and-proof', { leaf_index: leafIndex, tree_size: treeSize });
+    const raw = await this.http.getJson(url, entryAndProofSchema, options);
+    return { leafInput: raw.leaf_input, extraData: raw.extra_data, auditPath: raw.audit_path };
+  }
+
+  /** §4.7: the DER certificates the log accepts as roots (not parsed here). */
+  async getRoots(options: CtGetOptions = {}): Promise<Uint8Array[]> {
+    return (await this.http.getJson(this.endpoint('get-roots'), rootsSchema, options)).certificates;
+  }
+
+  /**
+   * Every entry `start..endInclusive`, in order, each exactly once. Batches of `batchSize` are
+   * downloaded `concurrency` at a time; a batch the log answers only in part is resumed from the
+   * first missing entry. A response with more entries than asked is `CT_BAD_RESPONSE`; an empty
+   * one is re-asked `emptyRetries` times (after a backoff), then `CT_BAD_RESPONSE`.
+   * Stopping the iteration early cancels the downloads still running.
+   */
+  async *entriesRange(
+    start: number,
+    endInclusive: number,
+    options: EntriesRangeOptions = {},
+  ): AsyncGenerator<Rfc6962Entry, void, undefined> {
+    checkRange(start, endInclusive);
+    const batchSize = options.batchSize ?? 256;
+    const concurrency = options.concurrency ?? 4;
+    const emptyRetries = options.emptyRetries ?? 3;
+    checkPositive(batchSize, 'batchSize');
+    checkPositive(concurrency, 'concurrency');
+    checkIndex(emptyRetries, 'emptyRetries');
+    function* batches(): Generator<[number, number]> {
+      for (let s = start; s <= endInclusive; s += batchSize)
+        yield [s, Math.min(s + batchSize - 1, endInclusive)];
+    }
+    const fetchBatch = ([from, to]: [number, number], signal: AbortSignal): Promise<Rfc6962Entry[]> =>
+      this.fetchBatch(from, to, emptyRetries, signal);
+    for await (const batch of mapOrdered(batches(), concurrency, fetchBatch, options.signal)) {
+      yield* batch;
+    }
+  }
+
+  /** All of `from..to`: keeps asking from the first entry not yet received. */
+  private async fetchBatch(
+    from: number,
+    to: number,
+    emptyRetries: number,
+    signal: AbortSignal,
+  ): Promise<Rfc6962Entry[]> {
+    const out: Rfc6962Entry[] = [];
+    let next = from;
+    let empties = 0;
+    while (next <= to) {
+      const got = await this.getEntries(next, to, { signal });
+      if (got.length === 0) {
+        // §4.6 allows fewer entries, not none: an empty answer for entries the STH covers is a
+        // log fault (or a lagging replica); ask again a few times, then report it.
+        if (++empties > emptyRetries) {
+          throw new CertvigilError(
+            'CT_BAD_RESPONSE',
+            `${this.prefix}: get-entries ${next}..${to} returned no entries ${empties} times`,
+          );
+        }
+        await this.http.sleep(this.http.backoffMs(empties), signal);
+        continue;
+      }
+      empties = 0;
+      for (const e of got) out.push(e);
+      next += got.length;
+    }
+    return out;
+  }
+}
