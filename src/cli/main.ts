@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isCertvigilError } from '../errors.js';
 import { registerCaaCheck } from './commands/caa-check.js';
+import { registerCt } from './commands/ct.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { makeLogger } from './logger.js';
@@ -38,8 +39,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
     .description('CAA (RFC 8659, RFC 8657): who may issue certificates for a name');
   registerCaaCheck(caa, ctx);
 
+  registerCt(program, ctx);
+
   // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
-  for (const cmd of [caa, ...caa.commands]) cmd.exitOverride();
+  const overrideAll = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
