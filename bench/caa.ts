@@ -9,6 +9,7 @@ import { evaluateCaa } from '../src/caa/index.js';
 import { StubResolver } from '../src/dns/index.js';
 import { startDnsStack } from '../test/harness/dns-stack.js';
 import { OWN_RECORDS } from '../test/caa-own-cases.js';
+import { formatTable } from './table.js';
 
 interface Row {
   what: string;
@@ -108,7 +109,5 @@ export function formatRows(rows: Row[]): string {
     r.p50.toFixed(2),
     r.p99.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return formatTable(header, body);
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { CompactTree, leafHash, nodeHash } from '../src/ct/merkle.js';
 import { parseDataTile } from '../src/ct/tiles.js';
+import { formatTable } from './table.js';
 
 export interface MerkleRow {
   what: string;
@@ -157,10 +158,7 @@ export function formatMerkleRows(rows: MerkleRow[]): string {
     r.medianPerSecond.toFixed(0),
     r.bestPerSecond.toFixed(0),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return formatTable(header, body);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,29 +1,54 @@
 /**
- * `npm run bench`: runs every benchmark and prints one table each, headed by the machine it ran on.
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct; all by default) and
+ * prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchCaa, formatRows } from './caa.js';
+import { benchCt, formatCtRows } from './ct.js';
+import { benchMerkle, formatMerkleRows } from './merkle.js';
+import { benchX509, formatX509Rows } from './x509.js';
 
 function version(cmd: string, args: string[]): string {
   try {
-    return (
-      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-        .split('\n')[0]
-        ?.trim() ?? '?'
-    );
+    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return out.split('\n')[0]?.trim() ?? '?';
   } catch (err) {
-    const out = (err as { stdout?: string }).stdout ?? '';
-    return out.split('\n')[0]?.trim() || 'unavailable';
+    const e = err as { stdout?: string; stderr?: string };
+    return (e.stdout || e.stderr || '').split('\n')[0]?.trim() || 'unavailable';
   }
 }
+
+const all = ['caa', 'x509', 'merkle', 'ct'];
+const wanted = process.argv.slice(2).filter((a) => all.includes(a));
+const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
 const cpus = os.cpus();
 console.log('# certvigil benchmarks');
 console.log(
   `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-    `${os.type()} ${os.release()}, node ${process.version}`,
+    `${os.type()} ${os.release()}, node ${process.version}, load average ${os.loadavg()[0]?.toFixed(2)}`,
 );
-console.log(`resolver: ${version('unbound', ['-V'])}; authoritative: ${version('knotd', ['--version'])}`);
-console.log('\n## CAA engine against local Unbound (warm cache)\n');
-console.log(formatRows(await benchCaa()));
+
+if (run('caa')) {
+  console.log(`\n## CAA engine against local Unbound (warm cache)\n`);
+  console.log(`resolver: ${version('unbound', ['-V'])}; authoritative: ${version('knotd', ['--version'])}\n`);
+  console.log(formatRows(await benchCaa()));
+}
+if (run('x509')) {
+  console.log('\n## x509 DER walker vs node:crypto X509Certificate (one core)\n');
+  console.log(formatX509Rows(benchX509()));
+}
+if (run('merkle')) {
+  console.log('\n## Merkle hashing (one core)\n');
+  console.log(formatMerkleRows(benchMerkle()));
+}
+if (run('ct')) {
+  const entries = Number(process.env.CT_BENCH_ENTRIES ?? 1_000_000);
+  console.log(
+    `\n## CT read path: ${entries} entries, 1,000 watched names, tree verified (certspotter: ${version('certspotter', ['-version'])})\n`,
+  );
+  const { rows, generatedMs } = await benchCt(entries);
+  console.log(`(log generated in ${(generatedMs / 1000).toFixed(1)} s, served from a separate process)\n`);
+  console.log(formatCtRows(rows));
+}

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { navigliEntries } from '../src/x509/ct-vectors.fixture.js';
 import { summarizeCertificate, summarizeTbs } from '../src/x509/index.js';
+import { formatTable } from './table.js';
 
 export interface X509Row {
   what: string;
@@ -92,10 +93,7 @@ export function formatX509Rows(rows: X509Row[]): string {
     `${(r.perSecond / baseline).toFixed(1)}×`,
     `${(r.perCpuSecond / baselineCpu).toFixed(1)}×`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return formatTable(header, body);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -6,5 +6,7 @@
  */
 export * from './caa/index.js';
 export * from './dns/index.js';
+export * as ct from './ct/index.js';
+export * as x509 from './x509/index.js';
 export { CertvigilError, isCertvigilError } from './errors.js';
 export type { ErrorCode } from './errors.js';

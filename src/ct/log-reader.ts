@@ -10,7 +10,7 @@ import { verifyCheckpoint } from './checkpoint.js';
 import { parseRawEntry } from './entry.js';
 import type { CtHttpClient } from './http.js';
 import { Rfc6962LogClient } from './rfc6962-client.js';
-import { publicKeyFromSpki, parseDigitallySigned, verifyDigitallySigned } from './signature.js';
+import { publicKeyFromSpki, verifyDigitallySigned } from './signature.js';
 import { StaticCtLogClient } from './static-client.js';
 import { treeHeadSignatureInput } from './sth.js';
 import { parseDataTile } from './tiles.js';
@@ -86,13 +86,8 @@ class Rfc6962Reader implements LogReader {
   }
 
   async treeHead(): Promise<SignedTreeHead> {
-    const raw = await this.client.getSth();
-    const sth: SignedTreeHead = {
-      treeSize: raw.treeSize,
-      timestamp: raw.timestamp,
-      rootHash: raw.rootHash,
-      signature: parseDigitallySigned(raw.treeHeadSignature),
-    };
+    const { treeSize, timestamp, rootHash, signature } = await this.client.getSth();
+    const sth: SignedTreeHead = { treeSize, timestamp, rootHash, signature };
     try {
       // RFC 6962 §3.5: the STH signature covers version, type, timestamp, size and root.
       verifyDigitallySigned(this.key, treeHeadSignatureInput(sth), sth.signature);

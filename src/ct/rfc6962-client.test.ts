@@ -215,9 +215,9 @@ describe('error_responses.json: every row fails (41 rows)', () => {
 
   /** Why a row fails, where the reason is this layer's own check rather than JSON or base64 syntax. */
   const reasons: Record<string, RegExp> = {
-    'TestGetSTHErrors/invalid hash len': /hash is not 32 bytes/,
-    'TestGetSTHErrors/bad tls data': /not a TLS DigitallySigned/,
-    'TestGetSTHErrors/trailing junk': /not a TLS DigitallySigned.*trailing/,
+    'TestGetSTHErrors/invalid hash len': /sha256_root_hash: hash is 3 bytes, not 32/,
+    'TestGetSTHErrors/bad tls data': /tree_head_signature: DigitallySigned: signature needs/,
+    'TestGetSTHErrors/trailing junk': /tree_head_signature: DigitallySigned: .*trailing/,
     'TestGetSTHErrors/root not base64': /not standard padded base64/,
     'TestGetEntriesErrors/extra_data not base64': /not standard padded base64/,
     'TestGetEntriesErrors/eof': /empty body/,

@@ -1,8 +1,8 @@
 /**
  * @module ct/rfc6962-client
  * The RFC 6962 §4 read API of one log: get-sth, get-sth-consistency, get-proof-by-hash,
- * get-entries, get-entry-and-proof, get-roots. Responses are validated with zod and come back as
- * plain objects with base64 already decoded (strictly: Node's own decoder skips bad characters).
+ * get-entries, get-entry-and-proof, get-roots. Responses are validated by the strict parsers of
+ * `ct/sth` and come back as plain objects with base64 already decoded.
  *
  * What this layer checks is what the JSON itself can show: types, base64, 32-byte hashes, a
  * well-formed `DigitallySigned` with no trailing bytes, no more entries than asked for. It does not
@@ -17,43 +17,18 @@ import { CertvigilError } from '../errors.js';
 import { CtHttpError } from './http.js';
 import type { CtGetOptions, CtHttpClient } from './http.js';
 import { mapOrdered } from './rate-limit.js';
-import { parseDigitallySigned } from './signature.js';
-import { decodeBase64 } from './tls.js';
+import { encodeDigitallySigned } from './signature.js';
+import {
+  parseConsistencyProofJson,
+  parseEntryAndProofJson,
+  parseGetEntriesJson,
+  parseGetRootsJson,
+  parseProofByHashJson,
+  parseSthJson,
+} from './sth.js';
 import type { SignedTreeHead } from './types.js';
 
 const HASH_SIZE = 32;
-
-// RFC 6962 §4: binary fields are "base64 encoded"; standard alphabet with padding, as logs send.
-const bytes = z.string().transform((s, ctx) => {
-  const out = decodeBase64(s);
-  if (out === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'not standard padded base64' });
-    return z.NEVER;
-  }
-  return out;
-});
-const hash = bytes.refine((b) => b.length === HASH_SIZE, `hash is not ${HASH_SIZE} bytes`);
-const uint = z.number().int().nonnegative(); // zod's int() is a safe integer: no silently rounded sizes
-
-/** §4.3 get-sth. */
-const sthSchema = z.object({
-  tree_size: uint,
-  timestamp: uint,
-  sha256_root_hash: hash,
-  tree_head_signature: bytes,
-});
-/** §4.4 get-sth-consistency. */
-const consistencySchema = z.object({ consistency: z.array(hash) });
-/** §4.5 get-proof-by-hash. */
-const proofByHashSchema = z.object({ leaf_index: uint, audit_path: z.array(hash) });
-/** §4.6 get-entries. */
-const entriesSchema = z.object({ entries: z.array(z.object({ leaf_input: bytes, extra_data: bytes })) });
-/** §4.8 get-entry-and-proof. */
-const entryAndProofSchema = z.object({ leaf_input: bytes, extra_data: bytes, audit_path: z.array(hash) });
-/** §4.7 get-roots. */
-const rootsSchema = z.object({
-  certificates: z.array(bytes.refine((b) => b.length > 0, 'empty certificate')),
-});
 
 /** get-sth: the tree head with its signature split out, and the signature's exact bytes. */
 export interface GetSthResult extends SignedTreeHead {
@@ -143,6 +118,20 @@ export class Rfc6962LogClient {
     this.prefix = url.href.endsWith('/') ? url.href : `${url.href}/`;
   }
 
+  /** GETs JSON and hands it to one of `ct/sth`'s strict parsers; a shape error is CT_BAD_RESPONSE. */
+  private async getParsed<T>(url: URL, parse: (json: unknown) => T, options: CtGetOptions): Promise<T> {
+    const json: unknown = await this.http.getJson(url, z.unknown(), options);
+    try {
+      return parse(json);
+    } catch (cause) {
+      throw new CtHttpError('CT_BAD_RESPONSE', `GET ${url.href}: ${(cause as Error).message}`, {
+        url: url.href,
+        status: 200,
+        cause,
+      });
+    }
+  }
+
   private endpoint(name: string, params: Record<string, string | number> = {}): URL {
     const url = new URL(`ct/v1/${name}`, this.prefix);
     // URLSearchParams percent-encodes '+', '/' and '=' of base64 hashes (a bare '+' would be a space).
@@ -152,25 +141,8 @@ export class Rfc6962LogClient {
 
   /** §4.3: the latest signed tree head. The signature is split (strictly) but not verified. */
   async getSth(options: CtGetOptions = {}): Promise<GetSthResult> {
-    const url = this.endpoint('get-sth');
-    const raw = await this.http.getJson(url, sthSchema, options);
-    let signature: SignedTreeHead['signature'];
-    try {
-      signature = parseDigitallySigned(raw.tree_head_signature);
-    } catch (cause) {
-      throw new CtHttpError(
-        'CT_BAD_RESPONSE',
-        `GET ${url.href}: tree_head_signature is not a TLS DigitallySigned (${(cause as Error).message})`,
-        { url: url.href, status: 200, cause },
-      );
-    }
-    return {
-      treeSize: raw.tree_size,
-      timestamp: raw.timestamp,
-      rootHash: raw.sha256_root_hash,
-      signature,
-      treeHeadSignature: raw.tree_head_signature,
-    };
+    const sth = await this.getParsed(this.endpoint('get-sth'), parseSthJson, options);
+    return { ...sth, treeHeadSignature: encodeDigitallySigned(sth.signature) };
   }
 
   /** §4.4: the consistency proof between tree sizes `first` ≤ `second`. */
@@ -179,7 +151,7 @@ export class Rfc6962LogClient {
     checkIndex(second, 'second');
     if (first > second) throw invalidArgument(`first (${first}) must be <= second (${second})`);
     const url = this.endpoint('get-sth-consistency', { first, second });
-    return (await this.http.getJson(url, consistencySchema, options)).consistency;
+    return this.getParsed(url, parseConsistencyProofJson, options);
   }
 
   /** §4.5: the audit path of the leaf whose Merkle leaf hash is `leafHash`, in a tree of `treeSize`. */
@@ -193,18 +165,18 @@ export class Rfc6962LogClient {
     checkPositive(treeSize, 'tree_size');
     const hashB64 = Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.length).toString('base64');
     const url = this.endpoint('get-proof-by-hash', { hash: hashB64, tree_size: treeSize });
-    const raw = await this.http.getJson(url, proofByHashSchema, options);
-    if (raw.leaf_index >= treeSize) {
+    const raw = await this.getParsed(url, parseProofByHashJson, options);
+    if (raw.leafIndex >= treeSize) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',
-        `GET ${url.href}: leaf_index ${raw.leaf_index} is not in a tree of ${treeSize}`,
+        `GET ${url.href}: leaf_index ${raw.leafIndex} is not in a tree of ${treeSize}`,
         {
           url: url.href,
           status: 200,
         },
       );
     }
-    return { leafIndex: raw.leaf_index, auditPath: raw.audit_path };
+    return raw;
   }
 
   /**
@@ -214,20 +186,16 @@ export class Rfc6962LogClient {
   async getEntries(start: number, end: number, options: CtGetOptions = {}): Promise<Rfc6962Entry[]> {
     checkRange(start, end);
     const url = this.endpoint('get-entries', { start, end });
-    const raw = await this.http.getJson(url, entriesSchema, options);
+    const entries = await this.getParsed(url, (json) => parseGetEntriesJson(json, start), options);
     const asked = end - start + 1;
-    if (raw.entries.length > asked) {
+    if (entries.length > asked) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',
-        `GET ${url.href}: ${raw.entries.length} entries for a range of ${asked}`,
+        `GET ${url.href}: ${entries.length} entries for a range of ${asked}`,
         { url: url.href, status: 200 },
       );
     }
-    return raw.entries.map((e, i) => ({
-      index: start + i,
-      leafInput: e.leaf_input,
-      extraData: e.extra_data,
-    }));
+    return entries;
   }
 
   /** §4.8: one entry and its audit path in a tree of `treeSize`. */
@@ -241,13 +209,12 @@ export class Rfc6962LogClient {
     if (leafIndex >= treeSize)
       throw invalidArgument(`leaf_index ${leafIndex} is not in a tree of ${treeSize}`);
     const url = this.endpoint('get-entry-and-proof', { leaf_index: leafIndex, tree_size: treeSize });
-    const raw = await this.http.getJson(url, entryAndProofSchema, options);
-    return { leafInput: raw.leaf_input, extraData: raw.extra_data, auditPath: raw.audit_path };
+    return this.getParsed(url, parseEntryAndProofJson, options);
   }
 
   /** §4.7: the DER certificates the log accepts as roots (not parsed here). */
   async getRoots(options: CtGetOptions = {}): Promise<Uint8Array[]> {
-    return (await this.http.getJson(this.endpoint('get-roots'), rootsSchema, options)).certificates;
+    return this.getParsed(this.endpoint('get-roots'), parseGetRootsJson, options);
   }
 
   /**

@@ -1,0 +1,221 @@
+/**
+ * CT read path, certvigil vs Debian's certspotter, in the same run on the same local log:
+ * download every entry, parse it, match a 1,000-name watch list, verify the tree against the
+ * signed root. The log server runs in its own process; each tool runs in its own process and its
+ * peak RSS is read from /proc (VmHWM) for both alike. Entries: CT_BENCH_ENTRIES (default 1,000,000).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { formatTable } from './table.js';
+
+export interface CtRow {
+  tool: string;
+  kind: string;
+  entries: number;
+  seconds: number;
+  perSecond: number;
+  peakRssMiB: number;
+  matches: number;
+  verified: string;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Peak RSS of a running process so far, from /proc (Linux). */
+async function vmHwmKiB(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function watchPeak(child: ChildProcess): { stop(): Promise<number> } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    if (child.pid) void vmHwmKiB(child.pid).then((v) => (peak = Math.max(peak, v)));
+  }, 100);
+  return {
+    async stop() {
+      if (child.pid) peak = Math.max(peak, await vmHwmKiB(child.pid));
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (!child.stdout) return reject(new Error('no stdout'));
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before printing`)));
+  });
+}
+
+/** 1,000 watched names: 10 that the bulk log holds (1 % of entries match), 990 that it does not. */
+function watchList(): string {
+  const lines = ['# bench watch list: 1,000 entries'];
+  for (let j = 1; j <= 10; j++) lines.push(`h${j}.s${j % 100}.bulk.test`);
+  for (let k = 0; k < 980; k++) lines.push(`host${k}.watched.example`);
+  for (let k = 0; k < 10; k++) lines.push(`.corp${k}.example`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function runCertspotter(dir: string, list: string, watch: string, entries: number): Promise<CtRow> {
+  const started = performance.now();
+  const child = spawn(
+    'certspotter',
+    [
+      '-logs',
+      list,
+      '-watchlist',
+      watch,
+      '-state_dir',
+      join(dir, 'cs-state'),
+      '-start_at_end=false',
+      '-stdout',
+      '-verbose',
+      '-no_save',
+    ],
+    {
+      env: { ...process.env, HOME: dir, CERTSPOTTER_CONFIG_DIR: join(dir, 'cs-config') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const peak = watchPeak(child);
+  let matches = 0;
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+    if (l.includes('Log Entry =')) matches++;
+  });
+  let problems = '';
+  const finished = await new Promise<boolean>((resolve) => {
+    const timeout = setTimeout(() => resolve(false), 20 * 60_000);
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => {
+      if (/error|mismatch|invalid/i.test(l)) problems += `${l}\n`;
+      if (l.includes('finished downloading entries')) {
+        clearTimeout(timeout);
+        resolve(true);
+      }
+    });
+    child.once('exit', () => resolve(false));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const rss = await peak.stop();
+  child.kill('SIGTERM');
+  // certspotter verifies the tree as it goes; an error line would say it did not hold.
+  return {
+    tool: 'certspotter 0.16',
+    kind: 'rfc6962',
+    entries,
+    seconds,
+    perSecond: entries / seconds,
+    peakRssMiB: rss / 1024,
+    matches,
+    verified: finished && problems === '' ? 'yes' : `no ${problems.trim().slice(0, 120)}`,
+  };
+}
+
+async function runCertvigil(list: string, url: string, watch: string, kind: string): Promise<CtRow> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'ct-pipeline.ts'), list, url, watch, '4'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const peak = watchPeak(child);
+  const line = await firstLine(child);
+  const rss = await peak.stop();
+  const r = JSON.parse(line) as {
+    entries: number;
+    seconds: number;
+    matches: number;
+    verified: boolean;
+    maxRssKiB: number;
+  };
+  return {
+    tool: 'certvigil',
+    kind,
+    entries: r.entries,
+    seconds: r.seconds,
+    perSecond: r.entries / r.seconds,
+    peakRssMiB: Math.max(rss, r.maxRssKiB) / 1024,
+    matches: r.matches,
+    verified: r.verified ? 'yes' : 'NO',
+  };
+}
+
+export async function benchCt(
+  entries = Number(process.env.CT_BENCH_ENTRIES ?? 1_000_000),
+): Promise<{ rows: CtRow[]; generatedMs: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'certvigil-bench-ct-'));
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'ct-log-server.ts'), String(entries), dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const info = JSON.parse(await firstLine(server)) as {
+      rfc6962: string;
+      static: string;
+      generatedMs: number;
+      treeSize: number;
+    };
+    const watch = join(dir, 'watchlist');
+    await writeFile(watch, watchList());
+    const rfcList = join(dir, 'loglist-rfc6962.json');
+    const staticList = join(dir, 'loglist-static.json');
+    const rows: CtRow[] = [];
+    rows.push(await runCertspotter(dir, rfcList, watch, info.treeSize));
+    rows.push(await runCertvigil(rfcList, info.rfc6962, watch, 'rfc6962'));
+    rows.push(await runCertvigil(staticList, info.static, watch, 'static-ct-api'));
+    return { rows, generatedMs: info.generatedMs };
+  } finally {
+    server.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatCtRows(rows: CtRow[]): string {
+  const reference = rows.find((r) => r.tool.startsWith('certspotter'));
+  const base = reference?.perSecond;
+  const baseRss = reference?.peakRssMiB;
+  const header = [
+    'tool',
+    'log API',
+    'entries',
+    'seconds',
+    'entries/s',
+    'vs certspotter',
+    'peak RSS MiB',
+    'RSS vs certspotter',
+    'matches',
+    'tree verified',
+  ];
+  const body = rows.map((r) => [
+    r.tool,
+    r.kind,
+    String(r.entries),
+    r.seconds.toFixed(1),
+    r.perSecond.toFixed(0),
+    base ? `${(r.perSecond / base).toFixed(2)}×` : '-',
+    r.peakRssMiB.toFixed(0),
+    baseRss ? `${(r.peakRssMiB / baseRss).toFixed(1)}×` : '-',
+    String(r.matches),
+    r.verified,
+  ]);
+  return formatTable(header, body);
+}
