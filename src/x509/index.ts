@@ -24,5 +24,7 @@ export {
 } from './summary.js';
 export type { CertificateParts, CertSummary } from './summary.js';
 export { parsePemCertificates } from './pem.js';
+export { OID_CT_OCSP_SCT_LIST, sctListsFromOcspResponse } from './ocsp.js';
+export type { OcspSctList } from './ocsp.js';
 export { X509Error } from './errors.js';
 export type { X509ErrorCode } from './errors.js';
