@@ -1,0 +1,74 @@
+/**
+ * @module notify/types
+ * Decided events, and the sinks that deliver them. The monitor decides *what* to say; a
+ * notifier only knows *how* to send it (certspotter's `monitor/notify.go` split).
+ */
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** One reason an issuance looks wrong; `code` is stable, `message` is for people. */
+export interface Reason {
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+export interface IssuanceEventData {
+  tbsSha256: string;
+  certSha256s: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  spkiSha256: string;
+  keyType: string;
+  /** Where it was logged: log URL, index, entry type, log timestamp. */
+  entries: { log: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
+  /** DER of the logged certificate or precertificate, base64, when available (for hook files). */
+  certificateDerBase64?: string;
+}
+
+export type MonitorEvent =
+  | {
+      type: 'issuance';
+      severity: Severity;
+      /** Watch-list entries that matched. */
+      watchItems: string[];
+      known: boolean;
+      reasons: Reason[];
+      issuance: IssuanceEventData;
+    }
+  | { type: 'malformed'; severity: Severity; log: string; index: number; error: string }
+  | {
+      type: 'log-misbehaviour';
+      severity: 'critical';
+      log: string;
+      message: string;
+      /** The signed heads that prove it (JSON form). */
+      evidence: unknown;
+    }
+  | { type: 'log-health'; severity: Severity; log: string; message: string }
+  | { type: 'test'; severity: 'info'; message: string };
+
+export interface Notifier {
+  /** e.g. "email", "webhook", "exec", "stdout". */
+  readonly name: string;
+  /** Delivers one event; rejects on failure (the caller retries from the outbox). */
+  send(event: MonitorEvent): Promise<void>;
+}
+
+export interface NotifyConfig {
+  /** JSON lines on stdout. */
+  stdout?: boolean;
+  email?: {
+    /** SMTP server; `secure` for implicit TLS, otherwise STARTTLS when offered. */
+    smtp: { host: string; port: number; secure?: boolean; user?: string; password?: string; rejectUnauthorized?: boolean };
+    from: string;
+    to: string[];
+  };
+  webhook?: { url: string; headers?: Record<string, string>; timeoutMs?: number };
+  /** A certspotter-compatible hook script: run with EVENT, TBS_SHA256, CERT_FILENAME, … set. */
+  exec?: { command: string; timeoutMs?: number };
+}

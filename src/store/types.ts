@@ -1,0 +1,172 @@
+/**
+ * @module store/types
+ * What the monitor keeps, behind one interface with two implementations (SQLite embedded by
+ * default, PostgreSQL when a `postgres://` URL is configured). Types only: the core never learns
+ * how its state is stored (certspotter's `StateProvider`).
+ *
+ * Crash safety rests on one rule: a batch of processed entries and the log position that follows
+ * it are committed in ONE transaction (`commitBatch`), so a process killed at any moment resumes
+ * from a position whose entries are all stored, and none twice.
+ */
+import type { StoredHead } from '../ct/head-store.js';
+import type { LogKind } from '../ct/types.js';
+
+export type { StoredHead };
+
+/** Compact Merkle tree state (ct/merkle `CompactTree.toJSON()`). */
+export interface TreeState {
+  size: number;
+  hashes: string[];
+}
+
+export interface LogCursor {
+  /** base64 log ID (SHA-256 of the log key). */
+  logId: string;
+  url: string;
+  kind: LogKind;
+  description: string;
+  /** Next entry index to download: every entry before it has been committed. */
+  position: number;
+  /** Tree state of entries [0, position): hashing resumes from here after a restart. */
+  tree: TreeState | null;
+  /** Last signed head whose root was verified against the downloaded entries. */
+  verified: StoredHead | null;
+  updatedAt: string;
+}
+
+/** One watched certificate entry as the monitor found it in a log. */
+export interface IssuanceInput {
+  tbsSha256: string;
+  certSha256: string | null;
+  type: 'x509' | 'precert';
+  dnsNames: string[];
+  ipAddresses: string[];
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  spkiSha256: string;
+  keyType: string;
+  logId: string;
+  index: number;
+  /** Log timestamp, ms since the epoch. */
+  timestamp: number;
+}
+
+/** One issuance: a precertificate and its final certificate share the TBS hash and are one row. */
+export interface Issuance {
+  tbsSha256: string;
+  /** SHA-256 of every logged form (precertificate and/or final certificate). */
+  certSha256s: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  spkiSha256: string;
+  keyType: string;
+  /** ISO time when the first entry of this issuance was committed. */
+  firstSeen: string;
+  entries: { logId: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
+}
+
+export interface MalformedInput {
+  logId: string;
+  index: number;
+  error: string;
+}
+
+export type AlertKind = 'issuance' | 'misbehaviour' | 'health' | 'malformed';
+
+export interface AlertInput {
+  /** Deduplication key: an alert with a key already enqueued is dropped (e.g. `issuance:<tbs>`). */
+  key: string;
+  kind: AlertKind;
+  payload: unknown;
+}
+
+export interface AlertRecord extends AlertInput {
+  id: number;
+  createdAt: string;
+  deliveredAt: string | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface CommitBatch {
+  logId: string;
+  /** The position the caller read from; the commit fails (StoreConflictError) if it moved. */
+  expectedPosition: number;
+  newPosition: number;
+  tree: TreeState;
+  issuances: IssuanceInput[];
+  malformed: MalformedInput[];
+  /** Enqueued in the same transaction, deduplicated by key. */
+  alerts: AlertInput[];
+}
+
+/** A certificate the organisation obtained itself (inventory) or authorised by hash. */
+export interface InventoryRecord {
+  source: string;
+  path: string;
+  certSha256: string;
+  tbsSha256: string;
+  spkiSha256: string;
+  dnsNames: string[];
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface Authorization {
+  /** A TBS, certificate or SPKI SHA-256 (hex). */
+  hash: string;
+  note: string | null;
+  createdAt: string;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema (idempotent). */
+  migrate(): Promise<void>;
+  /**
+   * Takes the exclusive run lock for this state (two monitors on one state refuse to run).
+   * Throws StoreLockedError naming the holder. Released by `close()` or when the process dies.
+   */
+  lock(owner: string): Promise<void>;
+  close(): Promise<void>;
+
+  /** The cursor of a log, or null when the log was never seen. */
+  getCursor(logId: string): Promise<LogCursor | null>;
+  /** Creates the cursor at `position` if absent; returns the stored cursor either way. */
+  ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified'>): Promise<LogCursor>;
+  listCursors(): Promise<LogCursor[]>;
+  /** Atomic: issuances, entries, malformed records, alerts and the new position, or nothing. */
+  commitBatch(batch: CommitBatch): Promise<void>;
+  /** Records a head verified against the stored tree of the same size. */
+  setVerifiedHead(logId: string, head: StoredHead): Promise<void>;
+
+  listIssuances(): Promise<Issuance[]>;
+  /** Issuances whose TBS or certificate SHA-256 starts with `hexPrefix` (≥ 8 hex digits). */
+  findIssuances(hexPrefix: string): Promise<Issuance[]>;
+  /** Issuances that carry this exact DNS name, oldest first (history for heuristics). */
+  issuancesForName(dnsName: string): Promise<Issuance[]>;
+  listMalformed(): Promise<(MalformedInput & { createdAt: string })[]>;
+
+  /** Replaces everything previously recorded from `source` (one inventory scan). */
+  replaceInventory(source: string, records: InventoryRecord[]): Promise<void>;
+  listInventory(): Promise<InventoryRecord[]>;
+  authorize(hash: string, note: string | null): Promise<void>;
+  listAuthorizations(): Promise<Authorization[]>;
+
+  /** Enqueues an alert unless its key exists; returns whether it was new. */
+  enqueueAlert(alert: AlertInput): Promise<boolean>;
+  pendingAlerts(limit: number): Promise<AlertRecord[]>;
+  markAlertDelivered(id: number): Promise<void>;
+  markAlertFailed(id: number, error: string): Promise<void>;
+  listAlerts(): Promise<AlertRecord[]>;
+
+  /** Keeps the signed heads that prove a log misbehaved. */
+  recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;
+}
