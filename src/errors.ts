@@ -34,7 +34,18 @@ export type ErrorCode =
   | 'X509_INTERNAL'
   // CT log lists (src/ct/loglist.ts).
   | 'LOGLIST_INVALID'
-  | 'LOGLIST_SIGNATURE';
+  | 'LOGLIST_SIGNATURE'
+  // Alert delivery (src/notify): the sink refused or failed, or did not answer in time.
+  | 'NOTIFY_FAILED'
+  | 'NOTIFY_TIMEOUT'
+  // Monitor state (src/store): another process holds the run lock; the log position moved under a
+  // commit; the schema cannot be brought up to date; a caller broke the contract; the database
+  // cannot be opened or reached.
+  | 'STORE_LOCKED'
+  | 'STORE_CONFLICT'
+  | 'STORE_MIGRATION'
+  | 'STORE_INVALID_ARGUMENT'
+  | 'STORE_UNAVAILABLE';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;

@@ -28,6 +28,8 @@ export interface IssuanceEventData {
   entries: { log: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
   /** DER of the logged certificate or precertificate, base64, when available (for hook files). */
   certificateDerBase64?: string;
+  /** RFC 4514 subject DN (`CertSummary.subject`), when known: hook scripts get it as SUBJECT_DN. */
+  subject?: string;
 }
 
 export type MonitorEvent =
@@ -40,7 +42,17 @@ export type MonitorEvent =
       reasons: Reason[];
       issuance: IssuanceEventData;
     }
-  | { type: 'malformed'; severity: Severity; log: string; index: number; error: string }
+  | {
+      type: 'malformed';
+      severity: Severity;
+      log: string;
+      index: number;
+      error: string;
+      /** Base64 RFC 6962 Merkle leaf hash of the entry, when known (hook scripts: LEAF_HASH). */
+      leafHash?: string;
+      /** The raw entry, base64, as get-entries gives it (hook scripts: ENTRY_FILENAME). */
+      entry?: { leafInput: string; extraData: string };
+    }
   | {
       type: 'log-misbehaviour';
       severity: 'critical';
@@ -64,7 +76,14 @@ export interface NotifyConfig {
   stdout?: boolean;
   email?: {
     /** SMTP server; `secure` for implicit TLS, otherwise STARTTLS when offered. */
-    smtp: { host: string; port: number; secure?: boolean; user?: string; password?: string; rejectUnauthorized?: boolean };
+    smtp: {
+      host: string;
+      port: number;
+      secure?: boolean;
+      user?: string;
+      password?: string;
+      rejectUnauthorized?: boolean;
+    };
     from: string;
     to: string[];
   };
