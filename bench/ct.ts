@@ -145,7 +145,7 @@ async function runCertvigil(list: string, url: string, watch: string, kind: stri
     maxRssKiB: number;
   };
   return {
-    tool: 'certvigil',
+    tool: 'certvigil read path',
     kind,
     entries: r.entries,
     seconds: r.seconds,
@@ -153,6 +153,53 @@ async function runCertvigil(list: string, url: string, watch: string, kind: stri
     peakRssMiB: Math.max(rss, r.maxRssKiB) / 1024,
     matches: r.matches,
     verified: r.verified ? 'yes' : 'NO',
+  };
+}
+
+/** The whole monitor (`certvigil monitor --once`, SQLite state, alerts to a discarded stdout). */
+async function runMonitor(
+  dir: string,
+  list: string,
+  watch: string,
+  kind: string,
+  entries: number,
+): Promise<CtRow> {
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const state = join(dir, `monitor-state-${kind}`);
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'monitor',
+      '--once',
+      '--log-list',
+      list,
+      '--watchlist',
+      watch,
+      '--state-dir',
+      state,
+      '--caa-resolver',
+      'off',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const peak = watchPeak(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  const rss = await peak.stop();
+  const matched = /(\d+) matched/.exec(stderr);
+  return {
+    tool: 'certvigil monitor',
+    kind,
+    entries,
+    seconds,
+    perSecond: entries / seconds,
+    peakRssMiB: rss / 1024,
+    matches: matched ? Number(matched[1]) : -1,
+    verified: code === 0 ? 'yes' : `NO (exit ${code}) ${stderr.slice(-200)}`,
   };
 }
 
@@ -182,6 +229,8 @@ export async function benchCt(
     rows.push(await runCertspotter(dir, rfcList, watch, info.treeSize));
     rows.push(await runCertvigil(rfcList, info.rfc6962, watch, 'rfc6962'));
     rows.push(await runCertvigil(staticList, info.static, watch, 'static-ct-api'));
+    rows.push(await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize));
+    rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize));
     return { rows, generatedMs: info.generatedMs };
   } finally {
     server.kill('SIGTERM');

@@ -7,7 +7,9 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isCertvigilError } from '../errors.js';
 import { registerCaaCheck } from './commands/caa-check.js';
+import { registerCerts } from './commands/certs.js';
 import { registerCt } from './commands/ct.js';
+import { registerMonitor } from './commands/monitor.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { makeLogger } from './logger.js';
@@ -40,6 +42,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   registerCaaCheck(caa, ctx);
 
   registerCt(program, ctx);
+  registerMonitor(program, ctx);
+  registerCerts(program, ctx);
 
   // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
   const overrideAll = (cmd: Command): void => {

@@ -7,13 +7,14 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { verifyCheckpoint } from './checkpoint.js';
+import { CompactTree, hashEquals, leafHash, nodeHash } from './merkle.js';
 import { parseRawEntry } from './entry.js';
 import type { CtHttpClient } from './http.js';
 import { Rfc6962LogClient } from './rfc6962-client.js';
 import { publicKeyFromSpki, verifyDigitallySigned } from './signature.js';
 import { StaticCtLogClient } from './static-client.js';
 import { treeHeadSignatureInput } from './sth.js';
-import { parseDataTile } from './tiles.js';
+import { compactTreeFromTiles, parseDataTile, tilesForCompactRange } from './tiles.js';
 import type { LogInfo, RawLogEntry, SignedTreeHead } from './types.js';
 
 /** A log proved to misbehave: the evidence is in `heads` (signed by the log) and `detail`. */
@@ -21,7 +22,7 @@ export class LogMisbehaviourError extends Error {
   readonly code = 'CT_LOG_MISBEHAVIOUR';
   constructor(
     message: string,
-    readonly kind: 'bad-signature',
+    readonly kind: 'bad-signature' | 'root-mismatch',
     readonly heads: SignedTreeHead[] = [],
   ) {
     super(message);
@@ -51,6 +52,46 @@ export interface LogReader {
   treeHead(): Promise<SignedTreeHead>;
   /** Entries [start, end) of a tree of at least `end` entries, in order, each exactly once. */
   entries(start: number, end: number, treeSize: number, signal?: AbortSignal): AsyncIterable<EntryBatch>;
+  /**
+   * The compact tree of `[0, sth.treeSize)` without downloading the entries (to start monitoring at
+   * the end of a log), checked against the verified head: throws LogMisbehaviourError if the
+   * log's own hashes do not lead to its signed root.
+   */
+  compactTreeAt(sth: SignedTreeHead): Promise<CompactTree>;
+}
+
+function checkedTree(tree: CompactTree, sth: SignedTreeHead, what: string): CompactTree {
+  if (tree.size !== sth.treeSize || !hashEquals(tree.root(), sth.rootHash)) {
+    throw new LogMisbehaviourError(
+      `${what} do not lead to the signed root of size ${sth.treeSize}`,
+      'root-mismatch',
+      [sth],
+    );
+  }
+  return tree;
+}
+
+/**
+ * The compact tree from the audit path of the LAST leaf (RFC 6962 §2.1.1): inside the smallest
+ * perfect subtree holding that leaf every sibling is a left sibling; above it, the path holds the
+ * roots of the other perfect subtrees of the compact range, smallest first.
+ */
+export function compactTreeFromLastLeaf(
+  treeSize: number,
+  lastLeafHash: Uint8Array,
+  auditPath: readonly Uint8Array[],
+): CompactTree {
+  const lowBit = treeSize & -treeSize;
+  const inner = Math.log2(lowBit);
+  if (!Number.isInteger(inner) || auditPath.length < inner)
+    throw new Error(`audit path too short for a tree of ${treeSize}`);
+  let h = lastLeafHash;
+  for (let i = 0; i < inner; i++) h = nodeHash(auditPath[i] as Uint8Array, h);
+  const hashes = [...auditPath.slice(inner)].reverse().concat([h]);
+  return CompactTree.fromJSON({
+    size: treeSize,
+    hashes: hashes.map((x) => Buffer.from(x).toString('base64')),
+  });
 }
 
 export interface ReaderOptions {
@@ -99,6 +140,26 @@ class Rfc6962Reader implements LogReader {
       );
     }
     return sth;
+  }
+
+  async compactTreeAt(sth: SignedTreeHead): Promise<CompactTree> {
+    if (sth.treeSize === 0) return new CompactTree();
+    const [last] = await this.client.getEntries(sth.treeSize - 1, sth.treeSize - 1);
+    if (!last) throw new Error(`the log returned no entry ${sth.treeSize - 1}`);
+    const hash = leafHash(last.leafInput);
+    const proof = await this.client.getProofByHash(hash, sth.treeSize);
+    if (proof.leafIndex !== sth.treeSize - 1) {
+      throw new LogMisbehaviourError(
+        `get-proof-by-hash placed the last leaf at ${proof.leafIndex}`,
+        'bad-signature',
+        [sth],
+      );
+    }
+    return checkedTree(
+      compactTreeFromLastLeaf(sth.treeSize, hash, proof.auditPath),
+      sth,
+      'the last leaf and its audit path',
+    );
   }
 
   async *entries(
@@ -168,6 +229,15 @@ class StaticReader implements LogReader {
         'bad-signature',
       );
     }
+  }
+
+  async compactTreeAt(sth: SignedTreeHead): Promise<CompactTree> {
+    const tiles = await Promise.all(
+      tilesForCompactRange(sth.treeSize).map((ref) =>
+        this.client.getHashTile(ref.level as number, ref.index, ref.width),
+      ),
+    );
+    return checkedTree(compactTreeFromTiles(sth.treeSize, tiles), sth, 'the hash tiles');
   }
 
   async *entries(

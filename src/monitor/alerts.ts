@@ -1,0 +1,138 @@
+/**
+ * @module monitor/alerts
+ * From matched entries to alerts, and from the outbox to the sinks. An issuance is alerted once:
+ * the alert key is `issuance:<TBS SHA-256>`, so a precertificate and its final certificate — or
+ * the same certificate in several logs, or a batch replayed after a crash — enqueue one alert.
+ * Delivery is at-least-once: an alert is marked delivered only after every sink accepted it.
+ */
+import { evaluateCaaMany } from '../caa/index.js';
+import type { CaaResolverPort } from '../caa/index.js';
+import type { MonitorEvent, Notifier } from '../notify/types.js';
+import type { AlertInput, IssuanceInput, Store } from '../store/types.js';
+import { caaIdentifiersForIssuer } from './caa-issuers.js';
+import { classify } from './classify.js';
+import type { CaaVerdict, KnownIndex } from './classify.js';
+import { historyFor, isKnown } from './known.js';
+import type { WatchList } from './watchlist.js';
+
+export interface AlertContext {
+  store: Store;
+  known: KnownIndex;
+  watch: WatchList;
+  /** Log ID → URL, for readable alerts. */
+  logUrls: ReadonlyMap<string, string>;
+  /** Resolver for the CAA heuristic, or null to skip it. */
+  caaResolver: CaaResolverPort | null;
+  caaIssuers: Readonly<Record<string, string[]>>;
+  onWarning?: (message: string) => void;
+}
+
+/** Would the names' current CAA allow the issuing CA? Null when the issuer's identifiers are unknown. */
+async function caaVerdict(i: IssuanceInput, ctx: AlertContext): Promise<CaaVerdict | null> {
+  if (!ctx.caaResolver) return null;
+  const ids = caaIdentifiersForIssuer(i.issuer, ctx.caaIssuers);
+  if (ids.length === 0) return null;
+  try {
+    const results = await evaluateCaaMany(i.dnsNames, { issuerDomains: ids }, ctx.caaResolver);
+    const denied = results.find((r) => r.decision === 'deny');
+    if (denied) return { decision: 'deny', name: denied.name, explanation: denied.explanation };
+    return {
+      decision: results.some((r) => r.decision === 'error') ? 'error' : 'allow',
+      name: i.dnsNames[0] ?? '',
+      explanation: '',
+    };
+  } catch (err) {
+    ctx.onWarning?.(`CAA check for ${i.dnsNames.join(', ')} failed: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+export async function alertsForIssuances(
+  issuances: readonly IssuanceInput[],
+  certificates: ReadonlyMap<string, Uint8Array>,
+  ctx: AlertContext,
+): Promise<AlertInput[]> {
+  const alerts: AlertInput[] = [];
+  const seen = new Set<string>();
+  for (const i of issuances) {
+    if (seen.has(i.tbsSha256)) continue;
+    seen.add(i.tbsSha256);
+    const facts = { ...i, certSha256s: i.certSha256 ? [i.certSha256] : [] };
+    if (isKnown(facts, ctx.known)) continue;
+    const history = await historyFor(ctx.store, i.dnsNames, ctx.known);
+    const verdict = classify(facts, ctx.known, history, await caaVerdict(i, ctx));
+    if (verdict.known) continue;
+    const der = certificates.get(i.tbsSha256);
+    const event: MonitorEvent = {
+      type: 'issuance',
+      severity: verdict.severity,
+      watchItems: [...new Set(i.dnsNames.flatMap((n) => ctx.watch.matchingEntries(n)))],
+      known: false,
+      reasons: verdict.reasons,
+      issuance: {
+        tbsSha256: i.tbsSha256,
+        certSha256s: facts.certSha256s,
+        dnsNames: i.dnsNames,
+        ipAddresses: i.ipAddresses,
+        issuer: i.issuer,
+        serial: i.serial,
+        notBefore: i.notBefore,
+        notAfter: i.notAfter,
+        spkiSha256: i.spkiSha256,
+        keyType: i.keyType,
+        entries: [
+          { log: ctx.logUrls.get(i.logId) ?? i.logId, index: i.index, type: i.type, timestamp: i.timestamp },
+        ],
+        ...(der ? { certificateDerBase64: Buffer.from(der).toString('base64') } : {}),
+      },
+    };
+    alerts.push({ key: `issuance:${i.tbsSha256}`, kind: 'issuance', payload: event });
+  }
+  return alerts;
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  failed: number;
+  /** Issuances that became known (e.g. the inventory caught up) before their alert went out. */
+  skipped: number;
+}
+
+/**
+ * Sends pending alerts through every sink. An alert whose issuance is now known is not sent (the
+ * ACME client saved its certificate after CT logged the precertificate).
+ */
+export async function deliverPendingAlerts(
+  store: Store,
+  notifiers: readonly Notifier[],
+  known: KnownIndex,
+  onError?: (message: string) => void,
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { delivered: 0, failed: 0, skipped: 0 };
+  // One pass per cycle: an alert that fails now stays pending and is retried next cycle.
+  for (const alert of await store.pendingAlerts(1000)) {
+    const event = alert.payload as MonitorEvent;
+    if (event.type === 'issuance' && isKnown(event.issuance, known)) {
+      await store.markAlertDelivered(alert.id);
+      report.skipped++;
+      continue;
+    }
+    const failures: string[] = [];
+    await Promise.all(
+      notifiers.map((n) =>
+        n.send(event).catch((err: unknown) => {
+          failures.push(`${n.name}: ${(err as Error).message}`);
+        }),
+      ),
+    );
+    if (failures.length === 0) {
+      await store.markAlertDelivered(alert.id);
+      report.delivered++;
+    } else {
+      await store.markAlertFailed(alert.id, failures.join('; '));
+      onError?.(`alert ${alert.key} not delivered: ${failures.join('; ')}`);
+      report.failed++;
+    }
+  }
+  return report;
+}

@@ -1,0 +1,63 @@
+/**
+ * @module monitor/known
+ * What "ours" means right now: the inventory and the explicit authorisations in the store, turned
+ * into the hash sets the classifier looks up, and the history of a name (CT + inventory) that the
+ * heuristics compare against.
+ */
+import type { Issuance, Store } from '../store/types.js';
+import type { HistoryItem, KnownIndex } from './classify.js';
+
+export async function loadKnownIndex(store: Store, managedNames: Iterable<string> = []): Promise<KnownIndex> {
+  const [inventory, authorizations] = await Promise.all([store.listInventory(), store.listAuthorizations()]);
+  return {
+    certHashes: new Set(inventory.map((r) => r.certSha256)),
+    tbsHashes: new Set(inventory.map((r) => r.tbsSha256)),
+    spkiHashes: new Set(inventory.map((r) => r.spkiSha256)),
+    authorized: new Set(authorizations.map((a) => a.hash.toLowerCase())),
+    managedNames: new Set([...managedNames].map((n) => n.toLowerCase())),
+  };
+}
+
+export function isKnown(
+  i: Pick<Issuance, 'tbsSha256' | 'certSha256s' | 'spkiSha256'>,
+  k: KnownIndex,
+): boolean {
+  return (
+    k.tbsHashes.has(i.tbsSha256) ||
+    k.authorized.has(i.tbsSha256) ||
+    k.authorized.has(i.spkiSha256) ||
+    k.spkiHashes.has(i.spkiSha256) ||
+    i.certSha256s.some((h) => k.certHashes.has(h) || k.authorized.has(h))
+  );
+}
+
+/** Every other issuance sharing a name with `names`: from CT (known or not) and from the inventory. */
+export async function historyFor(
+  store: Store,
+  names: readonly string[],
+  k: KnownIndex,
+): Promise<HistoryItem[]> {
+  const byTbs = new Map<string, HistoryItem>();
+  const inventory = await store.listInventory();
+  for (const name of new Set(names)) {
+    for (const i of await store.issuancesForName(name)) {
+      byTbs.set(i.tbsSha256, { ...i, known: isKnown(i, k) });
+    }
+  }
+  const wanted = new Set(names);
+  for (const r of inventory) {
+    if (!r.dnsNames.some((n) => wanted.has(n)) || byTbs.has(r.tbsSha256)) continue;
+    byTbs.set(r.tbsSha256, {
+      tbsSha256: r.tbsSha256,
+      certSha256s: [r.certSha256],
+      dnsNames: r.dnsNames,
+      issuer: r.issuer,
+      keyType: '',
+      spkiSha256: r.spkiSha256,
+      notBefore: r.notBefore,
+      notAfter: r.notAfter,
+      known: true,
+    });
+  }
+  return [...byTbs.values()];
+}

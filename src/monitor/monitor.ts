@@ -1,0 +1,186 @@
+/**
+ * @module monitor/monitor
+ * One monitoring cycle: refresh the inventory, catch every log up to its current signed tree head
+ * (several logs at once), raise health alerts for logs that could not be read, and deliver the
+ * alerts waiting in the outbox. The CLI runs it once (`--once`) or in a loop (daemon). The store,
+ * the notifiers and the inventory scanner are given: this module builds no concrete I/O.
+ */
+import type { CaaResolverPort } from '../caa/index.js';
+import type { CtHttpClient } from '../ct/http.js';
+import { createLogReader } from '../ct/log-reader.js';
+import type { LogInfo } from '../ct/types.js';
+import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
+import type { Notifier } from '../notify/types.js';
+import type { InventoryRecord, Store } from '../store/types.js';
+import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
+import type { DeliveryReport } from './alerts.js';
+import { loadKnownIndex } from './known.js';
+import { syncLog } from './sync-log.js';
+import type { SyncResult } from './sync-log.js';
+import type { WatchList } from './watchlist.js';
+
+export interface CycleDeps {
+  store: Store;
+  notifiers: readonly Notifier[];
+  /** Scans the configured inventory paths; null when none are configured. */
+  scanInventory: (() => Promise<InventoryScan>) | null;
+  caaResolver: CaaResolverPort | null;
+  caaIssuers: Readonly<Record<string, string[]>>;
+  /** HTTP client per log (limits are per log). */
+  httpFor: (log: LogInfo) => CtHttpClient;
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+  };
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface CycleOptions {
+  logs: readonly LogInfo[];
+  watch: WatchList;
+  startAtEnd: boolean;
+  /** Logs caught up at the same time. */
+  concurrency: number;
+}
+
+export interface CycleResult {
+  logs: { log: LogInfo; result: SyncResult }[];
+  inventory: { certificates: number; errors: number } | null;
+  delivery: DeliveryReport;
+}
+
+function toRecord(c: InventoryCertificate): InventoryRecord {
+  return {
+    source: c.source,
+    path: c.path,
+    certSha256: c.certSha256,
+    tbsSha256: c.tbsSha256,
+    spkiSha256: c.spkiSha256,
+    dnsNames: c.dnsNames,
+    issuer: c.issuer,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+  };
+}
+
+/** Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the inventory. */
+export async function recordInventory(store: Store, scan: InventoryScan): Promise<void> {
+  const bySource = new Map<string, InventoryRecord[]>();
+  for (const c of scan.certificates) bySource.set(c.source, [...(bySource.get(c.source) ?? []), toRecord(c)]);
+  for (const source of INVENTORY_SOURCES) await store.replaceInventory(source, bySource.get(source) ?? []);
+}
+
+const INVENTORY_SOURCES: readonly InventoryCertificate['source'][] = [
+  'certbot',
+  'dehydrated',
+  'acme.sh',
+  'lego',
+  'caddy',
+  'traefik',
+  'pem',
+];
+
+async function refreshInventory(deps: CycleDeps): Promise<{ scan: InventoryScan | null }> {
+  if (!deps.scanInventory) return { scan: null };
+  const scan = await deps.scanInventory();
+  for (const e of scan.errors) deps.log.warn({ path: e.path }, `inventory: ${e.error}`);
+  await recordInventory(deps.store, scan);
+  return { scan };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once, keeping results in input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
+  const { store } = deps;
+  const { scan } = await refreshInventory(deps);
+  const known = await loadKnownIndex(store, scan?.managedNames ?? []);
+  const logUrls = new Map(options.logs.map((l) => [l.logId, l.url]));
+  const alertContext = {
+    store,
+    known,
+    watch: options.watch,
+    logUrls,
+    caaResolver: deps.caaResolver,
+    caaIssuers: deps.caaIssuers,
+    onWarning: (m: string) => deps.log.warn({}, m),
+  };
+
+  // One progress figure over all logs: entries still to read, summed.
+  const progress = new Map<string, { done: number; total: number }>();
+  const report = (): void => {
+    let done = 0;
+    let total = 0;
+    for (const p of progress.values()) {
+      done += p.done;
+      total += p.total;
+    }
+    deps.onProgress?.(done, total);
+  };
+
+  const results = await mapLimited(options.logs, options.concurrency, async (log) => {
+    const http = deps.httpFor(log);
+    try {
+      const reader = createLogReader(log, { http, concurrency: 4, batchSize: 256 });
+      const result = await syncLog(reader, {
+        store,
+        watch: options.watch,
+        startAtEnd: options.startAtEnd,
+        alertsFor: (issuances, certificates) => alertsForIssuances(issuances, certificates, alertContext),
+        onProgress: (done, total) => {
+          progress.set(log.logId, { done, total });
+          report();
+        },
+        signal: deps.signal,
+      });
+      deps.log.info({ log: log.url, ...result }, `log ${result.status}`);
+      if (result.status === 'unreachable') {
+        // One health alert per log and day: a log that stays down does not flood the sinks.
+        await store.enqueueAlert({
+          key: `health:${log.logId}:${new Date().toISOString().slice(0, 10)}`,
+          kind: 'health',
+          payload: {
+            type: 'log-health',
+            severity: 'warning',
+            log: log.url,
+            message: `cannot read ${log.description}: ${result.message}`,
+          },
+        });
+      }
+      return { log, result };
+    } finally {
+      await http.close();
+    }
+  });
+
+  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) => deps.log.warn({}, m));
+  return {
+    logs: results,
+    inventory: scan ? { certificates: scan.certificates.length, errors: scan.errors.length } : null,
+    delivery,
+  };
+}
+
+/** `monitor --once` exit status: 2 if a log could not be read (cannot vouch for it), else 1 if one misbehaved, else 0. */
+export function cycleExitCode(result: CycleResult): 0 | 1 | 2 {
+  if (result.logs.some((l) => l.result.status === 'unreachable')) return 2;
+  if (result.logs.some((l) => l.result.status === 'misbehaving')) return 1;
+  return 0;
+}
