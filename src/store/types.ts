@@ -126,6 +126,14 @@ export interface Authorization {
   createdAt: string;
 }
 
+/** Evidence kept by `recordMisbehaviour`, oldest first. */
+export interface MisbehaviourRecord {
+  id: number;
+  logId: string;
+  evidence: unknown;
+  createdAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema (idempotent). */
@@ -169,4 +177,6 @@ export interface Store {
 
   /** Keeps the signed heads that prove a log misbehaved. */
   recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;
+  /** Everything `recordMisbehaviour` kept, oldest first (both stores implement it). */
+  listMisbehaviour?(): Promise<MisbehaviourRecord[]>;
 }

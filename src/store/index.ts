@@ -1,0 +1,11 @@
+/**
+ * @module store
+ * Public surface of the monitor's state: the `Store` contract, the engines behind it and their
+ * errors. The core imports the types only; the CLI and the daemon call `openStore`.
+ */
+export type * from './types.js';
+export { openStore, SQLITE_FILE_NAME } from './open.js';
+export type { StoreLocation } from './open.js';
+export { StoreConflictError, StoreLockedError } from './errors.js';
+export type { LockHolder } from './errors.js';
+export { LATEST_VERSION } from './migrations.js';

@@ -1,0 +1,585 @@
+/**
+ * @module store/postgres
+ * The shared store: PostgreSQL through `postgres` (porsager), the same schema and behaviour as
+ * the SQLite store (store.test.ts runs one suite against both).
+ *
+ * Where the code differs from sqlite.ts, it is for the network: a batch is written with one
+ * set-based INSERT per table (`json_to_recordset` over the batch's rows, one parameter whatever
+ * the batch size) instead of one prepared statement per row, and a batch that only moves the
+ * cursor is a single UPDATE without BEGIN/COMMIT round trips.
+ *
+ * JSON goes over the wire as the text `codec.toJsonText` made (the same text SQLite stores), cast
+ * `${text}::text::jsonb`: a bare `$1::jsonb` makes the server type the parameter jsonb, and the
+ * driver then JSON-encodes our JSON text a second time.
+ *
+ * The run lock is a session-level advisory lock on a dedicated connection; see `lock`.
+ */
+import { hostname } from 'node:os';
+import postgres from 'postgres';
+import { CertvigilError, isCertvigilError } from '../errors.js';
+import {
+  alertRow,
+  assembleIssuances,
+  batchRows,
+  checkLimit,
+  checkPosition,
+  cleanText,
+  hexPrefixRange,
+  inventoryRows,
+  normalizeHash,
+  nowIso,
+  onlyMovesCursor,
+  toIso,
+  toIsoOrNull,
+  toJsonText,
+  toNumber,
+} from './codec.js';
+import type { EntryRow, IssuanceReadRow } from './codec.js';
+import {
+  StoreLockedError,
+  conflictError,
+  describeHolder,
+  invalidArgument,
+  verifiedHeadConflict,
+} from './errors.js';
+import type { LockHolder } from './errors.js';
+import { LATEST_VERSION, pendingMigrations, schemaMigrationsTable } from './migrations.js';
+import type {
+  AlertInput,
+  AlertRecord,
+  Authorization,
+  CommitBatch,
+  InventoryRecord,
+  Issuance,
+  LogCursor,
+  MalformedInput,
+  MisbehaviourRecord,
+  Store,
+  StoredHead,
+} from './types.js';
+
+type Sql = postgres.Sql;
+type Tx = postgres.TransactionSql;
+type Row = Record<string, unknown>;
+
+/**
+ * Advisory lock keys, two-int4 form: (class, id). Advisory locks are per database, so one pair
+ * per purpose is enough. The class is 'cvgl' in ASCII.
+ */
+const LOCK_CLASS = 0x6376676c;
+const RUN_LOCK_ID = 1;
+const MIGRATION_LOCK_ID = 2;
+
+const CURSOR_COLUMNS = 'log_id, url, kind, description, position, tree, verified, updated_at';
+const ISSUANCE_COLUMNS =
+  'tbs_sha256, dns_names, ip_addresses, issuer, serial, not_before, not_after, spki_sha256, key_type, first_seen';
+const ALERT_COLUMNS = 'id, key, kind, payload, created_at, delivered_at, attempts, last_error';
+
+function clientOptions(applicationName: string): postgres.Options<Record<string, postgres.PostgresType>> {
+  return {
+    // The library never prints: `CREATE TABLE IF NOT EXISTS` notices would go to console.log.
+    onnotice: () => undefined,
+    connect_timeout: 10,
+    connection: { application_name: applicationName },
+  };
+}
+
+function cursorFrom(r: Row): LogCursor {
+  return {
+    logId: String(r.log_id),
+    url: String(r.url),
+    kind: r.kind as LogCursor['kind'],
+    description: String(r.description),
+    position: toNumber(r.position),
+    tree: (r.tree ?? null) as LogCursor['tree'],
+    verified: (r.verified ?? null) as StoredHead | null,
+    updatedAt: toIso(r.updated_at),
+  };
+}
+
+function issuanceFrom(r: Row): IssuanceReadRow {
+  return {
+    tbsSha256: String(r.tbs_sha256),
+    dnsNames: r.dns_names as string[],
+    ipAddresses: r.ip_addresses as string[],
+    issuer: String(r.issuer),
+    serial: String(r.serial),
+    notBefore: String(r.not_before),
+    notAfter: String(r.not_after),
+    spkiSha256: String(r.spki_sha256),
+    keyType: String(r.key_type),
+    firstSeen: toIso(r.first_seen),
+  };
+}
+
+function alertFrom(r: Row): AlertRecord {
+  return {
+    id: toNumber(r.id),
+    key: String(r.key),
+    kind: r.kind as AlertRecord['kind'],
+    payload: r.payload,
+    createdAt: toIso(r.created_at),
+    deliveredAt: toIsoOrNull(r.delivered_at),
+    attempts: toNumber(r.attempts),
+    lastError: r.last_error === null ? null : String(r.last_error),
+  };
+}
+
+/** SQLSTATE 42P01: undefined_table (the schema is not there yet). */
+function isUndefinedTable(err: unknown): boolean {
+  return (err as { code?: unknown }).code === '42P01';
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private lockSql: Sql | null = null;
+  /** Set when the lock's connection closed under us: the lock is gone, stop writing. */
+  private lockLost = false;
+  private closing = false;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly url: string,
+  ) {}
+
+  async migrate(): Promise<void> {
+    try {
+      const [row] = await this.sql<Row[]>`SELECT max(version) AS v FROM schema_migrations`;
+      if (row !== undefined && row.v !== null && toNumber(row.v) === LATEST_VERSION) return;
+    } catch (err) {
+      if (!isUndefinedTable(err)) throw wrapMigration(err);
+    }
+    try {
+      await this.sql.begin(async (tx) => {
+        // Two processes migrating at once would race on CREATE TABLE IF NOT EXISTS (it is not
+        // atomic in PostgreSQL): serialise them; the lock ends with the transaction.
+        await tx`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${MIGRATION_LOCK_ID})`;
+        await tx.unsafe(schemaMigrationsTable('postgres'));
+        const [row] = await tx<Row[]>`SELECT coalesce(max(version), 0) AS v FROM schema_migrations`;
+        for (const m of pendingMigrations(toNumber(row?.v ?? 0))) {
+          for (const statement of m.statements('postgres')) await tx.unsafe(statement);
+          await tx`INSERT INTO schema_migrations (version, name, applied_at)
+                   VALUES (${m.version}, ${m.name}, ${nowIso()})`;
+        }
+      });
+    } catch (err) {
+      throw wrapMigration(err);
+    }
+  }
+
+  private async readHolder(): Promise<{ holder: LockHolder | null; backend: string }> {
+    let holder: LockHolder | null = null;
+    try {
+      const [r] = await this.sql<Row[]>`SELECT owner, pid, hostname, acquired_at FROM run_lock WHERE id = 1`;
+      if (r !== undefined)
+        holder = {
+          owner: String(r.owner),
+          pid: toNumber(r.pid),
+          hostname: String(r.hostname),
+          acquiredAt: toIso(r.acquired_at),
+        };
+    } catch {
+      // not migrated yet
+    }
+    // The server knows for sure which session holds it (pg_terminate_backend if it is stuck).
+    let backend = '';
+    try {
+      const [b] = await this.sql<Row[]>`
+        SELECT l.pid, a.client_addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LOCK_CLASS}
+          AND l.objid = ${RUN_LOCK_ID} AND l.objsubid = 2
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      if (b !== undefined)
+        backend = `; server session pid ${String(b.pid)}${b.client_addr ? ` from ${String(b.client_addr)}` : ''}`;
+    } catch {
+      // only a detail for the message
+    }
+    return { holder, backend };
+  }
+
+  /**
+   * The run lock: `pg_try_advisory_lock` on a connection of its own, held until `close()`.
+   *
+   * Why: a session-level advisory lock belongs to the server session, so it is released as soon
+   * as the session ends, including when our process is SIGKILLed (the kernel closes the socket,
+   * the backend exits). A client host that vanishes without closing its socket keeps the lock
+   * until the server's TCP keepalive (`tcp_keepalives_*`) gives up on the connection.
+   * The connection is dedicated and exempt from pool recycling (`max_lifetime`, idle timeout):
+   * returning it to a pool would hand the lock to whatever query borrows it next, and recycling it
+   * would drop the lock silently. If it closes anyway (server restart, network), the lock is gone:
+   * the store then refuses to commit (STORE_LOCKED) and the monitor must start over.
+   */
+  async lock(owner: string): Promise<void> {
+    // A lost lock is taken again from scratch (and refused if another process got it meanwhile).
+    if (this.lockLost) await this.releaseLock();
+    if (this.lockSql === null) {
+      const lockSql = postgres(this.url, {
+        ...clientOptions('certvigil run lock'),
+        max: 1,
+        idle_timeout: undefined,
+        max_lifetime: null,
+        onclose: () => {
+          if (!this.closing && this.lockSql === lockSql) this.lockLost = true;
+        },
+      });
+      try {
+        const [r] = await lockSql<
+          Row[]
+        >`SELECT pg_try_advisory_lock(${LOCK_CLASS}, ${RUN_LOCK_ID}) AS locked`;
+        if (r?.locked !== true) {
+          const { holder, backend } = await this.readHolder();
+          throw new StoreLockedError(`the database is in use by ${describeHolder(holder)}${backend}`, holder);
+        }
+      } catch (err) {
+        await lockSql.end({ timeout: 1 }).catch(() => undefined);
+        if (isCertvigilError(err)) throw err;
+        throw new CertvigilError('STORE_UNAVAILABLE', `cannot take the run lock: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      this.lockSql = lockSql;
+      this.lockLost = false;
+    }
+    try {
+      await this.migrate();
+      await this.sql`
+        INSERT INTO run_lock (id, owner, pid, hostname, acquired_at)
+        VALUES (1, ${cleanText(owner)}, ${process.pid}, ${hostname()}, ${nowIso()})
+        ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,
+          hostname = excluded.hostname, acquired_at = excluded.acquired_at`;
+    } catch (err) {
+      await this.releaseLock();
+      throw err;
+    }
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lockSql = this.lockSql;
+    this.lockSql = null;
+    this.lockLost = false;
+    // Ending the session releases the lock; no unlock call needed (or possible after a failure).
+    await lockSql?.end({ timeout: 5 });
+  }
+
+  private checkLock(): void {
+    if (this.lockLost)
+      throw new StoreLockedError(
+        'the run lock was lost (its database session ended): another process may be running now',
+        null,
+      );
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.sql.end({ timeout: 5 });
+    // The lock goes last, after everything this process wrote is committed or abandoned.
+    await this.releaseLock();
+  }
+
+  async getCursor(logId: string): Promise<LogCursor | null> {
+    const [r] = await this.sql<
+      Row[]
+    >`SELECT ${this.sql.unsafe(CURSOR_COLUMNS)} FROM logs WHERE log_id = ${logId}`;
+    return r === undefined ? null : cursorFrom(r);
+  }
+
+  async ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified'>): Promise<LogCursor> {
+    checkPosition('position', init.position);
+    if (init.tree !== null && init.tree.size !== init.position)
+      throw invalidArgument(`tree size ${init.tree.size} does not match position ${init.position}`);
+    await this.sql`
+      INSERT INTO logs (log_id, url, kind, description, position, tree, verified, updated_at)
+      VALUES (${init.logId}, ${cleanText(init.url)}, ${init.kind}, ${cleanText(init.description)},
+        ${init.position}, ${init.tree === null ? null : toJsonText(init.tree)}::text::jsonb, NULL, ${nowIso()})
+      ON CONFLICT (log_id) DO NOTHING`;
+    const cursor = await this.getCursor(init.logId);
+    if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
+    return cursor;
+  }
+
+  async listCursors(): Promise<LogCursor[]> {
+    const rows = await this.sql<Row[]>`SELECT ${this.sql.unsafe(CURSOR_COLUMNS)} FROM logs ORDER BY log_id`;
+    return rows.map(cursorFrom);
+  }
+
+  private async conflict(q: Sql | Tx, batch: CommitBatch): Promise<Error> {
+    const [r] = await q<Row[]>`SELECT position FROM logs WHERE log_id = ${batch.logId}`;
+    return conflictError(batch.logId, batch.expectedPosition, r === undefined ? null : toNumber(r.position));
+  }
+
+  async commitBatch(batch: CommitBatch): Promise<void> {
+    const rows = batchRows(batch);
+    this.checkLock();
+    const now = nowIso();
+    // Compare-and-set first. Under READ COMMITTED a concurrent commit for the same log blocks on
+    // the row lock and then re-checks `position` against the committed row, so it fails cleanly.
+    const move = (q: Sql | Tx) => q`
+      UPDATE logs SET position = ${batch.newPosition}, tree = ${rows.tree}::text::jsonb, updated_at = ${now}
+      WHERE log_id = ${batch.logId} AND position = ${batch.expectedPosition}`;
+    if (onlyMovesCursor(rows)) {
+      // One statement is its own transaction: no BEGIN/COMMIT round trips for an empty batch.
+      if ((await move(this.sql)).count !== 1) throw await this.conflict(this.sql, batch);
+      return;
+    }
+    await this.sql.begin(async (tx) => {
+      if ((await move(tx)).count !== 1) throw await this.conflict(tx, batch);
+      // Everything below is keyed: a batch replayed from an older position adds nothing twice,
+      // and the first writer keeps an issuance's descriptive columns and first_seen. The
+      // statements are pipelined (sent without waiting for each other) and run in this order,
+      // issuances first for the foreign keys; the first failure aborts the transaction.
+      const inserts: postgres.PendingQuery<Row[]>[] = [];
+      if (rows.issuances.length > 0)
+        inserts.push(tx`
+          INSERT INTO issuances (${tx.unsafe(ISSUANCE_COLUMNS)})
+          SELECT r."tbsSha256", r."dnsNames"::jsonb, r."ipAddresses"::jsonb, r.issuer, r.serial,
+            r."notBefore", r."notAfter", r."spkiSha256", r."keyType", ${now}::timestamptz
+          FROM json_to_recordset(${JSON.stringify(rows.issuances)}::text::json) AS r("tbsSha256" text,
+            "dnsNames" text, "ipAddresses" text, issuer text, serial text, "notBefore" text,
+            "notAfter" text, "spkiSha256" text, "keyType" text)
+          ON CONFLICT (tbs_sha256) DO NOTHING`);
+      if (rows.certs.length > 0)
+        inserts.push(tx`
+          INSERT INTO issuance_certs (tbs_sha256, cert_sha256)
+          SELECT r."tbsSha256", r."certSha256"
+          FROM json_to_recordset(${JSON.stringify(rows.certs)}::text::json) AS r("tbsSha256" text, "certSha256" text)
+          ON CONFLICT DO NOTHING`);
+      if (rows.entries.length > 0)
+        inserts.push(tx`
+          INSERT INTO log_entries (log_id, idx, tbs_sha256, type, timestamp)
+          SELECT r."logId", r.idx, r."tbsSha256", r.type, r.timestamp
+          FROM json_to_recordset(${JSON.stringify(rows.entries)}::text::json) AS r("logId" text, idx bigint,
+            "tbsSha256" text, type text, timestamp bigint)
+          ON CONFLICT DO NOTHING`);
+      if (rows.names.length > 0)
+        inserts.push(tx`
+          INSERT INTO issuance_names (dns_name, tbs_sha256)
+          SELECT r."dnsName", r."tbsSha256"
+          FROM json_to_recordset(${JSON.stringify(rows.names)}::text::json) AS r("dnsName" text, "tbsSha256" text)
+          ON CONFLICT DO NOTHING`);
+      if (rows.malformed.length > 0)
+        inserts.push(tx`
+          INSERT INTO malformed (log_id, idx, error, created_at)
+          SELECT r."logId", r.idx, r.error, ${now}::timestamptz
+          FROM json_to_recordset(${JSON.stringify(rows.malformed)}::text::json) AS r("logId" text, idx bigint, error text)
+          ON CONFLICT DO NOTHING`);
+      if (rows.alerts.length > 0)
+        inserts.push(tx`
+          INSERT INTO alerts (key, kind, payload, created_at)
+          SELECT r.key, r.kind, r.payload::jsonb, ${now}::timestamptz
+          FROM json_to_recordset(${JSON.stringify(rows.alerts)}::text::json) AS r(key text, kind text, payload text)
+          ON CONFLICT (key) DO NOTHING`);
+      await Promise.all(inserts);
+    });
+  }
+
+  async setVerifiedHead(logId: string, head: StoredHead): Promise<void> {
+    this.checkLock();
+    const changed = await this.sql`
+      UPDATE logs SET verified = ${toJsonText(head)}::text::jsonb, updated_at = ${nowIso()}
+      WHERE log_id = ${logId} AND position >= ${head.treeSize}`;
+    if (changed.count === 1) return;
+    const [r] = await this.sql<Row[]>`SELECT position FROM logs WHERE log_id = ${logId}`;
+    throw verifiedHeadConflict(logId, head, r === undefined ? null : toNumber(r.position));
+  }
+
+  /** `filter` selects TBS hashes; the three reads share one snapshot (REPEATABLE READ). */
+  private async readIssuances(filter: postgres.Fragment): Promise<Issuance[]> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
+      const rows = (
+        await tx<Row[]>`SELECT ${tx.unsafe(ISSUANCE_COLUMNS)} FROM issuances WHERE ${filter}
+                        ORDER BY first_seen, tbs_sha256`
+      ).map(issuanceFrom);
+      if (rows.length === 0) return [];
+      const certs = (await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${filter}`).map(
+        (r) => ({ tbsSha256: String(r.tbs_sha256), certSha256: String(r.cert_sha256) }),
+      );
+      const entries = (
+        await tx<Row[]>`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`
+      ).map((r): EntryRow => ({
+        logId: String(r.log_id),
+        idx: toNumber(r.idx),
+        tbsSha256: String(r.tbs_sha256),
+        type: r.type as EntryRow['type'],
+        timestamp: toNumber(r.timestamp),
+      }));
+      return assembleIssuances(rows, certs, entries);
+    }) as Promise<Issuance[]>;
+  }
+
+  async listIssuances(): Promise<Issuance[]> {
+    return this.readIssuances(this.sql`TRUE`);
+  }
+
+  async findIssuances(hexPrefix: string): Promise<Issuance[]> {
+    const [low, high] = hexPrefixRange(hexPrefix);
+    return this.readIssuances(
+      this
+        .sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuances WHERE tbs_sha256 >= ${low} AND tbs_sha256 < ${high}
+        UNION SELECT tbs_sha256 FROM issuance_certs WHERE cert_sha256 >= ${low} AND cert_sha256 < ${high})`,
+    );
+  }
+
+  async issuancesForName(dnsName: string): Promise<Issuance[]> {
+    return this.readIssuances(
+      this.sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ${cleanText(dnsName)})`,
+    );
+  }
+
+  async listMalformed(): Promise<(MalformedInput & { createdAt: string })[]> {
+    const rows = await this.sql<
+      Row[]
+    >`SELECT log_id, idx, error, created_at FROM malformed ORDER BY log_id, idx`;
+    return rows.map((r) => ({
+      logId: String(r.log_id),
+      index: toNumber(r.idx),
+      error: String(r.error),
+      createdAt: toIso(r.created_at),
+    }));
+  }
+
+  async replaceInventory(source: string, records: InventoryRecord[]): Promise<void> {
+    const rows = inventoryRows(source, records);
+    await this.sql.begin(async (tx) => {
+      await tx`DELETE FROM inventory WHERE source = ${cleanText(source)}`;
+      if (rows.length === 0) return;
+      await tx`
+        INSERT INTO inventory (source, path, cert_sha256, tbs_sha256, spki_sha256, dns_names, issuer,
+          not_before, not_after)
+        SELECT r.source, r.path, r."certSha256", r."tbsSha256", r."spkiSha256", r."dnsNames"::jsonb,
+          r.issuer, r."notBefore", r."notAfter"
+        FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS r(source text, path text,
+          "certSha256" text, "tbsSha256" text, "spkiSha256" text, "dnsNames" text, issuer text,
+          "notBefore" text, "notAfter" text)
+        ON CONFLICT DO NOTHING`;
+    });
+  }
+
+  async listInventory(): Promise<InventoryRecord[]> {
+    const rows = await this.sql<Row[]>`
+      SELECT source, path, cert_sha256, tbs_sha256, spki_sha256, dns_names, issuer, not_before, not_after
+      FROM inventory ORDER BY source, path, cert_sha256`;
+    return rows.map((r) => ({
+      source: String(r.source),
+      path: String(r.path),
+      certSha256: String(r.cert_sha256),
+      tbsSha256: String(r.tbs_sha256),
+      spkiSha256: String(r.spki_sha256),
+      dnsNames: r.dns_names as string[],
+      issuer: String(r.issuer),
+      notBefore: String(r.not_before),
+      notAfter: String(r.not_after),
+    }));
+  }
+
+  async authorize(hash: string, note: string | null): Promise<void> {
+    await this.sql`
+      INSERT INTO authorizations (hash, note, created_at)
+      VALUES (${normalizeHash('hash', hash)}, ${note === null ? null : cleanText(note)}, ${nowIso()})
+      ON CONFLICT (hash) DO UPDATE SET note = excluded.note`;
+  }
+
+  async listAuthorizations(): Promise<Authorization[]> {
+    const rows = await this.sql<
+      Row[]
+    >`SELECT hash, note, created_at FROM authorizations ORDER BY created_at, hash`;
+    return rows.map((r) => ({
+      hash: String(r.hash),
+      note: r.note === null ? null : String(r.note),
+      createdAt: toIso(r.created_at),
+    }));
+  }
+
+  async enqueueAlert(alert: AlertInput): Promise<boolean> {
+    const a = alertRow(alert);
+    const inserted = await this.sql`
+      INSERT INTO alerts (key, kind, payload, created_at)
+      VALUES (${a.key}, ${a.kind}, ${a.payload}::text::jsonb, ${nowIso()})
+      ON CONFLICT (key) DO NOTHING`;
+    return inserted.count === 1;
+  }
+
+  async pendingAlerts(limit: number): Promise<AlertRecord[]> {
+    checkLimit(limit);
+    const rows = await this.sql<Row[]>`
+      SELECT ${this.sql.unsafe(ALERT_COLUMNS)} FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ${limit}`;
+    return rows.map(alertFrom);
+  }
+
+  async markAlertDelivered(id: number): Promise<void> {
+    await this.sql`
+      UPDATE alerts SET delivered_at = ${nowIso()}, attempts = attempts + 1
+      WHERE id = ${id} AND delivered_at IS NULL`;
+  }
+
+  async markAlertFailed(id: number, error: string): Promise<void> {
+    await this.sql`
+      UPDATE alerts SET attempts = attempts + 1, last_error = ${cleanText(error)}
+      WHERE id = ${id} AND delivered_at IS NULL`;
+  }
+
+  async listAlerts(): Promise<AlertRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT ${this.sql.unsafe(ALERT_COLUMNS)} FROM alerts ORDER BY id`;
+    return rows.map(alertFrom);
+  }
+
+  async recordMisbehaviour(logId: string, evidence: unknown): Promise<void> {
+    await this.sql`
+      INSERT INTO misbehaviour (log_id, evidence, created_at)
+      VALUES (${logId}, ${toJsonText(evidence)}::text::jsonb, ${nowIso()})`;
+  }
+
+  async listMisbehaviour(): Promise<MisbehaviourRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT id, log_id, evidence, created_at FROM misbehaviour ORDER BY id`;
+    return rows.map((r) => ({
+      id: toNumber(r.id),
+      logId: String(r.log_id),
+      evidence: r.evidence,
+      createdAt: toIso(r.created_at),
+    }));
+  }
+}
+
+function wrapMigration(err: unknown): Error {
+  if (isCertvigilError(err)) return err;
+  return new CertvigilError(
+    'STORE_MIGRATION',
+    `cannot migrate the PostgreSQL schema: ${(err as Error).message}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/**
+ * Connects to the PostgreSQL database at `url` (`postgres://` or `postgresql://`, libpq-style
+ * query parameters such as `sslmode` honoured) and checks that it answers. Call `migrate()`
+ * before use, and `lock(owner)` to be the one process that writes it.
+ */
+export async function openPostgresStore(url: string): Promise<Store> {
+  const sql = postgres(url, { ...clientOptions('certvigil'), max: 10, idle_timeout: 60 });
+  try {
+    await sql`SELECT 1`;
+  } catch (cause) {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+    throw new CertvigilError(
+      'STORE_UNAVAILABLE',
+      `cannot connect to ${redact(url)}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  return new PostgresStore(sql, url);
+}

@@ -1,0 +1,577 @@
+/**
+ * @module store/sqlite
+ * The embedded store: one SQLite file (better-sqlite3, synchronous calls behind the async
+ * `Store` interface) and a lock file beside it.
+ *
+ * Durability: WAL journal with `synchronous = FULL`. Any journal mode survives SIGKILL (the OS
+ * keeps what was written), but after a power loss WAL + NORMAL may lose the last commits, and
+ * those commits may already have been acted upon: alerts delivered and marked, a position
+ * reported. FULL syncs the WAL at every commit, so a commit that returned is on disk. It costs one
+ * fsync per `commitBatch`, i.e. per 256 to 4,096 entries read from a log, which is noise next to
+ * the download. WAL also lets the CLI read while the monitor writes.
+ *
+ * The run lock is an OS lock that dies with its process; see `acquireLockFile`.
+ */
+import Database from 'better-sqlite3';
+import { mkdir, open } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { CertvigilError, isCertvigilError } from '../errors.js';
+import {
+  alertRow,
+  assembleIssuances,
+  batchRows,
+  checkLimit,
+  checkPosition,
+  cleanText,
+  hexPrefixRange,
+  inventoryRows,
+  normalizeHash,
+  nowIso,
+  toJsonText,
+} from './codec.js';
+import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
+import {
+  StoreLockedError,
+  conflictError,
+  describeHolder,
+  invalidArgument,
+  verifiedHeadConflict,
+} from './errors.js';
+import type { LockHolder } from './errors.js';
+import { LATEST_VERSION, pendingMigrations, schemaMigrationsTable } from './migrations.js';
+import type {
+  AlertInput,
+  AlertRecord,
+  Authorization,
+  CommitBatch,
+  InventoryRecord,
+  Issuance,
+  LogCursor,
+  MalformedInput,
+  MisbehaviourRecord,
+  Store,
+  StoredHead,
+} from './types.js';
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+/** How long a writer waits for another connection's write transaction (e.g. the CLI's). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+const CURSOR_COLUMNS = 'log_id, url, kind, description, position, tree, verified, updated_at';
+const ISSUANCE_COLUMNS =
+  'tbs_sha256, dns_names, ip_addresses, issuer, serial, not_before, not_after, spki_sha256, key_type, first_seen';
+const ALERT_COLUMNS = 'id, key, kind, payload, created_at, delivered_at, attempts, last_error';
+
+function parseJson<T>(value: unknown): T {
+  return JSON.parse(String(value)) as T;
+}
+
+function cursorFrom(r: Row): LogCursor {
+  return {
+    logId: String(r.log_id),
+    url: String(r.url),
+    kind: r.kind as LogCursor['kind'],
+    description: String(r.description),
+    position: Number(r.position),
+    tree: r.tree === null ? null : parseJson<LogCursor['tree']>(r.tree),
+    verified: r.verified === null ? null : parseJson<StoredHead>(r.verified),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+function issuanceFrom(r: Row): IssuanceReadRow {
+  return {
+    tbsSha256: String(r.tbs_sha256),
+    dnsNames: parseJson<string[]>(r.dns_names),
+    ipAddresses: parseJson<string[]>(r.ip_addresses),
+    issuer: String(r.issuer),
+    serial: String(r.serial),
+    notBefore: String(r.not_before),
+    notAfter: String(r.not_after),
+    spkiSha256: String(r.spki_sha256),
+    keyType: String(r.key_type),
+    firstSeen: String(r.first_seen),
+  };
+}
+
+function alertFrom(r: Row): AlertRecord {
+  return {
+    id: Number(r.id),
+    key: String(r.key),
+    kind: r.kind as AlertRecord['kind'],
+    payload: parseJson<unknown>(r.payload),
+    createdAt: String(r.created_at),
+    deliveredAt: r.delivered_at === null ? null : String(r.delivered_at),
+    attempts: Number(r.attempts),
+    lastError: r.last_error === null ? null : String(r.last_error),
+  };
+}
+
+/**
+ * Creates `path` with mode 0600 if it does not exist: the state is nobody else's business.
+ *
+ * Only ever with O_EXCL, never opening an existing file: closing ANY descriptor of a file drops
+ * every POSIX lock this process holds on it, so touching a database or lock file that another
+ * store in this process has open would silently release its locks (SQLite's "how to corrupt"
+ * list, §2.2). A file that did not exist cannot be locked by anyone in this process.
+ */
+async function createPrivate(path: string): Promise<void> {
+  try {
+    const handle = await open(path, 'wx', 0o600);
+    await handle.close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * The run lock: an exclusive SQLite lock on a separate, empty file `<db>.lock`, held by an open
+ * `BEGIN EXCLUSIVE` for the store's lifetime.
+ *
+ * Why this one: SQLite's unix VFS takes POSIX `fcntl()` record locks, which the kernel drops when
+ * the process dies in any way (SIGKILL, OOM killer, crash): no stale lock to clean up, no PID
+ * files, no PID reuse or PID-namespace (container) confusion. SQLite also tracks locks per inode
+ * inside one process, so a second connection in the same process is refused as well, which plain
+ * `fcntl` would not do. A lock row in the database is not enough (it survives its holder), and
+ * `BEGIN EXCLUSIVE` on the database itself would block every reader such as the CLI.
+ *
+ * Limits: advisory locks on a network filesystem are only as good as its lock daemon (SQLite
+ * itself has the same caveat), and deleting the lock file while it is held lets a second process
+ * lock a new file: do not clean up `*.lock` files of a running monitor.
+ */
+function acquireLockFile(lockPath: string): Db | 'busy' {
+  const lockDb = new Database(lockPath, { timeout: 0 });
+  try {
+    // Nothing is ever written: the file stays empty and only its lock bytes matter. An in-memory
+    // journal keeps BEGIN EXCLUSIVE from leaving a `.lock-journal` file beside it. (This pragma
+    // reads the file, so it too fails with SQLITE_BUSY while another process holds the lock.)
+    lockDb.pragma('journal_mode = MEMORY');
+    lockDb.exec('BEGIN EXCLUSIVE');
+    return lockDb;
+  } catch (err) {
+    lockDb.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return 'busy';
+    throw err;
+  }
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly statements = new Map<string, Database.Statement>();
+  private lockDb: Db | null = null;
+  private closed = false;
+
+  private readonly commitTx: Database.Transaction<(batch: CommitBatch, rows: BatchRows, now: string) => void>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly path: string,
+  ) {
+    this.commitTx = db.transaction((batch: CommitBatch, rows: BatchRows, now: string) =>
+      this.commitRows(batch, rows, now),
+    );
+  }
+
+  /** Prepared once per SQL text and reused: commitBatch runs thousands of these per second. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private schemaVersion(): number {
+    const row = this.db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as Row;
+    return row.v === null ? 0 : Number(row.v);
+  }
+
+  async migrate(): Promise<void> {
+    try {
+      // Fast path without the write lock: the CLI opening a state the monitor is writing.
+      if (this.schemaVersion() === LATEST_VERSION) return;
+    } catch {
+      // no schema_migrations table yet
+    }
+    const upgrade = this.db.transaction(() => {
+      this.db.exec(schemaMigrationsTable('sqlite'));
+      // Read again under the write lock: another process may have migrated meanwhile.
+      for (const m of pendingMigrations(this.schemaVersion())) {
+        for (const statement of m.statements('sqlite')) this.db.exec(statement);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, nowIso());
+      }
+    });
+    try {
+      upgrade.immediate();
+    } catch (cause) {
+      if (isCertvigilError(cause)) throw cause;
+      throw new CertvigilError(
+        'STORE_MIGRATION',
+        `cannot migrate ${this.path}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+
+  private readHolder(): LockHolder | null {
+    try {
+      const r = this.db
+        .prepare('SELECT owner, pid, hostname, acquired_at FROM run_lock WHERE id = 1')
+        .get() as Row | undefined;
+      if (r === undefined) return null;
+      return {
+        owner: String(r.owner),
+        pid: Number(r.pid),
+        hostname: String(r.hostname),
+        acquiredAt: String(r.acquired_at),
+      };
+    } catch {
+      return null; // not migrated yet
+    }
+  }
+
+  async lock(owner: string): Promise<void> {
+    if (this.lockDb === null) {
+      const got = acquireLockFile(`${this.path}.lock`);
+      if (got === 'busy') {
+        const holder = this.readHolder();
+        throw new StoreLockedError(`${this.path} is in use by ${describeHolder(holder)}`, holder);
+      }
+      this.lockDb = got;
+    }
+    try {
+      // The holder label lives in the database, where a refused process can read it (the lock
+      // file cannot be read while it is locked); hence the schema must exist.
+      await this.migrate();
+      this.stmt(
+        `INSERT INTO run_lock (id, owner, pid, hostname, acquired_at) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,
+           hostname = excluded.hostname, acquired_at = excluded.acquired_at`,
+      ).run(cleanText(owner), process.pid, hostname(), nowIso());
+    } catch (err) {
+      this.lockDb.close();
+      this.lockDb = null;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.exec('PRAGMA analysis_limit = 400; PRAGMA optimize');
+    } catch {
+      // only a planner hint
+    }
+    this.db.close();
+    // The lock goes last, after everything this process wrote is closed.
+    this.lockDb?.close();
+    this.lockDb = null;
+  }
+
+  async getCursor(logId: string): Promise<LogCursor | null> {
+    const r = this.stmt(`SELECT ${CURSOR_COLUMNS} FROM logs WHERE log_id = ?`).get(logId) as Row | undefined;
+    return r === undefined ? null : cursorFrom(r);
+  }
+
+  async ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified'>): Promise<LogCursor> {
+    checkPosition('position', init.position);
+    if (init.tree !== null && init.tree.size !== init.position)
+      throw invalidArgument(`tree size ${init.tree.size} does not match position ${init.position}`);
+    this.stmt(
+      `INSERT INTO logs (log_id, url, kind, description, position, tree, verified, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (log_id) DO NOTHING`,
+    ).run(
+      init.logId,
+      cleanText(init.url),
+      init.kind,
+      cleanText(init.description),
+      init.position,
+      init.tree === null ? null : toJsonText(init.tree),
+      nowIso(),
+    );
+    const cursor = await this.getCursor(init.logId);
+    if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
+    return cursor;
+  }
+
+  async listCursors(): Promise<LogCursor[]> {
+    return (this.stmt(`SELECT ${CURSOR_COLUMNS} FROM logs ORDER BY log_id`).all() as Row[]).map(cursorFrom);
+  }
+
+  private commitRows(batch: CommitBatch, rows: BatchRows, now: string): void {
+    // Compare-and-set first: a stale or replayed batch stops here, before writing anything.
+    const moved = this.stmt(
+      'UPDATE logs SET position = ?, tree = ?, updated_at = ? WHERE log_id = ? AND position = ?',
+    ).run(batch.newPosition, rows.tree, now, batch.logId, batch.expectedPosition);
+    if (moved.changes !== 1) {
+      const r = this.stmt('SELECT position FROM logs WHERE log_id = ?').get(batch.logId) as Row | undefined;
+      throw conflictError(batch.logId, batch.expectedPosition, r === undefined ? null : Number(r.position));
+    }
+    // Everything below is keyed: a batch replayed from an older position adds nothing twice,
+    // and the first writer keeps an issuance's descriptive columns and first_seen.
+    const insertIssuance = this.stmt(
+      `INSERT INTO issuances (${ISSUANCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tbs_sha256) DO NOTHING`,
+    );
+    for (const i of rows.issuances)
+      insertIssuance.run(
+        i.tbsSha256,
+        i.dnsNames,
+        i.ipAddresses,
+        i.issuer,
+        i.serial,
+        i.notBefore,
+        i.notAfter,
+        i.spkiSha256,
+        i.keyType,
+        now,
+      );
+    const insertCert = this.stmt(
+      'INSERT INTO issuance_certs (tbs_sha256, cert_sha256) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const c of rows.certs) insertCert.run(c.tbsSha256, c.certSha256);
+    const insertEntry = this.stmt(
+      `INSERT INTO log_entries (log_id, idx, tbs_sha256, type, timestamp) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+    );
+    for (const e of rows.entries) insertEntry.run(e.logId, e.idx, e.tbsSha256, e.type, e.timestamp);
+    const insertName = this.stmt(
+      'INSERT INTO issuance_names (dns_name, tbs_sha256) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const n of rows.names) insertName.run(n.dnsName, n.tbsSha256);
+    const insertMalformed = this.stmt(
+      'INSERT INTO malformed (log_id, idx, error, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    for (const m of rows.malformed) insertMalformed.run(m.logId, m.idx, m.error, now);
+    const insertAlert = this.stmt(
+      'INSERT INTO alerts (key, kind, payload, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+    );
+    for (const a of rows.alerts) insertAlert.run(a.key, a.kind, a.payload, now);
+  }
+
+  async commitBatch(batch: CommitBatch): Promise<void> {
+    const rows = batchRows(batch);
+    // IMMEDIATE: take the write lock at BEGIN, so a busy database waits (busy_timeout) instead of
+    // failing when a read transaction would have to be upgraded.
+    this.commitTx.immediate(batch, rows, nowIso());
+  }
+
+  async setVerifiedHead(logId: string, head: StoredHead): Promise<void> {
+    const changed = this.stmt(
+      'UPDATE logs SET verified = ?, updated_at = ? WHERE log_id = ? AND position >= ?',
+    ).run(toJsonText(head), nowIso(), logId, head.treeSize);
+    if (changed.changes === 1) return;
+    const r = this.stmt('SELECT position FROM logs WHERE log_id = ?').get(logId) as Row | undefined;
+    throw verifiedHeadConflict(logId, head, r === undefined ? null : Number(r.position));
+  }
+
+  private readIssuances(where: string, params: unknown[]): Issuance[] {
+    const read = this.db.transaction((): Issuance[] => {
+      const rows = (
+        this.stmt(
+          `SELECT ${ISSUANCE_COLUMNS} FROM issuances WHERE ${where} ORDER BY first_seen, tbs_sha256`,
+        ).all(...params) as Row[]
+      ).map(issuanceFrom);
+      if (rows.length === 0) return [];
+      const certs = (
+        this.stmt(`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${where}`).all(...params) as Row[]
+      ).map((r) => ({ tbsSha256: String(r.tbs_sha256), certSha256: String(r.cert_sha256) }));
+      const entries = (
+        this.stmt(`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`).all(
+          ...params,
+        ) as Row[]
+      ).map((r): EntryRow => ({
+        logId: String(r.log_id),
+        idx: Number(r.idx),
+        tbsSha256: String(r.tbs_sha256),
+        type: r.type as EntryRow['type'],
+        timestamp: Number(r.timestamp),
+      }));
+      return assembleIssuances(rows, certs, entries);
+    });
+    // One read transaction: the three reads see the same snapshot.
+    return read.deferred();
+  }
+
+  async listIssuances(): Promise<Issuance[]> {
+    return this.readIssuances('1 = 1', []);
+  }
+
+  async findIssuances(hexPrefix: string): Promise<Issuance[]> {
+    const [low, high] = hexPrefixRange(hexPrefix);
+    return this.readIssuances(
+      `tbs_sha256 IN (SELECT tbs_sha256 FROM issuances WHERE tbs_sha256 >= ? AND tbs_sha256 < ?
+        UNION SELECT tbs_sha256 FROM issuance_certs WHERE cert_sha256 >= ? AND cert_sha256 < ?)`,
+      [low, high, low, high],
+    );
+  }
+
+  async issuancesForName(dnsName: string): Promise<Issuance[]> {
+    return this.readIssuances('tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ?)', [
+      cleanText(dnsName),
+    ]);
+  }
+
+  async listMalformed(): Promise<(MalformedInput & { createdAt: string })[]> {
+    const rows = this.stmt(
+      'SELECT log_id, idx, error, created_at FROM malformed ORDER BY log_id, idx',
+    ).all() as Row[];
+    return rows.map((r) => ({
+      logId: String(r.log_id),
+      index: Number(r.idx),
+      error: String(r.error),
+      createdAt: String(r.created_at),
+    }));
+  }
+
+  async replaceInventory(source: string, records: InventoryRecord[]): Promise<void> {
+    const rows = inventoryRows(source, records);
+    const replace = this.db.transaction(() => {
+      this.stmt('DELETE FROM inventory WHERE source = ?').run(cleanText(source));
+      const insert = this.stmt(
+        `INSERT INTO inventory (source, path, cert_sha256, tbs_sha256, spki_sha256, dns_names, issuer,
+           not_before, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      );
+      for (const r of rows)
+        insert.run(
+          r.source,
+          r.path,
+          r.certSha256,
+          r.tbsSha256,
+          r.spkiSha256,
+          r.dnsNames,
+          r.issuer,
+          r.notBefore,
+          r.notAfter,
+        );
+    });
+    replace.immediate();
+  }
+
+  async listInventory(): Promise<InventoryRecord[]> {
+    const rows = this.stmt(
+      `SELECT source, path, cert_sha256, tbs_sha256, spki_sha256, dns_names, issuer, not_before, not_after
+       FROM inventory ORDER BY source, path, cert_sha256`,
+    ).all() as Row[];
+    return rows.map((r) => ({
+      source: String(r.source),
+      path: String(r.path),
+      certSha256: String(r.cert_sha256),
+      tbsSha256: String(r.tbs_sha256),
+      spkiSha256: String(r.spki_sha256),
+      dnsNames: parseJson<string[]>(r.dns_names),
+      issuer: String(r.issuer),
+      notBefore: String(r.not_before),
+      notAfter: String(r.not_after),
+    }));
+  }
+
+  async authorize(hash: string, note: string | null): Promise<void> {
+    this.stmt(
+      `INSERT INTO authorizations (hash, note, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET note = excluded.note`,
+    ).run(normalizeHash('hash', hash), note === null ? null : cleanText(note), nowIso());
+  }
+
+  async listAuthorizations(): Promise<Authorization[]> {
+    const rows = this.stmt(
+      'SELECT hash, note, created_at FROM authorizations ORDER BY created_at, hash',
+    ).all() as Row[];
+    return rows.map((r) => ({
+      hash: String(r.hash),
+      note: r.note === null ? null : String(r.note),
+      createdAt: String(r.created_at),
+    }));
+  }
+
+  async enqueueAlert(alert: AlertInput): Promise<boolean> {
+    const a = alertRow(alert);
+    const inserted = this.stmt(
+      'INSERT INTO alerts (key, kind, payload, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+    ).run(a.key, a.kind, a.payload, nowIso());
+    return inserted.changes === 1;
+  }
+
+  async pendingAlerts(limit: number): Promise<AlertRecord[]> {
+    checkLimit(limit);
+    const rows = this.stmt(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ?`,
+    ).all(limit) as Row[];
+    return rows.map(alertFrom);
+  }
+
+  async markAlertDelivered(id: number): Promise<void> {
+    this.stmt(
+      'UPDATE alerts SET delivered_at = ?, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL',
+    ).run(nowIso(), id);
+  }
+
+  async markAlertFailed(id: number, error: string): Promise<void> {
+    this.stmt(
+      'UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ? AND delivered_at IS NULL',
+    ).run(cleanText(error), id);
+  }
+
+  async listAlerts(): Promise<AlertRecord[]> {
+    return (this.stmt(`SELECT ${ALERT_COLUMNS} FROM alerts ORDER BY id`).all() as Row[]).map(alertFrom);
+  }
+
+  async recordMisbehaviour(logId: string, evidence: unknown): Promise<void> {
+    this.stmt('INSERT INTO misbehaviour (log_id, evidence, created_at) VALUES (?, ?, ?)').run(
+      logId,
+      toJsonText(evidence),
+      nowIso(),
+    );
+  }
+
+  async listMisbehaviour(): Promise<MisbehaviourRecord[]> {
+    const rows = this.stmt(
+      'SELECT id, log_id, evidence, created_at FROM misbehaviour ORDER BY id',
+    ).all() as Row[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      logId: String(r.log_id),
+      evidence: parseJson<unknown>(r.evidence),
+      createdAt: String(r.created_at),
+    }));
+  }
+}
+
+/**
+ * Opens (creating if needed, with its directory) the SQLite state at `path`. Call `migrate()`
+ * before use, and `lock(owner)` to be the one process that writes it.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  let db: Db | undefined;
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await createPrivate(path);
+    await createPrivate(`${path}.lock`);
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`WAL journal not available (got ${String(mode)})`);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Keep the WAL file from staying at its high-water mark after a long read blocked checkpoints.
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    return new SqliteStore(db, path);
+  } catch (cause) {
+    db?.close();
+    throw new CertvigilError(
+      'STORE_UNAVAILABLE',
+      `cannot open SQLite database ${path}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
