@@ -111,7 +111,15 @@ async function mapLimited<T, R>(
 export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
   const { store } = deps;
   const { scan } = await refreshInventory(deps);
-  const known = await loadKnownIndex(store, scan?.managedNames ?? []);
+  // A scan with unreadable files is inconclusive: "managed here but not in the inventory" would then
+  // be a guess, so the managed-name reason is only raised after a clean scan.
+  const managed = scan && scan.errors.length === 0 ? scan.managedNames : [];
+  if (scan && scan.errors.length > 0)
+    deps.log.warn(
+      { errors: scan.errors.length },
+      'inventory scan incomplete: managed-name checks skipped this cycle',
+    );
+  const known = await loadKnownIndex(store, managed);
   const logUrls = new Map(options.logs.map((l) => [l.logId, l.url]));
   const alertContext = {
     store,
