@@ -189,6 +189,17 @@ describe('faults and misbehaviour', () => {
     expect(await readFile(join(s.dir, 'hook.log'), 'utf8')).toMatch(/^error /m);
   });
 
+  it('alerts when the log has fallen behind its maximum merge delay', async () => {
+    const s = await setup({ bulk: 0 });
+    const log = s.scenario.log;
+    const old = log.signTreeHead(log.sth.treeSize, Date.now() - 3 * 86_400_000, log.sth.rootHash);
+    s.server.faults.sthOverride = old;
+    const run = await runCli(monitorArgs(s));
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(s.dir, 'hook.log'), 'utf8')).toMatch(/^error /m);
+    expect(run.stderr).toMatch(/fallen behind/);
+  });
+
   it('exits 2 when a log cannot be read', async () => {
     const s = await setup({ bulk: 0 });
     await s.server.close();

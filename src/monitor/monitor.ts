@@ -172,6 +172,15 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
           },
         });
       }
+      const stale = staleHeadMessage(log, result, Date.now());
+      if (stale) {
+        deps.log.warn({ log: log.url }, stale);
+        await store.enqueueAlert({
+          key: `health:${log.logId}:stale:${new Date().toISOString().slice(0, 10)}`,
+          kind: 'health',
+          payload: { type: 'log-health', severity: 'warning', log: log.url, message: stale },
+        });
+      }
       return { log, result };
     } finally {
       await http.close();
@@ -184,6 +193,18 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     inventory: scan ? { certificates: scan.certificates.length, errors: scan.errors.length } : null,
     delivery,
   };
+}
+
+/**
+ * RFC 6962 §3.5: a log must incorporate every entry within its Maximum Merge Delay, so a signed tree
+ * head older than the MMD (plus an hour of slack) means the log has fallen behind: certificates
+ * issued since may be missing from what we read.
+ */
+export function staleHeadMessage(log: LogInfo, result: SyncResult, now: number): string | null {
+  if (result.treeHeadTimestamp === null) return null;
+  const age = now - result.treeHeadTimestamp;
+  if (age <= log.mmdSeconds * 1000 + 3_600_000) return null;
+  return `${log.description} has fallen behind: its newest signed tree head is ${Math.round(age / 3_600_000)} h old (maximum merge delay ${Math.round(log.mmdSeconds / 3600)} h)`;
 }
 
 /** `monitor --once` exit status: 2 if a log could not be read (cannot vouch for it), else 1 if one misbehaved, else 0. */

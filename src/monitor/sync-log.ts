@@ -34,6 +34,8 @@ export interface SyncOptions {
 export interface SyncResult {
   status: 'ok' | 'misbehaving' | 'unreachable';
   treeSize: number | null;
+  /** Timestamp of the log's current signed tree head (ms), when it could be read. */
+  treeHeadTimestamp: number | null;
   position: number;
   entriesRead: number;
   matched: number;
@@ -91,6 +93,7 @@ export async function syncLog(reader: LogReader, options: SyncOptions): Promise<
   const result: SyncResult = {
     status: 'ok',
     treeSize: null,
+    treeHeadTimestamp: null,
     position: 0,
     entriesRead: 0,
     matched: 0,
@@ -103,6 +106,7 @@ export async function syncLog(reader: LogReader, options: SyncOptions): Promise<
   try {
     sth = await reader.treeHead();
     result.treeSize = sth.treeSize;
+    result.treeHeadTimestamp = sth.timestamp;
     cursor =
       (await store.getCursor(log.logId)) ?? (await firstCursor(reader, sth, options.startAtEnd, store));
   } catch (err) {
