@@ -6,7 +6,10 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isCertvigilError } from '../errors.js';
+import { registerCaaAudit } from './commands/caa-audit.js';
+import { registerAcme } from './commands/acme.js';
 import { registerCaaCheck } from './commands/caa-check.js';
+import { registerCaaSuggest } from './commands/caa-suggest.js';
 import { registerCerts } from './commands/certs.js';
 import { registerCt } from './commands/ct.js';
 import { registerMonitor } from './commands/monitor.js';
@@ -40,10 +43,13 @@ export async function run(argv: string[]): Promise<ExitCode> {
     .command('caa')
     .description('CAA (RFC 8659, RFC 8657): who may issue certificates for a name');
   registerCaaCheck(caa, ctx);
+  registerCaaSuggest(caa, ctx);
+  registerCaaAudit(caa, ctx);
 
   registerCt(program, ctx);
   registerMonitor(program, ctx);
   registerCerts(program, ctx);
+  registerAcme(program, ctx);
 
   // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
   const overrideAll = (cmd: Command): void => {

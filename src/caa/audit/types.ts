@@ -1,0 +1,109 @@
+/**
+ * @module caa/audit/types
+ * What `caa audit` collects about a domain (the I/O half, see collect.ts) and what it reports
+ * (the pure half, see findings.ts). Collected data is plain JSON so findings can be table-tested.
+ */
+import type { CaaRecord } from '../property.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type Grade = 'A' | 'B' | 'C' | 'D' | 'F';
+
+export type FindingId =
+  | 'no-caa'
+  | 'no-accounturi'
+  | 'no-validationmethods'
+  | 'http-01-allowed'
+  | 'wildcard-open'
+  | 'no-iodef'
+  | 'iodef-bad-scheme'
+  | 'malformed-record'
+  | 'critical-unknown-tag'
+  | 'ns-disagree'
+  | 'ns-timeout'
+  | 'ns-refused'
+  | 'ns-case-mishandled'
+  | 'dnssec-unsigned'
+  | 'dnssec-bogus'
+  | 'cname-external'
+  | 'subdomain-weaker'
+  | 'unused-ca'
+  | 'unknown-issuer';
+
+export interface Finding {
+  id: FindingId;
+  severity: Severity;
+  /** The DNS name (or server) the finding concerns. */
+  name: string;
+  /** Why it matters. */
+  message: string;
+  /** What to change; zone-file lines where applicable. */
+  fix: string;
+}
+
+/** One name of the search path as the recursive resolver saw it. */
+export interface PathEntry {
+  name: string;
+  /** Whether the name lies inside the audited zone (apex included). */
+  inZone: boolean;
+  rcode: string | null;
+  /** Error code when the resolver gave no answer (e.g. DNS_TIMEOUT). */
+  error: string | null;
+  /** CAA records at the end of any alias chain. */
+  records: CaaRecord[];
+  /** First CNAME target when the name is an alias, else null. */
+  cnameTarget: string | null;
+}
+
+/** One CAA answer straight from an authoritative server (recursion off). */
+export interface ServerAnswer {
+  rcode: string | null;
+  timeout: boolean;
+  /** Other failure (network, malformed response), else null. */
+  error: string | null;
+  authoritative: boolean;
+  records: CaaRecord[];
+}
+
+export interface ServerObservation {
+  /** Name server host name (from the NS RRset). */
+  nsName: string;
+  address: string;
+  /** The name queried (lower case). */
+  name: string;
+  lower: ServerAnswer;
+  /** The same question with a mixed-case (0x20-style) QNAME. */
+  mixedQname: string;
+  mixed: ServerAnswer;
+}
+
+export type DnssecState = 'secure' | 'insecure' | 'bogus' | 'unknown';
+
+export interface AuditData {
+  domain: string;
+  /** Apex of the zone holding DOMAIN, or null when the zone cut could not be found. */
+  zone: string | null;
+  nameservers: { name: string; addresses: string[] }[];
+  /** The RFC 8659 §3 search path, DOMAIN first. */
+  path: PathEntry[];
+  observations: ServerObservation[];
+  dnssec: DnssecState;
+  /** Whether the parent publishes a DS for the zone (null: unknown). */
+  hasDs: boolean | null;
+}
+
+export interface AuditOptions {
+  /** The ACME challenge type the owner's client uses (e.g. "dns-01"), when known. */
+  acmeMethod?: string | null;
+  /** The owner uses wildcard certificates (then a missing `issuewild ";"` is fine). */
+  usesWildcards?: boolean;
+  /** CAA identifiers of the CAs seen issuing for the domain in CT; null/undefined: unknown (skip unused-ca). */
+  seenIssuers?: readonly string[] | null;
+  /** Known CAA issuer domain names (data/ca-caa-identifiers.json); null/undefined: skip unknown-issuer. */
+  knownIssuers?: ReadonlySet<string> | null;
+}
+
+export interface AuditReport {
+  domain: string;
+  grade: Grade;
+  findings: Finding[];
+}
