@@ -32,6 +32,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Descriptions are written with their own line breaks; wrap only what exceeds 120 columns.
+  program.configureHelp({ helpWidth: 120 });
 
   const logger = makeLogger(process.env.CERTVIGIL_LOG_LEVEL ?? 'warn');
   program.hook('preAction', (cmd) => {
