@@ -11,6 +11,7 @@
  *                                                 ← blank line
  *     — rome2026h1.example.org kVB1JgAAAZtx…       ← signature line(s)
  */
+import { CertvigilError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned, SignedTreeHead } from './types.js';
@@ -36,13 +37,12 @@ export type CheckpointErrorCode =
   /** The log's signature line is malformed or does not verify over this tree head. */
   | 'CHECKPOINT_BAD_SIGNATURE';
 
-export class CheckpointError extends Error {
-  readonly code: CheckpointErrorCode;
+export class CheckpointError extends CertvigilError {
+  declare readonly code: CheckpointErrorCode;
 
   constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'CheckpointError';
-    this.code = code;
   }
 }
 

@@ -6,6 +6,7 @@
  * `EntryError`, never in another exception, so a monitor can report a bad entry and move on
  * (certspotter's `NotifyMalformedEntry`). Certificates themselves are left to `x509`.
  */
+import { CertvigilError } from '../errors.js';
 import type { EntryType, MerkleTreeLeaf, RawLogEntry } from './types.js';
 import { TlsDecodeError, TlsReader } from './tls.js';
 
@@ -19,15 +20,14 @@ export type EntryErrorCode =
   /** `extensions` is not a static-ct-api `CtExtensions` list, or its leaf_index is malformed. */
   | 'ENTRY_MALFORMED_EXTENSIONS';
 
-export class EntryError extends Error {
-  readonly code: EntryErrorCode;
+export class EntryError extends CertvigilError {
+  declare readonly code: EntryErrorCode;
   /** The log index of the entry, when the caller knew it. */
   readonly index: number | undefined;
 
   constructor(code: EntryErrorCode, message: string, options?: { cause?: unknown; index?: number }) {
-    super(options?.index === undefined ? message : `entry ${options.index}: ${message}`, options);
+    super(code, options?.index === undefined ? message : `entry ${options.index}: ${message}`, options);
     this.name = 'EntryError';
-    this.code = code;
     this.index = options?.index;
   }
 }

@@ -5,6 +5,7 @@
  * auditing, `ct entries`, the monitor — reads logs only through `LogReader`, and never trusts a
  * tree head whose signature has not been verified with the key from the log list.
  */
+import { CertvigilError } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import { verifyCheckpoint } from './checkpoint.js';
 import { CompactTree, hashEquals, leafHash, nodeHash } from './merkle.js';
@@ -18,14 +19,13 @@ import { compactTreeFromTiles, parseDataTile, tilesForCompactRange } from './til
 import type { LogInfo, RawLogEntry, SignedTreeHead } from './types.js';
 
 /** A log proved to misbehave: the evidence is in `heads` (signed by the log) and `detail`. */
-export class LogMisbehaviourError extends Error {
-  readonly code = 'CT_LOG_MISBEHAVIOUR';
+export class LogMisbehaviourError extends CertvigilError {
   constructor(
     message: string,
     readonly kind: 'bad-signature' | 'root-mismatch',
     readonly heads: SignedTreeHead[] = [],
   ) {
-    super(message);
+    super('CT_LOG_MISBEHAVIOUR', message);
     this.name = 'LogMisbehaviourError';
   }
 }

@@ -13,6 +13,7 @@
  * so the tree arithmetic never uses the 32-bit bitwise operators: proofs use BigInt (a handful of
  * steps per proof), and the compact tree uses division by two.
  */
+import { CertvigilError } from '../errors.js';
 import crypto from 'node:crypto';
 import { decodeBase64, encodeBase64 } from './tls.js';
 
@@ -32,13 +33,12 @@ export type MerkleErrorCode =
   | 'MERKLE_BAD_STATE';
 
 /** A proof did not verify, or its inputs were invalid. Branch on `code`. */
-export class MerkleError extends Error {
-  readonly code: MerkleErrorCode;
+export class MerkleError extends CertvigilError {
+  declare readonly code: MerkleErrorCode;
 
   constructor(code: MerkleErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'MerkleError';
-    this.code = code;
   }
 }
 

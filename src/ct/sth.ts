@@ -8,6 +8,7 @@
  * Parsing here stops at the JSON: `leaf_input`/`extra_data` stay opaque bytes for `ct/entry`, so a
  * get-entries batch with one bad leaf can still be reported entry by entry.
  */
+import { CertvigilError } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned, SignedTreeHead } from './types.js';
 import { HASH_SIZE } from './merkle.js';
@@ -27,14 +28,13 @@ export type CtResponseErrorCode =
   | 'CT_RESPONSE_SIGNATURE';
 
 /** A log response does not have the shape RFC 6962 §4 defines; `field` names the culprit. */
-export class CtResponseError extends Error {
-  readonly code: CtResponseErrorCode;
+export class CtResponseError extends CertvigilError {
+  declare readonly code: CtResponseErrorCode;
   readonly field: string;
 
   constructor(code: CtResponseErrorCode, field: string, message: string, options?: { cause?: unknown }) {
-    super(`${field}: ${message}`, options);
+    super(code, `${field}: ${message}`, options);
     this.name = 'CtResponseError';
-    this.code = code;
     this.field = field;
   }
 }

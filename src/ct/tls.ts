@@ -9,6 +9,7 @@
  *
  * Also here, because every CT parser needs it and it is as much "the wire" as TLS: strict base64.
  */
+import { CertvigilError } from '../errors.js';
 
 export type TlsDecodeErrorCode =
   /** A read ran past the end of the input (or of the enclosing vector). */
@@ -23,14 +24,13 @@ export type TlsDecodeErrorCode =
   | 'TLS_BAD_VALUE';
 
 /** A TLS structure could not be decoded; `offset` is where the reader was in its input. */
-export class TlsDecodeError extends Error {
-  readonly code: TlsDecodeErrorCode;
+export class TlsDecodeError extends CertvigilError {
+  declare readonly code: TlsDecodeErrorCode;
   readonly offset: number;
 
   constructor(code: TlsDecodeErrorCode, message: string, offset: number) {
-    super(message);
+    super(code, message);
     this.name = 'TlsDecodeError';
-    this.code = code;
     this.offset = offset;
   }
 }
