@@ -10,6 +10,7 @@ import { CtHttpClient } from '../ct/http.js';
 import { DEFAULT_LOG_LIST_URL, findLog, loadLogList } from '../ct/loglist.js';
 import type { LogInfo } from '../ct/types.js';
 import type { Logger } from './logger.js';
+import { positiveInt } from './resolver-options.js';
 
 export interface CtFlags {
   logList: string;
@@ -29,13 +30,6 @@ export function addCtOptions(cmd: Command): Command {
     .option('--timeout <ms>', 'per-request timeout in milliseconds', '30000')
     .option('--concurrency <n>', 'parallel requests to the log', '4')
     .option('--json', 'machine-readable output: JSON lines');
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new CertvigilError('USAGE', `${flag} must be a positive integer (got ${value})`);
-  return n;
 }
 
 export async function resolveLog(flags: CtFlags, logger: Logger): Promise<LogInfo> {

@@ -18,7 +18,7 @@ import { createNotifiers } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { collect } from './resolver-options.js';
+import { collect, positiveInt } from './resolver-options.js';
 import { defaultStateDir } from './ct-options.js';
 import type { Logger } from './logger.js';
 
@@ -67,12 +67,7 @@ export async function loadConfig(flags: MonitorFlags): Promise<MonitorConfig> {
   if (flags.inventory?.length) fromFlags.inventory = flags.inventory;
   if (flags.log?.length) fromFlags.logs = flags.log;
   if (flags.startAtEnd) fromFlags.startAtEnd = true;
-  if (flags.interval) {
-    const n = Number(flags.interval);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new CertvigilError('USAGE', `--interval must be a positive number of seconds`);
-    fromFlags.intervalSeconds = n;
-  }
+  if (flags.interval) fromFlags.intervalSeconds = positiveInt(flags.interval, '--interval');
   return resolveConfig(file, fromFlags, { stateDir: defaultStateDir(), logList: DEFAULT_LOG_LIST_URL });
 }
 

@@ -12,8 +12,8 @@ export interface ResolverFlags {
   attempts?: string;
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
+/** A flag that must be a whole number above zero; anything else is a usage error (exit 2). */
+export function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new CertvigilError('USAGE', `${flag} must be a positive integer (got ${value})`);
@@ -21,8 +21,8 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResolver> {
-  const timeoutMs = positiveInt(flags.timeout, '--timeout');
-  const attempts = positiveInt(flags.attempts, '--attempts');
+  const timeoutMs = flags.timeout === undefined ? undefined : positiveInt(flags.timeout, '--timeout');
+  const attempts = flags.attempts === undefined ? undefined : positiveInt(flags.attempts, '--attempts');
   if (flags.resolver && flags.resolver.length > 0) {
     const servers = flags.resolver.flatMap((s) => s.split(',')).map((s) => parseEndpoint(s));
     return new StubResolver({ servers, timeoutMs, attempts });
