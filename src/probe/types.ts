@@ -1,0 +1,118 @@
+/**
+ * @module probe/types
+ * Shared types of the external check (`certvigil check endpoint`): what we observed on the wire
+ * for one address, the findings drawn from it, and the monitoring-plugins status they add up to.
+ * Types only; the modules of `probe/` exchange nothing else.
+ */
+
+/** Protocols whose plaintext dialogue upgrades to TLS on the same connection. */
+export type StartTlsProtocol =
+  'smtp' | 'submission' | 'imap' | 'pop3' | 'ftp' | 'ldap' | 'xmpp' | 'xmpp-server' | 'sieve' | 'postgres';
+
+export const STARTTLS_PROTOCOLS: readonly StartTlsProtocol[] = [
+  'smtp',
+  'submission',
+  'imap',
+  'pop3',
+  'ftp',
+  'ldap',
+  'xmpp',
+  'xmpp-server',
+  'sieve',
+  'postgres',
+];
+
+/** Monitoring-plugins statuses in their exit-code order (0 OK … 3 UNKNOWN). */
+export type PluginStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+export const PLUGIN_EXIT: Record<PluginStatus, 0 | 1 | 2 | 3> = {
+  OK: 0,
+  WARNING: 1,
+  CRITICAL: 2,
+  UNKNOWN: 3,
+};
+
+/** Where the SCT came from (RFC 6962 §3.3: three ways to deliver the same list). */
+export type SctSource = 'embedded' | 'ocsp' | 'tls-extension';
+
+/** One SCT as checked against the log list. */
+export interface SctCheck {
+  source: SctSource;
+  /** base64 log ID. */
+  logId: string;
+  /** Log description and operator from the log list; null when the log is not in it. */
+  logName: string | null;
+  operator: string | null;
+  logState: string | null;
+  logKind: 'rfc6962' | 'static-ct-api' | null;
+  logUrl: string | null;
+  /** ms since the epoch. */
+  timestamp: number;
+  /** valid: signature verified; unknown-log: no key to verify with; invalid: bad signature or version. */
+  status: 'valid' | 'unknown-log' | 'invalid';
+  error?: string;
+  /** static-ct-api leaf_index extension (RFC 6962 §3.2 CtExtensions; c2sp.org/static-ct-api). */
+  leafIndex?: number;
+  /** Hex SHA-256 of the MerkleTreeLeaf the log promised to include (for inclusion proofs). */
+  leafHash: string;
+}
+
+/** The outcome of the CT-presence lookups for one certificate. */
+export interface CtPresence {
+  /** Where it was looked for and what each source said. */
+  sources: CtPresenceSource[];
+  /** True when at least one source proved or reported that the certificate is logged. */
+  found: boolean;
+}
+
+export interface CtPresenceSource {
+  /** 'store' | 'inclusion-proof' | 'crtsh' | 'certspotter' */
+  kind: 'store' | 'inclusion-proof' | 'crtsh' | 'certspotter';
+  /** Log URL, API base URL or store kind. */
+  where: string;
+  status: 'found' | 'not-found' | 'error';
+  detail: string;
+}
+
+/** The chain and connection facts of one TLS handshake on one address. */
+export interface HandshakeFacts {
+  /** Address actually connected to (IPv4 or IPv6 literal) and port. */
+  address: string;
+  port: number;
+  /** SNI sent (null when the host is an IP literal and no --sni was given). */
+  sni: string | null;
+  protocol: string | null;
+  cipher: string | null;
+  handshakeMs: number;
+  /** DER certificates as presented, leaf first. */
+  chain: Uint8Array[];
+  /** Path validation result from the TLS stack against the configured trust store. */
+  authorized: boolean;
+  authorizationError: string | null;
+  /** Stapled OCSP response (DER) if the server sent one. */
+  ocspResponse: Uint8Array | null;
+  /** RFC 6962 §3.3.1 TLS-extension SCT list (raw `SignedCertificateTimestampList`), or null. */
+  tlsExtensionSctList: Uint8Array | null;
+  /** Why the TLS-extension SCTs could not be read (e.g. a TLS 1.3-only server), or null. */
+  tlsExtensionNote: string | null;
+}
+
+export type FindingSeverity = 'ok' | 'info' | 'warning' | 'critical' | 'unknown';
+
+/** One line of the long output, with a stable id that tests and JSON consumers branch on. */
+export interface Finding {
+  id: string;
+  severity: FindingSeverity;
+  message: string;
+  /** The address the finding is about ("*" when it concerns every address alike). */
+  address: string;
+}
+
+export interface PerfDatum {
+  label: string;
+  value: number;
+  uom: '' | 's' | 'ms' | 'd';
+  warn?: number;
+  crit?: number;
+  min?: number;
+}
