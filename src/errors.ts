@@ -18,6 +18,18 @@ export type ErrorCode =
   | 'DNS_BAD_NAME'
   | 'CONFIG_INVALID'
   | 'USAGE'
+  // External check (src/probe): the TCP connection, the TLS handshake or the whole check failed.
+  | 'PROBE_CONNECT'
+  | 'PROBE_TLS'
+  | 'PROBE_TIMEOUT'
+  // Raw TLS 1.2 hello reader (src/probe/tls-hello.ts): bad bytes, limits, and the connection's fate.
+  | 'TLS_HELLO_MALFORMED'
+  | 'TLS_HELLO_TIMEOUT'
+  | 'TLS_HELLO_TOO_LARGE'
+  | 'TLS_HELLO_CLOSED'
+  | 'TLS_HELLO_ABORTED'
+  | 'TLS_HELLO_NETWORK'
+  | 'TLS_HELLO_BAD_NAME'
   // Certificate Transparency transport (src/ct/http.ts and the log clients).
   | 'CT_HTTP'
   | 'CT_TIMEOUT'
@@ -82,7 +94,10 @@ export type ErrorCode =
   | 'TLS_LENGTH_OUT_OF_RANGE'
   | 'TLS_INTEGER_TOO_LARGE'
   | 'TLS_BAD_VALUE'
-  | 'CT_LOG_MISBEHAVIOUR';
+  | 'CT_LOG_MISBEHAVIOUR'
+  // STARTTLS negotiation (src/probe/starttls.ts): refused or malformed dialogue; no answer in time.
+  | 'STARTTLS_FAILED'
+  | 'STARTTLS_TIMEOUT';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;
