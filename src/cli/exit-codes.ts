@@ -9,6 +9,11 @@ export const EXIT = {
   FINDING: 1,
   /** Could not decide: lookup failure, bad input or usage error. Wins over FINDING. */
   ERROR: 2,
+  /**
+   * `check` commands only, which follow the monitoring-plugins convention: 0 OK, 1 WARNING,
+   * 2 CRITICAL, 3 UNKNOWN (could not check, including usage errors).
+   */
+  UNKNOWN: 3,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -11,6 +11,7 @@ import { registerAcme } from './commands/acme.js';
 import { registerCaaCheck } from './commands/caa-check.js';
 import { registerCaaSuggest } from './commands/caa-suggest.js';
 import { registerCerts } from './commands/certs.js';
+import { registerCheck } from './commands/check.js';
 import { registerCt } from './commands/ct.js';
 import { registerMonitor } from './commands/monitor.js';
 import { EXIT } from './exit-codes.js';
@@ -52,6 +53,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   registerMonitor(program, ctx);
   registerCerts(program, ctx);
   registerAcme(program, ctx);
+  registerCheck(program, ctx);
 
   // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
   const overrideAll = (cmd: Command): void => {
@@ -64,18 +66,47 @@ export async function run(argv: string[]): Promise<ExitCode> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0.
-      return err.exitCode === 0 ? EXIT.OK : EXIT.ERROR;
+      if (err.exitCode === 0) return EXIT.OK;
+      // A plugin's usage error is UNKNOWN (3), with a status line Nagios/Icinga can show.
+      if (isPluginCommand(argv)) {
+        process.stdout.write(
+          `CERTVIGIL UNKNOWN - ${err.message.replace(/^error: /, '').replace(/[\r\n|]+/g, ' ')}\n`,
+        );
+        return EXIT.UNKNOWN;
+      }
+      return EXIT.ERROR;
     }
+    const failure = isPluginCommand(argv) ? EXIT.UNKNOWN : EXIT.ERROR;
     if (isCertvigilError(err)) {
       process.stderr.write(`certvigil: ${err.message}\n`);
-      return EXIT.ERROR;
+      return failure;
     }
     process.stderr.write(
       `certvigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
-    return EXIT.ERROR;
+    return failure;
   }
   return exitCode;
+}
+
+/** `certvigil [--log-level L] check …`: the commands that follow the monitoring-plugins exit codes. */
+function isPluginCommand(argv: string[]): boolean {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--log-level') i++;
+    else if (!a.startsWith('-')) return a === 'check';
+  }
+  return false;
+}
+
+if (isPluginCommand(process.argv)) {
+  // A plugin that dies of a bug must still say UNKNOWN (3), never exit 1 (WARNING) by accident.
+  process.on('uncaughtException', (err) => {
+    process.stdout.write(`CERTVIGIL UNKNOWN - internal error: ${String(err).replace(/[\r\n|]+/g, ' ')}\n`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(EXIT.UNKNOWN);
+  });
 }
 
 run(process.argv).then(
@@ -84,6 +115,6 @@ run(process.argv).then(
   },
   (err: unknown) => {
     process.stderr.write(`certvigil: ${String(err)}\n`);
-    process.exitCode = EXIT.ERROR;
+    process.exitCode = isPluginCommand(process.argv) ? EXIT.UNKNOWN : EXIT.ERROR;
   },
 );

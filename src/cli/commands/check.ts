@@ -1,0 +1,485 @@
+/**
+ * @module cli/commands/check
+ * `certvigil check endpoint HOST[:PORT]` — the external check as a Nagios/Icinga plugin — and
+ * `certvigil check endpoints --config FILE` for many endpoints at once.
+ *
+ * Monitoring-plugins conventions (Monitoring Plugins Development Guidelines): one status line
+ * `CERTVIGIL OK|WARNING|CRITICAL|UNKNOWN - …` with perfdata, long output after it, exit 0/1/2/3,
+ * `-H -p -w -c -t -V -h`. A usage error or anything that stops the check itself is UNKNOWN (3);
+ * a server that cannot be reached or misbehaves is CRITICAL (2), as check_ssl_cert and check_http do.
+ */
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_LOG_LIST_URL, loadLogList } from '../../ct/index.js';
+import type { LogInfo } from '../../ct/index.js';
+import { CertvigilError, isCertvigilError } from '../../errors.js';
+import { hostPort, parseHostPort, parseProxy } from '../../probe/connect.js';
+import { checkEndpoint } from '../../probe/endpoint.js';
+import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
+import { formatPluginOutput } from '../../probe/plugin-output.js';
+import { DEFAULT_PORTS } from '../../probe/starttls.js';
+import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
+import type { PluginStatus, StartTlsProtocol } from '../../probe/types.js';
+import type { Store } from '../../store/index.js';
+import { EXIT } from '../exit-codes.js';
+import type { ExitCode } from '../exit-codes.js';
+import type { Logger } from '../logger.js';
+import { openConfiguredStore } from '../monitor-setup.js';
+import { collect, positiveInt, resolverFromFlags } from '../resolver-options.js';
+
+export const DEFAULT_CRTSH_URL = 'https://crt.sh';
+export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
+const SYSTEM_CA_FILES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+];
+
+interface Ctx {
+  logger: Logger;
+  setExit(code: ExitCode): void;
+}
+
+/** One endpoint's settings, as flags or as an entry of the `check endpoints` config file. */
+const endpointSpecSchema = z
+  .object({
+    target: z.string().min(1),
+    starttls: z.enum(STARTTLS_PROTOCOLS as [StartTlsProtocol, ...StartTlsProtocol[]]).optional(),
+    sni: z.string().optional(),
+    connectTo: z.array(z.string()).optional(),
+    proxy: z.string().optional(),
+    family: z.union([z.literal(4), z.literal(6)]).optional(),
+    caFile: z.string().optional(),
+    pins: z.array(z.string()).optional(),
+    expectIssuer: z.array(z.string()).optional(),
+    expectCaa: z.boolean().optional(),
+    caaIdentifiers: z.array(z.string()).optional(),
+    ctPolicy: z.enum(['chrome', 'apple', 'none']).optional(),
+    minScts: z.number().int().nonnegative().optional(),
+    ctProof: z.boolean().optional(),
+    crtsh: z.union([z.string(), z.boolean()]).optional(),
+    certspotter: z.union([z.string(), z.boolean()]).optional(),
+    warning: z.number().nonnegative().optional(),
+    critical: z.number().nonnegative().optional(),
+    minRsaBits: z.number().int().positive().optional(),
+    timeout: z.number().positive().optional(),
+  })
+  .strict();
+export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
+
+const configSchema = z
+  .object({
+    logList: z.string().optional(),
+    resolver: z.array(z.string()).optional(),
+    stateDir: z.string().optional(),
+    database: z.string().optional(),
+    concurrency: z.number().int().positive().optional(),
+    defaults: endpointSpecSchema.partial().optional(),
+    endpoints: z.array(endpointSpecSchema).min(1),
+  })
+  .strict();
+
+interface Shared {
+  logs: LogInfo[];
+  store?: Store;
+  resolverFlags: { resolver?: string[] };
+  certSpotterApiKey?: string;
+}
+
+async function readTrustAnchors(caFile: string | undefined): Promise<string | string[]> {
+  if (caFile) {
+    try {
+      return await readFile(caFile, 'utf8');
+    } catch (e) {
+      throw new CertvigilError('USAGE', `cannot read --ca-file ${caFile}: ${(e as Error).message}`);
+    }
+  }
+  // The system store, as OpenSSL-based tools on the machine see it; Node's bundled roots otherwise.
+  const fromEnv = process.env.SSL_CERT_FILE;
+  for (const path of fromEnv ? [fromEnv, ...SYSTEM_CA_FILES] : SYSTEM_CA_FILES) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch {
+      // try the next
+    }
+  }
+  return [...rootCertificates];
+}
+
+function apiUrl(value: string | boolean | undefined, fallback: string): string | null {
+  if (value === undefined || value === false) return null;
+  return value === true ? fallback : value.replace(/\/+$/, '');
+}
+
+async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<EndpointCheckOptions> {
+  const defaultPort = spec.starttls ? DEFAULT_PORTS[spec.starttls] : 443;
+  const { host, port } = parseHostPort(spec.target, defaultPort);
+  const warnDays = spec.warning ?? 20;
+  const critDays = spec.critical ?? 15;
+  if (critDays > warnDays)
+    throw new CertvigilError('USAGE', `-c (${critDays}) must not exceed -w (${warnDays})`);
+  const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
+  const resolver =
+    needsResolver || spec.expectCaa ? await resolverFromFlags(shared.resolverFlags) : undefined;
+  return {
+    host,
+    port,
+    ...(spec.starttls ? { starttls: spec.starttls } : {}),
+    ...(spec.sni ? { sni: spec.sni } : {}),
+    ...(spec.connectTo?.length ? { connectTo: spec.connectTo } : {}),
+    ...(spec.proxy ? { proxy: parseProxy(spec.proxy) } : {}),
+    ...(needsResolver && resolver ? { resolver } : {}),
+    ...(spec.family ? { family: spec.family } : {}),
+    trustAnchors: await readTrustAnchors(spec.caFile),
+    pins: spec.pins ?? [],
+    expectIssuer: spec.expectIssuer ?? [],
+    ...(spec.expectCaa && resolver
+      ? {
+          expectCaa: {
+            resolver,
+            ...(spec.caaIdentifiers?.length ? { issuerDomains: spec.caaIdentifiers } : {}),
+          },
+        }
+      : {}),
+    logs: shared.logs,
+    ctPolicy: spec.ctPolicy ?? 'chrome',
+    ...(spec.minScts !== undefined ? { minScts: spec.minScts } : {}),
+    ctPresence: {
+      proofs: spec.ctProof ?? true,
+      crtShUrl: apiUrl(spec.crtsh, DEFAULT_CRTSH_URL),
+      certSpotterUrl: apiUrl(spec.certspotter, DEFAULT_CERTSPOTTER_URL),
+      ...(shared.certSpotterApiKey ? { certSpotterApiKey: shared.certSpotterApiKey } : {}),
+    },
+    ...(shared.store ? { store: shared.store } : {}),
+    warnDays,
+    critDays,
+    minRsaBits: spec.minRsaBits ?? 2048,
+    timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
+  };
+}
+
+async function loadLogs(source: string | undefined): Promise<LogInfo[]> {
+  const list = await loadLogList(source ?? DEFAULT_LOG_LIST_URL);
+  return list.logs;
+}
+
+interface EndpointFlags {
+  hostname?: string;
+  port?: string;
+  starttls?: string;
+  sni?: string;
+  connectTo?: string[];
+  proxy?: string;
+  resolver?: string[];
+  ipv4?: boolean;
+  ipv6?: boolean;
+  caFile?: string;
+  pin?: string[];
+  expectIssuer?: string[];
+  expectCaa?: boolean;
+  caaIdentifier?: string[];
+  logList?: string;
+  ctPolicy?: string;
+  minScts?: string;
+  ctProof: boolean;
+  crtsh?: string | boolean;
+  certspotter?: string | boolean;
+  stateDir?: string;
+  database?: string;
+  warning?: string;
+  critical?: string;
+  minRsaBits?: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+const nonNegative = (value: string, flag: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new CertvigilError('USAGE', `${flag} must be a non-negative number (got ${value})`);
+  return n;
+};
+
+function specFromFlags(target: string | undefined, flags: EndpointFlags): EndpointSpec {
+  const hostFlag = flags.hostname;
+  if (!target && !hostFlag) throw new CertvigilError('USAGE', 'give HOST[:PORT] or -H HOST');
+  let t = target ?? hostFlag ?? '';
+  if (flags.port !== undefined) {
+    const port = positiveInt(flags.port, '-p/--port');
+    t = hostPort(parseHostPort(t, port).host, port);
+  }
+  if (flags.starttls !== undefined && !STARTTLS_PROTOCOLS.includes(flags.starttls as StartTlsProtocol))
+    throw new CertvigilError('USAGE', `--starttls must be one of ${STARTTLS_PROTOCOLS.join(', ')}`);
+  if (flags.ctPolicy !== undefined && !['chrome', 'apple', 'none'].includes(flags.ctPolicy))
+    throw new CertvigilError('USAGE', '--ct-policy must be chrome, apple or none');
+  for (const pin of flags.pin ?? [])
+    if (!/^[0-9a-f]{64}$/i.test(pin.replace(/:/g, '')))
+      throw new CertvigilError(
+        'USAGE',
+        `--pin must be a hex SHA-256 of the leaf's SubjectPublicKeyInfo (got ${pin})`,
+      );
+  const spec: EndpointSpec = { target: t };
+  if (flags.starttls) spec.starttls = flags.starttls as StartTlsProtocol;
+  if (flags.sni) spec.sni = flags.sni;
+  if (flags.connectTo?.length) spec.connectTo = flags.connectTo;
+  if (flags.proxy) spec.proxy = flags.proxy;
+  if (flags.ipv4 && flags.ipv6) throw new CertvigilError('USAGE', '-4 and -6 exclude each other');
+  if (flags.ipv4) spec.family = 4;
+  if (flags.ipv6) spec.family = 6;
+  if (flags.caFile) spec.caFile = flags.caFile;
+  if (flags.pin?.length) spec.pins = flags.pin;
+  if (flags.expectIssuer?.length) spec.expectIssuer = flags.expectIssuer;
+  if (flags.expectCaa) spec.expectCaa = true;
+  if (flags.caaIdentifier?.length) spec.caaIdentifiers = flags.caaIdentifier;
+  if (flags.ctPolicy) spec.ctPolicy = flags.ctPolicy as 'chrome' | 'apple' | 'none';
+  if (flags.minScts !== undefined) spec.minScts = Math.floor(nonNegative(flags.minScts, '--min-scts'));
+  if (!flags.ctProof) spec.ctProof = false;
+  if (flags.crtsh !== undefined) spec.crtsh = flags.crtsh;
+  if (flags.certspotter !== undefined) spec.certspotter = flags.certspotter;
+  if (flags.warning !== undefined) spec.warning = nonNegative(flags.warning, '-w/--warning');
+  if (flags.critical !== undefined) spec.critical = nonNegative(flags.critical, '-c/--critical');
+  if (flags.minRsaBits !== undefined) spec.minRsaBits = positiveInt(flags.minRsaBits, '--min-rsa-bits');
+  if (flags.timeout !== undefined) spec.timeout = positiveInt(flags.timeout, '-t/--timeout');
+  return spec;
+}
+
+async function openStoreIfAsked(flags: { stateDir?: string; database?: string }): Promise<Store | undefined> {
+  if (!flags.stateDir && !flags.database) return undefined;
+  return openConfiguredStore({
+    stateDir: flags.stateDir ?? '.',
+    database: flags.database ?? null,
+  });
+}
+
+/** Runs one check with a hard deadline of its own, so a plugin never outlives `-t`. */
+async function runWithDeadline(options: EndpointCheckOptions): Promise<EndpointCheckResult> {
+  const controller = new AbortController();
+  const hardLimit = options.timeoutMs + 2000;
+  const timer = setTimeout(() => controller.abort(), hardLimit);
+  try {
+    return await checkEndpoint({ ...options, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unknownLine(message: string): string {
+  return `CERTVIGIL UNKNOWN - ${message.replace(/[\r\n|]+/g, ' ')}\n`;
+}
+
+const pluginExit = (status: PluginStatus): ExitCode => PLUGIN_EXIT[status] as ExitCode;
+
+export function registerCheck(program: Command, ctx: Ctx): void {
+  const check = program
+    .command('check')
+    .description(
+      'Checks in the monitoring-plugins format (Nagios, Icinga): exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    );
+
+  check
+    .command('endpoint')
+    .summary('is the certificate this server presents really ours? (Nagios/Icinga plugin)')
+    .description(
+      'Connect to every address of HOST (IPv4 and IPv6), optionally after STARTTLS, and check the certificate\n' +
+        'it presents: path validation, host name, expiry (-w/-c days), key, expected issuer (--expect-issuer),\n' +
+        'leaf key pins (--pin), CAA (--expect-caa), SCTs from all three deliveries verified against the log list,\n' +
+        'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
+        "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n\n" +
+        'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
+        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check).',
+    )
+    .argument('[target]', 'HOST[:PORT] or [IPv6]:PORT (port default 443, or the STARTTLS protocol port)')
+    .option('-H, --hostname <host>', 'host to check (instead of the argument)')
+    .option('-p, --port <port>', 'port (overrides the one in the target)')
+    .option('--starttls <proto>', `upgrade with STARTTLS first: ${STARTTLS_PROTOCOLS.join(', ')}`)
+    .option('--sni <name>', 'server name to send and to match the certificate against (default: HOST)')
+    .option('--connect-to <addr>', 'connect to this address instead of HOST’s (repeatable)', collect)
+    .option(
+      '--proxy <url>',
+      'connect through a SOCKS5 proxy: socks5://HOST:PORT, socks5h:// to resolve there',
+    )
+    .option(
+      '--resolver <host:port>',
+      'DNS resolver for A/AAAA and CAA (repeatable; default: the system)',
+      collect,
+    )
+    .option('-4, --ipv4', 'IPv4 addresses only')
+    .option('-6, --ipv6', 'IPv6 addresses only')
+    .option('--ca-file <pem>', 'trust anchors for path validation; replaces the system store')
+    .option('--pin <sha256>', 'hex SHA-256 of an acceptable leaf SubjectPublicKeyInfo (repeatable)', collect)
+    .option(
+      '--expect-issuer <text|sha256>',
+      'issuer DN text, or hex SHA-256 of the issuer’s SPKI (repeatable)',
+      collect,
+    )
+    .option('--expect-caa', "the issuer must be one the name's current CAA allows (CAA engine)")
+    .option(
+      '--caa-identifier <domain>',
+      "the issuer's CAA domain, when the built-in table does not know it (repeatable)",
+      collect,
+    )
+    .option(
+      '--log-list <file|url>',
+      `CT log list v3 whose keys verify SCTs (default ${DEFAULT_LOG_LIST_URL})`,
+    )
+    .option('--ct-policy <name>', 'SCT policy: chrome, apple or none', 'chrome')
+    .option(
+      '--min-scts <n>',
+      'valid SCTs from distinct qualifying logs required (overrides the policy count)',
+    )
+    .option('--no-ct-proof', 'do not ask the logs named in the SCTs for inclusion proofs')
+    .option('--crtsh [url]', `also look the certificate up on crt.sh (default ${DEFAULT_CRTSH_URL})`)
+    .option(
+      '--certspotter [url]',
+      `also look it up with the Cert Spotter API (default ${DEFAULT_CERTSPOTTER_URL}; key: $CERTSPOTTER_API_KEY)`,
+    )
+    .option(
+      '--state-dir <dir>',
+      "certvigil monitor state: CT presence from the monitor's store, and the inventory",
+    )
+    .option('--database <url>', 'postgres:// URL of the monitor state instead of --state-dir')
+    .option('-w, --warning <days>', 'WARNING when the certificate expires within this many days', '20')
+    .option('-c, --critical <days>', 'CRITICAL when the certificate expires within this many days', '15')
+    .option('--min-rsa-bits <n>', 'smallest acceptable RSA key', '2048')
+    .option('-t, --timeout <seconds>', 'time limit per address for connect, STARTTLS and handshake', '15')
+    .option('--json', 'print one JSON object instead of the plugin text')
+    .action(async (target: string | undefined, flags: EndpointFlags) => {
+      let store: Store | undefined;
+      try {
+        const spec = specFromFlags(target, flags);
+        const logs = await loadLogs(flags.logList);
+        store = await openStoreIfAsked(flags);
+        const options = await buildOptions(spec, {
+          logs,
+          resolverFlags: { ...(flags.resolver ? { resolver: flags.resolver } : {}) },
+          ...(store ? { store } : {}),
+          ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
+        });
+        const result = await runWithDeadline(options);
+        ctx.logger.debug({ target: result.target, status: result.status }, 'endpoint checked');
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify(result)}\n`
+            : formatPluginOutput(result.status, result.summary, result.findings, result.perfdata),
+        );
+        ctx.setExit(pluginExit(result.status));
+      } catch (e) {
+        if (!isCertvigilError(e)) throw e;
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ status: 'UNKNOWN', error: e.message })}\n`
+            : unknownLine(e.message),
+        );
+        ctx.setExit(EXIT.UNKNOWN);
+      } finally {
+        await store?.close();
+      }
+    });
+
+  check
+    .command('endpoints')
+    .summary('check many endpoints from a YAML file, in parallel')
+    .description(
+      'Run the endpoint check for every entry of --config FILE, several at once. FILE (YAML):\n' +
+        '  logList: /var/lib/certvigil/all_logs_list.json   # optional, as --log-list\n' +
+        '  stateDir: /var/lib/certvigil                     # optional, as --state-dir\n' +
+        '  resolver: [127.0.0.1:53]                         # optional\n' +
+        '  defaults: { ctPolicy: chrome, warning: 20, critical: 15 }\n' +
+        '  endpoints:\n' +
+        '    - target: www.example.com:443\n' +
+        '      pins: [<hex sha256 of the leaf SPKI>]\n' +
+        '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
+        'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
+        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
+        'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
+    )
+    .requiredOption('--config <file>', 'YAML file listing the endpoints')
+    .option('--concurrency <n>', 'endpoints checked at once', '8')
+    .option('--json', 'print one JSON object per endpoint, one per line')
+    .action(async (flags: { config: string; concurrency: string; json?: boolean }) => {
+      let store: Store | undefined;
+      try {
+        const concurrency = positiveInt(flags.concurrency, '--concurrency');
+        const config = await readEndpointsConfig(flags.config);
+        const logs = await loadLogs(config.logList);
+        store = await openStoreIfAsked(config);
+        const shared: Shared = {
+          logs,
+          resolverFlags: { ...(config.resolver ? { resolver: config.resolver } : {}) },
+          ...(store ? { store } : {}),
+          ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
+        };
+        const specs = config.endpoints.map((e) => ({ ...config.defaults, ...e }));
+        const results: {
+          target: string;
+          status: PluginStatus;
+          result?: EndpointCheckResult;
+          error?: string;
+        }[] = new Array(specs.length);
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          for (;;) {
+            const i = next++;
+            const spec = specs[i];
+            if (spec === undefined) return;
+            try {
+              const result = await runWithDeadline(await buildOptions(spec, shared));
+              results[i] = { target: spec.target, status: result.status, result };
+            } catch (e) {
+              if (!isCertvigilError(e)) throw e;
+              results[i] = { target: spec.target, status: 'UNKNOWN', error: e.message };
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
+        const counts: Record<PluginStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
+        for (const r of results) {
+          counts[r.status]++;
+          if (flags.json) process.stdout.write(`${JSON.stringify(r.result ?? r)}\n`);
+          else if (r.result)
+            process.stdout.write(
+              `CERTVIGIL ${r.result.status} - ${r.result.summary.replace(/[\r\n|]+/g, ' ')}\n`,
+            );
+          else process.stdout.write(unknownLine(`${r.target}: ${r.error ?? ''}`));
+        }
+        const worst = (['CRITICAL', 'UNKNOWN', 'WARNING', 'OK'] as const).find((s) => counts[s] > 0) ?? 'OK';
+        if (!flags.json)
+          process.stdout.write(
+            `${results.length} endpoints: ${counts.OK} OK, ${counts.WARNING} WARNING, ${counts.CRITICAL} CRITICAL, ${counts.UNKNOWN} UNKNOWN\n`,
+          );
+        ctx.setExit(pluginExit(worst));
+      } catch (e) {
+        if (!isCertvigilError(e)) throw e;
+        process.stdout.write(unknownLine(e.message));
+        ctx.setExit(EXIT.UNKNOWN);
+      } finally {
+        await store?.close();
+      }
+    });
+}
+
+async function readEndpointsConfig(path: string): Promise<z.infer<typeof configSchema>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CertvigilError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new CertvigilError('CONFIG_INVALID', `${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success)
+    throw new CertvigilError(
+      'CONFIG_INVALID',
+      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}

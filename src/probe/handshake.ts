@@ -1,0 +1,121 @@
+/**
+ * @module probe/handshake
+ * One real TLS handshake with Node's TLS stack (OpenSSL) on an already connected socket (after
+ * STARTTLS when the protocol needs it): the presented chain, path validation against the chosen
+ * trust store, a stapled OCSP response (RFC 6066 §8) and timing. The connection is closed right
+ * after; nothing is sent on it.
+ *
+ * Path validation is OpenSSL's (via Node), against the trust store we pass; the host name is
+ * checked separately (`checks.ts`) so that "untrusted" and "wrong name" stay two findings.
+ */
+import { connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions, DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { CertvigilError } from '../errors.js';
+
+export interface TlsHandshakeOptions {
+  servername: string | null;
+  /** PEM trust anchors; replaces the default store. */
+  ca: string | string[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface TlsHandshakeResult {
+  protocol: string | null;
+  cipher: string | null;
+  handshakeMs: number;
+  chain: Uint8Array[];
+  authorized: boolean;
+  authorizationError: string | null;
+  ocspResponse: Uint8Array | null;
+}
+
+/** The chain as Node reports it, leaf first, stopping at a self-issued certificate or a loop. */
+function chainOf(peer: DetailedPeerCertificate): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const seen = new Set<string>();
+  let cert: DetailedPeerCertificate | undefined = peer;
+  while (cert?.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    out.push(new Uint8Array(cert.raw));
+    const next: DetailedPeerCertificate | undefined = cert.issuerCertificate as
+      DetailedPeerCertificate | undefined;
+    if (!next || next === cert) break;
+    cert = next;
+  }
+  return out;
+}
+
+export async function tlsHandshake(
+  socket: Socket,
+  options: TlsHandshakeOptions,
+): Promise<TlsHandshakeResult> {
+  const started = performance.now();
+  return new Promise<TlsHandshakeResult>((resolve, reject) => {
+    let ocspResponse: Uint8Array | null = null;
+    let tls: TLSSocket | null = null;
+    const fail = (error: CertvigilError): void => {
+      cleanup();
+      tls?.destroy();
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new CertvigilError('PROBE_TIMEOUT', `TLS handshake did not finish within ${options.timeoutMs} ms`),
+        ),
+      options.timeoutMs,
+    );
+    const onAbort = (): void => fail(new CertvigilError('PROBE_TIMEOUT', 'TLS handshake aborted'));
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // `requestOCSP` is a TLSSocket option that tls.connect passes through; @types/node omits it.
+    const connectOptions: ConnectionOptions & { requestOCSP: boolean } = {
+      socket,
+      ...(options.servername ? { servername: options.servername } : {}),
+      ca: options.ca,
+      rejectUnauthorized: false,
+      requestOCSP: true,
+      // Host-name matching is its own finding (checks.ts); here only the path is validated.
+      checkServerIdentity: () => undefined,
+      minVersion: 'TLSv1',
+    };
+    tls = tlsConnect(connectOptions);
+    // Node emits null when the server staples nothing.
+    tls.on('OCSPResponse', (response: Buffer | null) => {
+      if (response && response.length > 0) ocspResponse = new Uint8Array(response);
+    });
+    tls.once('error', (e: Error) =>
+      fail(new CertvigilError('PROBE_TLS', `TLS handshake failed: ${e.message}`)),
+    );
+    tls.once('secureConnect', () => {
+      const t = tls;
+      if (!t) return;
+      const handshakeMs = performance.now() - started;
+      const peer = t.getPeerCertificate(true);
+      const cipher = t.getCipher();
+      const authError = t.authorizationError as Error | string | null | undefined;
+      const result: TlsHandshakeResult = {
+        protocol: t.getProtocol() ?? null,
+        cipher: cipher.standardName || cipher.name || null,
+        handshakeMs,
+        chain: peer.raw ? chainOf(peer) : [],
+        authorized: t.authorized,
+        authorizationError: authError
+          ? typeof authError === 'string'
+            ? authError
+            : authError.message
+          : null,
+        ocspResponse,
+      };
+      cleanup();
+      t.destroy();
+      resolve(result);
+    });
+  });
+}
