@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct; all by default) and
- * prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log.
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, check; all by default)
+ * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
+ * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchCaa, formatRows } from './caa.js';
+import { benchCheck, CHECK_SSL_CERT, formatCheckRows } from './check-endpoint.js';
 import { benchCt, formatCtRows } from './ct.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchX509, formatX509Rows } from './x509.js';
@@ -19,7 +21,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'check'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -51,4 +53,13 @@ if (run('ct')) {
   const { rows, generatedMs } = await benchCt(entries);
   console.log(`(log generated in ${(generatedMs / 1000).toFixed(1)} s, served from a separate process)\n`);
   console.log(formatCtRows(rows));
+}
+if (run('check')) {
+  const runsAt = process.argv.indexOf('--runs');
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  console.log(
+    `\n## check endpoint: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
+  );
+  console.log(formatCheckRows(await benchCheck(runs)));
 }

@@ -1,0 +1,240 @@
+/**
+ * `certvigil check endpoint` vs Debian's check_ssl_cert (monitoring-plugins-contrib), the plugin
+ * most Nagios/Icinga setups use today, on the issue's cases: which cases each flags, and how long
+ * one check takes. Both run against the same servers (test/fixtures/endpoint-scenarios.ts), with
+ * the same trust anchor and the fairest equivalent of each expectation:
+ *
+ * - trust anchor: certvigil `--ca-file`, check_ssl_cert `--rootcert-file` (same PEM);
+ * - name: certvigil `--sni NAME`; check_ssl_cert `-H NAME --resolve ADDR`, which sends NAME as SNI,
+ *   matches the certificate against NAME and connects to ADDR without a DNS lookup;
+ * - `--expect-issuer TEXT` → `--issuer TEXT` (a pattern on the issuer);
+ * - `--pin SPKI-SHA256` → `--fingerprint SHA1` of the legitimate certificate: check_ssl_cert has no
+ *   key pin, and a certificate fingerprint is the closest it has (stricter: breaks at every renewal);
+ * - `-w`/`-c` → `-w`/`-c` (same defaults, 20 and 15 days);
+ * - `--min-scts`/`--ct-policy`: no equivalent; check_ssl_cert's CT check is only that the
+ *   certificate carries an SCT extension (on by default), it verifies neither SCT nor inclusion;
+ * - `--connect-to A --connect-to B` (one of two addresses intercepted): check_ssl_cert checks one
+ *   address per run, so it runs once per address; the case counts as flagged if any run flags it,
+ *   its status is the worst of the runs and its time is the sum of the runs.
+ *
+ * check_ssl_cert stays on loopback: `--ignore-ocsp` (no OCSP query nor issuer download by curl),
+ * CRL checks are off unless `--crl`, HTTP-header checks are off unless `--all`, `--no-proxy` keeps
+ * a stray http_proxy from being used, and with `--resolve IP` it never runs `host` on the name
+ * (the test certificates carry no AIA or CRL URLs anyway). Runs are sequential, tools alternating.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildEndpointScenarios } from '../test/fixtures/endpoint-scenarios.js';
+import type { EndpointScenario } from '../test/fixtures/endpoint-scenarios.js';
+import { formatTable } from './table.js';
+
+export const CHECK_SSL_CERT = '/usr/lib/nagios/plugins/check_ssl_cert';
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const STATUS = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
+type Status = (typeof STATUS)[number] | 'ERROR';
+
+interface Run {
+  status: Status;
+  seconds: number;
+  firstLine: string;
+}
+
+export interface CheckRow {
+  scenario: EndpointScenario;
+  checkSslCert: Run;
+  certvigil: Run;
+  checkSslCertMedian: number;
+  certvigilMedian: number;
+}
+
+function statusOf(code: number): Status {
+  return STATUS[code] ?? 'ERROR';
+}
+
+function worse(a: Status, b: Status): Status {
+  const rank = (s: Status): number => ({ OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3, ERROR: 4 })[s];
+  return rank(a) >= rank(b) ? a : b;
+}
+
+function timed(cmd: string, args: string[]): Promise<Run> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        const seconds = (performance.now() - started) / 1000;
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        const firstLine = (stdout.split('\n')[0] || stderr.split('\n')[0] || '').trim();
+        resolve({ status: statusOf(code), seconds, firstLine });
+      },
+    );
+  });
+}
+
+/** The values of every occurrence of `flag` in `args`. */
+function flagValues(args: readonly string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag && args[i + 1] !== undefined ? [args[i + 1] ?? ''] : []));
+}
+
+/** check_ssl_cert's arguments for one address of a scenario (see the file comment). */
+export function checkSslCertArgs(s: EndpointScenario, caFile: string, address: string): string[] {
+  const port = s.target.slice(s.target.lastIndexOf(':') + 1);
+  const args = ['-H', s.sni, '--resolve', address, '-p', port, '--rootcert-file', caFile];
+  args.push('--ignore-ocsp', '--no-proxy', '-t', '10');
+  for (const issuer of flagValues(s.extraArgs, '--expect-issuer')) args.push('--issuer', issuer);
+  if (flagValues(s.extraArgs, '--pin').length > 0) {
+    if (!s.pinnedCertSha1) throw new Error(`${s.id}: --pin without a certificate fingerprint`);
+    // 2.60.0 compares the pattern with openssl's whole line, which OpenSSL 3 prefixes with
+    // "sha1 Fingerprint=" (its sed only strips "SHA1 Fingerprint="): accept either prefix.
+    args.push('--fingerprint', `(${'[Ss][Hh][Aa]'}1 Fingerprint=)?${s.pinnedCertSha1}`);
+  }
+  for (const f of ['-w', '-c']) for (const v of flagValues(s.extraArgs, f)) args.push(f, v);
+  return args;
+}
+
+function addressesOf(s: EndpointScenario): string[] {
+  const given = flagValues(s.extraArgs, '--connect-to');
+  return given.length > 0 ? given : [s.target.slice(0, s.target.lastIndexOf(':'))];
+}
+
+async function runCheckSslCert(s: EndpointScenario, caFile: string): Promise<Run> {
+  let total: Run = { status: 'OK', seconds: 0, firstLine: '' };
+  for (const address of addressesOf(s)) {
+    const r = await timed(CHECK_SSL_CERT, checkSslCertArgs(s, caFile, address));
+    const line = addressesOf(s).length > 1 ? `[${address}] ${r.firstLine}` : r.firstLine;
+    total = {
+      status: worse(total.status, r.status),
+      seconds: total.seconds + r.seconds,
+      firstLine: total.firstLine ? `${total.firstLine} / ${line}` : line,
+    };
+  }
+  return total;
+}
+
+function runCertvigil(s: EndpointScenario, caFile: string, logList: string): Promise<Run> {
+  return timed(process.execPath, [
+    CLI,
+    'check',
+    'endpoint',
+    s.target,
+    '--sni',
+    s.sni,
+    '--ca-file',
+    caFile,
+    '--log-list',
+    logList,
+    '-t',
+    '10',
+    ...s.extraArgs,
+  ]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** Builds the scenarios, runs both tools `runs` times on each, and stops the servers. */
+export async function benchCheck(runs: number): Promise<CheckRow[]> {
+  if (!existsSync(CHECK_SSL_CERT))
+    throw new Error(`${CHECK_SSL_CERT} missing: apt-get install monitoring-plugins-contrib`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: npm run build`);
+  const work = await mkdtemp(join(tmpdir(), 'certvigil-bench-check-'));
+  const set = await buildEndpointScenarios(work);
+  try {
+    const rows: CheckRow[] = [];
+    for (const scenario of set.scenarios) {
+      const csc: Run[] = [];
+      const cv: Run[] = [];
+      for (let i = 0; i < runs; i++) {
+        csc.push(await runCheckSslCert(scenario, set.caFile));
+        cv.push(await runCertvigil(scenario, set.caFile, set.logList));
+      }
+      const last = <T>(xs: T[]): T => {
+        const x = xs[xs.length - 1];
+        if (x === undefined) throw new Error('no runs');
+        return x;
+      };
+      // A tool whose status varies between runs would be reported by its worst run.
+      const settle = (xs: Run[]): Run => ({ ...last(xs), status: xs.map((r) => r.status).reduce(worse) });
+      rows.push({
+        scenario,
+        checkSslCert: settle(csc),
+        certvigil: settle(cv),
+        checkSslCertMedian: median(csc.map((r) => r.seconds)),
+        certvigilMedian: median(cv.map((r) => r.seconds)),
+      });
+    }
+    return rows;
+  } finally {
+    await set.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function formatCheckRows(rows: CheckRow[]): string {
+  const flagged = (s: Status): boolean => s !== 'OK';
+  const mark = (r: Run, expected: string): string => (r.status === expected ? r.status : `${r.status} ✗`);
+  const body = rows.map((r) => [
+    r.scenario.description,
+    r.scenario.expected,
+    mark(r.checkSslCert, r.scenario.expected),
+    mark(r.certvigil, r.scenario.expected),
+    r.checkSslCertMedian.toFixed(3),
+    r.certvigilMedian.toFixed(3),
+  ]);
+  const problems = rows.filter((r) => r.scenario.expected !== 'OK');
+  const count = (pick: (r: CheckRow) => Run): string => {
+    const n = problems.filter((r) => flagged(pick(r).status)).length;
+    const right = rows.filter((r) => pick(r).status === r.scenario.expected).length;
+    return `${n}/${problems.length} flagged, ${right}/${rows.length} as expected`;
+  };
+  const covers = rows.every((r) => !flagged(r.checkSslCert.status) || flagged(r.certvigil.status));
+  const sum = (pick: (r: CheckRow) => number): number => rows.reduce((a, r) => a + pick(r), 0);
+  const cscTotal = sum((r) => r.checkSslCertMedian);
+  const cvTotal = sum((r) => r.certvigilMedian);
+  body.push([
+    `**total** (certvigil flags every case check_ssl_cert flags: ${covers ? 'yes' : 'no'})`,
+    `${problems.length} problems`,
+    count((r) => r.checkSslCert),
+    count((r) => r.certvigil),
+    cscTotal.toFixed(3),
+    cvTotal.toFixed(3),
+  ]);
+  const ratios = rows.map((r) => r.checkSslCertMedian / r.certvigilMedian);
+  const table = formatTable(
+    [
+      'scenario',
+      'expected',
+      'check_ssl_cert status',
+      'certvigil status',
+      'check_ssl_cert median s',
+      'certvigil median s',
+    ],
+    body,
+  );
+  const notes = [
+    '',
+    `median time ratio check_ssl_cert / certvigil: ${(cscTotal / cvTotal).toFixed(2)}× over the sum of ` +
+      `medians, ${median(ratios).toFixed(2)}× median per scenario.`,
+    '✗ = not the expected status. "one of two addresses intercepted": check_ssl_cert checks one address ' +
+      'per run, so it ran once per address (127.0.0.1, 127.0.0.2); flagged if any run flags it, time is ' +
+      'the sum of both runs; certvigil got both with two --connect-to.',
+    '',
+    'first output line of the last run:',
+    '',
+    ...rows.flatMap((r) => [
+      `- ${r.scenario.id}`,
+      `  - check_ssl_cert: ${r.checkSslCert.firstLine.slice(0, 300)}`,
+      `  - certvigil: ${r.certvigil.firstLine.slice(0, 300)}`,
+    ]),
+  ];
+  return [table, ...notes].join('\n');
+}
