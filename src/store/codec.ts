@@ -12,6 +12,7 @@ import type {
   Issuance,
   IssuanceInput,
   MalformedInput,
+  MitmBaselineRecord,
 } from './types.js';
 import { invalidArgument } from './errors.js';
 
@@ -345,4 +346,41 @@ export function toIso(value: unknown): string {
 
 export function toIsoOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : toIso(value);
+}
+
+/** A baseline must name a target and a TCP port; everything else is data. */
+export function checkBaseline(b: MitmBaselineRecord): void {
+  if (b.target.trim() === '') throw invalidArgument('a MITM baseline needs a target');
+  if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)
+    throw invalidArgument(`MITM baseline port must be 1..65535 (got ${b.port})`);
+}
+
+/** The JSON column of `mitm_baselines`: what was learned, without the key columns. */
+export function baselineDocument(
+  b: MitmBaselineRecord,
+): Pick<MitmBaselineRecord, 'jarms' | 'lastHops' | 'hopCounts'> {
+  return { jarms: b.jarms, lastHops: b.lastHops, hopCounts: b.hopCounts };
+}
+
+const stringArray = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+
+/** Reads a stored baseline back, tolerating missing fields (a document written by a newer version). */
+export function baselineFromRow(
+  target: string,
+  port: number,
+  doc: unknown,
+  learnedAt: string,
+): MitmBaselineRecord {
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>;
+  return {
+    target,
+    port,
+    jarms: stringArray(d.jarms),
+    lastHops: Array.isArray(d.lastHops) ? d.lastHops.map(stringArray) : [],
+    hopCounts: Array.isArray(d.hopCounts)
+      ? d.hopCounts.filter((x): x is number => typeof x === 'number')
+      : [],
+    learnedAt,
+  };
 }

@@ -232,8 +232,30 @@ const initialSchema: Migration = {
   },
 };
 
+/**
+ * Learned baselines of the machine-in-the-middle probes (`certvigil mitm learn`): per target and
+ * destination port, the JARM fingerprints and last-hop sequences seen, as one JSON document
+ * (`PortBaseline` of probe/mitm-types.ts). Replaced whole by `mitm relearn`, merged by `learn`.
+ */
+const mitmBaselines: Migration = {
+  version: 2,
+  name: 'mitm baselines',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    return [
+      `CREATE TABLE mitm_baselines (
+  target ${t.key} NOT NULL,
+  port ${t.int} NOT NULL CHECK (port > 0 AND port < 65536),
+  baseline ${t.json} NOT NULL,
+  learned_at ${t.time} NOT NULL,
+  PRIMARY KEY (target, port)
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

@@ -33,6 +33,9 @@ import {
   toIsoOrNull,
   toJsonText,
   toNumber,
+  baselineDocument,
+  baselineFromRow,
+  checkBaseline,
 } from './codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -54,6 +57,7 @@ import type {
   LogCursor,
   MalformedInput,
   MisbehaviourRecord,
+  MitmBaselineRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -537,6 +541,37 @@ class PostgresStore implements Store {
       evidence: r.evidence,
       createdAt: toIso(r.created_at),
     }));
+  }
+
+  async putMitmBaseline(b: MitmBaselineRecord): Promise<void> {
+    checkBaseline(b);
+    await this.sql`
+      INSERT INTO mitm_baselines (target, port, baseline, learned_at)
+      VALUES (${b.target}, ${b.port}, ${toJsonText(baselineDocument(b))}::text::jsonb, ${b.learnedAt})
+      ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`;
+  }
+
+  async listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]> {
+    const rows =
+      target === undefined
+        ? await this.sql<
+            Row[]
+          >`SELECT target, port, baseline, learned_at FROM mitm_baselines ORDER BY target, port`
+        : await this.sql<
+            Row[]
+          >`SELECT target, port, baseline, learned_at FROM mitm_baselines WHERE target = ${target} ORDER BY port`;
+    return rows.map((r) =>
+      baselineFromRow(String(r.target), toNumber(r.port), r.baseline, toIso(r.learned_at)),
+    );
+  }
+
+  async deleteMitmBaselines(target: string, ports?: number[]): Promise<number> {
+    const rows =
+      ports === undefined
+        ? await this.sql`DELETE FROM mitm_baselines WHERE target = ${target} RETURNING port`
+        : await this
+            .sql`DELETE FROM mitm_baselines WHERE target = ${target} AND port = ANY(${ports}::bigint[]) RETURNING port`;
+    return rows.length;
   }
 }
 

@@ -29,6 +29,9 @@ import {
   normalizeHash,
   nowIso,
   toJsonText,
+  baselineDocument,
+  baselineFromRow,
+  checkBaseline,
 } from './codec.js';
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -50,6 +53,7 @@ import type {
   LogCursor,
   MalformedInput,
   MisbehaviourRecord,
+  MitmBaselineRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -543,6 +547,38 @@ class SqliteStore implements Store {
       evidence: parseJson<unknown>(r.evidence),
       createdAt: String(r.created_at),
     }));
+  }
+
+  async putMitmBaseline(b: MitmBaselineRecord): Promise<void> {
+    checkBaseline(b);
+    this.stmt(
+      `INSERT INTO mitm_baselines (target, port, baseline, learned_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`,
+    ).run(b.target, b.port, toJsonText(baselineDocument(b)), b.learnedAt);
+  }
+
+  async listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]> {
+    const rows = (
+      target === undefined
+        ? this.stmt(
+            'SELECT target, port, baseline, learned_at FROM mitm_baselines ORDER BY target, port',
+          ).all()
+        : this.stmt(
+            'SELECT target, port, baseline, learned_at FROM mitm_baselines WHERE target = ? ORDER BY port',
+          ).all(target)
+    ) as Row[];
+    return rows.map((r) =>
+      baselineFromRow(String(r.target), Number(r.port), parseJson<unknown>(r.baseline), String(r.learned_at)),
+    );
+  }
+
+  async deleteMitmBaselines(target: string, ports?: number[]): Promise<number> {
+    if (ports === undefined)
+      return this.stmt('DELETE FROM mitm_baselines WHERE target = ?').run(target).changes;
+    let n = 0;
+    for (const port of ports)
+      n += this.stmt('DELETE FROM mitm_baselines WHERE target = ? AND port = ?').run(target, port).changes;
+    return n;
   }
 }
 

@@ -82,7 +82,9 @@ describe.each(ENGINES)('%s store', (kind) => {
         await other.close();
       }
       const versions = await state.query('SELECT version, name FROM schema_migrations ORDER BY version');
-      expect(versions.map((v) => Number(v.version))).toEqual([LATEST_VERSION]);
+      expect(versions.map((v) => Number(v.version))).toEqual(
+        Array.from({ length: LATEST_VERSION }, (_, i) => i + 1),
+      );
       expect(await store.listCursors()).toEqual([]);
     });
 
@@ -561,6 +563,60 @@ describe.each(ENGINES)('%s store', (kind) => {
       });
       expect(list.find((a) => a.hash !== h)?.note).toBeNull();
       expect(await codeOf(store.authorize('abc', null))).toBe('STORE_INVALID_ARGUMENT');
+    });
+  });
+
+  describe('MITM baselines', () => {
+    const baseline = (target: string, port: number, jarm: string) => ({
+      target,
+      port,
+      jarms: [jarm],
+      lastHops: [['10.1.0.1', '10.2.0.2']],
+      hopCounts: [3],
+      learnedAt: '2026-11-24T06:00:00.000Z',
+    });
+
+    it('stores, replaces, lists by target and deletes baselines', async () => {
+      await fresh();
+      await store.putMitmBaseline(baseline('xmpp.example.test', 5222, 'a'.repeat(62)));
+      await store.putMitmBaseline(baseline('xmpp.example.test', 443, 'b'.repeat(62)));
+      await store.putMitmBaseline(baseline('other.example.test', 443, 'c'.repeat(62)));
+      await store.putMitmBaseline({
+        ...baseline('xmpp.example.test', 5222, 'd'.repeat(62)),
+        hopCounts: [3, 4],
+      });
+      const mine = await store.listMitmBaselines('xmpp.example.test');
+      expect(mine.map((b) => [b.port, b.jarms[0]?.[0], b.hopCounts])).toEqual([
+        [443, 'b', [3]],
+        [5222, 'd', [3, 4]],
+      ]);
+      expect(mine[0]).toEqual(baseline('xmpp.example.test', 443, 'b'.repeat(62)));
+      expect((await store.listMitmBaselines()).map((b) => `${b.target}:${b.port}`)).toEqual([
+        'other.example.test:443',
+        'xmpp.example.test:443',
+        'xmpp.example.test:5222',
+      ]);
+      expect(await store.deleteMitmBaselines('xmpp.example.test', [5222])).toBe(1);
+      expect(await store.deleteMitmBaselines('xmpp.example.test')).toBe(1);
+      expect(await store.listMitmBaselines('xmpp.example.test')).toEqual([]);
+      expect(await codeOf(store.putMitmBaseline(baseline('x', 0, 'e')))).toBe('STORE_INVALID_ARGUMENT');
+    });
+
+    it('arrive by upgrading a version-1 database in place, keeping its data', async () => {
+      await fresh();
+      await store.authorize(sha256Hex('kept'), 'from version 1');
+      // Back to the schema of version 1, as a certvigil of the previous release left it.
+      await state.query('DROP TABLE mitm_baselines');
+      await state.query('DELETE FROM schema_migrations WHERE version = 2');
+      const reopened = await state.open();
+      try {
+        await reopened.migrate();
+        await reopened.putMitmBaseline(baseline('t.example.test', 443, 'f'.repeat(62)));
+        expect(await reopened.listMitmBaselines()).toHaveLength(1);
+        expect((await reopened.listAuthorizations())[0]?.note).toBe('from version 1');
+      } finally {
+        await reopened.close();
+      }
     });
   });
 });

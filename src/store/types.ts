@@ -179,4 +179,24 @@ export interface Store {
   recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;
   /** Everything `recordMisbehaviour` kept, oldest first (both stores implement it). */
   listMisbehaviour?(): Promise<MisbehaviourRecord[]>;
+
+  /** Stores (replacing) the MITM-probe baseline of one target and port. */
+  putMitmBaseline(baseline: MitmBaselineRecord): Promise<void>;
+  /** The baselines of a target, by port; every target's when `target` is omitted. */
+  listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]>;
+  /** Forgets a target's baselines (all ports, or the ones given); returns how many were removed. */
+  deleteMitmBaselines(target: string, ports?: number[]): Promise<number>;
+}
+
+/**
+ * One learned baseline of `certvigil mitm learn` (probe/mitm-types.ts `PortBaseline`): the JARMs
+ * and last-hop sequences seen on one port of one target.
+ */
+export interface MitmBaselineRecord {
+  target: string;
+  port: number;
+  jarms: string[];
+  lastHops: string[][];
+  hopCounts: number[];
+  learnedAt: string;
 }
