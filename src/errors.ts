@@ -97,7 +97,12 @@ export type ErrorCode =
   | 'CT_LOG_MISBEHAVIOUR'
   // STARTTLS negotiation (src/probe/starttls.ts): refused or malformed dialogue; no answer in time.
   | 'STARTTLS_FAILED'
-  | 'STARTTLS_TIMEOUT';
+  | 'STARTTLS_TIMEOUT'
+  // TCP traceroute (src/probe/traceroute.ts): the tool failed, lacks CAP_NET_RAW, ran too long, was aborted.
+  | 'TRACE_FAILED'
+  | 'TRACE_PRIVILEGE'
+  | 'TRACE_TIMEOUT'
+  | 'TRACE_ABORTED';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;
