@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, check; all by default)
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, check, jarm; all by default)
  * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
  * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
@@ -8,6 +8,7 @@ import os from 'node:os';
 import { benchCaa, formatRows } from './caa.js';
 import { benchCheck, CHECK_SSL_CERT, formatCheckRows } from './check-endpoint.js';
 import { benchCt, formatCtRows } from './ct.js';
+import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchX509, formatX509Rows } from './x509.js';
 
@@ -21,7 +22,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'check'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'check', 'jarm'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -62,4 +63,10 @@ if (run('check')) {
     `\n## check endpoint: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
   );
   console.log(formatCheckRows(await benchCheck(runs)));
+}
+if (run('jarm')) {
+  console.log(
+    `\n## JARM: certvigil vs jarm.py v1.0 (recorded timings), openssl s_server ${version('openssl', ['version'])}\n`,
+  );
+  console.log(formatJarmRows(await benchJarm()));
 }

@@ -10,7 +10,7 @@ import { CtHttpClient } from '../ct/http.js';
 import { DEFAULT_LOG_LIST_URL, findLog, loadLogList } from '../ct/loglist.js';
 import type { LogInfo } from '../ct/types.js';
 import type { Logger } from './logger.js';
-import { positiveInt } from './resolver-options.js';
+import { positiveInt } from './flags.js';
 
 export interface CtFlags {
   logList: string;
@@ -59,11 +59,4 @@ export function httpFromFlags(flags: CtFlags, logger: Logger): { http: CtHttpCli
 export function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   return join(base, 'certvigil');
-}
-
-/** Writes a line to stdout, waiting when the pipe is full (a slow consumer must not balloon memory). */
-export async function writeLine(line: string): Promise<void> {
-  if (!process.stdout.write(`${line}\n`)) {
-    await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-  }
 }

@@ -18,7 +18,7 @@ import { createNotifiers } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { collect, positiveInt } from './resolver-options.js';
+import { collect, positiveInt } from './flags.js';
 import { defaultStateDir } from './ct-options.js';
 import type { Logger } from './logger.js';
 

@@ -3,21 +3,13 @@
  * Builds the stub resolver from `--resolver`, `--timeout` and `--attempts`, falling back to
  * /etc/resolv.conf like every other DNS tool on the machine.
  */
-import { CertvigilError } from '../errors.js';
 import { loadResolvConf, parseEndpoint, StubResolver } from '../dns/index.js';
+import { positiveInt } from './flags.js';
 
 export interface ResolverFlags {
   resolver?: string[];
   timeout?: string;
   attempts?: string;
-}
-
-/** A flag that must be a whole number above zero; anything else is a usage error (exit 2). */
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new CertvigilError('USAGE', `${flag} must be a positive integer (got ${value})`);
-  return n;
 }
 
 export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResolver> {
@@ -33,9 +25,4 @@ export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResol
     timeoutMs: timeoutMs ?? conf.timeoutMs,
     attempts: attempts ?? conf.attempts,
   });
-}
-
-/** Commander collector for repeatable options. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }

@@ -8,7 +8,6 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
-import { SocksClient } from 'socks';
 import type { DnsClient } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
 
@@ -102,6 +101,8 @@ export interface ConnectOptions {
 /** A connected TCP socket to `address:port`, directly or through the SOCKS5 proxy. */
 export async function openTcp(address: string, port: number, options: ConnectOptions): Promise<Socket> {
   if (options.proxy) {
+    // Loaded only when a proxy is used: it is most of this module's import cost.
+    const { SocksClient } = await import('socks');
     const { socket } = await SocksClient.createConnection({
       proxy: { host: options.proxy.host, port: options.proxy.port, type: 5 },
       command: 'connect',

@@ -12,7 +12,7 @@ import type { AcmeAccount } from '../../acme/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { collect } from '../resolver-options.js';
+import { collect } from '../flags.js';
 
 interface AccountsFlags {
   acmeDir?: string[];

@@ -15,7 +15,8 @@ import { openStore } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { collect, resolverFromFlags } from '../resolver-options.js';
+import { resolverFromFlags } from '../resolver-options.js';
+import { collect } from '../flags.js';
 import type { ResolverFlags } from '../resolver-options.js';
 import { makeStyle } from '../style.js';
 

@@ -13,7 +13,8 @@ import { CertvigilError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { collect, resolverFromFlags } from '../resolver-options.js';
+import { resolverFromFlags } from '../resolver-options.js';
+import { collect } from '../flags.js';
 import type { ResolverFlags } from '../resolver-options.js';
 import { makeStyle } from '../style.js';
 

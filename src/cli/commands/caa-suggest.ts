@@ -18,7 +18,7 @@ import { CertvigilError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { collect } from '../resolver-options.js';
+import { collect } from '../flags.js';
 import { findAccounts } from './acme.js';
 import { exitCodeFor, formatHuman } from './caa-check.js';
 

@@ -13,7 +13,7 @@ import { recordInventory } from '../../monitor/monitor.js';
 import { deliverAll } from '../../notify/index.js';
 import type { MonitorEvent, Reason } from '../../notify/types.js';
 import type { Issuance, Store } from '../../store/types.js';
-import { writeLine } from '../ct-options.js';
+import { writeLine } from '../flags.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';

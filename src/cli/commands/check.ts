@@ -28,7 +28,9 @@ import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { openConfiguredStore } from '../monitor-setup.js';
-import { collect, positiveInt, resolverFromFlags } from '../resolver-options.js';
+import { registerCheckMitm } from './mitm.js';
+import { resolverFromFlags } from '../resolver-options.js';
+import { collect, positiveInt } from '../flags.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
@@ -378,6 +380,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         await store?.close();
       }
     });
+
+  registerCheckMitm(check, ctx);
 
   check
     .command('endpoints')

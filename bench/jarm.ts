@@ -1,0 +1,173 @@
+/**
+ * JARM speed against the reference, with identical hashes: certvigil's `jarmFingerprint` /
+ * `jarmMany` vs jarm.py v1.0's timings recorded in test/vectors/jarm/jarm.json (`reference_timing`:
+ * one target per process 0.43 s median, 200 targets against one server 4.64 s ≈ 23 ms a target,
+ * sequential probes, 2 cores, loopback, openssl s_server RSA default). jarm.py is not run here, so
+ * the ratios compare with those recorded figures; the machine is printed above the table.
+ *
+ * Rows:
+ * - one target, in-process: median of `runs` fingerprints of one openssl s_server, against jarm.py's
+ *   in-process rate (23 ms a target, from its 200-target run);
+ * - one target, whole process: median of `runs` `node -e` processes importing dist/ (the CLI has
+ *   no `jarm` command yet), the shape of jarm.py's 0.43 s figure;
+ * - 200 targets, one server: as jarm.py's 200-target figure (`jarmMany`, 20 targets at a time);
+ * - 50 hosts: 50 separate s_server processes on 127.0.0.1, all at once (`jarmMany`), against
+ *   jarm.py's 23 ms a target × 50.
+ * On a 2-core machine the servers' own work (RSA signatures, DHE key generation for every probe
+ * that gets a TLS 1.2 ECDHE/DHE or TLS 1.3 ServerHello) is the floor of the many-target rows, and
+ * Node's start (~65 ms) plus module loading is most of the whole-process row.
+ * Every fingerprint taken is checked against the vector's hash; a mismatch fails the bench.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { jarmFingerprint, jarmMany } from '../src/probe/jarm-scan.js';
+import { startOpensslServer } from '../test/fixtures/tls/openssl-server.js';
+import type { OpensslServer } from '../test/fixtures/tls/openssl-server.js';
+import { formatTable } from './table.js';
+
+const execFileAsync = promisify(execFile);
+const DIST_SCAN = fileURLToPath(new URL('../dist/probe/jarm-scan.js', import.meta.url));
+
+interface Vectors {
+  vectors: { name: string; jarm: string }[];
+  reference_timing: {
+    single_target_whole_process_s_median: number;
+    targets_200_one_server_s: number;
+    per_target_ms: number;
+  };
+}
+
+export interface JarmBenchRow {
+  what: string;
+  certvigilMs: number;
+  referenceMs: number | null;
+  perTargetMs: number;
+  hashesOk: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function check(jarm: string, expected: string, what: string): void {
+  if (jarm !== expected) throw new Error(`${what}: JARM ${jarm} differs from the reference ${expected}`);
+}
+
+export async function benchJarm(runs = 9, hosts = 50): Promise<JarmBenchRow[]> {
+  const vectors = JSON.parse(
+    readFileSync(new URL('../test/vectors/jarm/jarm.json', import.meta.url), 'utf8'),
+  ) as Vectors;
+  const expected = vectors.vectors.find((v) => v.name === 'osl-rsa-default')?.jarm ?? '';
+  const ref = vectors.reference_timing;
+  const dir = await mkdtemp(join(tmpdir(), 'certvigil-bench-jarm-'));
+  const servers: OpensslServer[] = [];
+  try {
+    await execFileAsync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
+      '-subj', '/CN=localhost', '-days', '2',
+    ]); // prettier-ignore
+    const pair = {
+      chainPem: await readFile(join(dir, 'c.pem'), 'utf8'),
+      keyPem: await readFile(join(dir, 'k.pem'), 'utf8'),
+    };
+    const start = async (): Promise<OpensslServer> => {
+      const s = await startOpensslServer(pair);
+      servers.push(s);
+      return s;
+    };
+    const one = await start();
+    const target = `${one.host}:${one.port}`;
+    const rows: JarmBenchRow[] = [];
+
+    // Warm-up (module load, first connections), then the in-process median.
+    check((await jarmFingerprint(target)).jarm, expected, 'warm-up');
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      check((await jarmFingerprint(target)).jarm, expected, 'single target');
+      times.push(performance.now() - t);
+    }
+    const single = median(times);
+    rows.push({
+      what: `1 target, in-process (median of ${runs}) vs jarm.py's per-target rate`,
+      certvigilMs: single,
+      referenceMs: ref.per_target_ms,
+      perTargetMs: single,
+      hashesOk: `${runs}/${runs}`,
+    });
+
+    if (existsSync(DIST_SCAN)) {
+      const script =
+        `const { jarmFingerprint } = await import(${JSON.stringify(DIST_SCAN)});` +
+        `process.stdout.write((await jarmFingerprint(${JSON.stringify(target)})).jarm);`;
+      const procTimes: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now();
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script]);
+        procTimes.push(performance.now() - t);
+        check(stdout.trim(), expected, 'whole process');
+      }
+      const proc = median(procTimes);
+      rows.push({
+        what: `1 target, whole process (median of ${runs})`,
+        certvigilMs: proc,
+        referenceMs: ref.single_target_whole_process_s_median * 1000,
+        perTargetMs: proc,
+        hashesOk: `${runs}/${runs}`,
+      });
+    }
+
+    const many = Array.from({ length: 200 }, () => target);
+    let t = performance.now();
+    let results = await jarmMany(many, { concurrency: 20 });
+    const oneServer = performance.now() - t;
+    results.forEach((r, i) => check(r.jarm, expected, `target ${i}`));
+    rows.push({
+      what: '200 targets, one server (20 at a time)',
+      certvigilMs: oneServer,
+      referenceMs: ref.targets_200_one_server_s * 1000,
+      perTargetMs: oneServer / 200,
+      hashesOk: `${results.length}/200`,
+    });
+
+    for (let i = 1; i < hosts; i++) await start();
+    const targets = servers.slice(0, hosts).map((s) => `${s.host}:${s.port}`);
+    t = performance.now();
+    results = await jarmMany(targets, { concurrency: hosts });
+    const fifty = performance.now() - t;
+    results.forEach((r, i) => check(r.jarm, expected, `host ${i}`));
+    rows.push({
+      what: `${hosts} hosts (${hosts} s_server processes, all at once)`,
+      certvigilMs: fifty,
+      referenceMs: ref.per_target_ms * hosts,
+      perTargetMs: fifty / hosts,
+      hashesOk: `${results.length}/${hosts}`,
+    });
+    return rows;
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatJarmRows(rows: readonly JarmBenchRow[]): string {
+  const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+  return formatTable(
+    ['scenario', 'certvigil', 'jarm.py v1.0 (recorded)', 'speed-up', 'per target', 'hashes = reference'],
+    rows.map((r) => [
+      r.what,
+      ms(r.certvigilMs),
+      r.referenceMs === null ? '–' : ms(r.referenceMs),
+      r.referenceMs === null ? '–' : `${(r.referenceMs / r.certvigilMs).toFixed(1)}×`,
+      ms(r.perTargetMs),
+      r.hashesOk,
+    ]),
+  );
+}
