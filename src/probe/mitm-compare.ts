@@ -56,7 +56,8 @@ export function mergeBaseline(
         hopCounts: [...base.hopCounts],
       }
     : { target, port, jarms: [], lastHops: [], hopCounts: [], learnedAt: now.toISOString() };
-  if (observed.jarm && observed.jarm !== EMPTY_JARM && !out.jarms.includes(observed.jarm)) out.jarms.push(observed.jarm);
+  if (observed.jarm && observed.jarm !== EMPTY_JARM && !out.jarms.includes(observed.jarm))
+    out.jarms.push(observed.jarm);
   if (observed.path) {
     const key = observed.path.hops.join(' ');
     if (!out.lastHops.some((h) => h.join(' ') === key)) out.lastHops.push(observed.path.hops);
