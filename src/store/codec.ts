@@ -13,6 +13,10 @@ import type {
   IssuanceInput,
   MalformedInput,
   MitmBaselineRecord,
+  IodefEnqueueLimits,
+  IodefOutboxInput,
+  IodefOutboxRecord,
+  IodefReceivedRecord,
 } from './types.js';
 import { invalidArgument } from './errors.js';
 
@@ -382,5 +386,67 @@ export function baselineFromRow(
       ? d.hopCounts.filter((x): x is number => typeof x === 'number')
       : [],
     learnedAt,
+  };
+}
+
+/** The caller's limits must be sane: positive maxima, ISO window starts. */
+export function checkIodefLimits(l: IodefEnqueueLimits): void {
+  if (
+    !Number.isInteger(l.recipientMax) ||
+    l.recipientMax < 1 ||
+    !Number.isInteger(l.domainMax) ||
+    l.domainMax < 1
+  )
+    throw invalidArgument('iodef rate limits must be positive integers');
+}
+
+export function checkIodefInput(r: IodefOutboxInput): void {
+  if (r.channel !== 'mailto' && r.channel !== 'https')
+    throw invalidArgument(`unknown iodef channel ${String(r.channel)}`);
+  if (r.dedupKey === '' || r.recipient === '' || r.document === '')
+    throw invalidArgument('an iodef report needs a dedup key, a recipient and a document');
+}
+
+/** Reads an outbox row (both engines hand over the same column names). */
+export function iodefOutboxFromRow(
+  r: Record<string, unknown>,
+  names: unknown,
+  time: (v: unknown) => string,
+): IodefOutboxRecord {
+  const optTime = (v: unknown): string | null => (v === null || v === undefined ? null : time(v));
+  return {
+    id: Number(r.id),
+    dedupKey: String(r.dedup_key),
+    recipient: String(r.recipient),
+    channel: r.channel === 'https' ? 'https' : 'mailto',
+    registeredDomain: String(r.registered_domain),
+    names: Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [],
+    reason: String(r.reason),
+    incidentId: String(r.incident_id),
+    document: String(r.document),
+    createdAt: time(r.created_at),
+    attempts: Number(r.attempts),
+    nextAttemptAt: time(r.next_attempt_at),
+    sentAt: optTime(r.sent_at),
+    gaveUpAt: optTime(r.gave_up_at),
+    lastError: r.last_error === null || r.last_error === undefined ? null : String(r.last_error),
+  };
+}
+
+export function iodefReceivedFromRow(
+  r: Record<string, unknown>,
+  summary: unknown,
+  time: (v: unknown) => string,
+): IodefReceivedRecord {
+  const channel = r.channel === 'smtp' || r.channel === 'file' ? r.channel : 'https';
+  return {
+    id: Number(r.id),
+    fingerprint: String(r.fingerprint),
+    sender: String(r.sender),
+    channel,
+    receivedAt: time(r.received_at),
+    schemaValid: Number(r.schema_valid) === 1,
+    summary,
+    document: String(r.document),
   };
 }

@@ -254,8 +254,56 @@ const mitmBaselines: Migration = {
   },
 };
 
+/**
+ * CAA iodef (RFC 8659 §4.4), both ends. `iodef_outbox`: the CA side's durable outbox — a report is
+ * committed here before any attempt to send it, so a crash never loses one, and rows are never
+ * deleted, so deduplication and rate limits can look back over their windows. `iodef_received`:
+ * the owner side's reports, once per fingerprint (the sender's IncidentID), so a report delivered
+ * twice (at-least-once delivery after a crash) is stored once.
+ */
+const iodef: Migration = {
+  version: 3,
+  name: 'iodef outbox and received reports',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    return [
+      `CREATE TABLE iodef_outbox (
+  id ${t.id},
+  dedup_key ${t.key} NOT NULL,
+  recipient ${t.key} NOT NULL,
+  channel ${t.text} NOT NULL CHECK (channel IN ('mailto', 'https')),
+  registered_domain ${t.key} NOT NULL,
+  names ${t.json} NOT NULL,
+  reason ${t.text} NOT NULL,
+  incident_id ${t.text} NOT NULL,
+  document ${t.text} NOT NULL,
+  created_at ${t.time} NOT NULL,
+  attempts ${t.int} NOT NULL DEFAULT 0,
+  next_attempt_at ${t.time} NOT NULL,
+  sent_at ${t.time},
+  gave_up_at ${t.time},
+  last_error ${t.text}
+)${t.strict}`,
+      `CREATE INDEX iodef_outbox_dedup ON iodef_outbox (dedup_key, created_at)`,
+      `CREATE INDEX iodef_outbox_recipient ON iodef_outbox (recipient, created_at)`,
+      `CREATE INDEX iodef_outbox_domain ON iodef_outbox (registered_domain, created_at)`,
+      `CREATE INDEX iodef_outbox_due ON iodef_outbox (next_attempt_at) WHERE sent_at IS NULL AND gave_up_at IS NULL`,
+      `CREATE TABLE iodef_received (
+  id ${t.id},
+  fingerprint ${t.key} NOT NULL UNIQUE,
+  sender ${t.text} NOT NULL,
+  channel ${t.text} NOT NULL CHECK (channel IN ('https', 'smtp', 'file')),
+  received_at ${t.time} NOT NULL,
+  schema_valid ${t.int} NOT NULL CHECK (schema_valid IN (0, 1)),
+  summary ${t.json} NOT NULL,
+  document ${t.text} NOT NULL
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines, iodef];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

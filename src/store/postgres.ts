@@ -36,6 +36,10 @@ import {
   baselineDocument,
   baselineFromRow,
   checkBaseline,
+  checkIodefInput,
+  checkIodefLimits,
+  iodefOutboxFromRow,
+  iodefReceivedFromRow,
 } from './codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -58,6 +62,12 @@ import type {
   MalformedInput,
   MisbehaviourRecord,
   MitmBaselineRecord,
+  IodefEnqueueLimits,
+  IodefEnqueueResult,
+  IodefOutboxInput,
+  IodefOutboxRecord,
+  IodefReceivedInput,
+  IodefReceivedRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -572,6 +582,81 @@ class PostgresStore implements Store {
         : await this
             .sql`DELETE FROM mitm_baselines WHERE target = ${target} AND port = ANY(${ports}::bigint[]) RETURNING port`;
     return rows.length;
+  }
+
+  async enqueueIodefReport(r: IodefOutboxInput, limits: IodefEnqueueLimits): Promise<IodefEnqueueResult> {
+    checkIodefInput(r);
+    checkIodefLimits(limits);
+    return this.sql.begin(async (tx) => {
+      // Serialises enqueuers (several CA workers may share the database) so that the dedup and
+      // rate-limit checks and the insert are one decision; readers and the sender are not blocked.
+      await tx`LOCK TABLE iodef_outbox IN SHARE ROW EXCLUSIVE MODE`;
+      const dup = await tx<Row[]>`
+        SELECT id FROM iodef_outbox WHERE dedup_key = ${r.dedupKey} AND created_at >= ${limits.dedupSince}
+        ORDER BY id LIMIT 1`;
+      if (dup[0]) return { outcome: 'duplicate' as const, id: toNumber(dup[0].id) };
+      const [perRecipient] = await tx<Row[]>`
+        SELECT COUNT(*) AS n FROM iodef_outbox WHERE recipient = ${r.recipient} AND created_at >= ${limits.recipientSince}`;
+      if (toNumber(perRecipient?.n) >= limits.recipientMax)
+        return { outcome: 'rate-limited-recipient' as const, id: null };
+      const [perDomain] = await tx<Row[]>`
+        SELECT COUNT(*) AS n FROM iodef_outbox
+        WHERE registered_domain = ${r.registeredDomain} AND created_at >= ${limits.domainSince}`;
+      if (toNumber(perDomain?.n) >= limits.domainMax)
+        return { outcome: 'rate-limited-domain' as const, id: null };
+      const [inserted] = await tx<Row[]>`
+        INSERT INTO iodef_outbox (dedup_key, recipient, channel, registered_domain, names, reason, incident_id,
+          document, created_at, next_attempt_at)
+        VALUES (${r.dedupKey}, ${r.recipient}, ${r.channel}, ${r.registeredDomain}, ${toJsonText(r.names)}::text::jsonb,
+          ${cleanText(r.reason)}, ${r.incidentId}, ${cleanText(r.document)}, ${r.createdAt}, ${r.createdAt})
+        RETURNING id`;
+      return { outcome: 'enqueued' as const, id: toNumber(inserted?.id) };
+    });
+  }
+
+  async dueIodefReports(now: string, limit: number): Promise<IodefOutboxRecord[]> {
+    checkLimit(limit);
+    const rows = await this.sql<Row[]>`
+      SELECT * FROM iodef_outbox WHERE sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ${now}
+      ORDER BY next_attempt_at, id LIMIT ${limit}`;
+    return rows.map((row) => iodefOutboxFromRow(row, row.names, toIso));
+  }
+
+  async markIodefReportSent(id: number, at: string): Promise<void> {
+    await this
+      .sql`UPDATE iodef_outbox SET sent_at = ${at}, attempts = attempts + 1 WHERE id = ${id} AND sent_at IS NULL`;
+  }
+
+  async markIodefReportFailed(id: number, error: string, nextAttemptAt: string | null): Promise<void> {
+    if (nextAttemptAt === null)
+      await this.sql`
+        UPDATE iodef_outbox SET attempts = attempts + 1, last_error = ${cleanText(error)}, gave_up_at = ${nowIso()}
+        WHERE id = ${id} AND sent_at IS NULL`;
+    else
+      await this.sql`
+        UPDATE iodef_outbox SET attempts = attempts + 1, last_error = ${cleanText(error)}, next_attempt_at = ${nextAttemptAt}
+        WHERE id = ${id} AND sent_at IS NULL`;
+  }
+
+  async listIodefOutbox(): Promise<IodefOutboxRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT * FROM iodef_outbox ORDER BY id`;
+    return rows.map((row) => iodefOutboxFromRow(row, row.names, toIso));
+  }
+
+  async storeReceivedIodef(r: IodefReceivedInput): Promise<{ id: number; isNew: boolean }> {
+    const inserted = await this.sql<Row[]>`
+      INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document)
+      VALUES (${r.fingerprint}, ${cleanText(r.sender)}, ${r.channel}, ${r.receivedAt}, ${r.schemaValid ? 1 : 0},
+        ${toJsonText(r.summary)}::text::jsonb, ${cleanText(r.document)})
+      ON CONFLICT (fingerprint) DO NOTHING RETURNING id`;
+    if (inserted[0]) return { id: toNumber(inserted[0].id), isNew: true };
+    const [row] = await this.sql<Row[]>`SELECT id FROM iodef_received WHERE fingerprint = ${r.fingerprint}`;
+    return { id: toNumber(row?.id), isNew: false };
+  }
+
+  async listReceivedIodef(): Promise<IodefReceivedRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT * FROM iodef_received ORDER BY id`;
+    return rows.map((row) => iodefReceivedFromRow(row, row.summary, toIso));
   }
 }
 

@@ -32,6 +32,10 @@ import {
   baselineDocument,
   baselineFromRow,
   checkBaseline,
+  checkIodefInput,
+  checkIodefLimits,
+  iodefOutboxFromRow,
+  iodefReceivedFromRow,
 } from './codec.js';
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -54,6 +58,12 @@ import type {
   MalformedInput,
   MisbehaviourRecord,
   MitmBaselineRecord,
+  IodefEnqueueLimits,
+  IodefEnqueueResult,
+  IodefOutboxInput,
+  IodefOutboxRecord,
+  IodefReceivedInput,
+  IodefReceivedRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -579,6 +589,98 @@ class SqliteStore implements Store {
     for (const port of ports)
       n += this.stmt('DELETE FROM mitm_baselines WHERE target = ? AND port = ?').run(target, port).changes;
     return n;
+  }
+
+  async enqueueIodefReport(r: IodefOutboxInput, limits: IodefEnqueueLimits): Promise<IodefEnqueueResult> {
+    checkIodefInput(r);
+    checkIodefLimits(limits);
+    // One IMMEDIATE transaction: the checks and the insert see the same outbox, also across processes.
+    const tx = this.db.transaction((): IodefEnqueueResult => {
+      const dup = this.stmt(
+        'SELECT id FROM iodef_outbox WHERE dedup_key = ? AND created_at >= ? ORDER BY id LIMIT 1',
+      ).get(r.dedupKey, limits.dedupSince) as Row | undefined;
+      if (dup) return { outcome: 'duplicate', id: Number(dup.id) };
+      const perRecipient = this.stmt(
+        'SELECT COUNT(*) AS n FROM iodef_outbox WHERE recipient = ? AND created_at >= ?',
+      ).get(r.recipient, limits.recipientSince) as Row;
+      if (Number(perRecipient.n) >= limits.recipientMax)
+        return { outcome: 'rate-limited-recipient', id: null };
+      const perDomain = this.stmt(
+        'SELECT COUNT(*) AS n FROM iodef_outbox WHERE registered_domain = ? AND created_at >= ?',
+      ).get(r.registeredDomain, limits.domainSince) as Row;
+      if (Number(perDomain.n) >= limits.domainMax) return { outcome: 'rate-limited-domain', id: null };
+      const inserted = this.stmt(
+        `INSERT INTO iodef_outbox (dedup_key, recipient, channel, registered_domain, names, reason, incident_id,
+           document, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.dedupKey,
+        r.recipient,
+        r.channel,
+        r.registeredDomain,
+        toJsonText(r.names),
+        cleanText(r.reason),
+        r.incidentId,
+        r.document,
+        r.createdAt,
+        r.createdAt,
+      );
+      return { outcome: 'enqueued', id: Number(inserted.lastInsertRowid) };
+    });
+    return tx.immediate();
+  }
+
+  async dueIodefReports(now: string, limit: number): Promise<IodefOutboxRecord[]> {
+    checkLimit(limit);
+    const rows = this.stmt(
+      `SELECT * FROM iodef_outbox WHERE sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    ).all(now, limit) as Row[];
+    return rows.map((row) => iodefOutboxFromRow(row, parseJson<unknown>(row.names), String));
+  }
+
+  async markIodefReportSent(id: number, at: string): Promise<void> {
+    this.stmt(
+      'UPDATE iodef_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL',
+    ).run(at, id);
+  }
+
+  async markIodefReportFailed(id: number, error: string, nextAttemptAt: string | null): Promise<void> {
+    if (nextAttemptAt === null)
+      this.stmt(
+        'UPDATE iodef_outbox SET attempts = attempts + 1, last_error = ?, gave_up_at = ? WHERE id = ? AND sent_at IS NULL',
+      ).run(cleanText(error), nowIso(), id);
+    else
+      this.stmt(
+        'UPDATE iodef_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL',
+      ).run(cleanText(error), nextAttemptAt, id);
+  }
+
+  async listIodefOutbox(): Promise<IodefOutboxRecord[]> {
+    const rows = this.stmt('SELECT * FROM iodef_outbox ORDER BY id').all() as Row[];
+    return rows.map((row) => iodefOutboxFromRow(row, parseJson<unknown>(row.names), String));
+  }
+
+  async storeReceivedIodef(r: IodefReceivedInput): Promise<{ id: number; isNew: boolean }> {
+    const inserted = this.stmt(
+      `INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`,
+    ).run(
+      r.fingerprint,
+      cleanText(r.sender),
+      r.channel,
+      r.receivedAt,
+      r.schemaValid ? 1 : 0,
+      toJsonText(r.summary),
+      cleanText(r.document),
+    );
+    if (inserted.changes === 1) return { id: Number(inserted.lastInsertRowid), isNew: true };
+    const row = this.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as Row;
+    return { id: Number(row.id), isNew: false };
+  }
+
+  async listReceivedIodef(): Promise<IodefReceivedRecord[]> {
+    const rows = this.stmt('SELECT * FROM iodef_received ORDER BY id').all() as Row[];
+    return rows.map((row) => iodefReceivedFromRow(row, parseJson<unknown>(row.summary), String));
   }
 }
 

@@ -607,7 +607,9 @@ describe.each(ENGINES)('%s store', (kind) => {
       await store.authorize(sha256Hex('kept'), 'from version 1');
       // Back to the schema of version 1, as a certvigil of the previous release left it.
       await state.query('DROP TABLE mitm_baselines');
-      await state.query('DELETE FROM schema_migrations WHERE version = 2');
+      await state.query('DROP TABLE iodef_outbox');
+      await state.query('DROP TABLE iodef_received');
+      await state.query('DELETE FROM schema_migrations WHERE version > 1');
       const reopened = await state.open();
       try {
         await reopened.migrate();
@@ -617,6 +619,91 @@ describe.each(ENGINES)('%s store', (kind) => {
       } finally {
         await reopened.close();
       }
+    });
+  });
+
+  describe('iodef outbox and received reports', () => {
+    const at = (minutes: number) => new Date(Date.UTC(2026, 10, 24, 6, minutes)).toISOString();
+    const report = (recipient: string, dedupKey: string, minutes: number) => ({
+      dedupKey,
+      recipient,
+      channel: recipient.startsWith('https:') ? ('https' as const) : ('mailto' as const),
+      registeredDomain: 'example.test',
+      names: ['www.example.test'],
+      reason: 'issuer-not-authorized',
+      incidentId: `inc-${dedupKey}-${minutes}`,
+      document: '<IODEF-Document/>',
+      createdAt: at(minutes),
+    });
+    const limits = (minutes: number, recipientMax = 3, domainMax = 5) => ({
+      dedupSince: at(minutes - 10),
+      recipientSince: at(minutes - 10),
+      recipientMax,
+      domainSince: at(minutes - 10),
+      domainMax,
+    });
+
+    it('deduplicates within the window, rate-limits per recipient and per registered domain', async () => {
+      await fresh();
+      const first = await store.enqueueIodefReport(report('mailto:sec@example.test', 'k1', 0), limits(0));
+      expect(first.outcome).toBe('enqueued');
+      const dup = await store.enqueueIodefReport(report('mailto:sec@example.test', 'k1', 5), limits(5));
+      expect(dup).toEqual({ outcome: 'duplicate', id: first.id });
+      // After the window, the same denial is reported again.
+      expect(
+        (await store.enqueueIodefReport(report('mailto:sec@example.test', 'k1', 11), limits(11))).outcome,
+      ).toBe('enqueued');
+      expect(
+        (await store.enqueueIodefReport(report('mailto:sec@example.test', 'k2', 12), limits(12, 1))).outcome,
+      ).toBe('rate-limited-recipient');
+      expect(
+        (await store.enqueueIodefReport(report('https://r.example.test/', 'k3', 12), limits(12, 2, 1)))
+          .outcome,
+      ).toBe('rate-limited-domain');
+      expect((await store.listIodefOutbox()).map((r) => r.dedupKey)).toEqual(['k1', 'k1']);
+    });
+
+    it('hands out due reports, records attempts, sends and gives up', async () => {
+      await fresh();
+      const a = await store.enqueueIodefReport(report('mailto:a@example.test', 'a', 0), limits(0));
+      const b = await store.enqueueIodefReport(report('https://b.example.test/', 'b', 1), limits(1));
+      expect((await store.dueIodefReports(at(1), 10)).map((r) => r.dedupKey)).toEqual(['a', 'b']);
+      await store.markIodefReportFailed(a.id ?? -1, 'connection refused', at(30));
+      await store.markIodefReportSent(b.id ?? -1, at(2));
+      expect(await store.dueIodefReports(at(20), 10)).toEqual([]);
+      const [due] = await store.dueIodefReports(at(30), 10);
+      expect(due).toMatchObject({
+        dedupKey: 'a',
+        attempts: 1,
+        lastError: 'connection refused',
+        sentAt: null,
+      });
+      await store.markIodefReportFailed(a.id ?? -1, 'still refused', null);
+      expect(await store.dueIodefReports(at(59), 10)).toEqual([]);
+      const all = await store.listIodefOutbox();
+      expect(all.map((r) => [r.dedupKey, r.attempts, r.sentAt !== null, r.gaveUpAt !== null])).toEqual([
+        ['a', 2, false, true],
+        ['b', 1, true, false],
+      ]);
+      expect(all[1]?.names).toEqual(['www.example.test']);
+    });
+
+    it('stores a received report once per fingerprint', async () => {
+      await fresh();
+      const input = {
+        fingerprint: sha256Hex('ca.example/inc-1'),
+        sender: '127.0.0.1',
+        channel: 'https' as const,
+        receivedAt: at(3),
+        schemaValid: true,
+        summary: { incidentId: 'inc-1', names: ['www.example.test'] },
+        document: '<IODEF-Document/>',
+      };
+      const first = await store.storeReceivedIodef(input);
+      const again = await store.storeReceivedIodef({ ...input, sender: 'other' });
+      expect(first.isNew).toBe(true);
+      expect(again).toEqual({ id: first.id, isNew: false });
+      expect(await store.listReceivedIodef()).toEqual([{ ...input, id: first.id }]);
     });
   });
 });

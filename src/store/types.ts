@@ -186,6 +186,80 @@ export interface Store {
   listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]>;
   /** Forgets a target's baselines (all ports, or the ones given); returns how many were removed. */
   deleteMitmBaselines(target: string, ports?: number[]): Promise<number>;
+
+  /**
+   * CA side of CAA iodef (RFC 8659 §4.4): enqueues a report in the durable outbox unless, in one
+   * transaction, a report with the same dedup key was enqueued since `limits.dedupSince`, or the
+   * recipient or its registered domain already got their maximum since their window start.
+   */
+  enqueueIodefReport(report: IodefOutboxInput, limits: IodefEnqueueLimits): Promise<IodefEnqueueResult>;
+  /** Reports not sent, not given up, and due at `now` (ISO), oldest first. */
+  dueIodefReports(now: string, limit: number): Promise<IodefOutboxRecord[]>;
+  markIodefReportSent(id: number, at: string): Promise<void>;
+  /** Records a failed attempt; `nextAttemptAt` null gives up on the report for good. */
+  markIodefReportFailed(id: number, error: string, nextAttemptAt: string | null): Promise<void>;
+  listIodefOutbox(): Promise<IodefOutboxRecord[]>;
+
+  /** Owner side: stores a received report once per fingerprint; `isNew` false for a duplicate. */
+  storeReceivedIodef(report: IodefReceivedInput): Promise<{ id: number; isNew: boolean }>;
+  listReceivedIodef(): Promise<IodefReceivedRecord[]>;
+}
+
+export interface IodefOutboxInput {
+  /** e.g. sha256(recipient, sorted names, reason): identical denials share it. */
+  dedupKey: string;
+  /** The iodef property value: `mailto:…` or `https://…`. */
+  recipient: string;
+  channel: 'mailto' | 'https';
+  /** The recipient's registered domain (eTLD+1), for the per-domain rate limit. */
+  registeredDomain: string;
+  names: string[];
+  reason: string;
+  incidentId: string;
+  /** The IODEF v2 document to send. */
+  document: string;
+  createdAt: string;
+}
+
+export interface IodefEnqueueLimits {
+  dedupSince: string;
+  recipientSince: string;
+  recipientMax: number;
+  domainSince: string;
+  domainMax: number;
+}
+
+export interface IodefEnqueueResult {
+  outcome: 'enqueued' | 'duplicate' | 'rate-limited-recipient' | 'rate-limited-domain';
+  /** The new report's id, or the earlier duplicate's; null when rate-limited. */
+  id: number | null;
+}
+
+export interface IodefOutboxRecord extends IodefOutboxInput {
+  id: number;
+  attempts: number;
+  nextAttemptAt: string;
+  sentAt: string | null;
+  gaveUpAt: string | null;
+  lastError: string | null;
+}
+
+export interface IodefReceivedInput {
+  /** SHA-256 (hex) of the sender's IncidentID name and id, or of the document when it has none. */
+  fingerprint: string;
+  /** Who sent it: the HTTPS client (address, certificate subject) or the SMTP envelope sender. */
+  sender: string;
+  channel: 'https' | 'smtp' | 'file';
+  receivedAt: string;
+  /** Whether the document validated strictly (schema-level checks); kept either way. */
+  schemaValid: boolean;
+  /** The lenient parse (`IodefSummary` of iodef/types.ts) as JSON. */
+  summary: unknown;
+  document: string;
+}
+
+export interface IodefReceivedRecord extends IodefReceivedInput {
+  id: number;
 }
 
 /**
