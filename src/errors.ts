@@ -102,7 +102,15 @@ export type ErrorCode =
   | 'TRACE_FAILED'
   | 'TRACE_PRIVILEGE'
   | 'TRACE_TIMEOUT'
-  | 'TRACE_ABORTED';
+  | 'TRACE_ABORTED'
+  // IODEF documents (src/iodef/xml.ts, parse.ts): not well-formed, forbidden XML features (DTD, entities),
+  // over the size/depth/element limits, or well-formed XML that is no IODEF document.
+  | 'IODEF_MALFORMED'
+  | 'IODEF_UNSAFE'
+  | 'IODEF_TOO_LARGE'
+  | 'IODEF_NOT_IODEF'
+  // IODEF builder (src/iodef/document.ts): the PreventedIssuance cannot make a valid document.
+  | 'IODEF_INVALID_REPORT';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;

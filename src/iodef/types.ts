@@ -73,4 +73,9 @@ export interface IodefSummary {
   accountUri: string | null;
   caaRecords: string[];
   risk: IodefRisk;
+  /**
+   * Per refused name, when the report carries certvigil's per-name data (src/iodef/document.ts);
+   * absent otherwise. `explanation` is the per-name Description ('' when there is none).
+   */
+  refused?: RefusedName[];
 }
