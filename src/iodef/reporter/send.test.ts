@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { parseXml } from '../xml.js';
+import { reportMessageId, reportText, ridReportMessage, vetHost } from './send.js';
+import type { IodefOutboxRecord } from '../../store/types.js';
+
+const DOC = `<?xml version="1.0" encoding="UTF-8"?>
+<IODEF-Document version="2.00" xmlns="urn:ietf:params:xml:ns:iodef-2.0"><Incident purpose="reporting"><IncidentID name="ca.example">id-1</IncidentID><Description>CAA made Example CA refuse.</Description></Incident></IODEF-Document>
+`;
+
+function record(overrides: Partial<IodefOutboxRecord> = {}): IodefOutboxRecord {
+  return {
+    id: 1,
+    dedupKey: 'k',
+    recipient: 'mailto:caa@example.com',
+    channel: 'mailto',
+    registeredDomain: 'example.com',
+    names: ['www.example.com'],
+    reason: 'account-uri-mismatch',
+    incidentId: 'id-1',
+    document: DOC,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    attempts: 0,
+    nextAttemptAt: '2026-01-01T00:00:00.000Z',
+    sentAt: null,
+    gaveUpAt: null,
+    lastError: null,
+    ...overrides,
+  };
+}
+
+describe('ridReportMessage', () => {
+  it('is one well-formed RID Report message with the IODEF document inside', () => {
+    const rid = ridReportMessage(record({ incidentId: 'a<b' }));
+    const root = parseXml(rid);
+    expect(root.name).toEqual({ ns: 'urn:ietf:params:xml:ns:iodef-rid-2.0', local: 'RID' });
+    expect(root.children.map((c) => c.name.local)).toEqual(['RIDPolicy', 'IODEF-Document']);
+    expect(rid).toContain('a&lt;b');
+  });
+});
+
+describe('reportMessageId', () => {
+  it('is derived from the incident id and the From domain', () => {
+    expect(reportMessageId('1234-abcd', 'CA <iodef@ca.example>')).toBe('<iodef.1234-abcd@ca.example>');
+    expect(reportMessageId('x y', 'iodef@ca.example')).toBe('<iodef.x-y@ca.example>');
+  });
+});
+
+describe('reportText', () => {
+  it('says what, why, how risky and what to do, falling back to the reason code for the risk', () => {
+    const text = reportText(record());
+    expect(text).toContain('Names refused: www.example.com');
+    expect(text).toContain('Reason:        account-uri-mismatch');
+    expect(text).toMatch(/Risk: +medium/);
+    expect(text).toContain('another account of the authorised CA');
+    expect(text).toContain('CAA made Example CA refuse.');
+  });
+});
+
+describe('vetHost', () => {
+  it('refuses when any address is non-public, and returns the checked one otherwise', async () => {
+    const policy = { allowPrivateAddresses: false };
+    await expect(
+      vetHost('mixed.example', policy, async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.1', family: 4 },
+      ]),
+    ).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringContaining('10.0.0.1, a private address'),
+    });
+    await expect(
+      vetHost('ok.example', policy, async () => [{ address: '93.184.216.34', family: 4 }]),
+    ).resolves.toEqual({
+      address: '93.184.216.34',
+      family: 4,
+    });
+    await expect(vetHost('[fe80::1]', policy)).rejects.toMatchObject({ permanent: true });
+    await expect(vetHost('none.example', policy, async () => [])).rejects.toMatchObject({ permanent: false });
+    await expect(
+      vetHost('down.example', policy, async () => {
+        throw new Error('ENOTFOUND');
+      }),
+    ).rejects.toMatchObject({ permanent: false });
+    await expect(vetHost('127.0.0.1', { allowPrivateAddresses: true })).resolves.toEqual({
+      address: '127.0.0.1',
+      family: 4,
+    });
+  });
+});
