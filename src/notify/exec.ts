@@ -120,6 +120,8 @@ function certspotterEvent(event: MonitorEvent): string {
       return 'error';
     case 'test':
       return 'test';
+    case 'iodef-report':
+      return 'iodef_report';
   }
 }
 
@@ -320,6 +322,7 @@ export function hookEnvironment(
       set('CERTVIGIL_MESSAGE', event.message);
       break;
     case 'test':
+    case 'iodef-report':
       set('TEXT_FILENAME', paths.TEXT_FILENAME);
       set('CERTVIGIL_MESSAGE', event.message);
       break;

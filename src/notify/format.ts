@@ -75,6 +75,9 @@ export function summaryLine(event: MonitorEvent): string {
     case 'test':
       line = `${sev} test notification: ${oneLine(event.message)}`;
       break;
+    case 'iodef-report':
+      line = `${sev} CAA iodef report: ${oneLine(event.message)}`;
+      break;
   }
   return truncate(line, MAX_SUMMARY_CHARS);
 }
@@ -107,6 +110,11 @@ export function advice(event: MonitorEvent): string {
       return 'Certificates from this log may be missed or late until this clears: check connectivity and the log status.';
     case 'test':
       return 'No action needed: this is a test of the alert path.';
+    case 'iodef-report':
+      return (
+        'A CA refused a certificate for your names because of your CAA records: if nobody in your ' +
+        'organisation asked for it, find out who did; if domain validation had succeeded, check DNS and hosting for interception.'
+      );
   }
 }
 
@@ -126,6 +134,8 @@ function headline(event: MonitorEvent): string {
       return `${sev}: CT log ${oneLine(event.log)} has a problem. ${advice(event)}`;
     case 'test':
       return `${sev}: test notification. ${advice(event)}`;
+    case 'iodef-report':
+      return `${sev}: CAA iodef report received. ${advice(event)}`;
   }
 }
 
@@ -220,6 +230,19 @@ export function formatText(event: MonitorEvent): string {
       break;
     case 'test':
       out.push(field('Severity', event.severity), field('Message', event.message));
+      break;
+    case 'iodef-report':
+      out.push(
+        'Report:',
+        field('Severity', event.severity),
+        field('Message', event.message),
+        field('Stored as', `#${event.report.id}`),
+        field('Channel', event.report.channel),
+        field('Sender', event.report.sender),
+        field('Incident ID', event.report.incidentId ?? '(none)'),
+        field('Names', event.report.names),
+        field('Schema-valid', event.report.schemaValid ? 'yes' : 'no'),
+      );
       break;
   }
   return `${out.join('\n')}\n`;

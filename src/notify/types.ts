@@ -62,7 +62,22 @@ export type MonitorEvent =
       evidence: unknown;
     }
   | { type: 'log-health'; severity: Severity; log: string; message: string }
-  | { type: 'test'; severity: 'info'; message: string };
+  | { type: 'test'; severity: 'info'; message: string }
+  | {
+      /** A CA reported a CAA-refused issuance to our iodef receiver (RFC 8659 §4.4); sent once per report. */
+      type: 'iodef-report';
+      severity: Severity;
+      /** The receiver's one-line summary (iodef/receiver `formatReportLine`). */
+      message: string;
+      report: {
+        id: number;
+        channel: 'https' | 'smtp' | 'file';
+        sender: string;
+        incidentId: string | null;
+        names: string[];
+        schemaValid: boolean;
+      };
+    };
 
 export interface Notifier {
   /** e.g. "email", "webhook", "exec", "stdout". */
