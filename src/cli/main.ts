@@ -52,6 +52,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['check'], async () => (await import('./commands/check.js')).registerCheck],
   [['jarm'], async () => (await import('./commands/jarm.js')).registerJarm],
   [['mitm'], async () => (await import('./commands/mitm.js')).registerMitm],
+  [['iodef'], async () => (await import('./commands/iodef.js')).registerIodef],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */
