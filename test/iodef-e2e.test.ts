@@ -127,6 +127,28 @@ describe('iodef build (CLI contract)', () => {
 describe('iodef send → SMTP and → iodef serve over HTTPS', () => {
   const state = () => join(work, 'ca-state');
   const owner = () => join(work, 'owner-state');
+  /** The CA reports a refusal after http-01 validation had succeeded (the high-risk case). */
+  const sendArgs = (): string[] => [
+    'iodef',
+    'send',
+    'reported.caa.test',
+    '--ca',
+    'vigil-ca.example',
+    '--method',
+    'http-01',
+    '--validation-succeeded',
+    '--resolver',
+    resolver(),
+    '--state-dir',
+    state(),
+    '--smtp',
+    `${smtp.host}:${smtp.port}`,
+    '--from',
+    'caa-reports@vigil-ca.example',
+    '--https-ca-file',
+    caFile,
+    '--allow-private-addresses',
+  ];
 
   beforeAll(async () => {
     receiver = spawn(
@@ -156,27 +178,7 @@ describe('iodef send → SMTP and → iodef serve over HTTPS', () => {
   });
 
   it('delivers the report by mail (text + IODEF attachment) and by RFC 6546 POST; the receiver stores and alerts', async () => {
-    const send = await runCli([
-      'iodef',
-      'send',
-      'reported.caa.test',
-      '--ca',
-      'vigil-ca.example',
-      '--method',
-      'http-01',
-      '--validation-succeeded',
-      '--resolver',
-      resolver(),
-      '--state-dir',
-      state(),
-      '--smtp',
-      `${smtp.host}:${smtp.port}`,
-      '--from',
-      'caa-reports@vigil-ca.example',
-      '--https-ca-file',
-      caFile,
-      '--allow-private-addresses',
-    ]);
+    const send = await runCli(sendArgs());
     expect(send.code, send.stdout + send.stderr).toBe(0);
     const lines = jsonLines(send.stdout) as {
       kind: string;
@@ -210,27 +212,7 @@ describe('iodef send → SMTP and → iodef serve over HTTPS', () => {
   });
 
   it('the same denial again within the window: deduplicated, nothing new is sent', async () => {
-    const again = await runCli([
-      'iodef',
-      'send',
-      'reported.caa.test',
-      '--ca',
-      'vigil-ca.example',
-      '--method',
-      'http-01',
-      '--validation-succeeded',
-      '--resolver',
-      resolver(),
-      '--state-dir',
-      state(),
-      '--smtp',
-      `${smtp.host}:${smtp.port}`,
-      '--from',
-      'caa-reports@vigil-ca.example',
-      '--https-ca-file',
-      caFile,
-      '--allow-private-addresses',
-    ]);
+    const again = await runCli(sendArgs());
     expect(again.code).toBe(0);
     const lines = jsonLines(again.stdout) as { kind: string; outcome?: string }[];
     expect(lines.filter((l) => l.kind === 'enqueue').map((l) => l.outcome)).toEqual([

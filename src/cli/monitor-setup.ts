@@ -82,6 +82,16 @@ export async function openConfiguredStore(
   return store;
 }
 
+/** Runs `fn` with the configured store open, and closes it whatever happens. */
+export async function withStore<T>(flags: MonitorFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openConfiguredStore(await loadConfig(flags));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export function lockOwner(): string {
   return `${hostname()}:${process.pid}`;
 }

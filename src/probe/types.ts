@@ -74,29 +74,6 @@ export interface CtPresenceSource {
   detail: string;
 }
 
-/** The chain and connection facts of one TLS handshake on one address. */
-export interface HandshakeFacts {
-  /** Address actually connected to (IPv4 or IPv6 literal) and port. */
-  address: string;
-  port: number;
-  /** SNI sent (null when the host is an IP literal and no --sni was given). */
-  sni: string | null;
-  protocol: string | null;
-  cipher: string | null;
-  handshakeMs: number;
-  /** DER certificates as presented, leaf first. */
-  chain: Uint8Array[];
-  /** Path validation result from the TLS stack against the configured trust store. */
-  authorized: boolean;
-  authorizationError: string | null;
-  /** Stapled OCSP response (DER) if the server sent one. */
-  ocspResponse: Uint8Array | null;
-  /** RFC 6962 §3.3.1 TLS-extension SCT list (raw `SignedCertificateTimestampList`), or null. */
-  tlsExtensionSctList: Uint8Array | null;
-  /** Why the TLS-extension SCTs could not be read (e.g. a TLS 1.3-only server), or null. */
-  tlsExtensionNote: string | null;
-}
-
 export type FindingSeverity = 'ok' | 'info' | 'warning' | 'critical' | 'unknown';
 
 /** One line of the long output, with a stable id that tests and JSON consumers branch on. */

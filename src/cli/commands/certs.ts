@@ -17,7 +17,7 @@ import { writeLine } from '../flags.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, notifiersFor, openConfiguredStore } from '../monitor-setup.js';
+import { addStateOptions, loadConfig, notifiersFor, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeStyle } from '../style.js';
 
@@ -110,15 +110,6 @@ function human(v: IssuanceView): string {
       : style.yellow('UNKNOWN');
   const why = v.known ? `(${v.knownBy})` : v.reasons.map((r) => r.code).join(', ');
   return `${label} ${v.tbsSha256.slice(0, 16)} ${v.dnsNames.join(',')} issuer="${v.issuer}" ${v.notBefore.slice(0, 10)}..${v.notAfter.slice(0, 10)} ${why}`;
-}
-
-async function withStore<T>(flags: MonitorFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(await loadConfig(flags));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function checkHash(hash: string): string {

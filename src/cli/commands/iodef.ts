@@ -22,12 +22,17 @@ import { drainOutbox } from '../../iodef/reporter/send.js';
 import { reportDenial } from '../../iodef/reporter/enqueue.js';
 import { reporterPolicy } from '../../iodef/reporter/policy.js';
 import type { IodefSummary, PreventedIssuance } from '../../iodef/types.js';
-import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { collect, writeLine } from '../flags.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, notifiersFor, openConfiguredStore } from '../monitor-setup.js';
+import {
+  addStateOptions,
+  loadConfig,
+  notifiersFor,
+  openConfiguredStore,
+  withStore,
+} from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { resolverFromFlags } from '../resolver-options.js';
 import type { ResolverFlags } from '../resolver-options.js';
@@ -44,15 +49,6 @@ export function parseListen(text: string): { host: string; port: number } {
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new CertvigilError('USAGE', `--listen wants HOST:PORT (got ${text})`);
   return { host: m[1] ?? m[2] ?? '', port };
-}
-
-async function withStore<T>(flags: MonitorFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(await loadConfig(flags));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 interface BuildFlags extends ResolverFlags {
@@ -241,9 +237,7 @@ export function registerIodef(program: Command, ctx: Ctx): void {
           const drained = await drainOutbox(store, {
             policy,
             from: flags.from,
-            ...(smtpAt
-              ? { smtp: { host: smtpAt.host, port: smtpAt.port, secure: false } }
-              : {}),
+            ...(smtpAt ? { smtp: { host: smtpAt.host, port: smtpAt.port, secure: false } } : {}),
             ...(httpsCa ? { https: { ca: httpsCa } } : {}),
           });
           for (const d of drained.deliveries) await writeLine(JSON.stringify({ kind: 'delivery', ...d }));

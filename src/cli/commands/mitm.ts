@@ -14,11 +14,10 @@ import type { MitmProbeOptions } from '../../probe/mitm.js';
 import { formatPluginOutput } from '../../probe/plugin-output.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
-import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, openConfiguredStore } from '../monitor-setup.js';
+import { addStateOptions, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { collect, positiveInt } from '../flags.js';
 import { writeLine } from '../flags.js';
@@ -111,15 +110,6 @@ function probeOptions(target: string, flags: ProbeFlags, defaultPorts: number[])
     jarmTimeoutMs: positiveInt(flags.probeTimeout, '--probe-timeout'),
     traceTimeoutMs: positiveInt(flags.timeout, '-t/--timeout') * 1000,
   };
-}
-
-async function withStore<T>(flags: MonitorFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(await loadConfig(flags));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 export function registerMitm(program: Command, ctx: Ctx): void {
