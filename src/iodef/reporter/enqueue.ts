@@ -20,6 +20,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CaaResult } from '../../caa/types.js';
 import type { Store } from '../../store/types.js';
+import { parseIodef } from '../parse.js';
 import { buildIodefDocument } from '../document.js';
 import type { PreventedIssuance, RefusedName } from '../types.js';
 import { decideReports } from './policy.js';
@@ -43,6 +44,7 @@ export type ReportOutcome =
   | 'rate-limited-recipient'
   | 'rate-limited-domain'
   | 'document-too-large'
+  | 'document-invalid'
   | SkipReason;
 
 export interface TargetOutcome {
@@ -155,6 +157,19 @@ export async function reportDenial(
         ...common,
         outcome: 'document-too-large',
         detail: `the IODEF document exceeds ${policy.maxDocumentBytes} bytes even when cut down`,
+        outboxId: null,
+        incidentId: null,
+      });
+      continue;
+    }
+    // Strict on send: a document our own checker finds off the IODEF v2 content model is never
+    // sent (the builder should make this impossible; the tests hold it against the XSD).
+    const checked = parseIodef(document);
+    if (!checked.schemaValid) {
+      outcomes.push({
+        ...common,
+        outcome: 'document-invalid',
+        detail: `the IODEF document failed the schema checks: ${checked.problems.slice(0, 3).join('; ')}`,
         outboxId: null,
         incidentId: null,
       });
