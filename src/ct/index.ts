@@ -20,6 +20,8 @@ export {
   parseLogList,
   verifyLogListSignature,
 } from './loglist.js';
+export { loadLogListCached } from './loglist-cache.js';
+export type { CachedLogList, LogListCacheOptions } from './loglist-cache.js';
 export { Rfc6962LogClient } from './rfc6962-client.js';
 export { StaticCtLogClient } from './static-client.js';
 export {

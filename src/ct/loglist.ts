@@ -314,6 +314,8 @@ export interface LoadLogListOptions {
 export interface LoadedLogList extends ParsedLogList {
   source: string;
   signatureVerified: boolean;
+  /** The list as read (for caching it). */
+  bytes: Uint8Array;
 }
 
 function isLoopback(url: URL): boolean {
@@ -390,7 +392,7 @@ export async function loadLogList(
     }
     signatureVerified = true;
   }
-  return { ...parseLogList(bytes), source, signatureVerified };
+  return { ...parseLogList(bytes), source, signatureVerified, bytes };
 }
 
 /**

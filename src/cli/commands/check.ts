@@ -9,11 +9,13 @@
  * a server that cannot be reached or misbehaves is CRITICAL (2), as check_ssl_cert and check_http do.
  */
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_LOG_LIST_URL, loadLogList } from '../../ct/index.js';
+import { DEFAULT_LOG_LIST_URL, loadLogListCached } from '../../ct/index.js';
 import type { LogInfo } from '../../ct/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { hostPort, parseHostPort, parseProxy } from '../../probe/connect.js';
@@ -163,8 +165,22 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   };
 }
 
-async function loadLogs(source: string | undefined): Promise<LogInfo[]> {
-  const list = await loadLogList(source ?? DEFAULT_LOG_LIST_URL);
+/** Where a downloaded log list is kept between plugin runs ($XDG_CACHE_HOME/certvigil). */
+function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'certvigil');
+}
+
+/**
+ * The log list, downloaded at most once a day (ct/loglist-cache.ts): a plugin run every few minutes
+ * must neither fetch Google's list each time nor turn UNKNOWN when one download fails.
+ */
+async function loadLogs(source: string | undefined, logger: Logger): Promise<LogInfo[]> {
+  const list = await loadLogListCached(source ?? DEFAULT_LOG_LIST_URL, { cacheDir: defaultCacheDir() });
+  if (list.cache === 'stale')
+    logger.warn(
+      { source: list.source, fetchedAt: list.fetchedAt, error: list.refreshError },
+      'using a stale log list',
+    );
   return list.logs;
 }
 
@@ -352,7 +368,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       let store: Store | undefined;
       try {
         const spec = specFromFlags(target, flags);
-        const logs = await loadLogs(flags.logList);
+        const logs = await loadLogs(flags.logList, ctx.logger);
         store = await openStoreIfAsked(flags);
         const options = await buildOptions(spec, {
           logs,
@@ -409,7 +425,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       try {
         const concurrency = positiveInt(flags.concurrency, '--concurrency');
         const config = await readEndpointsConfig(flags.config);
-        const logs = await loadLogs(config.logList);
+        const logs = await loadLogs(config.logList, ctx.logger);
         store = await openStoreIfAsked(config);
         const shared: Shared = {
           logs,
