@@ -341,7 +341,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     )
     .option(
       '--log-list <file|url>',
-      `CT log list v3 whose keys verify SCTs (default ${DEFAULT_LOG_LIST_URL})`,
+      `CT log list v3 whose keys verify SCTs (default ${DEFAULT_LOG_LIST_URL}; a URL is cached for a day)`,
     )
     .option('--ct-policy <name>', 'SCT policy: chrome, apple or none', 'chrome')
     .option(
