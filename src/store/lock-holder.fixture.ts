@@ -30,6 +30,9 @@ process.stdout.write(`${JSON.stringify({ locked: true, pid: process.pid })}\n`);
 if (mode === 'try') {
   await store.close();
 } else {
-  // Hold the lock until SIGKILL: nothing but the OS/server may release it.
-  setInterval(() => undefined, 1 << 30);
+  // Hold the lock until SIGKILL: nothing but the OS/server may release it. The timer keeps a
+  // reference to the store: without one, V8 may collect it once this module's body has finished,
+  // and better-sqlite3's finalizer would close the lock connection and so release the lock (seen
+  // as a flaky "parent got the lock while the child held it" in lock.test.ts).
+  setInterval(() => void store, 1 << 30);
 }
