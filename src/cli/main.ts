@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isCertvigilError } from '../errors.js';
+import { unknownStatusLine } from '../probe/plugin-output.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { makeLogger } from './logger.js';
@@ -107,9 +108,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       if (err.exitCode === 0) return EXIT.OK;
       // A plugin's usage error is UNKNOWN (3), with a status line Nagios/Icinga can show.
       if (isPluginCommand(argv)) {
-        process.stdout.write(
-          `CERTVIGIL UNKNOWN - ${err.message.replace(/^error: /, '').replace(/[\r\n|]+/g, ' ')}\n`,
-        );
+        process.stdout.write(unknownStatusLine(err.message.replace(/^error: /, '')));
         return EXIT.UNKNOWN;
       }
       return EXIT.ERROR;
@@ -135,7 +134,7 @@ function isPluginCommand(argv: string[]): boolean {
 if (isPluginCommand(process.argv)) {
   // A plugin that dies of a bug must still say UNKNOWN (3), never exit 1 (WARNING) by accident.
   process.on('uncaughtException', (err) => {
-    process.stdout.write(`CERTVIGIL UNKNOWN - internal error: ${String(err).replace(/[\r\n|]+/g, ' ')}\n`);
+    process.stdout.write(unknownStatusLine(`internal error: ${String(err)}`));
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(EXIT.UNKNOWN);
   });

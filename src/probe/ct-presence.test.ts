@@ -45,8 +45,8 @@ import {
   planProofs,
   proveInclusionRfc6962,
   proveInclusionStatic,
-  sctLeafIndex,
 } from './ct-presence.js';
+import { sctLeafIndex } from './scts.js';
 import type { SctCheck } from './types.js';
 
 const TIMEOUT = 5_000;

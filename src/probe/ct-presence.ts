@@ -21,13 +21,11 @@
  * Every source is bounded by `timeoutMs` and reports `found`, `not-found` or `error` with a detail;
  * one failing source never throws. Decisions are small pure functions; only the fetchers do I/O.
  */
-import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
 import { checkpointOrigin } from '../ct/log-reader.js';
 import { verifyCheckpoint } from '../ct/checkpoint.js';
-import { leafIndexExtension } from '../ct/entry.js';
 import { CtHttpClient, CtHttpError } from '../ct/http.js';
 import type { CtHttpOptions } from '../ct/http.js';
 import { findLog } from '../ct/loglist.js';
@@ -40,6 +38,7 @@ import { hashTileKey, inclusionProofFromTiles, tilesForInclusionProof } from '..
 import type { LogInfo, SignedTreeHead } from '../ct/types.js';
 import type { Store } from '../store/types.js';
 import { summarizeCertificate } from '../x509/index.js';
+import { sha256Hex } from './scts.js';
 import type { CtPresence, CtPresenceSource, SctCheck } from './types.js';
 
 /** crt.sh's public base URL (pass it as `crtShUrl` to enable the lookup). */
@@ -78,23 +77,9 @@ export interface CertificateHashes {
   tbsSha256: string;
 }
 
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
 /** The two hashes CT sources index a certificate by (the store's definition of `tbsSha256`). */
 export function certificateHashes(der: Uint8Array): CertificateHashes {
   return { certSha256: sha256Hex(der), tbsSha256: summarizeCertificate(der).tbsSha256 };
-}
-
-/**
- * The static-ct-api `leaf_index` (CtExtensions type 0, a uint40) from an SCT's `extensions`
- * (c2sp.org/static-ct-api §SignedCertificateTimestamp), or null when absent or malformed.
- */
-export function sctLeafIndex(extensions: Uint8Array): number | null {
-  try {
-    return leafIndexExtension(extensions) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@
  * Per certificate (not per address) the slower questions are asked once: is it in CT, is it one
  * of ours, does CAA allow its CA. Addresses that present different certificates get each asked.
  */
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { caaIdentifiersForIssuer } from '../monitor/caa-issuers.js';
 import { evaluateCaa } from '../caa/index.js';
@@ -33,19 +32,12 @@ import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
 import { evaluateCtPolicy } from './ct-policy.js';
 import type { CtPolicyName, CtPolicyResult } from './ct-policy.js';
 import { tlsHandshake } from './handshake.js';
-import { collectScts } from './scts.js';
+import { statusOfFindings, worstStatus } from './plugin-output.js';
+import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
-import type {
-  CtPresence,
-  Finding,
-  FindingSeverity,
-  PerfDatum,
-  PluginStatus,
-  SctCheck,
-  StartTlsProtocol,
-} from './types.js';
+import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
 export interface CtPresenceSettings {
   /** Ask the logs named in the SCTs for an inclusion proof. */
@@ -130,29 +122,6 @@ export interface EndpointCheckResult {
   perfdata: PerfDatum[];
 }
 
-const SEVERITY_RANK: Record<FindingSeverity, number> = {
-  ok: 0,
-  info: 0,
-  warning: 1,
-  unknown: 2,
-  critical: 3,
-};
-const STATUS_RANK: Record<PluginStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
-
-/** Monitoring-plugins precedence: CRITICAL > UNKNOWN > WARNING > OK (guidelines, "Plugin Return Codes"). */
-export function worstStatus(statuses: Iterable<PluginStatus>): PluginStatus {
-  let worst: PluginStatus = 'OK';
-  for (const s of statuses) if (STATUS_RANK[s] > STATUS_RANK[worst]) worst = s;
-  return worst;
-}
-
-export function statusOfFindings(findings: readonly Finding[]): PluginStatus {
-  let rank = 0;
-  for (const f of findings) rank = Math.max(rank, SEVERITY_RANK[f.severity]);
-  return (['OK', 'WARNING', 'UNKNOWN', 'CRITICAL'] as const)[rank] ?? 'UNKNOWN';
-}
-
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 interface Observed {

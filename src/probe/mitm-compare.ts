@@ -12,6 +12,7 @@
  * load-balanced service (several TLS stacks) or path (ECMP) matches any of them; a hop address
  * counts as new only if it is in none of the learned sequences of that port.
  */
+import { statusOfFindings } from './plugin-output.js';
 import type { Finding, FindingSeverity, PluginStatus } from './types.js';
 import type { LastHops, PortBaseline } from './mitm-types.js';
 
@@ -31,13 +32,6 @@ export interface MitmVerdict {
   status: PluginStatus;
   summary: string;
   findings: Finding[];
-}
-
-const RANK: Record<FindingSeverity, number> = { ok: 0, info: 0, warning: 1, unknown: 2, critical: 3 };
-
-function statusOf(findings: readonly Finding[]): PluginStatus {
-  const rank = Math.max(0, ...findings.map((f) => RANK[f.severity]));
-  return (['OK', 'WARNING', 'UNKNOWN', 'CRITICAL'] as const)[rank] ?? 'UNKNOWN';
 }
 
 /** Merges a new observation into a baseline (`mitm learn` run again, or several rounds). */
@@ -181,10 +175,8 @@ export function compareMitm(
     );
   }
 
-  const status = statusOf(findings);
-  const bad = findings.filter(
-    (f) => RANK[f.severity] === RANK[status === 'OK' ? 'ok' : (status.toLowerCase() as FindingSeverity)],
-  );
+  const status = statusOfFindings(findings);
+  const bad = findings.filter((f) => f.severity === (status.toLowerCase() as FindingSeverity));
   const summary =
     status === 'OK'
       ? `${target}: ${observations.length} port${observations.length === 1 ? '' : 's'} as learned (${observations.map((o) => o.port).join(', ')})`

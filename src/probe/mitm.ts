@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import { compareMitm, EMPTY_JARM, mergeBaseline } from './mitm-compare.js';
 import type { MitmVerdict, PortObservation } from './mitm-compare.js';
 import type { JarmResult, PortBaseline, TraceResult } from './mitm-types.js';
+import { hostPort } from './connect.js';
 import { jarmFingerprint } from './jarm-scan.js';
 import { lastHops, tcpTraceroute } from './traceroute.js';
 import type { StartTlsProtocol } from './types.js';
@@ -50,7 +51,7 @@ async function probePort(o: MitmProbeOptions, port: number): Promise<PortProbe> 
   const starttls = o.starttls?.[port];
   const [j, t] = await Promise.allSettled([
     o.jarm
-      ? jarmFingerprint(`${o.target.includes(':') ? `[${o.target}]` : o.target}:${port}`, {
+      ? jarmFingerprint(hostPort(o.target, port), {
           port,
           ...(starttls ? { starttls } : {}),
           ...(o.serverName ? { serverName: o.serverName } : {}),

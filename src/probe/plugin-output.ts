@@ -2,7 +2,8 @@
  * @module probe/plugin-output
  * The monitoring-plugins text format (Monitoring Plugins Development Guidelines, "Plugin Output"):
  * one status line `CERTVIGIL STATUS - text | perfdata`, then long output, one finding per line.
- * Nagios and Icinga keep the first line as the service status and the rest as details. Pure.
+ * Nagios and Icinga keep the first line as the service status and the rest as details, and the
+ * status arithmetic of findings (worst wins, CRITICAL > UNKNOWN > WARNING > OK). Pure.
  */
 import type { Finding, FindingSeverity, PerfDatum, PluginStatus } from './types.js';
 
@@ -20,6 +21,33 @@ const LABEL: Record<FindingSeverity, string> = {
   info: 'INFO',
   ok: 'OK',
 };
+
+const SEVERITY_RANK: Record<FindingSeverity, number> = {
+  ok: 0,
+  info: 0,
+  warning: 1,
+  unknown: 2,
+  critical: 3,
+};
+const STATUS_RANK: Record<PluginStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+
+/** Monitoring-plugins precedence: CRITICAL > UNKNOWN > WARNING > OK (guidelines, "Plugin Return Codes"). */
+export function worstStatus(statuses: Iterable<PluginStatus>): PluginStatus {
+  let worst: PluginStatus = 'OK';
+  for (const s of statuses) if (STATUS_RANK[s] > STATUS_RANK[worst]) worst = s;
+  return worst;
+}
+
+export function statusOfFindings(findings: readonly Finding[]): PluginStatus {
+  let rank = 0;
+  for (const f of findings) rank = Math.max(rank, SEVERITY_RANK[f.severity]);
+  return (['OK', 'WARNING', 'UNKNOWN', 'CRITICAL'] as const)[rank] ?? 'UNKNOWN';
+}
+
+/** The status line of a check that could not run (usage error, unreadable input, crash). */
+export function unknownStatusLine(message: string): string {
+  return `CERTVIGIL UNKNOWN - ${message.replace(/[\r\n|]+/g, ' ')}\n`;
+}
 
 /** `'label'=value[UOM];[warn];[crit];[min];[max]`; the label is quoted when it needs to be. */
 export function formatPerfDatum(p: PerfDatum): string {

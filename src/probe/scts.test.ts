@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sctList, TestCa, TestLog } from '../../test/fixtures/ct-log/index.js';
 import type { LogInfo } from '../ct/index.js';
-import { collectScts, leafIndexExtension } from './scts.js';
+import { collectScts, sctLeafIndex } from './scts.js';
 
 function logInfo(log: TestLog, operator: string): LogInfo {
   return {
@@ -16,16 +16,16 @@ function logInfo(log: TestLog, operator: string): LogInfo {
   };
 }
 
-describe('leafIndexExtension (static-ct-api CtExtensions)', () => {
+describe('sctLeafIndex (static-ct-api CtExtensions)', () => {
   it.each([
     [[0, 0, 5, 0, 0, 0, 1, 2], 258],
     [[0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff], 2 ** 40 - 1],
     [[7, 0, 1, 9, 0, 0, 5, 0, 0, 0, 0, 3], 3], // an unknown extension first
   ])('%j → %d', (bytes, value) => {
-    expect(leafIndexExtension(Uint8Array.from(bytes))).toBe(value);
+    expect(sctLeafIndex(Uint8Array.from(bytes))).toBe(value);
   });
   it.each([[[]], [[0, 0, 4, 0, 0, 0, 1]], [[0, 0, 5, 0, 0]], [[1, 0]]])('none or malformed: %j', (bytes) => {
-    expect(leafIndexExtension(Uint8Array.from(bytes))).toBeUndefined();
+    expect(sctLeafIndex(Uint8Array.from(bytes))).toBeNull();
   });
 });
 

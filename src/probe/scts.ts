@@ -10,6 +10,7 @@
  * (RFC 6962 §3.2): a precertificate entry for embedded SCTs, the certificate itself otherwise.
  */
 import { createHash } from 'node:crypto';
+import { leafIndexExtension } from '../ct/entry.js';
 import {
   leafHashForSct,
   parseSctList,
@@ -45,24 +46,16 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
 /**
- * The static-ct-api `leaf_index` CtExtension (c2sp.org/static-ct-api: extension_type 0, a uint40),
- * or undefined when the SCT carries none or the extensions are malformed.
+ * The static-ct-api `leaf_index` (CtExtensions type 0, a uint40) from an SCT's `extensions`
+ * (c2sp.org/static-ct-api), or null when absent or malformed: a bad extension makes no proof
+ * possible, it does not make the SCT unreadable.
  */
-export function leafIndexExtension(extensions: Uint8Array): number | undefined {
-  let p = 0;
-  while (p + 3 <= extensions.length) {
-    const type = extensions[p] ?? 0;
-    const len = ((extensions[p + 1] ?? 0) << 8) | (extensions[p + 2] ?? 0);
-    const start = p + 3;
-    if (start + len > extensions.length) return undefined;
-    if (type === 0 && len === 5) {
-      let v = 0;
-      for (let i = 0; i < 5; i++) v = v * 256 + (extensions[start + i] ?? 0);
-      return v;
-    }
-    p = start + len;
+export function sctLeafIndex(extensions: Uint8Array): number | null {
+  try {
+    return leafIndexExtension(extensions) ?? null;
+  } catch {
+    return null;
   }
-  return undefined;
 }
 
 /** Logs by base64 log ID; the key object is parsed once per log. */
@@ -90,8 +83,8 @@ function checkOne(
     status: 'unknown-log',
     leafHash: entry ? hex(leafHashForSct(sct, entry)) : '',
   };
-  const leafIndex = leafIndexExtension(sct.extensions);
-  if (leafIndex !== undefined) base.leafIndex = leafIndex;
+  const leafIndex = sctLeafIndex(sct.extensions);
+  if (leafIndex !== null) base.leafIndex = leafIndex;
   if (sct.version !== 0)
     return { ...base, status: 'invalid', error: `unsupported SCT version ${sct.version}` };
   if (!log) return base;

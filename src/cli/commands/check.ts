@@ -21,7 +21,7 @@ import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { hostPort, parseHostPort, parseProxy } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
-import { formatPluginOutput } from '../../probe/plugin-output.js';
+import { formatPluginOutput, unknownStatusLine } from '../../probe/plugin-output.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { PluginStatus, StartTlsProtocol } from '../../probe/types.js';
@@ -284,10 +284,6 @@ async function runWithDeadline(options: EndpointCheckOptions): Promise<EndpointC
   }
 }
 
-function unknownLine(message: string): string {
-  return `CERTVIGIL UNKNOWN - ${message.replace(/[\r\n|]+/g, ' ')}\n`;
-}
-
 const pluginExit = (status: PluginStatus): ExitCode => PLUGIN_EXIT[status] as ExitCode;
 
 export function registerCheck(program: Command, ctx: Ctx): void {
@@ -389,7 +385,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         process.stdout.write(
           flags.json
             ? `${JSON.stringify({ status: 'UNKNOWN', error: e.message })}\n`
-            : unknownLine(e.message),
+            : unknownStatusLine(e.message),
         );
         ctx.setExit(EXIT.UNKNOWN);
       } finally {
@@ -464,7 +460,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
             process.stdout.write(
               `CERTVIGIL ${r.result.status} - ${r.result.summary.replace(/[\r\n|]+/g, ' ')}\n`,
             );
-          else process.stdout.write(unknownLine(`${r.target}: ${r.error ?? ''}`));
+          else process.stdout.write(unknownStatusLine(`${r.target}: ${r.error ?? ''}`));
         }
         const worst = (['CRITICAL', 'UNKNOWN', 'WARNING', 'OK'] as const).find((s) => counts[s] > 0) ?? 'OK';
         if (!flags.json)
@@ -474,7 +470,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         ctx.setExit(pluginExit(worst));
       } catch (e) {
         if (!isCertvigilError(e)) throw e;
-        process.stdout.write(unknownLine(e.message));
+        process.stdout.write(unknownStatusLine(e.message));
         ctx.setExit(EXIT.UNKNOWN);
       } finally {
         await store?.close();

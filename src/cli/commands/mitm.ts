@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { checkMitm, learnMitm } from '../../probe/mitm.js';
 import type { MitmProbeOptions } from '../../probe/mitm.js';
-import { formatPluginOutput } from '../../probe/plugin-output.js';
+import { formatPluginOutput, unknownStatusLine } from '../../probe/plugin-output.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
@@ -215,7 +215,7 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
       ctx.setExit(PLUGIN_EXIT[result.status] as ExitCode);
     } catch (e) {
       if (!isCertvigilError(e)) throw e;
-      process.stdout.write(`CERTVIGIL UNKNOWN - ${e.message.replace(/[\r\n|]+/g, ' ')}\n`);
+      process.stdout.write(unknownStatusLine(e.message));
       ctx.setExit(EXIT.UNKNOWN);
     }
   });
