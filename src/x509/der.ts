@@ -177,6 +177,32 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
 }
 
 /**
+ * Latin-1 decoding of `buf[start, end)` with ASCII letters lower-cased (A–Z → a–z) and every other
+ * byte kept as the character of the same code (one char per byte), for dNSNames (RFC 5280
+ * §4.2.1.6: IA5String, compared case-insensitively in ASCII only, RFC 4343 §3). Unicode
+ * `toLowerCase()` would turn a stray byte 0xC0 ("À") into 0xE0 ("à"), i.e. into another name; here
+ * distinct byte strings stay distinct strings up to ASCII case, so a raw UTF-8 or control byte can
+ * never produce a name equal to a different, legitimate (all-ASCII) one.
+ */
+export function latin1AsciiLower(buf: Uint8Array, start: number, end: number): string {
+  let high = false;
+  for (let i = start; i < end; i++) {
+    if ((buf[i] as number) >= 0x80) {
+      high = true;
+      break;
+    }
+  }
+  // All-ASCII (every real dNSName): the native lower-caser only touches A–Z there.
+  if (!high) return latin1(buf, start, end).toLowerCase();
+  const copy = Buffer.from(buf.subarray(start, end));
+  for (let i = 0; i < copy.length; i++) {
+    const b = copy[i] as number;
+    if (b >= 0x41 && b <= 0x5a) copy[i] = b | 0x20;
+  }
+  return copy.toString('latin1');
+}
+
+/**
  * Dotted-decimal form of an OBJECT IDENTIFIER's content octets (X.690 §8.19). Arcs are base-128;
  * the first octet group encodes 40·X + Y (§8.19.4). Arcs beyond 2^53 (e.g. 2.25 UUID arcs) are
  * computed with BigInt. Rejects an empty OID, a non-minimal arc and a truncated last arc.
