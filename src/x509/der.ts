@@ -185,22 +185,14 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
  * never produce a name equal to a different, legitimate (all-ASCII) one.
  */
 export function latin1AsciiLower(buf: Uint8Array, start: number, end: number): string {
-  let high = false;
-  for (let i = start; i < end; i++) {
-    if ((buf[i] as number) >= 0x80) {
-      high = true;
-      break;
-    }
-  }
+  const text = latin1(buf, start, end);
   // All-ASCII (every real dNSName): the native lower-caser only touches A–Z there.
-  if (!high) return latin1(buf, start, end).toLowerCase();
-  const copy = Buffer.from(buf.subarray(start, end));
-  for (let i = 0; i < copy.length; i++) {
-    const b = copy[i] as number;
-    if (b >= 0x41 && b <= 0x5a) copy[i] = b | 0x20;
-  }
-  return copy.toString('latin1');
+  if (!NON_ASCII_RE.test(text)) return text.toLowerCase();
+  return text.replace(ASCII_UPPER_RE, (m) => m.toLowerCase());
 }
+
+const NON_ASCII_RE = /[\u0080-\uffff]/;
+const ASCII_UPPER_RE = /[A-Z]+/g;
 
 /**
  * Dotted-decimal form of an OBJECT IDENTIFIER's content octets (X.690 §8.19). Arcs are base-128;

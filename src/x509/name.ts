@@ -136,8 +136,10 @@ export function decodeDirectoryString(
  * and C1 controls, DEL, format characters (Cf: bidi overrides and isolates, zero-width
  * characters, soft hyphen) and U+2028/2029 — the set `sanitizeText` (src/sanitize.ts) neutralises.
  */
+// A superset (every non-ASCII value takes the slow path, which decides per character): a
+// non-`u` pattern keeps the common all-ASCII value on V8's fastest regex path.
 // eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /[,+"\\<>;\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]|^[ #]| $/u;
+const NEEDS_ESCAPE = /[,+"\\<>;\u0000-\u001f\u007f-\uffff]|^[ #]| $/;
 // eslint-disable-next-line no-control-regex
 const HEX_ESCAPED = /^[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]$/u;
 
@@ -155,7 +157,7 @@ export function escapeValue(value: string): string {
   let i = 0;
   const last = value.length - 1;
   for (const ch of value) {
-    if (HEX_ESCAPED.test(ch)) {
+    if (ch < ' ' || (ch >= '\u007f' && HEX_ESCAPED.test(ch))) {
       for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(16).padStart(2, '0')}`;
     } else if (',+"\\<>;'.includes(ch)) out += `\\${ch}`;
     else if ((i === 0 && (ch === ' ' || ch === '#')) || (i === last && ch === ' ')) out += `\\${ch}`;

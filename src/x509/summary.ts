@@ -102,8 +102,7 @@ function negativeMagnitudeHex(buf: Uint8Array, start: number, end: number): stri
 const HOSTNAME_RE =
   /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-// eslint-disable-next-line no-control-regex
-const NON_ASCII_RE = /[^\u0000-\u007f]/;
+const NON_ASCII_RE = /[\u0080-\uffff]/;
 
 /** Reused by `summarizeLayout` for the rebuilt TBS it only hashes; grown on demand. */
 let scratch = new Uint8Array(4096);
