@@ -24,6 +24,7 @@ import { locateCertificate, walkTbs } from './tbs.js';
 import {
   certificateParts,
   parsePemCertificates,
+  sctListsFromOcspResponse,
   summarizeCertificate,
   summarizeTbs,
   X509Error,
@@ -73,6 +74,14 @@ interface CorpusRecord {
   der: string | null;
   openssl: OpensslFacts;
   pyca: PycaFacts;
+}
+
+/** An OCSP response of the vectors and the SCTs cryptography finds in its SingleResponses. */
+interface OcspRecord {
+  ocspSource: string;
+  der: string;
+  scts?: { logId: string; timestamp: string }[];
+  error?: string;
 }
 
 interface CorpusSummary {
@@ -323,7 +332,8 @@ function differences(rec: CorpusRecord, der: Uint8Array, ours: CertSummary): str
 }
 
 describe('x509 corpus: python3-cryptography-vectors and ca-certificates vs OpenSSL and cryptography', () => {
-  let records: CorpusRecord[] = [];
+  const records: CorpusRecord[] = [];
+  const ocspRecords: OcspRecord[] = [];
   let summary: CorpusSummary;
 
   beforeAll(async () => {
@@ -342,7 +352,11 @@ describe('x509 corpus: python3-cryptography-vectors and ca-certificates vs OpenS
     }
     const lines = stdout.trim().split('\n');
     summary = JSON.parse(lines.pop() as string) as CorpusSummary;
-    records = lines.map((l) => JSON.parse(l) as CorpusRecord);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as CorpusRecord | OcspRecord;
+      if ('ocspSource' in parsed) ocspRecords.push(parsed);
+      else records.push(parsed);
+    }
   }, 90_000);
 
   it('finds the corpus (hundreds of certificates, most read by OpenSSL)', () => {
@@ -370,6 +384,43 @@ describe('x509 corpus: python3-cryptography-vectors and ca-certificates vs OpenS
       }
     }
     expect(byPath.size).toBeGreaterThan(100);
+    expect(problems).toEqual([]);
+  });
+
+  it('sctListsFromOcspResponse finds the SCTs cryptography finds in the OCSP responses', () => {
+    const problems: string[] = [];
+    let compared = 0;
+    let scts = 0;
+    for (const rec of ocspRecords) {
+      if (rec.scts === undefined) continue; // cryptography cannot read it (reported below)
+      compared++;
+      const lists = sctListsFromOcspResponse(Buffer.from(rec.der, 'base64'));
+      // RFC 6962 §3.3 SignedCertificateTimestampList: u16 length, then u16-prefixed SCTs, each
+      // version (1), log id (32), timestamp (8, ms), … (RFC 6962 §3.2).
+      const ours: { logId: string; timestamp: string }[] = [];
+      for (const { sctList } of lists) {
+        const b = Buffer.from(sctList);
+        for (let p = 2; p < b.length; p += 2 + b.readUInt16BE(p)) {
+          const ms = Number(b.readBigUInt64BE(p + 2 + 1 + 32));
+          ours.push({
+            logId: b.subarray(p + 3, p + 35).toString('hex'),
+            timestamp: new Date(ms - (ms % 1000)).toISOString().replace('.000Z', 'Z'),
+          });
+        }
+      }
+      scts += ours.length;
+      if (JSON.stringify(ours) !== JSON.stringify(rec.scts)) {
+        problems.push(`${rec.ocspSource}: ${JSON.stringify(ours)} vs ${JSON.stringify(rec.scts)}`);
+      }
+    }
+    console.log(
+      `OCSP responses: ${ocspRecords.length}; compared ${compared} (${scts} SCTs); cryptography ` +
+        `refused ${ocspRecords
+          .filter((r) => r.error !== undefined)
+          .map((r) => `${r.ocspSource} (${r.error})`)
+          .join(', ')}`,
+    );
+    expect(scts).toBeGreaterThan(0);
     expect(problems).toEqual([]);
   });
 

@@ -112,6 +112,26 @@ def other_kind(der):
     return None
 
 
+def ocsp_record(source, der):
+    """The SCTs cryptography finds in an OCSP response's SingleResponse extensions (RFC 6962 §3.3)."""
+    from cryptography.x509 import ocsp
+
+    rec = {"ocspSource": source, "der": base64.b64encode(der).decode("ascii")}
+    try:
+        resp = ocsp.load_der_ocsp_response(der)
+        scts = []
+        if resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL:
+            for ext in resp.single_extensions:
+                if ext.oid.dotted_string == "1.3.6.1.4.1.11129.2.4.5":
+                    scts += [
+                        {"logId": s.log_id.hex(), "timestamp": iso(s.timestamp)} for s in ext.value
+                    ]
+        rec["scts"] = scts
+    except Exception as err:  # noqa: BLE001
+        rec["error"] = f"{type(err).__name__}: {err}"
+    return rec
+
+
 def openssl_facts(der):
     """What OpenSSL's d2i_X509 makes of `der`: None when it refuses, else a dict."""
     lib.ERR_clear_error()
@@ -244,6 +264,8 @@ def main():
                 kind = other_kind(der)
                 if kind is not None:
                     skipped[f"{form} {kind}"] = skipped.get(f"{form} {kind}", 0) + 1
+                    if kind == "OCSP response":
+                        print(json.dumps(ocsp_record(source, der), sort_keys=True))
                     continue
         counts["certificates"] += 1
         counts["openssl"] += rec["openssl"]["ok"]
