@@ -59,6 +59,8 @@ interface PycaFacts {
   serial?: string;
   issuer?: string;
   issuerError?: string;
+  subject?: string;
+  subjectError?: string;
   spkiSha256?: string;
   spkiSha256Error?: string;
   san?: { dns: string[]; ip: string[] };
@@ -125,13 +127,19 @@ const LEGITIMATE = {
    * ("MUST"), which we do for types we have no short name for; cryptography prints the string.
    * The attribute is compared by decoding our DER.
    */
-  issuerHexValue: 0,
+  dnHexValue: 0,
   /**
    * We also escape C0/C1 controls, DEL, format characters and U+2028/2029 as UTF-8 hex pairs (RFC
    * 4514 §2.4 "may"; name.ts escapeValue); cryptography writes them raw (NUL aside). Compared after
    * unescaping.
    */
-  issuerExtraEscapes: 0,
+  dnExtraEscapes: 0,
+  /**
+   * cryptography writes a non-string value (x500UniqueIdentifier, a BIT STRING) as "#" and the hex
+   * of its content octets; RFC 4514 §2.4 says the hex of its whole BER encoding, which is ours
+   * (`#0309…` for `#00…`). Compared by the content of our DER.
+   */
+  pycaContentHex: 0,
 };
 
 /** Facts missing from both references, so a field could not be compared (counted, reported). */
@@ -191,7 +199,7 @@ function hexValueString(hexValue: string): string | null {
 }
 
 /**
- * Compares our RFC 4514 issuer with cryptography's (`rfc4514_string` with our short names), attribute
+ * Compares our RFC 4514 issuer (or subject) with cryptography's (`rfc4514_string` with our short names), attribute
  * by attribute, allowing the documented differences. Returns a problem or null.
  */
 function compareDn(ours: string, theirs: string): string | null {
@@ -212,7 +220,14 @@ function compareDn(ours: string, theirs: string): string | null {
       if (oursType !== theirsType) return `attribute type ${oursType} vs ${theirsType}`;
       if (oursValue === theirsValue) continue;
       const expected = unescape4514(theirsValue);
-      if (/^\d+(\.\d+)+$/.test(oursType ?? '') && oursValue.startsWith('#')) {
+      if (oursValue.startsWith('#') && theirsValue.startsWith('#')) {
+        const der = Buffer.from(oursValue.slice(1), 'hex');
+        const t = readTlv(der, 0, der.length, newTlv(), 'value');
+        if (der.subarray(t.contentStart).toString('hex') !== theirsValue.slice(1)) {
+          return `${oursType}: ${oursValue} vs ${theirsValue}`;
+        }
+        LEGITIMATE.pycaContentHex++;
+      } else if (/^\d+(\.\d+)+$/.test(oursType ?? '') && oursValue.startsWith('#')) {
         if (hexValueString(oursValue.slice(1)) !== expected) {
           return `${oursType}: ${oursValue} does not decode to ${JSON.stringify(expected)}`;
         }
@@ -222,8 +237,8 @@ function compareDn(ours: string, theirs: string): string | null {
       } else return `${oursType}: ${JSON.stringify(oursValue)} vs ${JSON.stringify(theirsValue)}`;
     }
   }
-  if (hexValue) LEGITIMATE.issuerHexValue++;
-  if (extraEscapes) LEGITIMATE.issuerExtraEscapes++;
+  if (hexValue) LEGITIMATE.dnHexValue++;
+  if (extraEscapes) LEGITIMATE.dnExtraEscapes++;
   return null;
 }
 
@@ -287,6 +302,11 @@ function differences(rec: CorpusRecord, der: Uint8Array, ours: CertSummary): str
     const problem = compareDn(ours.issuer, py.issuer);
     if (problem !== null) out.push(`issuer: ${problem}`);
   } else countNotCompared(`issuer text (${py.error ?? py.issuerError ?? '?'})`);
+  // The subject too (not asked for by the CT path, but the same decoding and escaping).
+  if (py.subject !== undefined) {
+    const problem = compareDn(ours.subject, py.subject);
+    if (problem !== null) out.push(`subject: ${problem}`);
+  } else countNotCompared(`subject text (${py.error ?? py.subjectError ?? '?'})`);
   // Validity: cryptography's datetimes; OpenSSL's (via Node) where cryptography refused.
   check('notBefore', ours.notBefore, py.notBefore ?? nodeTime(der, 'validFrom'));
   check('notAfter', ours.notAfter, py.notAfter ?? nodeTime(der, 'validTo'));

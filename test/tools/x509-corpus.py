@@ -187,9 +187,7 @@ def pyca_facts(der):
         ("notAfter", lambda: iso(cert.not_valid_after)),
         ("serialInt", lambda: cert.serial_number),
         ("issuer", lambda: cert.issuer.rfc4514_string(NAME_OVERRIDES)),
-        ("issuerHasControls", lambda: any(
-            re.search(r"[\x00-\x1f\x7f-\x9f]", str(a.value)) is not None for a in cert.issuer
-        )),
+        ("subject", lambda: cert.subject.rfc4514_string(NAME_OVERRIDES)),
         ("spkiSha256", lambda: hashlib.sha256(
             cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         ).hexdigest()),
