@@ -177,6 +177,24 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
 }
 
 /**
+ * Latin-1 decoding of `buf[start, end)` with ASCII letters lower-cased (A–Z → a–z) and every other
+ * byte kept as the character of the same code (one char per byte), for dNSNames (RFC 5280
+ * §4.2.1.6: IA5String, compared case-insensitively in ASCII only, RFC 4343 §3). Unicode
+ * `toLowerCase()` would turn a stray byte 0xC0 ("À") into 0xE0 ("à"), i.e. into another name; here
+ * distinct byte strings stay distinct strings up to ASCII case, so a raw UTF-8 or control byte can
+ * never produce a name equal to a different, legitimate (all-ASCII) one.
+ */
+export function latin1AsciiLower(buf: Uint8Array, start: number, end: number): string {
+  const text = latin1(buf, start, end);
+  // All-ASCII (every real dNSName): the native lower-caser only touches A–Z there.
+  if (!NON_ASCII_RE.test(text)) return text.toLowerCase();
+  return text.replace(ASCII_UPPER_RE, (m) => m.toLowerCase());
+}
+
+const NON_ASCII_RE = /[\u0080-\uffff]/;
+const ASCII_UPPER_RE = /[A-Z]+/g;
+
+/**
  * Dotted-decimal form of an OBJECT IDENTIFIER's content octets (X.690 §8.19). Arcs are base-128;
  * the first octet group encodes 40·X + Y (§8.19.4). Arcs beyond 2^53 (e.g. 2.25 UUID arcs) are
  * computed with BigInt. Rejects an empty OID, a non-minimal arc and a truncated last arc.

@@ -20,15 +20,19 @@ import * as crafted from './crafted.fixture.js';
 import {
   buildCert,
   buildTbs,
+  extension,
   genTime,
   name,
+  octets,
   printable,
   sanExtension,
+  seq,
   tlv,
   utcTime,
   utf8,
 } from './der-builder.fixture.js';
 import { allCertificates, pemVector } from './ct-vectors.fixture.js';
+import { newTlv, readTlv } from './der.js';
 import { escapeValue } from './name.js';
 import { parsePemCertificates, subjectPublicKeyInfo, summarizeCertificate } from './index.js';
 import type { CertSummary } from './index.js';
@@ -137,6 +141,22 @@ describe('differential: crafted and synthetic certificates', () => {
       },
     ],
     ['CN with a space is not a host name', { subject: name([CN, printable('not a host')]) }],
+    // Issue 12, valid certificates OpenSSL reads that this walker refused (or might):
+    ['an empty SAN (GeneralNames SIZE (1..MAX) broken)', { version: 2, extensions: [sanExtension()] }],
+    [
+      'a critical extension we do not know',
+      { version: 2, extensions: [extension('1.2.3.4', true, octets([1]))] },
+    ],
+    ['an empty Extensions list (RFC 5280 §4.1 SIZE (1..MAX) broken)', { version: 2, extensions: [] }],
+    ['GeneralizedTime without seconds', { notAfter: genTime('205001011230Z') }],
+    [
+      'GeneralizedTime before 2050 (RFC 5280 §4.1.2.5 says UTCTime)',
+      { notBefore: genTime('20200101000000Z') },
+    ],
+    ['a 21-octet serial (RFC 5280 §4.1.2.2: at most 20)', { serial: new Array<number>(21).fill(0x11) }],
+    ['a serial of zero (RFC 5280 §4.1.2.2: positive)', { serial: [0x00] }],
+    ['a serial of -1', { serial: [0xff] }],
+    ['TeletexString CN (Latin-1)', { subject: name([CN, tlv(0x14, Buffer.from('M\u00fcller', 'latin1'))]) }],
   ])('%s', (_, options) => {
     compare(buildCert(buildTbs({ spki, ...options })), 'synthetic');
   });
@@ -152,7 +172,7 @@ describe('deliberate differences', () => {
     expect(() => new X509Certificate(der)).toThrow();
   });
 
-  it('a second SAN extension is malformed here; Node shows only the first one', () => {
+  it('a second SAN extension: its names are listed too; Node shows only the first one', () => {
     const der = buildCert(
       buildTbs({
         version: 2,
@@ -163,8 +183,60 @@ describe('deliberate differences', () => {
         ],
       }),
     );
-    expect(() => summarizeCertificate(der)).toThrow(/duplicate extension/);
+    // RFC 5280 §4.2 forbids it, OpenSSL reads it: refusing it (as this walker did) hid both names.
+    expect(summarizeCertificate(der).dnsNames).toEqual(['a.example', 'hidden.example', 'leaf.example']);
     expect(new X509Certificate(der).subjectAltName).toBe('DNS:a.example');
+  });
+
+  it('GeneralizedTime fractional seconds (X.690 §11.7 DER, RFC 5280 forbids) are dropped', () => {
+    const der = buildCert(buildTbs({ spki, notAfter: genTime('20500101000000.5Z') }));
+    expect(new X509Certificate(der).validTo).toBe('Jan  1 00:00:00.5 2050 GMT');
+    expect(summarizeCertificate(der).notAfter).toBe('2050-01-01T00:00:00Z');
+  });
+
+  it.each([
+    ['a zero-length serial (X.690 §8.3.1)', buildCert(buildTbs({ spki, serial: [] })), /empty INTEGER/],
+  ])('refused by both: %s', (_, der, message) => {
+    expect(() => new X509Certificate(der)).toThrow();
+    expect(() => summarizeCertificate(der)).toThrow(message);
+  });
+
+  // OpenSSL's d2i is a BER reader; these are not DER (X.690 §10.1) and stay refused: a BER
+  // encoding has many byte forms for one certificate, so its TBS hash would not identify it.
+  const cert = buildCert(buildTbs({ spki }));
+  const content = cert.subarray(readTlv(cert, 0, cert.length, newTlv(), 'cert').contentStart);
+  it.each([
+    [
+      'an indefinite length (BER)',
+      Uint8Array.from([0x30, 0x80, ...content, 0x00, 0x00]),
+      /indefinite length/,
+    ],
+    [
+      'a long-form length below 128 octets (BER)',
+      Uint8Array.from([0x30, 0x84, 0, 0, content.length >> 8, content.length & 0xff, ...content]),
+      /non-minimal length/,
+    ],
+  ])('read by OpenSSL, refused here: %s', (_, der, message) => {
+    expect(new X509Certificate(der).serialNumber).toBe('01');
+    expect(() => summarizeCertificate(der)).toThrow(message);
+  });
+
+  it('two basicConstraints, the second a CA: a CA here (no CA flag is hidden); OpenSSL says not', () => {
+    // cryptography-vectors custom/two_basic_constraints.pem: OpenSSL marks the certificate invalid
+    // (EXFLAG_INVALID) and X509_check_ca says 0; RFC 5280 §4.2 forbids it. A monitor should not let
+    // the first instance hide the second.
+    const der = buildCert(
+      buildTbs({
+        version: 2,
+        spki,
+        extensions: [
+          extension('2.5.29.19', true, seq()),
+          extension('2.5.29.19', true, seq([0x01, 0x01, 0xff])),
+        ],
+      }),
+    );
+    expect(summarizeCertificate(der).isCa).toBe(true);
+    expect(new X509Certificate(der).ca).toBe(false);
   });
 
   it('UTCTime with an offset is converted to UTC', () => {

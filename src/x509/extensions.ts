@@ -11,7 +11,7 @@ import {
   TAG_SEQUENCE,
   bytesEqual,
   expectTlv,
-  latin1,
+  latin1AsciiLower,
   newTlv,
   oid,
   readTlv,
@@ -33,6 +33,11 @@ export interface ExtensionScan {
   /** Content range of the subjectAltName extnValue OCTET STRING (a GeneralNames SEQUENCE). */
   sanStart: number;
   sanEnd: number;
+  /**
+   * Content ranges (start, end pairs) of further subjectAltName extensions, which RFC 5280 §4.2
+   * forbids but OpenSSL reads; null when there is one SAN or none (every real certificate).
+   */
+  sanMore: number[] | null;
   /** Whole Extension TLV range of the poison, for removal. */
   poisonStart: number;
   poisonEnd: number;
@@ -51,6 +56,7 @@ export function emptyScan(): ExtensionScan {
     listStart: -1,
     sanStart: -1,
     sanEnd: -1,
+    sanMore: null,
     poisonStart: -1,
     poisonEnd: -1,
     sctStart: -1,
@@ -67,10 +73,13 @@ export function emptyScan(): ExtensionScan {
  * OCTET STRING }`.
  *
  * RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
- * A second SAN, basicConstraints, poison or SCT list is malformed (Go's crypto/x509 refuses any
- * duplicate; Node's `subjectAltName` silently shows only the first), because parsers picking
- * different instances is how names get hidden from monitors. Duplicates of extensions we do not
- * read are not checked.
+ * Certificates that break this exist (cryptography-vectors' custom/two_basic_constraints.pem), and
+ * OpenSSL reads them, so refusing one would hide its names from a monitor. Parsers that pick
+ * different instances are how names get hidden (Node's `subjectAltName` shows only the first SAN;
+ * Go refuses the certificate), so this walker hides none: every SAN instance is kept (`sanMore`)
+ * and their names are all listed, and the certificate is a CA when any basicConstraints says so.
+ * A second poison or SCT list stays malformed: the RFC 6962 §3.2 TBS rewrite removes exactly one
+ * of each, and no log produces such a precertificate. Duplicates of other extensions are not read.
  */
 export function scanExtensions(
   buf: Uint8Array,
@@ -81,14 +90,12 @@ export function scanExtensions(
   const what = 'extensions';
   const seq = expectTlv(buf, start, end, TAG_SEQUENCE, newTlv(), what);
   if (seq.end !== end) malformed(what, seq.end, 'extra data after the Extensions SEQUENCE');
-  // RFC 5280 §4.1: SIZE (1..MAX); an empty [3] is a DER encoding error.
-  if (seq.contentStart === seq.end) malformed(what, seq.start, 'empty Extensions SEQUENCE');
+  // DEVIATION: RFC 5280 §4.1 says SIZE (1..MAX), but an empty list means exactly what an absent
+  // one means (no ambiguity to exploit), and OpenSSL reads it: refusing it hid the names.
   out.listStart = seq.contentStart;
   const ext = newTlv();
   const id = newTlv();
   const field = newTlv();
-  let seenSan = false;
-  let seenBc = false;
   for (let p = seq.contentStart; p < seq.end; p = ext.end) {
     expectTlv(buf, p, seq.end, TAG_SEQUENCE, ext, 'Extension');
     expectTlv(buf, ext.contentStart, ext.end, TAG_OID, id, 'extnID');
@@ -103,16 +110,14 @@ export function scanExtensions(
     const o0 = id.contentStart;
     const o1 = id.end;
     if (bytesEqual(buf, o0, o1, OID_SAN)) {
-      if (seenSan) malformed('subjectAltName', ext.start, 'duplicate extension (RFC 5280 §4.2)');
-      seenSan = true;
       const names = expectTlv(buf, field.contentStart, field.end, TAG_SEQUENCE, newTlv(), 'subjectAltName');
       if (names.end !== field.end) malformed('subjectAltName', names.end, 'extra data after GeneralNames');
-      out.sanStart = names.contentStart;
-      out.sanEnd = names.end;
+      if (out.sanStart < 0) {
+        out.sanStart = names.contentStart;
+        out.sanEnd = names.end;
+      } else (out.sanMore ??= []).push(names.contentStart, names.end);
     } else if (bytesEqual(buf, o0, o1, OID_BASIC_CONSTRAINTS)) {
-      if (seenBc) malformed('basicConstraints', ext.start, 'duplicate extension (RFC 5280 §4.2)');
-      seenBc = true;
-      out.isCa = readCa(buf, field.contentStart, field.end);
+      if (readCa(buf, field.contentStart, field.end)) out.isCa = true;
     } else if (bytesEqual(buf, o0, o1, OID_CT_POISON)) {
       if (out.poisonStart >= 0) malformed('CT poison', ext.start, 'duplicate extension (RFC 5280 §4.2)');
       out.poisonStart = ext.start;
@@ -149,8 +154,8 @@ const GN_DNS_NAME = 0x82;
 const GN_IP_ADDRESS = 0x87;
 
 /**
- * Collects the dNSName (lower-cased) and iPAddress entries of a GeneralNames content range, in
- * order. The other alternatives (otherName, rfc822Name, x400Address, directoryName, ediPartyName,
+ * Collects the dNSName (ASCII lower-cased, one char per byte) and iPAddress entries of a
+ * GeneralNames content range, in order. The other alternatives (otherName, rfc822Name, x400Address, directoryName, ediPartyName,
  * URI, registeredID) are skipped; every element must still be a well-formed context-specific TLV.
  * An iPAddress that is neither 4 nor 16 octets is skipped (it names no host).
  */
@@ -168,8 +173,9 @@ export function readSanNames(
       malformed('GeneralName', p, `expected a context-specific tag, found 0x${gn.tag.toString(16)}`);
     }
     if (gn.tag === GN_DNS_NAME) {
-      // IA5String; Latin-1 keeps any stray high byte visible instead of failing the certificate.
-      dnsNames.push(latin1(buf, gn.contentStart, gn.end).toLowerCase());
+      // IA5String; a stray high byte (raw UTF-8) is kept as its Latin-1 character instead of
+      // failing the certificate, and only A–Z are lower-cased (see latin1AsciiLower).
+      dnsNames.push(latin1AsciiLower(buf, gn.contentStart, gn.end));
     } else if (gn.tag === GN_IP_ADDRESS) {
       const ip = formatIp(buf, gn.contentStart, gn.end);
       if (ip !== null) ipAddresses.push(ip);

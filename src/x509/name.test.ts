@@ -64,6 +64,23 @@ describe('formatName (RFC 4514)', () => {
     ['"#" inside is plain', name([CN, utf8('a#b')]), 'CN=a#b'],
     ['NUL and controls as hex pairs', name([CN, utf8('a\u0000b\nc\u007f')]), 'CN=a\\00b\\0ac\\7f'],
     ['"=" needs no escape', name([CN, utf8('a=b')]), 'CN=a=b'],
+    // Issue 12: no raw control, bidi override or line separator reaches a log line through a DN;
+    // each is the hex pairs of its UTF-8 octets (§2.4 "may be escaped"), so the text stays
+    // reversible. Before, C1 controls, U+202E and U+2028 came through raw.
+    ['C1 control (CSI) as UTF-8 hex pairs', name([CN, utf8('a\u009bb')]), 'CN=a\\c2\\9bb'],
+    ['C1 byte in a PrintableString (read as Latin-1)', name([CN, printable('a\u0085b')]), 'CN=a\\c2\\85b'],
+    ['bidi override U+202E', name([CN, utf8('evil\u202Etset.')]), 'CN=evil\\e2\\80\\aetset.'],
+    ['line separator U+2028', name([O, utf8('x\u2028CN=forged')]), 'O=x\\e2\\80\\a8CN=forged'],
+    ['zero-width space U+200B (Cf)', name([CN, utf8('a\u200Bb')]), 'CN=a\\e2\\80\\8bb'],
+    ['ESC in a BMPString', name([CN, tlv(0x1e, [0x00, 0x1b, 0x00, 0x5b])]), 'CN=\\1b['],
+    // A lone surrogate is no character: "#hex", as for invalid UTF-8 (it was a lone UTF-16 unit).
+    ['BMPString lone high surrogate', name([CN, tlv(0x1e, [0xd8, 0x3d, 0x00, 0x41])]), 'CN=#1e04d83d0041'],
+    ['BMPString lone low surrogate', name([CN, tlv(0x1e, [0xde, 0x00])]), 'CN=#1e02de00'],
+    [
+      'BMPString high surrogate at the end',
+      name([CN, tlv(0x1e, [0x00, 0x41, 0xd8, 0x3d])]),
+      'CN=#1e040041d83d',
+    ],
   ])('%s', (_, der, expected) => {
     expect(fmt(der).dn).toBe(expected);
   });
@@ -102,6 +119,11 @@ describe('escapeValue', () => {
     ['#', '\\#'],
     ['  ', '\\ \\ '],
     ['ä', 'ä'],
+    ['\u00ad', '\\c2\\ad'],
+    ['a\u2066b\u2069', 'a\\e2\\81\\a6b\\e2\\81\\a9'],
+    ['\u0000 ', '\\00\\ '],
+    [' \u0001', '\\ \\01'],
+    ['😀,', '😀\\,'],
   ])('%j → %j', (value, expected) => {
     expect(escapeValue(value)).toBe(expected);
   });

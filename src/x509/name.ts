@@ -98,11 +98,19 @@ export function decodeDirectoryString(
       return isUtf8(view) ? view.toString('utf8') : null;
     }
     case TAG_BMP_STRING: {
-      // X.680 §41: UCS-2 big-endian; read as UTF-16BE (surrogate pairs combine).
+      // X.680 §41: UCS-2 big-endian; read as UTF-16BE (surrogate pairs combine). A lone surrogate
+      // is no character (and has no UTF-8 form for RFC 4514 §2.4): no string form, so "#hex".
       if ((end - start) % 2 !== 0) return null;
       let s = '';
-      for (let i = start; i < end; i += 2)
-        s += String.fromCharCode(((buf[i] as number) << 8) | (buf[i + 1] as number));
+      for (let i = start; i < end; i += 2) {
+        const unit = ((buf[i] as number) << 8) | (buf[i + 1] as number);
+        if (unit >= 0xd800 && unit <= 0xdfff) {
+          const next = i + 3 < end ? ((buf[i + 2] as number) << 8) | (buf[i + 3] as number) : -1;
+          if (unit > 0xdbff || next < 0xdc00 || next > 0xdfff) return null;
+          s += String.fromCharCode(unit, next);
+          i += 2;
+        } else s += String.fromCharCode(unit);
+      }
       return s;
     }
     case TAG_UNIVERSAL_STRING: {
@@ -123,27 +131,38 @@ export function decodeDirectoryString(
   }
 }
 
-/** Characters RFC 4514 §2.4 requires escaping anywhere, plus controls we escape as hex pairs. */
+/**
+ * Characters RFC 4514 §2.4 requires escaping anywhere, plus the ones we escape as hex pairs: C0
+ * and C1 controls, DEL, format characters (Cf: bidi overrides and isolates, zero-width
+ * characters, soft hyphen) and U+2028/2029 — the set `sanitizeText` (src/sanitize.ts) neutralises.
+ */
+// A superset (every non-ASCII value takes the slow path, which decides per character): a
+// non-`u` pattern keeps the common all-ASCII value on V8's fastest regex path.
 // eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /[,+"\\<>;\u0000-\u001f\u007f]|^[ #]| $/;
+const NEEDS_ESCAPE = /[,+"\\<>;\u0000-\u001f\u007f-\uffff]|^[ #]| $/;
+// eslint-disable-next-line no-control-regex
+const HEX_ESCAPED = /^[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}]$/u;
 
 /**
  * RFC 4514 §2.4 escaping: `,` `+` `"` `\` `<` `>` `;` get a backslash; so do a leading space or
- * `#` and a trailing space; NUL becomes `\00`. Other C0 controls and DEL are also written as
- * hex pairs (allowed by §2.4 "other characters may be escaped") so that a DN can never carry a raw
- * control character into logs or terminals.
+ * `#` and a trailing space; NUL becomes `\00`. Controls (C0, DEL, C1), format characters and
+ * U+2028/2029 are also written as the hex pairs of their UTF-8 octets (§2.4: "other characters
+ * may be escaped", `\e2\80\ae` for U+202E), so a DN can never carry a raw control, bidi override
+ * or line separator into logs, terminals or pages, and the escaping stays reversible: two
+ * different names never render alike.
  */
 export function escapeValue(value: string): string {
   if (!NEEDS_ESCAPE.test(value)) return value;
   let out = '';
+  let i = 0;
   const last = value.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const ch = value[i] as string;
-    const code = ch.charCodeAt(0);
-    if (code < 0x20 || code === 0x7f) out += `\\${code.toString(16).padStart(2, '0')}`;
-    else if (',+"\\<>;'.includes(ch)) out += `\\${ch}`;
+  for (const ch of value) {
+    if (ch < ' ' || (ch >= '\u007f' && HEX_ESCAPED.test(ch))) {
+      for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(16).padStart(2, '0')}`;
+    } else if (',+"\\<>;'.includes(ch)) out += `\\${ch}`;
     else if ((i === 0 && (ch === ' ' || ch === '#')) || (i === last && ch === ' ')) out += `\\${ch}`;
     else out += ch;
+    i += ch.length;
   }
   return out;
 }

@@ -106,6 +106,27 @@ describe('sctListsFromOcspResponse', () => {
     expect(Buffer.from(found[0]?.sctList ?? []).equals(Buffer.from(list))).toBe(true);
   });
 
+  it.each([
+    [
+      'a second SCT list extension (it was silently ignored)',
+      (list: Uint8Array) => [
+        extension('1.3.6.1.4.1.11129.2.4.5', false, octets(list)),
+        extension('1.3.6.1.4.1.11129.2.4.5', false, octets(list)),
+      ],
+    ],
+    [
+      'bytes after the inner OCTET STRING (they were ignored)',
+      (list: Uint8Array) => [
+        extension('1.3.6.1.4.1.11129.2.4.5', false, Uint8Array.from([...octets(list), 0x00])),
+      ],
+    ],
+  ])('refuses %s', (_, exts) => {
+    const list = Uint8Array.from([0x00, 0x00]);
+    expect(() => sctListsFromOcspResponse(syntheticResponse(exts(list)))).toThrow(
+      expect.objectContaining({ code: 'X509_MALFORMED' }),
+    );
+  });
+
   it('returns nothing for a non-successful response', () => {
     expect(sctListsFromOcspResponse(seq(tlv(0x0a, [0x01])))).toEqual([]);
   });

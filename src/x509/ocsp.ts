@@ -102,6 +102,7 @@ function sctListInSingleResponse(
   let pos = readTlv(b, start, end, el, `${what}.certID`).end;
   pos = readTlv(b, pos, end, el, `${what}.certStatus`).end;
   pos = readTlv(b, pos, end, el, `${what}.thisUpdate`).end;
+  let found: Uint8Array | null = null;
   while (pos < end) {
     readTlv(b, pos, end, el, `${what} field`);
     pos = el.end;
@@ -124,8 +125,14 @@ function sctListInSingleResponse(
         newTlv(),
         'SignedCertificateTimestampList',
       );
-      return b.subarray(inner.contentStart, inner.end);
+      // As embeddedSctList does for a certificate: nothing may follow the list, and a second
+      // instance (RFC 5280 §4.2, which RFC 6960 §4.4 extensions follow) is malformed rather than
+      // silently shadowed by the first.
+      if (inner.end !== v.end)
+        malformed('SignedCertificateTimestampList', inner.end, 'extra data after the list');
+      if (found !== null) malformed('SignedCertificateTimestampList', ext.start, 'duplicate extension');
+      found = b.subarray(inner.contentStart, inner.end);
     }
   }
-  return null;
+  return found;
 }

@@ -51,6 +51,30 @@ describe('parsePemCertificates (RFC 7468)', () => {
     expect(() => parsePemCertificates(text)).toThrow(expect.objectContaining({ code: 'X509_BAD_PEM' }));
   });
 
+  it.each([
+    // RFC 7468 §5.1 historical labels; OpenSSL reads "X509 CERTIFICATE" (cryptography-vectors'
+    // x509/cryptography.io.old_header.pem). They were ignored, so such a file held "no certificate".
+    ['X509 CERTIFICATE', '-----BEGIN X509 CERTIFICATE-----\nAAEC\n-----END X509 CERTIFICATE-----\n'],
+    ['X.509 CERTIFICATE', '-----BEGIN X.509 CERTIFICATE-----\nAAEC\n-----END X.509 CERTIFICATE-----\n'],
+  ])('reads the historical label %s', (_, text) => {
+    expect(parsePemCertificates(`${text}${block('AAE=')}`).map((d) => Array.from(d))).toEqual([
+      [0, 1, 2],
+      [0, 1],
+    ]);
+  });
+
+  it.each([['mismatched END label', '-----BEGIN X509 CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n']])(
+    'rejects %s',
+    (_, text) => {
+      expect(() => parsePemCertificates(text)).toThrow(expect.objectContaining({ code: 'X509_BAD_PEM' }));
+    },
+  );
+
+  it('does not read TRUSTED CERTIFICATE (OpenSSL trust format, not a Certificate)', () => {
+    const text = '-----BEGIN TRUSTED CERTIFICATE-----\nAAEC\n-----END TRUSTED CERTIFICATE-----\n';
+    expect(parsePemCertificates(text)).toEqual([]);
+  });
+
   it('returns [] for text without certificates', () => {
     expect(parsePemCertificates('')).toEqual([]);
     expect(parsePemCertificates('-----BEGIN PRIVATE KEY-----\nAAEC\n-----END PRIVATE KEY-----')).toEqual([]);

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as crafted from './crafted.fixture.js';
+import { buildCert, buildTbs, name, sanExtension, tlv, utf8 } from './der-builder.fixture.js';
 import { navigliEntries, pemVector, readVector, rfc6962Entries } from './ct-vectors.fixture.js';
 import {
   certificateParts,
@@ -13,6 +14,7 @@ import {
   summarizeCertificate,
   summarizeTbs,
 } from './index.js';
+import type { CertSummary } from './index.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const only = (pem: string): Uint8Array => parsePemCertificates(pem)[0] as Uint8Array;
@@ -254,5 +256,65 @@ describe('certificateParts and subjectPublicKeyInfo', () => {
     const spki = subjectPublicKeyInfo(der);
     expect(spki.buffer).toBe(der.buffer);
     expect(Buffer.from(subjectPublicKeyInfo(parts.tbs, true)).equals(Buffer.from(spki))).toBe(true);
+  });
+});
+
+describe('names are lower-cased in ASCII only, byte for byte (issue 12)', () => {
+  const spki = subjectPublicKeyInfo(pemVector('le-staging/r10.pem')[0] as Uint8Array);
+  const withSan = (...dns: number[][]): CertSummary =>
+    summarizeCertificate(
+      buildCert(
+        buildTbs({
+          version: 2,
+          spki,
+          subject: name(['2.5.4.10', utf8('no CN')]),
+          extensions: [sanExtension(...dns.map((d) => tlv(0x82, d)))],
+        }),
+      ),
+    );
+  const bytesOf = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+  const codes = (s: string): number[] => [...s].map((c) => c.codePointAt(0) as number);
+
+  it.each([
+    // Raw UTF-8 "é" (c3 a9): Unicode toLowerCase() turned "Ã" (c3) into "ã" (e3), other bytes.
+    [
+      'raw UTF-8 in a dNSName',
+      [0x63, 0x61, 0x66, 0xc3, 0xa9, 0x2e, 0x54, 0x45, 0x53, 0x54],
+      'caf\u00c3\u00a9.test',
+    ],
+    ['Latin-1 capitals are not lower-cased', [0xc0, 0xde, 0x2e, 0x74], '\u00c0\u00de.t'],
+    ['ASCII capitals are', bytesOf('WWW.Example.TEST'), 'www.example.test'],
+    ['controls are kept, not dropped', [0x61, 0x00, 0x1b, 0x2e, 0x74], 'a\u0000\u001b.t'],
+  ])('%s', (_, bytes, expected) => {
+    const s = withSan(bytes);
+    expect(s.dnsNames).toEqual([expected]);
+    // One character per byte: the bytes can be recovered exactly (A–Z aside).
+    expect(codes(s.dnsNames[0] as string)).toEqual(bytes.map((b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)));
+  });
+
+  it('two different byte strings never give the same name', () => {
+    const names = [[0xc3, 0x80], [0xc3, 0xa0], [0xe3, 0x80], [0xc0], [0xe0], bytesOf('a'), bytesOf('A')];
+    const out = names.map((n) => withSan(n).dnsNames[0]);
+    // Only "a" and "A" (ASCII case, RFC 4343 §3) may meet.
+    expect(new Set(out).size).toBe(names.length - 1);
+  });
+
+  it.each([
+    // U+212A KELVIN SIGN lower-cases to ASCII "k" under Unicode rules: a CN "\u212Aey.example"
+    // became the legitimate, different name "key.example" in dnsNames.
+    ['KELVIN SIGN', '\u212Aey.example'],
+    // U+0130 lower-cases to "i" + U+0307.
+    ['capital I with dot', '\u0130nfo.example'],
+    ['non-ASCII letters', 'b\u00fccher.example'],
+  ])('a CN with %s is not a host name for the CN fallback', (_, cn) => {
+    const der = buildCert(buildTbs({ version: 2, spki, subject: name(['2.5.4.3', utf8(cn)]) }));
+    const s = summarizeCertificate(der);
+    expect(s.subjectCommonName).toBe(cn);
+    expect(s.dnsNames).toEqual([]);
+  });
+
+  it('an ASCII CN still falls back, lower-cased', () => {
+    const der = buildCert(buildTbs({ version: 2, spki, subject: name(['2.5.4.3', utf8('Key.Example')]) }));
+    expect(summarizeCertificate(der).dnsNames).toEqual(['key.example']);
   });
 });

@@ -32,9 +32,12 @@ export interface CertSummary {
   subject: string;
   subjectCommonName: string | null;
   /**
-   * SAN dNSNames in order, lower-cased, then the subject CN when it looks like a host name
-   * (letter-digit-hyphen labels, optional leading `*.`, at least one dot, last label not all
-   * digits) and is not already listed.
+   * SAN dNSNames in order (of every SAN extension, should there be several: RFC 5280 §4.2 forbids
+   * it, OpenSSL reads it, see extensions.ts), A–Z lower-cased and every other byte kept as the
+   * Latin-1 character of the same code (a raw UTF-8 byte is not decoded, see `latin1AsciiLower`);
+   * then the subject CN when it looks like a host name (letter-digit-hyphen labels, optional
+   * leading `*.`, at least one dot, last label not all digits; ASCII only, lower-cased in ASCII)
+   * and is not already listed. Text from outside: pass through `sanitizeText` before display.
    */
   dnsNames: string[];
   /** SAN iPAddresses: IPv4 dotted, IPv6 RFC 5952. */
@@ -56,7 +59,7 @@ export interface CertSummary {
   isPrecertificate: boolean;
   /** The RFC 6962 §3.3 SCT list extension is present. */
   hasEmbeddedScts: boolean;
-  /** basicConstraints cA is TRUE. */
+  /** basicConstraints cA is TRUE (in any instance, should a certificate have several). */
   isCa: boolean;
 }
 
@@ -99,6 +102,8 @@ function negativeMagnitudeHex(buf: Uint8Array, start: number, end: number): stri
 const HOSTNAME_RE =
   /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+const NON_ASCII_RE = /[\u0080-\uffff]/;
+
 /** Reused by `summarizeLayout` for the rebuilt TBS it only hashes; grown on demand. */
 let scratch = new Uint8Array(4096);
 
@@ -124,8 +129,16 @@ function summarizeLayout(buf: Uint8Array, layout: TbsLayout): CertSummary {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
   if (scan.sanStart >= 0) readSanNames(buf, scan.sanStart, scan.sanEnd, dnsNames, ipAddresses);
+  if (scan.sanMore !== null) {
+    for (let i = 0; i < scan.sanMore.length; i += 2) {
+      readSanNames(buf, scan.sanMore[i] as number, scan.sanMore[i + 1] as number, dnsNames, ipAddresses);
+    }
+  }
   const cn = subject.commonName;
-  if (cn !== null) {
+  // The CN fallback takes only all-ASCII CNs, lower-cased in ASCII: Unicode toLowerCase() maps
+  // U+212A KELVIN SIGN to "k", so a CN "\u212Aey.example" would become the different, legitimate
+  // name "key.example" (and U+0130 to "i" + U+0307). RFC 4343 §3: DNS case-folding is ASCII-only.
+  if (cn !== null && NON_ASCII_RE.test(cn) === false) {
     const lower = cn.toLowerCase();
     if (lower.length <= 253 && HOSTNAME_RE.test(lower) && !dnsNames.includes(lower)) dnsNames.push(lower);
   }
@@ -169,8 +182,13 @@ export interface CertificateParts {
   tbs: Uint8Array;
   /** The whole signatureAlgorithm AlgorithmIdentifier element. */
   signatureAlgorithm: Uint8Array;
-  /** The signature octets (the BIT STRING's content after its zero unused-bits octet). */
+  /** The signature octets (the BIT STRING's content after its unused-bits octet). */
   signature: Uint8Array;
+  /**
+   * Unused bits in the last signature octet (X.690 §8.6.2.2), 0 for every signature algorithm in
+   * use; a verifier should refuse a non-zero count (OpenSSL's ASN1_item_verify does).
+   */
+  signatureUnusedBits: number;
 }
 
 export function certificateParts(der: Uint8Array): CertificateParts {
@@ -180,6 +198,7 @@ export function certificateParts(der: Uint8Array): CertificateParts {
       tbs: der.subarray(c.tbsStart, c.tbsEnd),
       signatureAlgorithm: der.subarray(c.sigAlgStart, c.sigAlgEnd),
       signature: der.subarray(c.signatureStart, c.signatureEnd),
+      signatureUnusedBits: c.signatureUnusedBits,
     };
   });
 }

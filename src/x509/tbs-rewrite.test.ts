@@ -141,9 +141,17 @@ describe('rewrite rules (synthetic TBSs)', () => {
   });
 
   it.each([
-    ['two poisons', [POISON, POISON]],
+    // Two SANs (RFC 5280 §4.2) and an empty list (§4.1 SIZE (1..MAX)) are read, like OpenSSL does.
     ['two SAN extensions', [san, san]],
-    ['an empty extensions SEQUENCE (RFC 5280 SIZE (1..MAX))', []],
+    ['an empty extensions SEQUENCE', []],
+  ])('keeps a TBS with %s unchanged', (_, exts) => {
+    const tbs = buildTbs({ version: 2, spki, extensions: exts });
+    expect(tbsWithoutCtExtensions(tbs)).toBe(tbs);
+  });
+
+  it.each([
+    ['two poisons', [POISON, POISON]],
+    ['two SCT lists', [sctList, san, sctList]],
   ])('rejects %s', (_, exts) => {
     const tbs = buildTbs({ version: 2, spki, extensions: exts });
     expect(() => tbsWithoutCtExtensions(tbs)).toThrow(expect.objectContaining({ code: 'X509_MALFORMED' }));

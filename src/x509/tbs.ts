@@ -152,6 +152,38 @@ export interface CertificateLayout {
   /** The signature octets: BIT STRING content after the unused-bits octet. */
   signatureStart: number;
   signatureEnd: number;
+  /** The BIT STRING's unused-bits count (0–7); 0 for every signature algorithm in use. */
+  signatureUnusedBits: number;
+}
+
+/**
+ * Checks the content octets `buf[start, end)` of a primitive BIT STRING and returns its
+ * unused-bits count.
+ *
+ * - X.690 §8.6.2.2: the initial octet is the number of unused bits in the final octet, 0 to 7;
+ *   any of 1–7 is valid. RFC 5280 signatures are octet strings in practice, but nothing in §4.1.1.3
+ *   or X.690 makes a certificate with another count malformed, and OpenSSL, Go and Python
+ *   `cryptography` read it; refusing it would hide the certificate's names from a monitor.
+ * - §8.6.2.3: an empty bit string is the initial octet 0 alone; a non-zero count needs a final
+ *   octet to apply to (Go's encoding/asn1 and rust-asn1 refuse it too; OpenSSL does not check).
+ * - §11.2.1 (DER): "each unused bit in the final octet of the encoding of a bit string value shall
+ *   be set to zero". Refused like Go and rust-asn1 do (OpenSSL clears them silently), since a
+ *   non-zero padding bit makes two encodings of one value, i.e. not DER.
+ */
+export function readBitStringUnusedBits(buf: Uint8Array, start: number, end: number, what: string): number {
+  if (start === end) malformed(what, start, 'BIT STRING without its unused-bits octet (X.690 §8.6.2.1)');
+  const unused = buf[start] as number;
+  if (unused > 7)
+    malformed(what, start, `BIT STRING unused-bits count ${unused} is above 7 (X.690 §8.6.2.2)`);
+  if (unused !== 0) {
+    if (start + 1 === end) {
+      malformed(what, start, 'empty BIT STRING with a non-zero unused-bits count (X.690 §8.6.2.3)');
+    }
+    if (((buf[end - 1] as number) & ((1 << unused) - 1)) !== 0) {
+      malformed(what, end - 1, 'BIT STRING unused bits are not zero (DER, X.690 §11.2.1)');
+    }
+  }
+  return unused;
 }
 
 /**
@@ -170,10 +202,7 @@ export function locateCertificate(buf: Uint8Array): CertificateLayout {
   const sigAlgEnd = t.end;
   expectTlv(buf, t.end, cert.end, TAG_BIT_STRING, t, 'signatureValue');
   if (t.end !== cert.end) malformed(what, t.end, 'extra data after signatureValue');
-  // X.690 §11.2.1 with RFC 5280's octet-aligned signatures: the unused-bits octet must be 0.
-  if (t.contentStart === t.end || buf[t.contentStart] !== 0) {
-    malformed('signatureValue', t.contentStart, 'BIT STRING must start with 0 unused bits');
-  }
+  const unusedBits = readBitStringUnusedBits(buf, t.contentStart, t.end, 'signatureValue');
   return {
     tbsStart,
     tbsEnd,
@@ -181,5 +210,6 @@ export function locateCertificate(buf: Uint8Array): CertificateLayout {
     sigAlgEnd,
     signatureStart: t.contentStart + 1,
     signatureEnd: t.end,
+    signatureUnusedBits: unusedBits,
   };
 }

@@ -23,6 +23,12 @@ describe('timeToIso (RFC 5280 §4.1.2.5)', () => {
     [TAG_GENERALIZED_TIME, '00010101000000Z', '0001-01-01T00:00:00Z'],
     [TAG_GENERALIZED_TIME, '00500101000000+0000', '0050-01-01T00:00:00Z'],
     [TAG_GENERALIZED_TIME, '20240229000000+0100', '2024-02-28T23:00:00Z'],
+    // Read like OpenSSL (it reads and prints them; refusing hid the certificate's names): no
+    // seconds and fractional seconds in a GeneralizedTime; the fraction is dropped.
+    [TAG_GENERALIZED_TIME, '20250503171319.5Z', '2025-05-03T17:13:19Z'],
+    [TAG_GENERALIZED_TIME, '20250503171319.999+0100', '2025-05-03T16:13:19Z'],
+    [TAG_GENERALIZED_TIME, '202505031713Z', '2025-05-03T17:13:00Z'],
+    [TAG_GENERALIZED_TIME, '202505031713-0030', '2025-05-03T17:43:00Z'],
   ])('tag %i %s → %s', (tag, text, expected) => {
     expect(iso(tag, text)).toBe(expected);
   });
@@ -38,8 +44,16 @@ describe('timeToIso (RFC 5280 §4.1.2.5)', () => {
     [TAG_UTC_TIME, '250503171360Z', 'leap second (Go refuses it too)'],
     [TAG_UTC_TIME, '2505031713 9Z', 'space in digits'],
     [TAG_UTC_TIME, '', 'empty'],
-    [TAG_GENERALIZED_TIME, '20250503171319.5Z', 'fractional seconds (RFC 5280 §4.1.2.5.2)'],
-    [TAG_GENERALIZED_TIME, '202505031713Z', 'no seconds in GeneralizedTime'],
+    [TAG_GENERALIZED_TIME, '20250503171319.Z', 'no digit after the decimal point'],
+    [TAG_GENERALIZED_TIME, '20250503171319,5Z', 'comma fraction (OpenSSL refuses it too)'],
+    [TAG_GENERALIZED_TIME, '202505031713.5Z', 'fraction without seconds'],
+    [TAG_GENERALIZED_TIME, '20250503171319', 'no zone'],
+    [TAG_GENERALIZED_TIME, '20250503171319.5', 'fraction and no zone'],
+    [TAG_GENERALIZED_TIME, '20250503171319Z0', 'characters after Z'],
+    [TAG_GENERALIZED_TIME, '2025050317', 'too short'],
+    [TAG_UTC_TIME, '250503171319.5Z', 'fraction in a UTCTime (OpenSSL refuses it too)'],
+    [TAG_UTC_TIME, '2505031713', 'too short'],
+    [TAG_UTC_TIME, '250503171319+01', 'short offset'],
     [TAG_GENERALIZED_TIME, '20250503171319+2400', 'offset hour 24'],
     [0x04, '250503171319Z', 'not a time type'],
   ])('rejects tag %i %j (%s)', (tag, text) => {

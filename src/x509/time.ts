@@ -4,10 +4,13 @@
  * `2025-05-03T17:13:19Z`, built straight from the digits without a `Date` in the common case.
  *
  * RFC 5280 requires `YYMMDDHHMMSSZ` (UTCTime, §4.1.2.5.1) and `YYYYMMDDHHMMSSZ` (GeneralizedTime,
- * §4.1.2.5.2). DEVIATION: like Go's crypto/x509 and OpenSSL, UTCTime without seconds and both types
- * with a `+hhmm`/`-hhmm` offset are also accepted (and converted to UTC), because old certificates
- * in CT logs use them and dropping such an entry would hide its names from a monitor. Fractional
- * seconds (forbidden by §4.1.2.5.2, refused by Go) are malformed.
+ * §4.1.2.5.2). DEVIATION: like OpenSSL (`ossl_asn1_time_to_tm`, non-strict) the seconds may be
+ * absent and a `+hhmm`/`-hhmm` offset may replace the `Z` (converted to UTC) in both types, and a
+ * GeneralizedTime may carry fractional seconds (`.` and at least one digit, X.680 §46; X.690 §11.7
+ * DER allows them, RFC 5280 forbids them). OpenSSL reads such certificates and gives them a
+ * validity, old CT entries use them, and refusing one would hide its names from a monitor. The
+ * fraction is dropped: the summary is to the second. Anything else (no zone, a comma fraction,
+ * a fraction in a UTCTime, a leap second, OpenSSL refuses all of them too) is malformed.
  */
 import { TAG_GENERALIZED_TIME, TAG_UTC_TIME } from './der.js';
 import { malformed } from './errors.js';
@@ -19,6 +22,10 @@ function twoDigits(buf: Uint8Array, p: number, what: string): number {
   const b = (buf[p + 1] as number) - DIGIT_0;
   if (!(a >= 0 && a <= 9 && b >= 0 && b <= 9)) malformed(what, p, 'expected two digits in time');
   return a * 10 + b;
+}
+
+function isDigit(b: number | undefined): boolean {
+  return b !== undefined && b >= DIGIT_0 && b <= DIGIT_0 + 9;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -39,45 +46,45 @@ function pad4(n: number): string {
  * UTC with seconds and a `Z`, e.g. `2049-12-31T23:59:59Z`.
  */
 export function timeToIso(buf: Uint8Array, tag: number, start: number, end: number, what: string): string {
-  const len = end - start;
   let p = start;
   let year: number;
   if (tag === TAG_UTC_TIME) {
-    // YYMMDDHHMM[SS](Z|±hhmm): 11, 13, 15 or 17 characters.
-    if (len !== 11 && len !== 13 && len !== 15 && len !== 17) {
-      malformed(what, start, `UTCTime of ${len} characters does not match RFC 5280 §4.1.2.5.1`);
-    }
+    // YYMMDDHHMM[SS](Z|±hhmm): at least 11 characters.
+    if (end - start < 11) malformed(what, start, `UTCTime of ${end - start} characters is too short`);
     // RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY, YY < 50 is 20YY.
     const yy = twoDigits(buf, p, what);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
     p += 2;
   } else if (tag === TAG_GENERALIZED_TIME) {
-    // YYYYMMDDHHMMSS(Z|±hhmm): 15 or 19 characters.
-    if (len !== 15 && len !== 19) {
-      malformed(what, start, `GeneralizedTime of ${len} characters does not match RFC 5280 §4.1.2.5.2`);
-    }
+    // YYYYMMDDHHMM[SS[.f+]](Z|±hhmm): at least 13 characters.
+    if (end - start < 13) malformed(what, start, `GeneralizedTime of ${end - start} characters is too short`);
     year = twoDigits(buf, p, what) * 100 + twoDigits(buf, p + 2, what);
     p += 4;
   } else {
     malformed(what, start, `expected UTCTime or GeneralizedTime, found tag 0x${tag.toString(16)}`);
   }
-  // MMDDHHMM, then SS (optional for UTCTime only), then Z or ±hhmm.
-  const hasSeconds = end - p === 11 || end - p === 15;
+  // MMDDHHMM (length checked above), then optional SS and fraction, then Z or ±hhmm.
   const month = twoDigits(buf, p, what);
   const day = twoDigits(buf, p + 2, what);
   const hour = twoDigits(buf, p + 4, what);
   const minute = twoDigits(buf, p + 6, what);
   p += 8;
   let second = 0;
-  if (hasSeconds) {
+  if (p + 2 <= end && isDigit(buf[p]) && isDigit(buf[p + 1])) {
     second = twoDigits(buf, p, what);
     p += 2;
+    if (tag === TAG_GENERALIZED_TIME && buf[p] === 0x2e /* . */) {
+      const fraction = ++p;
+      while (p < end && isDigit(buf[p])) p++;
+      if (p === fraction) malformed(what, p, 'no digit after the decimal point');
+    }
   }
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     malformed(what, start, 'date out of range');
   }
   // Go's time.Parse refuses a leap second (60), and so do we.
   if (hour > 23 || minute > 59 || second > 59) malformed(what, start, 'time of day out of range');
+  if (p >= end) malformed(what, p, 'expected Z or a ±hhmm offset');
   const zone = buf[p];
   if (zone === 0x5a /* Z */) {
     if (p + 1 !== end) malformed(what, p, 'characters after Z');
