@@ -23,7 +23,9 @@ import { createWebhookNotifier } from './webhook.js';
 const ESC = '\u001b';
 const RLO = '\u202E';
 /** Nothing of these may reach a sink raw. */
+// eslint-disable-next-line no-control-regex -- finding raw control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex -- finding raw control characters is the point
 const UNSAFE_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 function hostileIssuance(): MonitorEvent {
