@@ -5,12 +5,14 @@
  * alerts waiting in the outbox. The CLI runs it once (`--once`) or in a loop (daemon). The store,
  * the notifiers and the inventory scanner are given: this module builds no concrete I/O.
  */
+import { createHash } from 'node:crypto';
 import type { CaaResolverPort } from '../caa/index.js';
 import type { CtHttpClient } from '../ct/http.js';
 import { createLogReader } from '../ct/log-reader.js';
 import type { LogInfo } from '../ct/types.js';
 import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
 import type { Notifier } from '../notify/types.js';
+import { sanitizeText } from '../sanitize.js';
 import type { InventoryRecord, Store } from '../store/types.js';
 import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
 import type { DeliveryReport } from './alerts.js';
@@ -46,7 +48,11 @@ export interface CycleOptions {
 
 export interface CycleResult {
   logs: { log: LogInfo; result: SyncResult }[];
-  inventory: { certificates: number; errors: number } | null;
+  /**
+   * `unreadablePaths`: configured paths that could not be scanned at all; the inventory stored
+   * before was kept and a health alert raised for each.
+   */
+  inventory: { certificates: number; errors: number; unreadablePaths: number } | null;
   delivery: DeliveryReport;
 }
 
@@ -81,12 +87,38 @@ const INVENTORY_SOURCES: readonly InventoryCertificate['source'][] = [
   'pem',
 ];
 
-async function refreshInventory(deps: CycleDeps): Promise<{ scan: InventoryScan | null }> {
-  if (!deps.scanInventory) return { scan: null };
+async function refreshInventory(
+  deps: CycleDeps,
+): Promise<{ scan: InventoryScan | null; unreadable: number }> {
+  if (!deps.scanInventory) return { scan: null, unreadable: 0 };
   const scan = await deps.scanInventory();
-  for (const e of scan.errors) deps.log.warn({ path: e.path }, `inventory: ${e.error}`);
-  await recordInventory(deps.store, scan);
-  return { scan };
+  for (const e of scan.errors)
+    deps.log.warn({ path: sanitizeText(e.path) }, `inventory: ${sanitizeText(e.error)}`);
+  const unreadable = scan.errors.filter((e) => e.code === 'INVENTORY_PATH_UNREADABLE');
+  if (unreadable.length === 0) {
+    await recordInventory(deps.store, scan);
+    return { scan, unreadable: 0 };
+  }
+  // A configured inventory path that is gone or unreadable (an unmounted volume, a permissions
+  // change) says nothing about what we own: replacing the inventory with "nothing" would make
+  // every one of our certificates look foreign. Keep the last good inventory, and tell the
+  // operator through the sinks: one health alert per path and day.
+  const day = new Date().toISOString().slice(0, 10);
+  for (const e of unreadable) {
+    const path = sanitizeText(e.path, { maxLength: 300 });
+    const id = createHash('sha256').update(e.path).digest('hex').slice(0, 16);
+    await deps.store.enqueueAlert({
+      key: `health:inventory:${id}:${day}`,
+      kind: 'health',
+      payload: {
+        type: 'inventory-health',
+        severity: 'warning',
+        path,
+        message: `cannot read inventory path ${path}: ${sanitizeText(e.error.replace(/^INVENTORY_PATH_UNREADABLE: /, ''), { maxLength: 300 })}; the inventory read before is kept until it can be read again`,
+      },
+    });
+  }
+  return { scan, unreadable: unreadable.length };
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, keeping results in input order. */
@@ -110,7 +142,7 @@ async function mapLimited<T, R>(
 
 export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
   const { store } = deps;
-  const { scan } = await refreshInventory(deps);
+  const { scan, unreadable } = await refreshInventory(deps);
   // A scan with unreadable files is inconclusive: "managed here but not in the inventory" would then
   // be a guess, so the managed-name reason is only raised after a clean scan.
   const managed = scan && scan.errors.length === 0 ? scan.managedNames : [];
@@ -190,7 +222,13 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
   const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) => deps.log.warn({}, m));
   return {
     logs: results,
-    inventory: scan ? { certificates: scan.certificates.length, errors: scan.errors.length } : null,
+    inventory: scan
+      ? {
+          certificates: scan.certificates.length,
+          errors: scan.errors.length - unreadable,
+          unreadablePaths: unreadable,
+        }
+      : null,
     delivery,
   };
 }
