@@ -68,7 +68,7 @@ export function addMonitorOptions(cmd: Command): Command {
 
 /** A flag's value, quoted and escaped for a one-line message. */
 function shown(value: string): string {
-  return JSON.stringify(sanitizeText(value, { maxLength: 80 }));
+  return `"${sanitizeText(value, { maxLength: 80 })}"`;
 }
 
 function nonEmpty(value: string | undefined, flag: string): string | undefined {

@@ -49,7 +49,7 @@ const LABEL_RE = /^[a-z0-9_-]+$/;
 
 /** Shows outside text in a message: escaped, quoted, bounded. */
 function show(text: string): string {
-  return JSON.stringify(sanitizeText(text, { maxLength: 80 }));
+  return `"${sanitizeText(text, { maxLength: 80 })}"`;
 }
 
 /**
