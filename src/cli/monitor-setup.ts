@@ -292,13 +292,17 @@ export async function loadWatchList(config: MonitorConfig, configPath?: string):
 /** Rejected and retired logs take no new certificates; monitor the rest (or exactly `config.logs`). */
 export async function selectLogs(config: MonitorConfig, logger: Logger): Promise<LogInfo[]> {
   const list = await loadLogList(config.logList);
-  for (const w of list.warnings) logger.warn({ logList: config.logList }, w);
+  for (const w of list.warnings) logger.warn({ logList: sanitizeText(config.logList) }, sanitizeText(w));
   if (config.logs.length > 0) {
     const norm = (u: string): string => u.replace(/\/+$/, '');
     const wanted = new Set(config.logs.map(norm));
     const chosen = list.logs.filter((l) => wanted.has(norm(l.url)));
     const missing = config.logs.filter((u) => !chosen.some((l) => norm(l.url) === norm(u)));
-    if (missing.length > 0) throw new CertvigilError('USAGE', `not in the log list: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new CertvigilError(
+        'USAGE',
+        `not in the log list: ${sanitizeText(missing.join(', '), { maxLength: 300 })}`,
+      );
     return dedupe(chosen);
   }
   return dedupe(list.logs.filter((l) => l.state !== 'rejected' && l.state !== 'retired'));

@@ -115,8 +115,10 @@ export async function readConfigFile(path: string): Promise<ConfigFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new CertvigilError('CONFIG_INVALID', `cannot read config ${where}: ${code ?? 'read error'}`, {
+    const e = cause as NodeJS.ErrnoException;
+    const text = (e.message ?? '').replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/s, '');
+    const why = e.code !== undefined ? `${text} (${e.code})` : 'read error';
+    throw new CertvigilError('CONFIG_INVALID', `cannot read config ${where}: ${sanitizeText(why)}`, {
       cause,
     });
   }

@@ -104,9 +104,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       for (const p of await inventoryProblems(config))
         ctx.logger.warn({}, `${p}: a health alert is raised and the last inventory kept`);
     }
-    let logs = await selectLogs(config, ctx.logger);
     const notifiers = notifiersFor(config);
     const caaResolver = await caaResolverFor(config);
+    // Last: it may fetch the list over the network.
+    let logs = await selectLogs(config, ctx.logger);
     const onSkip = (path: string, reason: string): void =>
       ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`);
 
