@@ -70,10 +70,30 @@ function toRecord(c: InventoryCertificate): InventoryRecord {
   };
 }
 
-/** Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the inventory. */
+/**
+ * Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the
+ * inventory. Except where the scan could not look: a record stored before whose file (or a directory
+ * above it) is among the scan's errors is kept — an unreadable, oversized or half-written file (an
+ * ACME client renewing at that moment) says nothing about whether the certificate is still ours,
+ * and dropping it would make our own certificate look foreign.
+ */
 export async function recordInventory(store: Store, scan: InventoryScan): Promise<void> {
   const bySource = new Map<string, InventoryRecord[]>();
-  for (const c of scan.certificates) bySource.set(c.source, [...(bySource.get(c.source) ?? []), toRecord(c)]);
+  const add = (r: InventoryRecord): void => {
+    bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  };
+  for (const c of scan.certificates) add(toRecord(c));
+  if (scan.errors.length > 0) {
+    const fresh = new Set(scan.certificates.map((c) => c.certSha256));
+    const failed = scan.errors.map((e) => e.path);
+    const underFailed = (path: string): boolean =>
+      failed.some(
+        (f) => path === f || path.startsWith(f.endsWith('/') ? f : `${f}/`) || path.startsWith(`${f}#`),
+      );
+    for (const r of await store.listInventory()) {
+      if (!fresh.has(r.certSha256) && underFailed(r.path)) add(r);
+    }
+  }
   for (const source of INVENTORY_SOURCES) await store.replaceInventory(source, bySource.get(source) ?? []);
 }
 
