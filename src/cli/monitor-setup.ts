@@ -59,10 +59,13 @@ export function addMonitorOptions(cmd: Command): Command {
     .option('--log-list <file|url>', `CT log list v3 (default ${DEFAULT_LOG_LIST_URL})`)
     .option(
       '--watchlist <file|->',
-      'names to watch, one per line (certspotter syntax): example.com exactly, .example.com with subdomains,\n' +
-        '. every name; - reads the list from stdin',
+      'names to watch (certspotter syntax): example.com, .example.com with subdomains, . every name; - for stdin',
     )
-    .option('--inventory <dir>', 'where ACME clients keep certificates obtained here (repeatable)', collect)
+    .option(
+      '--inventory <dir>',
+      'where ACME clients keep certificates obtained here (repeatable; must exist and be readable)',
+      collect,
+    )
     .option('--log <url>', 'monitor only this log of the list (repeatable)', collect);
 }
 

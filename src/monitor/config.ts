@@ -8,9 +8,13 @@
  * stateDir: /var/lib/certvigil
  * watchlist: /etc/certvigil/watchlist      # certspotter syntax; or `names: [example.com, .example.org]`
  * inventory: [/etc/letsencrypt, /var/lib/caddy/.local/share/caddy]
+ * intervalSeconds: 5m                     # durations: 500ms, 15s, 5m; a bare number in the key's unit
  * alerts:
  *   email: { smtp: { host: localhost, port: 25 }, from: certvigil@example.com, to: [security@example.com] }
- *   exec: { command: /usr/local/bin/certspotter-hook }
+ *   exec: { command: /usr/local/bin/certspotter-hook, timeoutMs: 30s }
+ *
+ * parseDuration comes from cli/flags.ts, a dependency-free leaf (it imports only errors.ts): the
+ * one duration syntax of the flags, so that the file and the command line never differ.
  */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
