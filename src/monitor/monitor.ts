@@ -12,7 +12,7 @@ import { createLogReader } from '../ct/log-reader.js';
 import type { LogInfo } from '../ct/types.js';
 import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
 import type { Notifier } from '../notify/types.js';
-import { sanitizeText } from '../sanitize.js';
+import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { InventoryRecord, Store } from '../store/types.js';
 import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
 import type { DeliveryReport } from './alerts.js';
@@ -180,7 +180,8 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     logUrls,
     caaResolver: deps.caaResolver,
     caaIssuers: deps.caaIssuers,
-    onWarning: (m: string) => deps.log.warn({}, m),
+    // Certificate names and resolver answers are outside text: escaped before any log line.
+    onWarning: (m: string) => deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
   };
 
   // One progress figure over all logs: entries still to read, summed.
@@ -210,7 +211,8 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
         },
         signal: deps.signal,
       });
-      deps.log.info({ log: log.url, ...result }, `log ${result.status}`);
+      // The log's error text (its HTTP body) is outside text.
+      deps.log.info(sanitizeDeep({ log: log.url, ...result }), `log ${result.status}`);
       if (result.status === 'unreachable') {
         // One health alert per log and day: a log that stays down does not flood the sinks.
         await store.enqueueAlert({
@@ -220,7 +222,9 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
             type: 'log-health',
             severity: 'warning',
             log: log.url,
-            message: `cannot read ${log.description}: ${result.message}`,
+            message: sanitizeText(`cannot read ${log.description}: ${result.message ?? ''}`, {
+              maxLength: 1000,
+            }),
           },
         });
       }
@@ -239,7 +243,9 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     }
   });
 
-  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) => deps.log.warn({}, m));
+  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) =>
+    deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+  );
   return {
     logs: results,
     inventory: scan
