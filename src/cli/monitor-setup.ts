@@ -121,7 +121,11 @@ function checkConfig(config: MonitorConfig): void {
     } catch {
       ok = false;
     }
-    if (!ok) throw new CertvigilError('USAGE', `--log ${shown(url)} is not an http(s) URL of a CT log`);
+    if (!ok)
+      throw new CertvigilError(
+        'USAGE',
+        `--log (or logs: in the config) ${shown(url)} is not an http(s) URL of a CT log`,
+      );
   }
   if (config.database !== null) {
     // The URL holds the database password: it is never repeated in a message.
@@ -135,7 +139,7 @@ function checkConfig(config: MonitorConfig): void {
     if (!ok)
       throw new CertvigilError(
         'USAGE',
-        '--database must be a postgres://USER@HOST/DB URL (leave it out to keep the state in SQLite)',
+        '--database (or database: in the config) must be a postgres://USER@HOST/DB URL (leave it out to keep the state in SQLite)',
       );
   }
   // A state directory that is a file would fail deep inside SQLite, after other checks passed.
