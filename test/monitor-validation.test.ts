@@ -292,8 +292,14 @@ describe('durations and other flags are bounded and checked first', () => {
     [['--interval', '0'], /--interval must be between/],
     [['--interval', '-5'], /--interval must be a duration/],
     [['--interval', '5 fortnights'], /--interval must be a duration/],
-    [['--log', 'ftp://log.test/'], /--log \(or logs: in the config\) "ftp:\/\/log\.test\/" is not an http\(s\) URL/],
-    [['--database', `mysql://u:${SECRET}@db.test/x`], /--database \(or database: in the config\) must be a postgres:\/\//],
+    [
+      ['--log', 'ftp://log.test/'],
+      /--log \(or logs: in the config\) "ftp:\/\/log\.test\/" is not an http\(s\) URL/,
+    ],
+    [
+      ['--database', `mysql://u:${SECRET}@db.test/x`],
+      /--database \(or database: in the config\) must be a postgres:\/\//,
+    ],
     [['--state-dir', ''], /--state-dir must not be empty/],
   ])('%j → exit 2, nothing created', async (flags, message) => {
     const { dir, state } = await caseDir();
