@@ -388,3 +388,104 @@ describe('--help states the exit statuses', () => {
     expect(out.stdout).toMatch(/Exit status/);
   });
 });
+
+describe('a certificate whose names carry ESC, U+202E and CRLF, end to end', () => {
+  it('reaches the hook and stdout only as visible escapes', async () => {
+    const { dir, state } = await caseDir();
+    const evil = await buildScenario(join(dir, 'scenario'), { bulk: 0 });
+    // IA5String bytes as given (latin1): ESC and CR/LF raw; U+202E as its UTF-8 bytes.
+    const rloUtf8 = Buffer.from('\u202E', 'utf8').toString('latin1');
+    evil.log.addCertificate(
+      evil.ca.issue({
+        dnsNames: [
+          'evil\u001b[2J.example.test',
+          'x.example.test\r\nBcc: a@b.test',
+          `rlo${rloUtf8}.example.test`,
+        ],
+        commonName: 'evil\u001b]0;title\u0007.example.test',
+      }),
+    );
+    evil.log.publish();
+    const evilServer = await startCtLogServer(evil.log, { rfc6962Prefix: '/logs/s/' });
+    try {
+      const evilList = join(dir, 'loglist.json');
+      await writeLogList(evilList, [{ server: evilServer, api: 'rfc6962' }]);
+      const hookOut = join(dir, 'hook');
+      await mkdir(hookOut);
+      const config = join(dir, 'config.yaml');
+      await writeFile(
+        config,
+        'caaResolver: false\nalerts:\n  stdout: true\n' +
+          `  exec: { command: 'env >> ${hookOut}/env; cat "$TEXT_FILENAME" "$CERTVIGIL_EVENT_FILENAME" >> ${hookOut}/files' }\n`,
+      );
+      const out = await runCli([
+        'monitor',
+        '--once',
+        '--log-list',
+        evilList,
+        '--watchlist',
+        evil.watchlist,
+        '--state-dir',
+        state,
+        '--config',
+        config,
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      const stdoutAlerts = out.stdout.split('\n').filter((l) => l !== '');
+      expect(stdoutAlerts.length).toBeGreaterThan(0);
+      const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/; // eslint-disable-line no-control-regex
+      expect(out.stdout).not.toMatch(raw);
+      expect(out.stderr).not.toMatch(raw);
+      const env = await readFile(join(hookOut, 'env'), 'utf8');
+      expect(env).not.toMatch(/^Bcc:/m);
+      for (const line of env
+        .split('\n')
+        .filter((l) => /^(SUMMARY|SUBJECT_DN|ISSUER_DN|CERTVIGIL_|PARSE_ERROR)/.test(l)))
+        expect(line).not.toMatch(raw);
+      expect(await readFile(join(hookOut, 'files'), 'utf8')).not.toMatch(raw);
+      // The names are there, escaped (or the entry is reported as malformed, also escaped).
+      expect(out.stdout).toMatch(/\\\\x1B\[2J|malformed/);
+    } finally {
+      await evilServer.close();
+    }
+  }, 60_000);
+});
+
+describe('the daemon keeps the last good watch list when an edit breaks it', () => {
+  it('logs the FILE:LINE error and keeps running', async () => {
+    const { dir, state } = await caseDir();
+    const wl = join(dir, 'wl');
+    await writeFile(wl, '.example.test\n');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'monitor',
+        '--interval',
+        '1',
+        '--log-list',
+        list,
+        '--watchlist',
+        wl,
+        '--state-dir',
+        state,
+        '--caa-resolver',
+        'off',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const lines: string[] = [];
+    createInterface({ input: child.stderr }).on('line', (l) => lines.push(l));
+    const cycles = (): number => lines.filter((l) => l.startsWith('alerts:')).length;
+    for (let i = 0; i < 200 && cycles() < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    await writeFile(wl, '.example.test\nexample..test\n');
+    const before = cycles();
+    for (let i = 0; i < 200 && cycles() < before + 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => child.once('exit', r))).toBe(0);
+    expect(lines.join('\n')).toMatch(
+      /watch list not reloaded, keeping the last one: .*wl:2: .*example\.\.test.* has an empty label/,
+    );
+  }, 60_000);
+});
