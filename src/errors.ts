@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'DNS_BAD_NAME'
   | 'CONFIG_INVALID'
   | 'USAGE'
+  // Monitor watch list (src/monitor/watchlist.ts): an entry that can never match, with FILE:LINE.
+  | 'WATCHLIST_INVALID'
   // External check (src/probe): the TCP connection, the TLS handshake or the whole check failed.
   | 'PROBE_CONNECT'
   | 'PROBE_TLS'

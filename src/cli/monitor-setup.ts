@@ -3,22 +3,30 @@
  * Flags + config file → a resolved `MonitorConfig`, and the concrete pieces the monitor runs on
  * (store, notifiers, watch list, resolver). Only the CLI builds concrete I/O.
  */
-import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { parseEndpoint, StubResolver, loadResolvConf } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
 import { DEFAULT_LOG_LIST_URL, loadLogList } from '../ct/loglist.js';
 import type { LogInfo } from '../ct/types.js';
-import { readConfigFile, resolveConfig } from '../monitor/config.js';
+import { inventoryPathProblem } from '../inventory/index.js';
+import { MAX_CONCURRENCY, readConfigFile, resolveConfig } from '../monitor/config.js';
 import type { ConfigFile, MonitorConfig } from '../monitor/config.js';
-import { buildWatchList, parseWatchList } from '../monitor/watchlist.js';
-import type { WatchList } from '../monitor/watchlist.js';
+import {
+  buildFromEntries,
+  parseWatchEntry,
+  parseWatchListEntries,
+  WatchListError,
+} from '../monitor/watchlist.js';
+import type { WatchEntry, WatchList } from '../monitor/watchlist.js';
 import { createNotifiers } from '../notify/index.js';
 import type { Notifier } from '../notify/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { collect, positiveInt } from './flags.js';
+import { sanitizeText } from '../sanitize.js';
+import { collect, parseDuration } from './flags.js';
 import { defaultStateDir } from './ct-options.js';
 import type { Logger } from './logger.js';
 
@@ -50,25 +58,134 @@ export function addMonitorOptions(cmd: Command): Command {
   return addStateOptions(cmd)
     .option('--log-list <file|url>', `CT log list v3 (default ${DEFAULT_LOG_LIST_URL})`)
     .option(
-      '--watchlist <file>',
-      'names to watch, one per line: example.com exactly, .example.com with subdomains',
+      '--watchlist <file|->',
+      'names to watch (certspotter syntax): example.com, .example.com with subdomains, . every name; - for stdin',
     )
-    .option('--inventory <dir>', 'where ACME clients keep certificates obtained here (repeatable)', collect)
+    .option(
+      '--inventory <dir>',
+      'where ACME clients keep certificates obtained here (repeatable; must exist and be readable)',
+      collect,
+    )
     .option('--log <url>', 'monitor only this log of the list (repeatable)', collect);
 }
 
+/** A flag's value, quoted and escaped for a one-line message. */
+function shown(value: string): string {
+  return `"${sanitizeText(value, { maxLength: 80 })}"`;
+}
+
+function nonEmpty(value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && value.trim() === '')
+    throw new CertvigilError('USAGE', `${flag} must not be empty`);
+  return value;
+}
+
+/**
+ * Flags over the config file, every value checked: a usage error (exit 2) is thrown here, before
+ * anything opens or creates the store or the state directory.
+ */
 export async function loadConfig(flags: MonitorFlags): Promise<MonitorConfig> {
-  const file: ConfigFile = flags.config ? await readConfigFile(flags.config) : {};
+  const file: ConfigFile =
+    flags.config !== undefined ? await readConfigFile(nonEmpty(flags.config, '--config') ?? '') : {};
   const fromFlags: Partial<MonitorConfig> = {};
-  if (flags.stateDir) fromFlags.stateDir = flags.stateDir;
-  if (flags.database) fromFlags.database = flags.database;
-  if (flags.logList) fromFlags.logList = flags.logList;
-  if (flags.watchlist) fromFlags.watchlistFile = flags.watchlist;
-  if (flags.inventory?.length) fromFlags.inventory = flags.inventory;
+  const stateDir = nonEmpty(flags.stateDir, '--state-dir');
+  if (stateDir !== undefined) fromFlags.stateDir = stateDir;
+  const database = nonEmpty(flags.database, '--database');
+  if (database !== undefined) fromFlags.database = database;
+  const logList = nonEmpty(flags.logList, '--log-list');
+  if (logList !== undefined) fromFlags.logList = logList;
+  const watchlist = nonEmpty(flags.watchlist, '--watchlist');
+  if (watchlist !== undefined) fromFlags.watchlistFile = watchlist;
+  if (flags.inventory?.length)
+    fromFlags.inventory = flags.inventory.map((p) => nonEmpty(p, '--inventory') ?? p);
   if (flags.log?.length) fromFlags.logs = flags.log;
   if (flags.startAtEnd) fromFlags.startAtEnd = true;
-  if (flags.interval) fromFlags.intervalSeconds = positiveInt(flags.interval, '--interval');
-  return resolveConfig(file, fromFlags, { stateDir: defaultStateDir(), logList: DEFAULT_LOG_LIST_URL });
+  // Seconds when bare (the documented unit); at least 1 s, at most what a timer can hold.
+  if (flags.interval !== undefined)
+    fromFlags.intervalMs = parseDuration(flags.interval, '--interval', { unit: 's', minMs: 1000 });
+  const config = resolveConfig(file, fromFlags, {
+    stateDir: defaultStateDir(),
+    logList: DEFAULT_LOG_LIST_URL,
+  });
+  checkConfig(config);
+  return config;
+}
+
+/** Meaning checks the schema cannot make; each a usage error naming the flag or key, never a secret. */
+function checkConfig(config: MonitorConfig): void {
+  for (const url of config.logs) {
+    let ok = false;
+    try {
+      const u = new URL(url);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new CertvigilError(
+        'USAGE',
+        `--log (or logs: in the config) ${shown(url)} is not an http(s) URL of a CT log`,
+      );
+  }
+  if (config.database !== null) {
+    // The URL holds the database password: it is never repeated in a message.
+    let ok = false;
+    try {
+      const u = new URL(config.database);
+      ok = /^postgres(?:ql)?:$/i.test(u.protocol) && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new CertvigilError(
+        'USAGE',
+        '--database (or database: in the config) must be a postgres://USER@HOST/DB URL (leave it out to keep the state in SQLite)',
+      );
+  }
+  // A state directory that is a file would fail deep inside SQLite, after other checks passed.
+  try {
+    if (!statSync(config.stateDir).isDirectory())
+      throw new CertvigilError(
+        'USAGE',
+        `state directory ${shown(config.stateDir)} exists and is not a directory`,
+      );
+  } catch (err) {
+    if (err instanceof CertvigilError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      throw new CertvigilError(
+        'USAGE',
+        `state directory ${shown(config.stateDir)}: ${(err as Error).message}`,
+      );
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new CertvigilError(
+        'USAGE',
+        `state directory ${shown(config.stateDir)}: a parent is not a directory`,
+      );
+  }
+  if (config.concurrency > MAX_CONCURRENCY)
+    throw new CertvigilError('USAGE', `concurrency must be at most ${MAX_CONCURRENCY}`);
+}
+
+/**
+ * The configured inventory paths that cannot be scanned at all, with why (sanitised). `monitor
+ * --once` and `inventory scan` refuse them (usage error); the daemon alerts and keeps running.
+ */
+export async function inventoryProblems(config: MonitorConfig): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of config.inventory) {
+    const problem = await inventoryPathProblem(path);
+    if (problem !== null) out.push(`inventory path ${shown(path)}: ${sanitizeText(problem)}`);
+  }
+  return out;
+}
+
+/** Throws a one-line usage error for the first unreadable inventory path. */
+export async function requireReadableInventory(config: MonitorConfig): Promise<void> {
+  const problems = await inventoryProblems(config);
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new CertvigilError('USAGE', `${problems[0] ?? ''}${more}`);
+  }
 }
 
 export async function openConfiguredStore(
@@ -96,37 +213,103 @@ export function lockOwner(): string {
   return `${hostname()}:${process.pid}`;
 }
 
-/** The watch list from the file and/or the config's `names`; the file is re-read by the daemon. */
-export async function loadWatchList(config: MonitorConfig): Promise<WatchList> {
-  const names = [...config.names];
-  if (config.watchlistFile) {
-    let text: string;
-    try {
-      text = await readFile(config.watchlistFile, 'utf8');
-    } catch (cause) {
-      throw new CertvigilError(
-        'CONFIG_INVALID',
-        `cannot read watch list ${config.watchlistFile}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    names.push(...parseWatchList(text).entries);
+/** A watch list larger than this is not a list of names (and `-` could be an endless pipe). */
+const MAX_WATCHLIST_BYTES = 16 << 20;
+/** stdin can be read once: the daemon re-reads a file every cycle, but keeps what `-` gave. */
+let stdinWatchList: Promise<Uint8Array> | null = null;
+
+async function readWatchListBytes(path: string): Promise<Uint8Array> {
+  const where = sanitizeText(path, { maxLength: 200 });
+  const fail = (why: string): never => {
+    throw new CertvigilError('USAGE', `cannot read watch list ${where}: ${why}`);
+  };
+  if (path === '-') {
+    stdinWatchList ??= (async () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_WATCHLIST_BYTES) fail(`more than ${MAX_WATCHLIST_BYTES} bytes on stdin`);
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    })();
+    return stdinWatchList;
   }
-  if (names.length === 0)
-    throw new CertvigilError('USAGE', 'nothing to watch: give --watchlist FILE or `names:` in the config');
-  return buildWatchList(names);
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    return fail(fsReasonOf(err));
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) return fail('a directory');
+    if (!st.isFile()) return fail('not a regular file');
+    if (st.size > MAX_WATCHLIST_BYTES)
+      return fail(`${st.size} bytes is over the ${MAX_WATCHLIST_BYTES}-byte limit`);
+    return await handle.readFile();
+  } catch (err) {
+    if (err instanceof CertvigilError) throw err;
+    return fail(fsReasonOf(err));
+  } finally {
+    await handle.close();
+  }
+}
+
+function fsReasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const text = (e.message ?? String(err)).replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/s, '');
+  return sanitizeText(e.code !== undefined ? `${text} (${e.code})` : text);
+}
+
+/**
+ * The watch list from the file (or stdin, `-`) and/or the config's `names`; the file is re-read by
+ * the daemon every cycle. Errors name FILE:LINE (or the config's `names[i]`).
+ */
+export async function loadWatchList(config: MonitorConfig, configPath?: string): Promise<WatchList> {
+  const entries: WatchEntry[] = [];
+  const where = configPath !== undefined ? `${sanitizeText(configPath, { maxLength: 200 })}: ` : 'config ';
+  config.names.forEach((raw, i) => {
+    let entry: WatchEntry | null;
+    try {
+      entry = parseWatchEntry(raw);
+    } catch (err) {
+      throw new WatchListError(`${where}names[${i}]: ${(err as Error).message}`);
+    }
+    if (entry === null) throw new WatchListError(`${where}names[${i}]: empty name`);
+    entries.push(entry);
+  });
+  if (config.watchlistFile !== null) {
+    const bytes = await readWatchListBytes(config.watchlistFile);
+    entries.push(
+      ...parseWatchListEntries(bytes, config.watchlistFile === '-' ? '(stdin)' : config.watchlistFile),
+    );
+  }
+  if (entries.length === 0)
+    throw new CertvigilError(
+      'USAGE',
+      config.watchlistFile !== null
+        ? `watch list ${config.watchlistFile === '-' ? '(stdin)' : sanitizeText(config.watchlistFile)} names nothing to watch`
+        : 'nothing to watch: give --watchlist FILE or `names:` in the config',
+    );
+  return buildFromEntries(entries);
 }
 
 /** Rejected and retired logs take no new certificates; monitor the rest (or exactly `config.logs`). */
 export async function selectLogs(config: MonitorConfig, logger: Logger): Promise<LogInfo[]> {
   const list = await loadLogList(config.logList);
-  for (const w of list.warnings) logger.warn({ logList: config.logList }, w);
+  for (const w of list.warnings) logger.warn({ logList: sanitizeText(config.logList) }, sanitizeText(w));
   if (config.logs.length > 0) {
     const norm = (u: string): string => u.replace(/\/+$/, '');
     const wanted = new Set(config.logs.map(norm));
     const chosen = list.logs.filter((l) => wanted.has(norm(l.url)));
     const missing = config.logs.filter((u) => !chosen.some((l) => norm(l.url) === norm(u)));
-    if (missing.length > 0) throw new CertvigilError('USAGE', `not in the log list: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new CertvigilError(
+        'USAGE',
+        `not in the log list: ${sanitizeText(missing.join(', '), { maxLength: 300 })}`,
+      );
     return dedupe(chosen);
   }
   return dedupe(list.logs.filter((l) => l.state !== 'rejected' && l.state !== 'retired'));

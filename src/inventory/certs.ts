@@ -1,8 +1,8 @@
 /**
  * @module inventory/certs
  * Bytes of a certificate file → the leaf certificates in it, as inventory records. Pure: no file
- * access. PEM (RFC 7468) or a single DER certificate; CA certificates are dropped, so a fullchain
- * file or a Traefik chain contributes its end-entity certificate only.
+ * access. PEM (RFC 7468) or a single DER certificate; the issuers of a chain are dropped, so a
+ * fullchain file or a Traefik chain contributes its end-entity certificate only (see `leavesFromDer`).
  */
 import crypto from 'node:crypto';
 import { parsePemCertificates, summarizeCertificate, X509Error } from '../x509/index.js';
@@ -55,18 +55,41 @@ function sha256Hex(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
+/** How a file's certificates are to be read. */
+export interface LeafOptions {
+  /**
+   * The file holds only a chain (certbot `chain.pem`, acme.sh `ca.cer`, lego `.issuer.crt`, a loose
+   * `chain.pem`/`ca.pem`): every certificate in it is an issuer, none is kept.
+   */
+  chainOnly?: boolean;
+  /** Told why each certificate was not kept (for debug logs). */
+  onSkip?: (path: string, reason: string) => void;
+}
+
 /**
- * Summarises each DER certificate and keeps the leaves. A certificate is skipped as a CA when
- * basicConstraints says cA (RFC 5280 §4.2.1.9), and also when it is self-issued and names no host
- * or address: old v1 roots (still in system stores) carry no basicConstraints at all.
+ * Summarises each DER certificate and keeps the ones this file holds *for a name*:
+ *
+ * - The first certificate of a file is the certificate the file is for (certbot `cert.pem`,
+ *   `fullchain.pem`, a PEM folder's single certificate; RFC 8555 §7.4.2: the PEM chain starts with
+ *   the end-entity certificate). It is kept even with basicConstraints cA=TRUE: `openssl req
+ *   -x509` sets that on a self-signed server certificate (OpenSSL's default `v3_ca` section), and
+ *   dropping it made the owner's own certificate look foreign. It is skipped only when it is a CA
+ *   (or self-issued) *and* names no host: a root or intermediate saved on its own.
+ * - A later certificate is an issuer of the chain when it is a CA (RFC 5280 §4.2.1.9) or
+ *   self-issued without names (old v1 roots carry no basicConstraints); other later certificates
+ *   are kept (a bundle of several leaves).
+ * - Nothing of a chain-only file is kept.
  */
 export function leavesFromDer(
   ders: Uint8Array[],
   source: InventorySource,
   path: string,
+  options: LeafOptions = {},
 ): { leaves: LeafRecord[]; blockErrors: string[] } {
   const leaves: LeafRecord[] = [];
   const blockErrors: string[] = [];
+  const skip = (i: number, why: string): void =>
+    options.onSkip?.(path, ders.length > 1 ? `certificate #${i + 1}: ${why}` : why);
   ders.forEach((der, i) => {
     let s;
     try {
@@ -76,8 +99,23 @@ export function leavesFromDer(
       blockErrors.push(ders.length > 1 ? `certificate #${i + 1}: ${msg}` : msg);
       return;
     }
-    if (s.isCa) return;
-    if (s.subject === s.issuer && s.dnsNames.length === 0 && s.ipAddresses.length === 0) return;
+    const namesHost = s.dnsNames.length > 0 || s.ipAddresses.length > 0;
+    const selfIssued = s.subject === s.issuer;
+    if (options.chainOnly) {
+      skip(i, 'in a chain file: an issuer, not a certificate for a name');
+      return;
+    }
+    if (i === 0 && (s.isCa || selfIssued) && !namesHost) {
+      skip(
+        i,
+        `${s.isCa ? 'a CA certificate' : 'a self-issued certificate'} that names no host: an issuer, not a certificate for a name`,
+      );
+      return;
+    }
+    if (i > 0 && (s.isCa || (selfIssued && !namesHost))) {
+      skip(i, 'an issuer in the chain after the leaf');
+      return;
+    }
     leaves.push({
       source,
       path,
@@ -95,8 +133,13 @@ export function leavesFromDer(
 }
 
 /** `certificatesInBytes` then `leavesFromDer`; null and throws like `certificatesInBytes`. */
-export function leavesFromBytes(bytes: Uint8Array, source: InventorySource, path: string): LeafParse | null {
+export function leavesFromBytes(
+  bytes: Uint8Array,
+  source: InventorySource,
+  path: string,
+  options: LeafOptions = {},
+): LeafParse | null {
   const ders = certificatesInBytes(bytes);
   if (ders === null) return null;
-  return { ...leavesFromDer(ders, source, path), certificateCount: ders.length };
+  return { ...leavesFromDer(ders, source, path, options), certificateCount: ders.length };
 }

@@ -47,7 +47,12 @@ interface Kept {
 export interface CollectOptions {
   /** The layout says this file holds a certificate: zero certificates in it is an error. */
   expectCertificate?: boolean;
+  /** The file holds only a chain (issuers): nothing of it is kept (certs.ts `LeafOptions`). */
+  chainOnly?: boolean;
 }
+
+/** Told why a file, entry or certificate was not taken into the inventory (debug logs). */
+export type SkipListener = (path: string, reason: string) => void;
 
 export class ScanContext {
   private readonly byHash = new Map<string, Kept>();
@@ -60,7 +65,15 @@ export class ScanContext {
   /** Real path of the scan root being walked; symlinks must resolve inside it. */
   root = '/';
 
-  constructor(readonly limits: ScanLimits) {}
+  constructor(
+    readonly limits: ScanLimits,
+    private readonly onSkip: SkipListener = () => undefined,
+  ) {}
+
+  /** Says why `path` (a file, an entry, a certificate in a file) is not in the inventory. */
+  skip(path: string, reason: string): void {
+    this.onSkip(path, reason);
+  }
 
   error(path: string, code: InventoryErrorCode, message: string): void {
     this.errorList.push({ path, code, error: `${code}: ${message}` });
@@ -138,8 +151,22 @@ export class ScanContext {
       this.fault(realPath, err);
       return [];
     }
-    if (bytes === null || bytes.length === 0) return [];
-    const leaves = this.addBytes(bytes, source, realPath, rank, opts.expectCertificate ?? false);
+    if (bytes === null) {
+      this.skip(realPath, 'not a regular file (FIFO, socket or device): not opened');
+      return [];
+    }
+    if (bytes.length === 0) {
+      this.skip(realPath, 'empty file');
+      return [];
+    }
+    const leaves = this.addBytes(
+      bytes,
+      source,
+      realPath,
+      rank,
+      opts.expectCertificate ?? false,
+      opts.chainOnly,
+    );
     this.memo.set(realPath, leaves);
     return leaves;
   }
@@ -151,10 +178,11 @@ export class ScanContext {
     path: string,
     rank: number,
     expectCertificate: boolean,
+    chainOnly = false,
   ): LeafRecord[] {
     let parsed;
     try {
-      parsed = leavesFromBytes(bytes, source, path);
+      parsed = leavesFromBytes(bytes, source, path, { chainOnly, onSkip: this.onSkip });
     } catch (err) {
       this.fault(path, err);
       return [];
@@ -163,8 +191,11 @@ export class ScanContext {
       // Neither PEM nor DER: a loose `*.crt` may be a placeholder text; a client's own file not.
       if (expectCertificate)
         this.error(path, 'INVENTORY_BAD_CERTIFICATE', 'neither a PEM certificate nor DER');
+      else this.skip(path, 'neither a PEM certificate nor DER');
       return [];
     }
+    if (parsed.certificateCount === 0 && !expectCertificate)
+      this.skip(path, 'PEM without a CERTIFICATE block (a key, a CSR, parameters)');
     for (const msg of parsed.blockErrors) this.error(path, 'INVENTORY_BAD_CERTIFICATE', msg);
     if (expectCertificate && parsed.certificateCount === 0) {
       this.error(path, 'INVENTORY_NO_CERTIFICATE', 'no certificate in a file the client keeps one in');

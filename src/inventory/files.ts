@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, opendir, readdir, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import type { InventoryErrorCode } from './types.js';
 
@@ -155,6 +155,41 @@ export async function listExpected(
       err instanceof InventoryFault ? err : new InventoryFault('INVENTORY_UNREADABLE', describeError(err)),
     );
     return null;
+  }
+}
+
+/** `no such file or directory (ENOENT)`: Node's text without the path it repeats. */
+export function fsReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const text = err.message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/s, '');
+  return code !== undefined && text !== code ? `${text} (${code})` : text;
+}
+
+/**
+ * Why a path given to the scan cannot be scanned at all, or null when it can: it must exist (after
+ * symlinks), and be a directory that can be listed or a file that can be opened. A missing or
+ * unreadable inventory is not an empty one: every one of the owner's certificates would then look
+ * foreign, so callers refuse it (CLI) or raise a health alert (daemon) instead of scanning nothing.
+ */
+export async function inventoryPathProblem(path: string): Promise<string | null> {
+  try {
+    const real = await realpath(path);
+    const st = await stat(real);
+    if (st.isDirectory()) {
+      const dir = await opendir(real);
+      await dir.read();
+      await dir.close();
+      return null;
+    }
+    if (st.isFile()) {
+      const handle = await open(real, OPEN_FLAGS);
+      await handle.close();
+      return null;
+    }
+    return 'not a file or directory';
+  } catch (err) {
+    return fsReason(err);
   }
 }
 

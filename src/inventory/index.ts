@@ -11,7 +11,9 @@
  * const ours = new Set(inv.certificates.map((c) => c.tbsSha256));
  * if (!ours.has(entry.tbsSha256)) alert('certificate not obtained by a local ACME client');
  */
-export { scanInventory } from './scan.js';
+export { scanInventory, unreadablePaths } from './scan.js';
+export { inventoryPathProblem } from './files.js';
+export type { SkipListener } from './context.js';
 export type { ScanInventoryOptions } from './scan.js';
 export type {
   InventoryCertificate,

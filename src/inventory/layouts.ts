@@ -180,7 +180,10 @@ async function readCertbot(ctx: ScanContext, dir: string): Promise<void> {
     const archiveDir = join(dir, 'archive', lineage);
     for (const e of archived === null ? [] : await entriesOf(ctx, archiveDir)) {
       const m = CERTBOT_VERSION_RE.exec(e.name);
-      if (m === null) continue;
+      if (m === null) {
+        ctx.skip(join(archiveDir, e.name), 'certbot chain or key file: holds no certificate for a name');
+        continue;
+      }
       const isCert = m[1] === 'cert';
       const leaves = await collectResolved(
         ctx,
@@ -263,7 +266,10 @@ async function readLego(ctx: ScanContext, dir: string): Promise<void> {
   const entries = await entriesOf(ctx, certsDir);
   const leavesByBase = new Map<string, LeafRecord[]>();
   for (const e of entries) {
-    if (e.name.endsWith('.issuer.crt')) continue;
+    if (e.name.endsWith('.issuer.crt')) {
+      ctx.skip(join(certsDir, e.name), 'lego issuer file: the chain, not a certificate for a name');
+      continue;
+    }
     if (e.name.endsWith('.crt') || e.name.endsWith('.pem')) {
       const isCrt = e.name.endsWith('.crt');
       const leaves = await collectResolved(

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpensslCa } from '../../test/fixtures/acme/openssl.js';
 import type { TestCert } from '../../test/fixtures/acme/openssl.js';
-import { scanInventory } from './index.js';
+import { inventoryPathProblem, scanInventory, unreadablePaths } from './index.js';
 import type { InventoryScan } from './index.js';
 
 const runFile = promisify(execFile);
@@ -400,7 +400,7 @@ describe('walking: symlinks, loops, depth, limits', () => {
   it('overlapping paths are walked once; a missing path is an error and the rest still scanned', async () => {
     const scan = await scanInventory([join(root, 'nope'), tree, join(tree, 'real'), join(tree, 'real')]);
     expect(rel(scan)).toEqual(['walk/tree/deep/d1/d2/d3/shallow.pem', 'walk/tree/real/inside.pem']);
-    expect(codes(scan)[0]).toEqual(['nope', 'INVENTORY_UNREADABLE']);
+    expect(codes(scan)[0]).toEqual(['nope', 'INVENTORY_PATH_UNREADABLE']);
   });
 
   it('skips files over maxFileBytes and stops after maxEntries', async () => {
@@ -472,11 +472,104 @@ describe('unreadable files and directories', () => {
       expect(scan.errors).toEqual([
         {
           path: '/proc/sys/vm/drop_caches',
-          code: 'INVENTORY_UNREADABLE',
+          code: 'INVENTORY_PATH_UNREADABLE',
           error: expect.stringMatching(/EACCES/) as unknown,
         },
       ]);
       expect(scan.certificates.map((c) => c.certSha256)).toEqual([good.sha256]);
     },
   );
+});
+
+/** `openssl req -x509` as a user types it: OpenSSL's default config marks the result CA:TRUE. */
+async function selfSigned(dir: string, name: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, `${name}.self.pem`);
+  await runFile('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', join(dir, `${name}.self.key`), '-out', out, '-days', '30', '-subj', `/CN=${name}`,
+    '-addext', `subjectAltName=DNS:${name}`,
+  ]); // prettier-ignore
+  const { stdout } = await runFile('openssl', ['x509', '-in', out, '-noout', '-text']);
+  expect(stdout).toMatch(/CA:TRUE/); // the case of issue 12
+  const { readFile } = await import('node:fs/promises');
+  return readFile(out, 'utf8');
+}
+
+describe('issue 12: which certificates of a file are the inventory', () => {
+  let self: string;
+  let leaf: TestCert;
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(root, 'issue12');
+    self = await selfSigned(join(root, 'issue12-openssl'), 'self.example.test');
+    leaf = await ca.leaf(['chained.example.test']);
+  }, 60_000);
+
+  it('a CA:TRUE self-signed leaf alone in a PEM folder is an inventory certificate', async () => {
+    await put(join(dir, 'pem/self.example.test.pem'), self);
+    const scan = await scanInventory([join(dir, 'pem')]);
+    expect(scan.errors).toEqual([]);
+    expect(scan.certificates.map((c) => c.dnsNames)).toEqual([['self.example.test']]);
+  });
+
+  it('a CA:TRUE self-signed leaf in a certbot layout (cert.pem, fullchain.pem) is counted', async () => {
+    const cb = join(dir, 'letsencrypt');
+    await put(join(cb, 'archive/self.example.test/cert1.pem'), self);
+    await put(join(cb, 'archive/self.example.test/fullchain1.pem'), self);
+    await put(join(cb, 'archive/self.example.test/chain1.pem'), ca.cert.pem);
+    await mkdir(join(cb, 'live/self.example.test'), { recursive: true });
+    await symlink('../../archive/self.example.test/cert1.pem', join(cb, 'live/self.example.test/cert.pem'));
+    await put(
+      join(cb, 'renewal/self.example.test.conf'),
+      'version = 2.11.0\n[renewalparams]\nauthenticator = standalone\n',
+    );
+    const scan = await scanInventory([cb]);
+    expect(scan.errors).toEqual([]);
+    expect(scan.certificates.map((c) => [c.source, c.dnsNames])).toEqual([
+      ['certbot', ['self.example.test']],
+    ]);
+  });
+
+  it('skips only the issuers: after the leaf of a fullchain, and chain-only files, saying why', async () => {
+    const pem = join(dir, 'mixed');
+    await put(join(pem, 'fullchain.pem'), leaf.pem + ca.cert.pem);
+    await put(join(pem, 'chain.pem'), ca.cert.pem);
+    await put(join(pem, 'root-alone.pem'), ca.cert.pem);
+    await put(join(pem, 'self-fullchain.pem'), self + ca.cert.pem);
+    await put(join(pem, 'privkey.pem'), leaf.keyPem);
+    await put(join(pem, 'README.txt'), 'hello');
+    const skipped: [string, string][] = [];
+    const scan = await scanInventory([pem], {
+      onSkip: (p, why) => skipped.push([p.slice(pem.length + 1), why]),
+    });
+    expect(scan.errors).toEqual([]);
+    expect(scan.certificates.map((c) => [c.path.slice(pem.length + 1), c.dnsNames])).toEqual([
+      ['fullchain.pem', ['chained.example.test']],
+      ['self-fullchain.pem', ['self.example.test']],
+    ]);
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        ['README.txt', expect.stringMatching(/not a certificate file name/) as unknown],
+        ['chain.pem', expect.stringMatching(/in a chain file: an issuer/) as unknown],
+        [
+          'fullchain.pem',
+          expect.stringMatching(/^certificate #2: an issuer in the chain after the leaf/) as unknown,
+        ],
+        ['privkey.pem', expect.stringMatching(/PEM without a CERTIFICATE block/) as unknown],
+        ['root-alone.pem', expect.stringMatching(/a CA certificate that names no host/) as unknown],
+        ['self-fullchain.pem', expect.stringMatching(/^certificate #2: an issuer/) as unknown],
+      ]),
+    );
+  });
+
+  it('a path that does not exist is INVENTORY_PATH_UNREADABLE, never an empty inventory', async () => {
+    const scan = await scanInventory([join(dir, 'no-such-dir')]);
+    expect(scan.certificates).toEqual([]);
+    expect(unreadablePaths(scan).map((e) => e.error)).toEqual([
+      expect.stringMatching(/^INVENTORY_PATH_UNREADABLE: no such file or directory \(ENOENT\)$/) as unknown,
+    ]);
+    expect(await inventoryPathProblem(join(dir, 'no-such-dir'))).toBe('no such file or directory (ENOENT)');
+    expect(await inventoryPathProblem(dir)).toBeNull();
+  });
 });

@@ -16,16 +16,20 @@
  * - Plain folders: `*.pem`, `*.crt`, `*.cer`, `*.der` (any case) holding PEM or DER certificates;
  *   other PEM (keys, CSRs) and empty files are ignored. A file named `acme.json`, or any `*.json`
  *   with a Traefik store's shape, is read as Traefik's ACME store.
- * - Only leaf certificates are kept (CA certificates are dropped, see certs.ts), one record per
+ * - A path given that does not exist or cannot be read is `INVENTORY_PATH_UNREADABLE` (never an
+ *   empty inventory); every file, entry or certificate not taken is told to `onSkip` with why.
+ * - Only certificates held for a name are kept (the issuers of a chain and chain-only files are
+ *   dropped, see certs.ts `leavesFromDer`; a self-signed CA:TRUE leaf is kept), one record per
  *   certificate (by SHA-256 of the DER) however many paths hold it; the client's own per-version
  *   file wins over a bundle, a "current" symlink, or a loose copy (context.ts `RANK`).
  */
 import { basename, dirname, join, resolve } from 'node:path';
 import { ScanContext, RANK } from './context.js';
-import type { ScanLimits } from './context.js';
+import type { ScanLimits, SkipListener } from './context.js';
 import {
   InventoryFault,
   describeError,
+  inventoryPathProblem,
   isInside,
   listDir,
   lstatOrNull,
@@ -49,6 +53,8 @@ export interface ScanInventoryOptions {
   maxEntries?: number;
   /** Directories never entered (unless given as a path). Default `/proc`, `/sys`, `/dev`. */
   excludePaths?: string[];
+  /** Told why each file, entry or certificate was not taken (the CLI logs it at debug level). */
+  onSkip?: SkipListener;
 }
 
 const DEFAULTS: ScanLimits = {
@@ -60,6 +66,13 @@ const DEFAULTS: ScanLimits = {
 };
 
 const CERT_FILE_RE = /\.(?:pem|crt|cer|der)$/i;
+/**
+ * Loose files that by name hold only a chain (issuers): certbot's `chain.pem`, acme.sh's `ca.cer`,
+ * lego's `X.issuer.crt`, `ca.pem`, `*-chain.pem`, `intermediate.pem`. `fullchain*` is not one: it
+ * starts with the leaf.
+ */
+const CHAIN_FILE_RE =
+  /^(?:chain[-\d]*|ca|ca-bundle|cabundle|intermediates?|.+[._-]chain|.+\.issuer)\.(?:pem|crt|cer)$/i;
 
 /**
  * Reads the certificates the ACME clients on this machine obtained, from each path (a directory
@@ -82,19 +95,31 @@ export async function scanInventory(
     maxEntries: options.maxEntries ?? DEFAULTS.maxEntries,
     excludePaths: options.excludePaths ?? DEFAULTS.excludePaths,
   };
-  const ctx = new ScanContext(limits);
+  const ctx = new ScanContext(limits, options.onSkip);
   for (const p of paths) await scanPath(ctx, resolve(p));
   return ctx.result();
 }
 
+/** The paths of a scan that could not be scanned at all (`INVENTORY_PATH_UNREADABLE`), with why. */
+export function unreadablePaths(scan: InventoryScan): { path: string; error: string }[] {
+  return scan.errors.filter((e) => e.code === 'INVENTORY_PATH_UNREADABLE');
+}
+
 async function scanPath(ctx: ScanContext, path: string): Promise<void> {
+  // A given path that is missing or unreadable is its own error code: callers refuse it (CLI) or
+  // raise a health alert and keep the last good inventory (daemon), never treat it as empty.
+  const problem = await inventoryPathProblem(path);
+  if (problem !== null) {
+    ctx.error(path, 'INVENTORY_PATH_UNREADABLE', problem);
+    return;
+  }
   let real: string;
   let st;
   try {
     real = await realpath(path);
     st = await stat(real);
   } catch (err) {
-    ctx.error(path, 'INVENTORY_UNREADABLE', describeError(err));
+    ctx.error(path, 'INVENTORY_PATH_UNREADABLE', describeError(err));
     return;
   }
   if (st.isDirectory()) {
@@ -105,6 +130,9 @@ async function scanPath(ctx: ScanContext, path: string): Promise<void> {
     await looseFile(ctx, real, basename(path), true);
   }
 }
+
+/** Why a walked entry is not read, for `onSkip`. */
+const SKIP_NOT_CERT_NAME = 'not a certificate file name (*.pem, *.crt, *.cer, *.der) nor a Traefik *.json';
 
 async function walk(ctx: ScanContext, dir: string, depth: number): Promise<void> {
   const st = await lstatOrNull(dir);
@@ -127,7 +155,10 @@ async function walk(ctx: ScanContext, dir: string, depth: number): Promise<void>
     if (layout !== null && layout.consumed !== 'all' && layout.consumed.has(e.name)) continue;
     const path = join(dir, e.name);
     if (e.isDirectory()) {
-      if (ctx.limits.excludePaths.some((x) => isInside(x, path))) continue;
+      if (ctx.limits.excludePaths.some((x) => isInside(x, path))) {
+        ctx.skip(path, 'excluded directory: not entered');
+        continue;
+      }
       if (depth + 1 > ctx.limits.maxDepth) {
         ctx.error(path, 'INVENTORY_LIMIT', `more than ${ctx.limits.maxDepth} levels deep; not descended`);
         continue;
@@ -146,6 +177,11 @@ async function walk(ctx: ScanContext, dir: string, depth: number): Promise<void>
         continue;
       }
       if (r !== null && r.kind === 'file') await looseFile(ctx, r.path, e.name, false, basename(r.path));
+      else if (r === null)
+        ctx.skip(path, 'symlink that leads nowhere or out of the scanned tree: not followed');
+      else ctx.skip(path, `symlink to a ${r.kind === 'dir' ? 'directory' : 'special file'}: not followed`);
+    } else {
+      ctx.skip(path, 'not a regular file (FIFO, socket or device): not opened');
     }
   }
 }
@@ -163,7 +199,10 @@ async function looseFile(
   if (isAcmeJson || lower.endsWith('.json')) {
     await traefikStore(ctx, path, isAcmeJson || given);
   } else if (CERT_FILE_RE.test(name) || CERT_FILE_RE.test(targetName) || given) {
-    await ctx.collect(path, 'pem', RANK.loose, { expectCertificate: given });
+    const chainOnly = CHAIN_FILE_RE.test(name) || CHAIN_FILE_RE.test(targetName);
+    await ctx.collect(path, 'pem', RANK.loose, { expectCertificate: given, chainOnly });
+  } else {
+    ctx.skip(path, SKIP_NOT_CERT_NAME);
   }
 }
 
@@ -183,12 +222,16 @@ async function traefikStore(ctx: ScanContext, path: string, strict: boolean): Pr
   if (bytes === null || bytes.length === 0) return;
   const text = Buffer.from(bytes).toString('utf8');
   // Cheap pre-filter before parsing every JSON file of a tree: all generations have this key.
-  if (!strict && !/"certificates"|"domainscertificate"/i.test(text)) return;
+  if (!strict && !/"certificates"|"domainscertificate"/i.test(text)) {
+    ctx.skip(path, 'JSON file that is not a Traefik ACME store');
+    return;
+  }
   let entries;
   try {
     entries = parseTraefikStore(text);
   } catch (err) {
     if (strict || !(err instanceof InventoryFault)) ctx.fault(path, err);
+    else ctx.skip(path, 'JSON file that is not a Traefik ACME store');
     return;
   }
   for (const entry of entries) {

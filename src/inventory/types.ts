@@ -23,6 +23,8 @@ export interface InventoryCertificate {
 
 /** Stable codes for `InventoryScan.errors` (added by inventory/scan; optional for compatibility). */
 export type InventoryErrorCode =
+  /** A path given to the scan does not exist or cannot be read: the scan says nothing about it. */
+  | 'INVENTORY_PATH_UNREADABLE'
   /** The path could not be listed, opened or read (permissions, I/O error, vanished). */
   | 'INVENTORY_UNREADABLE'
   /** A file was larger than the scan's size limit and was skipped unread. */

@@ -8,19 +8,45 @@
  * stateDir: /var/lib/certvigil
  * watchlist: /etc/certvigil/watchlist      # certspotter syntax; or `names: [example.com, .example.org]`
  * inventory: [/etc/letsencrypt, /var/lib/caddy/.local/share/caddy]
+ * intervalSeconds: 5m                     # durations: 500ms, 15s, 5m; a bare number in the key's unit
  * alerts:
  *   email: { smtp: { host: localhost, port: 25 }, from: certvigil@example.com, to: [security@example.com] }
- *   exec: { command: /usr/local/bin/certspotter-hook }
+ *   exec: { command: /usr/local/bin/certspotter-hook, timeoutMs: 30s }
+ *
+ * parseDuration comes from cli/flags.ts, a dependency-free leaf (it imports only errors.ts): the
+ * one duration syntax of the flags, so that the file and the command line never differ.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from '../cli/flags.js';
+import type { DurationUnit } from '../cli/flags.js';
 import { CertvigilError } from '../errors.js';
 import type { NotifyConfig } from '../notify/types.js';
+import { sanitizeText } from '../sanitize.js';
+
+/**
+ * A duration in the one syntax of the command line (`500ms`, `15s`, `5m`; a bare number in the
+ * key's unit), bounded like the flags (cli/flags.ts `parseDuration`), as milliseconds. The message
+ * never repeats the value (see `issueText`).
+ */
+function duration(unit: DurationUnit, minMs: number) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    try {
+      return parseDuration(String(value), 'value', { unit, minMs });
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration such as 500ms, 15s or 5m (a bare number is in ${unit}), from ${minMs} ms to about 24 days`,
+      });
+      return z.NEVER;
+    }
+  });
+}
 
 const smtpSchema = z.object({
   host: z.string(),
-  port: z.number().int().positive(),
+  port: z.number().int().positive().max(65535),
   secure: z.boolean().optional(),
   user: z.string().optional(),
   password: z.string().optional(),
@@ -35,12 +61,15 @@ const alertsSchema = z
       .object({
         url: z.string().url(),
         headers: z.record(z.string(), z.string()).optional(),
-        timeoutMs: z.number().optional(),
+        timeoutMs: duration('ms', 1).optional(),
       })
       .optional(),
-    exec: z.object({ command: z.string(), timeoutMs: z.number().optional() }).optional(),
+    exec: z.object({ command: z.string(), timeoutMs: duration('ms', 1).optional() }).optional(),
   })
   .strict();
+
+/** Logs caught up at once: each holds 4 connections, so more only hammers the logs. */
+export const MAX_CONCURRENCY = 64;
 
 const fileSchema = z
   .object({
@@ -55,16 +84,17 @@ const fileSchema = z
     inventory: z.array(z.string()).optional(),
     alerts: alertsSchema.optional(),
     startAtEnd: z.boolean().optional(),
-    intervalSeconds: z.number().int().positive().optional(),
+    /** Seconds between daemon cycles, or a duration (`90s`, `5m`); from 1 s to about 24 days. */
+    intervalSeconds: duration('s', 1000).optional(),
     /** Resolver for the CAA heuristic (HOST:PORT); default /etc/resolv.conf. `false` turns the check off. */
     caaResolver: z.union([z.string(), z.literal(false)]).optional(),
     /** Extra issuer → CAA identifier mappings: keys match the issuer's O= or the whole issuer DN. */
     caaIssuers: z.record(z.string(), z.array(z.string())).optional(),
-    concurrency: z.number().int().positive().optional(),
+    concurrency: z.number().int().positive().max(MAX_CONCURRENCY).optional(),
   })
   .strict();
 
-export type ConfigFile = z.infer<typeof fileSchema>;
+export type ConfigFile = z.output<typeof fileSchema>;
 
 export interface MonitorConfig {
   stateDir: string;
@@ -76,35 +106,115 @@ export interface MonitorConfig {
   inventory: string[];
   alerts: NotifyConfig;
   startAtEnd: boolean;
-  intervalSeconds: number;
+  /** Milliseconds between daemon cycles (bounded: a timer past 2^31 ms fires at once). */
+  intervalMs: number;
   caaResolver: string | false | null;
   caaIssuers: Record<string, string[]>;
   concurrency: number;
 }
 
 export async function readConfigFile(path: string): Promise<ConfigFile> {
+  const where = sanitizeText(path, { maxLength: 200 });
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new CertvigilError('CONFIG_INVALID', `cannot read config ${path}: ${(cause as Error).message}`, {
+    const e = cause as NodeJS.ErrnoException;
+    const text = (e.message ?? '').replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/s, '');
+    const why = e.code !== undefined ? `${text} (${e.code})` : 'read error';
+    throw new CertvigilError('CONFIG_INVALID', `cannot read config ${where}: ${sanitizeText(why)}`, {
       cause,
     });
   }
+  return parseConfigText(text, where);
+}
+
+/**
+ * Parses and validates the config text. Errors are `FILE:LINE:COL: reason` for YAML and
+ * `FILE: key.path: reason` for the schema, and never quote the file: the YAML library's own
+ * message shows the offending source line, which may be the SMTP password or a webhook token.
+ */
+export function parseConfigText(text: string, where: string): ConfigFile {
+  if (text.includes('\u0000'))
+    throw new CertvigilError('CONFIG_INVALID', `${where}: binary content: not YAML`);
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
-  } catch (cause) {
-    throw new CertvigilError('CONFIG_INVALID', `${path} is not valid YAML: ${(cause as Error).message}`, {
-      cause,
-    });
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+    const first = doc.errors[0];
+    if (first !== undefined) {
+      const pos = first.linePos?.[0];
+      throw new CertvigilError(
+        'CONFIG_INVALID',
+        `${where}:${pos ? `${pos.line}:${pos.col}` : '?'}: ${yamlReason(first.message, first.code)}`,
+      );
+    }
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    if (err instanceof CertvigilError) throw err;
+    // toJS: alias-count and similar resource limits; their text holds no source.
+    throw new CertvigilError(
+      'CONFIG_INVALID',
+      `${where}: not usable YAML (${yamlReason((err as Error).message, '')})`,
+    );
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new CertvigilError('CONFIG_INVALID', `${path}: ${issues}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${keyPath(i.path)}: ${issueText(i)}`);
+    const more = parsed.error.issues.length > 5 ? `; and ${parsed.error.issues.length - 5} more` : '';
+    throw new CertvigilError('CONFIG_INVALID', `${where}: ${issues.join('; ')}${more}`);
   }
   return parsed.data;
+}
+
+/**
+ * The reason of a YAML error without the source excerpt the library appends (`… at line 4, column
+ * 10:\n\n<the line>\n^`), and without any quoted token (a quote is source text too).
+ */
+function yamlReason(message: string, code: string): string {
+  const head = (message.split(/ at line \d+/)[0] ?? '').split('\n')[0] ?? '';
+  const cleaned = head
+    .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '…')
+    .split(': ')[0]
+    ?.trim();
+  const reason = cleaned !== undefined && cleaned !== '' ? cleaned : code.toLowerCase().replaceAll('_', ' ');
+  return sanitizeText(reason, { maxLength: 120 });
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top)';
+  return sanitizeText(
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replaceAll('.[', '['),
+    { maxLength: 120 },
+  );
+}
+
+/**
+ * What is wrong, from the issue's code alone: never the value (the config holds passwords and
+ * tokens, and a wrongly indented secret may land under any key).
+ */
+function issueText(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      // Missing keys land here too (zod does not keep the input): "expected string" covers both.
+      return `expected ${issue.expected}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => sanitizeText(k, { maxLength: 60 })).join(', ')}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return `must be a valid ${issue.format}`;
+    case 'invalid_union':
+      return 'not one of the accepted forms';
+    case 'custom':
+      return issue.message; // our own messages (see `duration`), which never hold the value
+    default:
+      return 'invalid value';
+  }
 }
 
 /** Flags win over the file; the file wins over defaults. */
@@ -131,7 +241,7 @@ export function resolveConfig(
     inventory: pick('inventory', file.inventory, []),
     alerts: pick('alerts', file.alerts, {}),
     startAtEnd: pick('startAtEnd', file.startAtEnd, false),
-    intervalSeconds: pick('intervalSeconds', file.intervalSeconds, 300),
+    intervalMs: pick('intervalMs', file.intervalSeconds, 300_000),
     caaResolver: pick('caaResolver', file.caaResolver, null),
     caaIssuers: pick('caaIssuers', file.caaIssuers, {}),
     concurrency: pick('concurrency', file.concurrency, 4),

@@ -9,8 +9,15 @@ export { syncLog } from './sync-log.js';
 export type { SyncOptions, SyncResult } from './sync-log.js';
 export { classify } from './classify.js';
 export type { CaaVerdict, Classification, HistoryItem, IssuanceFacts, KnownIndex } from './classify.js';
-export { buildWatchList, parseWatchList, WatchListError } from './watchlist.js';
-export type { WatchList } from './watchlist.js';
+export {
+  buildFromEntries,
+  buildWatchList,
+  parseWatchEntry,
+  parseWatchList,
+  parseWatchListEntries,
+  WatchListError,
+} from './watchlist.js';
+export type { WatchEntry, WatchList } from './watchlist.js';
 export { summarizeEntry } from './entry-summary.js';
 export type { EntrySummary, MalformedSummary } from './entry-summary.js';
 export { caaIdentifiersForIssuer } from './caa-issuers.js';

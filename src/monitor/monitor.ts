@@ -5,12 +5,14 @@
  * alerts waiting in the outbox. The CLI runs it once (`--once`) or in a loop (daemon). The store,
  * the notifiers and the inventory scanner are given: this module builds no concrete I/O.
  */
+import { createHash } from 'node:crypto';
 import type { CaaResolverPort } from '../caa/index.js';
 import type { CtHttpClient } from '../ct/http.js';
 import { createLogReader } from '../ct/log-reader.js';
 import type { LogInfo } from '../ct/types.js';
 import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
 import type { Notifier } from '../notify/types.js';
+import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { InventoryRecord, Store } from '../store/types.js';
 import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
 import type { DeliveryReport } from './alerts.js';
@@ -46,7 +48,11 @@ export interface CycleOptions {
 
 export interface CycleResult {
   logs: { log: LogInfo; result: SyncResult }[];
-  inventory: { certificates: number; errors: number } | null;
+  /**
+   * `unreadablePaths`: configured paths that could not be scanned at all; the inventory stored
+   * before was kept and a health alert raised for each.
+   */
+  inventory: { certificates: number; errors: number; unreadablePaths: number } | null;
   delivery: DeliveryReport;
 }
 
@@ -64,10 +70,30 @@ function toRecord(c: InventoryCertificate): InventoryRecord {
   };
 }
 
-/** Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the inventory. */
+/**
+ * Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the
+ * inventory. Except where the scan could not look: a record stored before whose file (or a directory
+ * above it) is among the scan's errors is kept — an unreadable, oversized or half-written file (an
+ * ACME client renewing at that moment) says nothing about whether the certificate is still ours,
+ * and dropping it would make our own certificate look foreign.
+ */
 export async function recordInventory(store: Store, scan: InventoryScan): Promise<void> {
   const bySource = new Map<string, InventoryRecord[]>();
-  for (const c of scan.certificates) bySource.set(c.source, [...(bySource.get(c.source) ?? []), toRecord(c)]);
+  const add = (r: InventoryRecord): void => {
+    bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  };
+  for (const c of scan.certificates) add(toRecord(c));
+  if (scan.errors.length > 0) {
+    const fresh = new Set(scan.certificates.map((c) => c.certSha256));
+    const failed = scan.errors.map((e) => e.path);
+    const underFailed = (path: string): boolean =>
+      failed.some(
+        (f) => path === f || path.startsWith(f.endsWith('/') ? f : `${f}/`) || path.startsWith(`${f}#`),
+      );
+    for (const r of await store.listInventory()) {
+      if (!fresh.has(r.certSha256) && underFailed(r.path)) add(r);
+    }
+  }
   for (const source of INVENTORY_SOURCES) await store.replaceInventory(source, bySource.get(source) ?? []);
 }
 
@@ -81,12 +107,38 @@ const INVENTORY_SOURCES: readonly InventoryCertificate['source'][] = [
   'pem',
 ];
 
-async function refreshInventory(deps: CycleDeps): Promise<{ scan: InventoryScan | null }> {
-  if (!deps.scanInventory) return { scan: null };
+async function refreshInventory(
+  deps: CycleDeps,
+): Promise<{ scan: InventoryScan | null; unreadable: number }> {
+  if (!deps.scanInventory) return { scan: null, unreadable: 0 };
   const scan = await deps.scanInventory();
-  for (const e of scan.errors) deps.log.warn({ path: e.path }, `inventory: ${e.error}`);
-  await recordInventory(deps.store, scan);
-  return { scan };
+  for (const e of scan.errors)
+    deps.log.warn({ path: sanitizeText(e.path) }, `inventory: ${sanitizeText(e.error)}`);
+  const unreadable = scan.errors.filter((e) => e.code === 'INVENTORY_PATH_UNREADABLE');
+  if (unreadable.length === 0) {
+    await recordInventory(deps.store, scan);
+    return { scan, unreadable: 0 };
+  }
+  // A configured inventory path that is gone or unreadable (an unmounted volume, a permissions
+  // change) says nothing about what we own: replacing the inventory with "nothing" would make
+  // every one of our certificates look foreign. Keep the last good inventory, and tell the
+  // operator through the sinks: one health alert per path and day.
+  const day = new Date().toISOString().slice(0, 10);
+  for (const e of unreadable) {
+    const path = sanitizeText(e.path, { maxLength: 300 });
+    const id = createHash('sha256').update(e.path).digest('hex').slice(0, 16);
+    await deps.store.enqueueAlert({
+      key: `health:inventory:${id}:${day}`,
+      kind: 'health',
+      payload: {
+        type: 'inventory-health',
+        severity: 'warning',
+        path,
+        message: `cannot read inventory path ${path}: ${sanitizeText(e.error.replace(/^INVENTORY_PATH_UNREADABLE: /, ''), { maxLength: 300 })}; the inventory read before is kept until it can be read again`,
+      },
+    });
+  }
+  return { scan, unreadable: unreadable.length };
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, keeping results in input order. */
@@ -110,7 +162,7 @@ async function mapLimited<T, R>(
 
 export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
   const { store } = deps;
-  const { scan } = await refreshInventory(deps);
+  const { scan, unreadable } = await refreshInventory(deps);
   // A scan with unreadable files is inconclusive: "managed here but not in the inventory" would then
   // be a guess, so the managed-name reason is only raised after a clean scan.
   const managed = scan && scan.errors.length === 0 ? scan.managedNames : [];
@@ -128,7 +180,8 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     logUrls,
     caaResolver: deps.caaResolver,
     caaIssuers: deps.caaIssuers,
-    onWarning: (m: string) => deps.log.warn({}, m),
+    // Certificate names and resolver answers are outside text: escaped before any log line.
+    onWarning: (m: string) => deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
   };
 
   // One progress figure over all logs: entries still to read, summed.
@@ -158,7 +211,8 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
         },
         signal: deps.signal,
       });
-      deps.log.info({ log: log.url, ...result }, `log ${result.status}`);
+      // The log's error text (its HTTP body) is outside text.
+      deps.log.info(sanitizeDeep({ log: log.url, ...result }), `log ${result.status}`);
       if (result.status === 'unreachable') {
         // One health alert per log and day: a log that stays down does not flood the sinks.
         await store.enqueueAlert({
@@ -168,7 +222,9 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
             type: 'log-health',
             severity: 'warning',
             log: log.url,
-            message: `cannot read ${log.description}: ${result.message}`,
+            message: sanitizeText(`cannot read ${log.description}: ${result.message ?? ''}`, {
+              maxLength: 1000,
+            }),
           },
         });
       }
@@ -187,10 +243,18 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     }
   });
 
-  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) => deps.log.warn({}, m));
+  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) =>
+    deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+  );
   return {
     logs: results,
-    inventory: scan ? { certificates: scan.certificates.length, errors: scan.errors.length } : null,
+    inventory: scan
+      ? {
+          certificates: scan.certificates.length,
+          errors: scan.errors.length - unreadable,
+          unreadablePaths: unreadable,
+        }
+      : null,
     delivery,
   };
 }

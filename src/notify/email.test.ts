@@ -76,7 +76,7 @@ describe('email notifier, plain SMTP', () => {
     event.issuance.dnsNames = ['bücher.example\r\nBcc: victim@example.com'];
     await createEmailNotifier(config(server)).send(event);
     const mail = (await server.messages())[before];
-    expect(mail?.subject).toContain('bücher.example\\x0d\\x0aBcc: victim@example.com');
+    expect(mail?.subject).toContain('bücher.example\\x0D\\x0ABcc: victim@example.com');
     expect(mail?.headers.get('bcc')).toBeUndefined();
     expect(mail?.envelope.rcptTo).toEqual(TO);
   });

@@ -17,7 +17,8 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { NotifyError } from './errors.js';
-import { eventId, formatText, pemFromDerBase64, summaryLine } from './format.js';
+import { sanitizeText } from '../sanitize.js';
+import { eventId, formatText, pemFromDerBase64, sanitizeEvent, summaryLine } from './format.js';
 import type { MonitorEvent, Notifier, NotifyConfig } from './types.js';
 
 export type EmailConfig = NonNullable<NotifyConfig['email']>;
@@ -56,7 +57,10 @@ export function createEmailNotifier(config: EmailConfig, options: EmailNotifierO
 
   return {
     name: 'email',
-    async send(event: MonitorEvent): Promise<void> {
+    async send(raw: MonitorEvent): Promise<void> {
+      // Every outside string sanitised: the subject holds certificate names and must never carry
+      // CR/LF (header injection) or a bidi override; the body the same, line by line.
+      const event = sanitizeEvent(raw);
       const attachments = [];
       if (event.type === 'issuance' && event.issuance.certificateDerBase64 !== undefined) {
         const pem = pemFromDerBase64(event.issuance.certificateDerBase64);
@@ -72,7 +76,7 @@ export function createEmailNotifier(config: EmailConfig, options: EmailNotifierO
       const mail = {
         from: config.from,
         to: config.to,
-        subject: summaryLine(event),
+        subject: sanitizeText(summaryLine(event)),
         text: formatText(event),
         attachments,
         // Stable across retries: a mail client that already has this Message-ID drops the copy.
@@ -127,7 +131,10 @@ function smtpError(cause: unknown, smtp: EmailConfig['smtp']): NotifyError {
   const err = cause as { code?: unknown; responseCode?: unknown; message?: unknown };
   const code = typeof err.code === 'string' ? err.code : undefined;
   const status = typeof err.responseCode === 'number' ? err.responseCode : undefined;
-  const message = typeof err.message === 'string' ? err.message : String(cause);
+  // The server's answer is outside text (it ends up in logs and failure notes).
+  const message = sanitizeText(typeof err.message === 'string' ? err.message : String(cause), {
+    maxLength: 500,
+  });
   const kind = code !== undefined && TIMEOUT_CODES.has(code) ? 'NOTIFY_TIMEOUT' : 'NOTIFY_FAILED';
   return new NotifyError(kind, 'email', `${where(smtp)}: ${message}${code ? ` (${code})` : ''}`, {
     status,

@@ -27,7 +27,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotifyError } from './errors.js';
-import { advice, eventJson, formatText, pemFromDerBase64, safeStringify, summaryLine } from './format.js';
+import { sanitizeText } from '../sanitize.js';
+import {
+  advice,
+  eventJson,
+  formatText,
+  pemFromDerBase64,
+  safeStringify,
+  sanitizeEvent,
+  summaryLine,
+} from './format.js';
 import type { IssuanceEventData, MonitorEvent, Notifier, NotifyConfig } from './types.js';
 
 export type ExecConfig = NonNullable<NotifyConfig['exec']>;
@@ -103,6 +112,7 @@ const HOOK_VARIABLES = [
   'CERTVIGIL_ENTRY_TYPE',
   'CERTVIGIL_MESSAGE',
   'CERTVIGIL_LOG_URI',
+  'CERTVIGIL_INVENTORY_PATH',
 ] as const;
 const HOOK_VARIABLE_SET: ReadonlySet<string> = new Set(HOOK_VARIABLES);
 
@@ -117,6 +127,7 @@ function certspotterEvent(event: MonitorEvent): string {
       return 'malformed_cert';
     case 'log-misbehaviour':
     case 'log-health':
+    case 'inventory-health':
       return 'error';
     case 'test':
       return 'test';
@@ -143,7 +154,9 @@ function fileStem(hash: string | undefined): string {
  * The files for one event, with names relative to the hook's directory. Names follow certspotter's
  * (`<sha256>.pem`, `<sha256>.v1.json`, `<sha256>.txt`) for scripts that archive them by name.
  */
-export function hookFiles(event: MonitorEvent): HookFile[] {
+export function hookFiles(raw: MonitorEvent): HookFile[] {
+  // Outside text (names, issuer, log URLs, messages) sanitised once, for every file written.
+  const event = sanitizeEvent(raw);
   const files: HookFile[] = [];
   const text = formatText(event);
   const ours = `${safeStringify(eventJson(event), 2)}\n`;
@@ -234,9 +247,12 @@ export function goSerial(serial: string): string | undefined {
   return digits === '0' ? '0' : `${m[1] ?? ''}${digits}`;
 }
 
-/** Node refuses environment values holding NUL; a certificate name could. */
+/**
+ * Node refuses environment values holding NUL, and a script that echoes a variable must not get ESC,
+ * CR/LF or U+202E from a certificate name: every control and format character becomes an escape.
+ */
 function envValue(value: string): string {
-  return value.replaceAll('\0', '\\x00');
+  return sanitizeText(value);
 }
 
 /**
@@ -250,11 +266,14 @@ function envValue(value: string): string {
  *   when none), CERTVIGIL_WATCH_ITEMS (all matches, comma-separated), CERTVIGIL_KEY_TYPE,
  *   CERTVIGIL_ENTRY_TYPE (x509 or precert, of LOG_URI/ENTRY_INDEX's entry)
  * - error and test events: CERTVIGIL_MESSAGE, and CERTVIGIL_LOG_URI for the log concerned
+ *   (CERTVIGIL_INVENTORY_PATH for an inventory-health event)
+ * Every value is sanitised (`sanitizeText`): no control or format character reaches a hook.
  */
 export function hookEnvironment(
-  event: MonitorEvent,
+  raw: MonitorEvent,
   paths: Partial<Record<HookFile['variable'], string>>,
 ): Record<string, string> {
+  const event = sanitizeEvent(raw);
   const env: Record<string, string> = {
     EVENT: certspotterEvent(event),
     SUMMARY: summaryLine(event),
@@ -321,6 +340,11 @@ export function hookEnvironment(
       set('CERTVIGIL_LOG_URI', event.log);
       set('CERTVIGIL_MESSAGE', event.message);
       break;
+    case 'inventory-health':
+      set('TEXT_FILENAME', paths.TEXT_FILENAME);
+      set('CERTVIGIL_INVENTORY_PATH', event.path);
+      set('CERTVIGIL_MESSAGE', event.message);
+      break;
     case 'test':
     case 'iodef-report':
       set('TEXT_FILENAME', paths.TEXT_FILENAME);
@@ -366,7 +390,8 @@ export function createExecNotifier(config: ExecConfig, options: ExecNotifierOpti
         // Also after a timeout: runHook has killed the whole process group by then.
         await rm(dir, { recursive: true, force: true });
       }
-      const output = exit.stderr.trim();
+      // The hook's stderr ends up in logs and in the next alert's failure note: one safe line.
+      const output = sanitizeText(exit.stderr.trim(), { maxLength: 1000 });
       const tail = output === '' ? '' : `: ${output}`;
       if (exit.timedOut) {
         throw new NotifyError(

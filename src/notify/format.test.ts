@@ -78,9 +78,9 @@ describe('summaryLine', () => {
     event.issuance.issuer = 'CN=x\u2028y';
     const line = summaryLine(event);
     expect(line).not.toMatch(/[\r\n\u2028]/);
-    expect(line).toContain('evil.example\\x0d\\x0aBcc: victim@example.com');
+    expect(line).toContain('evil.example\\x0D\\x0ABcc: victim@example.com');
     expect(line).toContain('CN=x\\u2028y');
-    expect(formatText(event)).toContain('evil.example\\x0d\\x0aBcc');
+    expect(formatText(event)).toContain('evil.example\\x0D\\x0ABcc');
   });
 
   it('truncates to 300 characters', () => {
@@ -219,6 +219,6 @@ describe('helpers', () => {
   });
 
   it('escapes control characters only', () => {
-    expect(oneLine('a\tb\u0000c\u007fd é ✓')).toBe('a\\x09b\\x00c\\x7fd é ✓');
+    expect(oneLine('a\tb\u0000c\u007fd é ✓')).toBe('a\\x09b\\x00c\\x7Fd é ✓');
   });
 });

@@ -7,11 +7,14 @@
  * Written for the person woken at 3 a.m.: the first line of the body says how bad, what, for which
  * name, and what to do; the details below list every field and every reason in full.
  *
- * Certificate fields come from the public logs, i.e. from whoever asked a CA for a certificate:
- * control characters are escaped before they reach a line of text, so a crafted name cannot forge
- * lines of the alert (or headers of the mail carrying it).
+ * Certificate fields come from the public logs, i.e. from whoever asked a CA for a certificate, and
+ * log URLs, error bodies and inventory file names from elsewhere outside: every string goes through
+ * the one sanitiser (src/sanitize.ts) before it reaches a line of text, a JSON payload or a hook's
+ * environment, so a crafted name cannot forge lines of the alert (or headers of the mail carrying
+ * it), rewrite the reader's terminal (ESC), or reorder what they read (U+202E).
  */
 import { createHash } from 'node:crypto';
+import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { IssuanceEventData, MonitorEvent, Reason } from './types.js';
 
 /** The JSON form: the event as decided, plus the summary and advice every sink shows. */
@@ -21,15 +24,20 @@ export type EventJson = MonitorEvent & { summary: string; advice: string };
 const MAX_SUMMARY_CHARS = 300;
 
 /**
- * Escapes C0/C1 control characters (including CR, LF, TAB) and the Unicode line and paragraph
- * separators as `\xNN` / `\uNNNN`, so that one value stays on one line.
+ * One value on one line, safe to show: C0/C1 controls (CR, LF, TAB, ESC), format characters
+ * (bidi overrides such as U+202E, zero-width characters) and the Unicode line and paragraph
+ * separators become visible escapes (`\x1B`, `\u202E`): `sanitizeText` of src/sanitize.ts.
  */
 export function oneLine(value: string): string {
-  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
-  });
+  return sanitizeText(value);
+}
+
+/**
+ * The event with every string sanitised (`sanitizeDeep`), for every sink: JSON escapes CR and ESC
+ * but not U+202E, and a hook script or a chat bridge may print any field. Idempotent on safe text.
+ */
+export function sanitizeEvent<E extends MonitorEvent>(event: E): E {
+  return sanitizeDeep(event);
 }
 
 function truncate(text: string, max: number): string {
@@ -72,6 +80,9 @@ export function summaryLine(event: MonitorEvent): string {
     case 'log-health':
       line = `${sev} CT log problem: ${oneLine(event.log)}: ${oneLine(event.message)}`;
       break;
+    case 'inventory-health':
+      line = `${sev} inventory problem: ${oneLine(event.message)}`;
+      break;
     case 'test':
       line = `${sev} test notification: ${oneLine(event.message)}`;
       break;
@@ -108,6 +119,11 @@ export function advice(event: MonitorEvent): string {
       );
     case 'log-health':
       return 'Certificates from this log may be missed or late until this clears: check connectivity and the log status.';
+    case 'inventory-health':
+      return (
+        'Certificates your ACME clients obtain meanwhile are not known to certvigil and will be alerted as ' +
+        'unknown: restore the path (mount, permissions) or fix the configured inventory.'
+      );
     case 'test':
       return 'No action needed: this is a test of the alert path.';
     case 'iodef-report':
@@ -132,6 +148,8 @@ function headline(event: MonitorEvent): string {
       return `${sev}: CT log ${oneLine(event.log)} is misbehaving. ${advice(event)}`;
     case 'log-health':
       return `${sev}: CT log ${oneLine(event.log)} has a problem. ${advice(event)}`;
+    case 'inventory-health':
+      return `${sev}: inventory path ${oneLine(event.path)} cannot be read. ${advice(event)}`;
     case 'test':
       return `${sev}: test notification. ${advice(event)}`;
     case 'iodef-report':
@@ -217,7 +235,7 @@ export function formatText(event: MonitorEvent): string {
         field('Message', event.message),
         '',
         'Evidence (JSON):',
-        safeStringify(event.evidence, 2),
+        sanitizeText(safeStringify(event.evidence, 2), { keepNewlines: true }),
       );
       break;
     case 'log-health':
@@ -225,6 +243,14 @@ export function formatText(event: MonitorEvent): string {
         'Log:',
         field('Severity', event.severity),
         field('Log', event.log),
+        field('Message', event.message),
+      );
+      break;
+    case 'inventory-health':
+      out.push(
+        'Inventory:',
+        field('Severity', event.severity),
+        field('Path', event.path),
         field('Message', event.message),
       );
       break;
@@ -253,7 +279,7 @@ export function eventJson(event: MonitorEvent): EventJson {
   // Object.assign keeps the first object's key order for the keys the event repeats.
   return Object.assign(
     { type: event.type, severity: event.severity, summary: summaryLine(event), advice: advice(event) },
-    event,
+    sanitizeEvent(event),
   );
 }
 

@@ -42,6 +42,9 @@ describe('createNotifiers', () => {
     ['zero timeout', { webhook: { url: 'https://hooks.example/x', timeoutMs: 0 } }],
     ['empty command', { exec: { command: '  ' } }],
     ['negative timeout', { exec: { command: 'true', timeoutMs: -1 } }],
+    // Issue 12: a timer past 2^31 − 1 ms fires at once; the timeout would be none at all.
+    ['a timeout past 2^31 ms', { webhook: { url: 'https://hooks.example/x', timeoutMs: 2 ** 31 } }],
+    ['an endless exec timeout', { exec: { command: 'true', timeoutMs: Number.POSITIVE_INFINITY } }],
   ])('refuses %s with CONFIG_INVALID', (_what, config) => {
     expect(() => createNotifiers(config)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

@@ -79,9 +79,12 @@ function invalid(message: string): never {
   throw new CertvigilError('CONFIG_INVALID', `alerts: ${message}`);
 }
 
+/** Node's timers hold at most 2^31 − 1 ms; a larger timeout fires at once (TimeoutOverflowWarning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 function checkTimeout(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value > 0))
-    invalid(`${name} must be a positive number`);
+  if (value !== undefined && !(Number.isFinite(value) && value > 0 && value <= MAX_TIMEOUT_MS))
+    invalid(`${name} must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
 }
 
 /**

@@ -19,7 +19,7 @@ describe('stdout notifier', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toBe('');
     expect(JSON.parse(lines[0] as string)).toEqual(eventJson(issuanceEvent()));
-    expect(JSON.parse(lines[1] as string)).toMatchObject({ type: 'test', message: 'line one\nline two' });
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ type: 'test', message: 'line one\\x0Aline two' });
   });
 
   it('rejects with NOTIFY_FAILED when the write fails (e.g. EPIPE)', async () => {

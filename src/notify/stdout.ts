@@ -18,7 +18,8 @@ export function createStdoutNotifier(options: StdoutNotifierOptions = {}): Notif
   return {
     name: 'stdout',
     send(event: MonitorEvent): Promise<void> {
-      // JSON.stringify escapes every control character inside strings: one event, one line.
+      // eventJson sanitises every string (U+202E too, which JSON leaves as is); JSON.stringify then
+      // keeps one event on one line.
       const line = `${safeStringify(eventJson(event))}\n`;
       return new Promise<void>((resolve, reject) => {
         stream.write(line, (err) => {

@@ -62,6 +62,8 @@ export type MonitorEvent =
       evidence: unknown;
     }
   | { type: 'log-health'; severity: Severity; log: string; message: string }
+  /** A configured inventory path cannot be read: alerts for our own certificates may follow. */
+  | { type: 'inventory-health'; severity: Severity; path: string; message: string }
   | { type: 'test'; severity: 'info'; message: string }
   | {
       /** A CA reported a CAA-refused issuance to our iodef receiver (RFC 8659 §4.4); sent once per report. */

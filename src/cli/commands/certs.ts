@@ -12,12 +12,19 @@ import { historyFor, loadKnownIndex } from '../../monitor/known.js';
 import { recordInventory } from '../../monitor/monitor.js';
 import { deliverAll } from '../../notify/index.js';
 import type { MonitorEvent, Reason } from '../../notify/types.js';
+import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 import type { Issuance, Store } from '../../store/types.js';
 import { writeLine } from '../flags.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, notifiersFor, withStore } from '../monitor-setup.js';
+import {
+  addStateOptions,
+  loadConfig,
+  notifiersFor,
+  requireReadableInventory,
+  withStore,
+} from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeStyle } from '../style.js';
 
@@ -203,29 +210,50 @@ export function registerCerts(program: Command, ctx: Ctx): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      '\nWhy a file or certificate was not taken is logged with --log-level debug.\n' +
+        'Exit status: 0 every file read, 1 some files could not be read or parsed (listed on stderr),\n' +
+        '2 usage error: no inventory given, or an inventory path that is missing or unreadable (nothing is stored).',
+    )
     .action(async (flags: MonitorFlags) => {
       const config = await loadConfig(flags);
       if (config.inventory.length === 0)
         throw new CertvigilError('USAGE', 'give --inventory DIR (or `inventory:` in the config)');
-      const scan = await scanInventory(config.inventory);
+      // A missing path is not an empty inventory: refuse it before the store is opened.
+      await requireReadableInventory(config);
+      const scan = await scanInventory(config.inventory, {
+        onSkip: (path, reason) =>
+          ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`),
+      });
       await withStore(flags, (store) => recordInventory(store, scan));
-      if (flags.json) await writeLine(JSON.stringify(scan));
+      if (flags.json) await writeLine(JSON.stringify(sanitizeDeep(scan)));
       else {
         for (const c of scan.certificates)
           await writeLine(
-            `${c.source} ${c.path} ${c.dnsNames.join(',')} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)}`,
+            sanitizeText(
+              `${c.source} ${c.path} ${c.dnsNames.join(',')} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)}`,
+            ),
           );
-        for (const e of scan.errors) process.stderr.write(`unreadable: ${e.path}: ${e.error}\n`);
+        for (const e of scan.errors)
+          process.stderr.write(`unreadable: ${sanitizeText(`${e.path}: ${e.error}`)}\n`);
         await writeLine(
-          `${scan.certificates.length} certificates; managed names: ${scan.managedNames.join(', ') || 'none'}`,
+          sanitizeText(
+            `${scan.certificates.length} certificates; managed names: ${scan.managedNames.join(', ') || 'none'}`,
+          ),
         );
       }
       ctx.setExit(scan.errors.length > 0 ? EXIT.FINDING : EXIT.OK);
     });
 
   const notify = program.command('notify').description('alert sinks');
-  addStateOptions(notify.command('test').summary('send a test alert through every configured sink')).action(
-    async (flags: MonitorFlags) => {
+  addStateOptions(notify.command('test').summary('send a test alert through every configured sink'))
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every sink accepted the test alert, 2 a sink failed (named on stderr) or usage error\n' +
+        '(bad config file).',
+    )
+    .action(async (flags: MonitorFlags) => {
       const config = await loadConfig(flags);
       const event: MonitorEvent = {
         type: 'test',
@@ -234,8 +262,9 @@ export function registerCerts(program: Command, ctx: Ctx): void {
       };
       const results = await deliverAll(notifiersFor(config), event);
       for (const r of results)
-        process.stderr.write(`${r.name}: ${r.ok ? 'ok' : `FAILED ${r.error ?? ''}`}\n`);
+        process.stderr.write(
+          `${r.name}: ${r.ok ? 'ok' : `FAILED ${sanitizeText(r.error.message, { maxLength: 500 })}`}\n`,
+        );
       ctx.setExit(results.every((r) => r.ok) ? EXIT.OK : EXIT.ERROR);
-    },
-  );
+    });
 }
