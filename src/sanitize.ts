@@ -20,8 +20,10 @@
  */
 
 /** C0, DEL, C1, Cf (format), line/paragraph separators and lone surrogates. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]|\p{Cs}/gu;
 /** The same, but keeping TAB and LF (for multi-line blocks such as mail bodies). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]|\p{Cs}/gu;
 
 function escapeCodePoint(ch: string): string {

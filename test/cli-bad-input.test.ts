@@ -462,7 +462,8 @@ function expectOneCleanLine(text: string): void {
 }
 
 describe('every command rejects bad input with exit 2, one line, nothing created', () => {
-  it.each(ERROR_ROWS)('%s', async (_label, args, env) => {
+  it.each(ERROR_ROWS)('%s', async (...row) => {
+    const [, args, env] = row as unknown as Row;
     const before = tree(root);
     const r = await run(args(), env);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
@@ -472,7 +473,8 @@ describe('every command rejects bad input with exit 2, one line, nothing created
 });
 
 describe('every monitoring plugin answers bad input with UNKNOWN (3) and one status line', () => {
-  it.each(PLUGIN_ROWS)('%s', async (_label, args, env) => {
+  it.each(PLUGIN_ROWS)('%s', async (...row) => {
+    const [, args, env] = row as unknown as Row;
     const before = tree(root);
     const r = await run(args(), env);
     expect(r.code, r.stdout + r.stderr).toBe(3);
