@@ -13,21 +13,21 @@
  *   email: { smtp: { host: localhost, port: 25 }, from: certvigil@example.com, to: [security@example.com] }
  *   exec: { command: /usr/local/bin/certspotter-hook, timeoutMs: 30s }
  *
- * parseDuration comes from cli/flags.ts, a dependency-free leaf (it imports only errors.ts): the
+ * parseDuration comes from duration.ts, a shared leaf (it imports only errors.ts): the
  * one duration syntax of the flags, so that the file and the command line never differ.
  */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../cli/flags.js';
-import type { DurationUnit } from '../cli/flags.js';
+import { parseDuration } from '../duration.js';
+import type { DurationUnit } from '../duration.js';
 import { CertvigilError } from '../errors.js';
 import type { NotifyConfig } from '../notify/types.js';
 import { sanitizeText } from '../sanitize.js';
 
 /**
  * A duration in the one syntax of the command line (`500ms`, `15s`, `5m`; a bare number in the
- * key's unit), bounded like the flags (cli/flags.ts `parseDuration`), as milliseconds. The message
+ * key's unit), bounded like the flags (`parseDuration` in duration.ts), as milliseconds. The message
  * never repeats the value (see `issueText`).
  */
 function duration(unit: DurationUnit, minMs: number) {
