@@ -107,7 +107,6 @@ describe('jsonLine', () => {
     const value = { a: 'evil\u202egnp.exe', b: 'x\u0085y\u2028z', c: 'tag\u{e0041}' };
     const line = jsonLine(value);
     expect(line.endsWith('\n')).toBe(true);
-    // eslint-disable-next-line no-control-regex
     expect(line.slice(0, -1)).toMatch(/^[\u0020-\u007e]*$/);
     expect(JSON.parse(line)).toEqual(value);
   });
