@@ -118,6 +118,13 @@ describe('acme accounts', () => {
     expect(res.stdout).toBe('no ACME accounts found\n');
   });
 
+  it('exits 2 for a file that no client writes (it would silently read as "no accounts")', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'hello\n');
+    const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'notes.txt')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^certvigil: --acme-dir ".*notes\.txt" is a file, but only .*\n$/);
+  });
+
   // Issue 12: a mistyped --acme-dir said "no ACME accounts found", as if the state had been read.
   it('exits 2 when --acme-dir does not exist, and does not create it', async () => {
     const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'nothing')]);

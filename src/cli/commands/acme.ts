@@ -45,6 +45,12 @@ export async function assertAcmePaths(paths: readonly string[]): Promise<void> {
       const st = await stat(p);
       if (!st.isDirectory() && !st.isFile())
         throw new CertvigilError('USAGE', `--acme-dir ${shown(p)} is neither a directory nor a file`);
+      // The only single files the discovery reads; any other file would silently yield "no accounts".
+      if (st.isFile() && !/(?:\.json|\.ya?ml)$/i.test(p))
+        throw new CertvigilError(
+          'USAGE',
+          `--acme-dir ${shown(p)} is a file, but only a client state directory, a Traefik acme.json or cert-manager Issuer YAML is read`,
+        );
       await access(p, constants.R_OK | (st.isDirectory() ? constants.X_OK : 0));
     } catch (err) {
       if (err instanceof CertvigilError) throw err;
