@@ -205,6 +205,11 @@ const CASES: [string, () => string[], RegExp][] = [
     () => ['caa', 'evaluate', '--zone', files.zone, 'example.com', '--ca', 'le/org'],
     /--ca must be/,
   ],
+  [
+    'caa evaluate --origin with a space',
+    () => ['caa', 'evaluate', '--zone', files.zone, 'example.com', '--ca', LE, '--origin', 'exa mple.com'],
+    /--origin must be a domain name/,
+  ],
   // caa suggest
   [
     'caa suggest --iodef http:',
