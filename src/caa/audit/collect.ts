@@ -3,7 +3,12 @@
  * The I/O half of `caa audit`: through the recursive resolver, find the zone cut of DOMAIN, its
  * name servers and their addresses; then ask every name server address directly (recursion off)
  * for CAA at every search-path name inside the zone, once in lower case and once with a
- * mixed-case (0x20-style) QNAME; finally DNSSEC state (validation result, DS at the parent).
+ * mixed-case (0x20-style) QNAME; finally DNSSEC state (validation result of DOMAIN's CAA answer,
+ * DS at the parent).
+ *
+ * Fail closed: every resolver query that gets no usable answer is recorded (`failures`, or the
+ * search-path entry's `error`/`rcode`) for the findings to report as `lookup-failed`; none is read
+ * as "nothing there". A failed zone-cut lookup or an NXDOMAIN domain ends the collection at once.
  */
 import { randomInt } from 'node:crypto';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
