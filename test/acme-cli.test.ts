@@ -111,10 +111,27 @@ describe('acme accounts', () => {
     ]);
   });
 
-  it('exits 1 when nothing is found', async () => {
-    const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'nothing')]);
+  it('exits 1 when readable client state holds no account', async () => {
+    await mkdir(join(dir, 'empty-state'), { recursive: true });
+    const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'empty-state')]);
     expect(res.code).toBe(1);
     expect(res.stdout).toBe('no ACME accounts found\n');
+  });
+
+  it('exits 2 for a file that no client writes (it would silently read as "no accounts")', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'hello\n');
+    const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'notes.txt')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^certvigil: --acme-dir ".*notes\.txt" is a file, but only .*\n$/);
+  });
+
+  // Issue 12: a mistyped --acme-dir said "no ACME accounts found", as if the state had been read.
+  it('exits 2 when --acme-dir does not exist, and does not create it', async () => {
+    const res = await runCli(['acme', 'accounts', '--acme-dir', join(dir, 'nothing')]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/^certvigil: --acme-dir ".*nothing": no such file or directory\n$/);
+    await expect(readFile(join(dir, 'nothing'))).rejects.toThrow(/ENOENT/);
   });
 });
 
@@ -125,13 +142,14 @@ describe('caa suggest', () => {
       '--method', 'http-01', '--method', 'dns-01', '--iodef', 'mailto:sec@example.com',
     ]); // prettier-ignore
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(
+    // Issue 12: stdout is the records alone (a valid zone-file fragment); the proof is on stderr.
+    expect(res.stdout).toBe(
       `example.com. 3600 IN CAA 0 issue "letsencrypt.org; accounturi=${LE}; validationmethods=dns-01,http-01"\n` +
         'example.com. 3600 IN CAA 0 issuewild ";"\n' +
         'example.com. 3600 IN CAA 0 iodef "mailto:sec@example.com"\n',
     );
-    expect(res.stdout).toMatch(/another CA\s+example\.com\s+other-ca\.invalid/);
-    expect(res.stdout).toMatch(/proof holds\n$/);
+    expect(res.stderr).toMatch(/another CA\s+example\.com\s+other-ca\.invalid/);
+    expect(res.stderr).toMatch(/proof holds\n$/);
   });
 
   it('from discovered accounts, as JSON with every format and the proof', async () => {

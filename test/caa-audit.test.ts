@@ -2,14 +2,16 @@
  * `certvigil caa audit` end to end: the real collector against the audit stack
  * (test/harness/audit-stack.ts), through the library and through the built CLI with --json.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import dgram from 'node:dgram';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAudit, buildReport } from '../src/caa/audit/index.js';
 import type { AuditReport, FindingId } from '../src/caa/audit/index.js';
 import { StubResolver } from '../src/dns/index.js';
-import { canRunAuditStack, startAuditStack } from './harness/audit-stack.js';
+import { openStore } from '../src/store/index.js';
+import { ADDR, canRunAuditStack, startAuditStack } from './harness/audit-stack.js';
 import type { AuditStack } from './harness/audit-stack.js';
 import { jsonLines, runCli } from './cli-run.js';
 
@@ -39,6 +41,8 @@ describe.skipIf(skip !== null)(`caa audit against real servers${skip ? ` (skippe
     expect(ids).toContain('no-accounturi');
     expect(r.findings.find((f) => f.id === 'no-accounturi')?.message).toMatch(/jabber\.ru/);
     for (const absent of [
+      'lookup-failed',
+      'domain-not-found',
       'no-caa',
       'ns-disagree',
       'ns-timeout',
@@ -77,6 +81,9 @@ describe.skipIf(skip !== null)(`caa audit against real servers${skip ? ` (skippe
   it('ns findings are absent where the servers behave', async () => {
     const r = await audit('nocaa.test');
     for (const absent of [
+      'lookup-failed',
+      'ns-error',
+      'ns-no-address',
       'ns-disagree',
       'ns-timeout',
       'ns-refused',
@@ -145,6 +152,99 @@ describe.skipIf(skip !== null)(`caa audit against real servers${skip ? ` (skippe
     expect(ids(3)).toContain('no-caa');
     expect(ids(3)).toContain('dnssec-unsigned');
   }, 60_000);
+
+  // Issue 12: a name that does not exist was graded B with no-caa.
+  it.each(['nosuch.test', 'typo.ok.test'])(
+    '%s (NXDOMAIN) → domain-not-found (error), grade error, exit 2; never no-caa',
+    async (domain) => {
+      const r = await audit(domain);
+      expect(r.findings.map((f) => [f.id, f.severity])).toEqual([['domain-not-found', 'error']]);
+      expect(r.grade).toBe('error');
+      const res = await runCli(['caa', 'audit', domain, '--json', '--resolver', resolverArg]);
+      expect(res.code).toBe(2);
+      const [line] = jsonLines(res.stdout);
+      expect(line).toMatchObject({ domain, grade: 'error', findings: [{ id: 'domain-not-found' }] });
+      const human = await runCli(['caa', 'audit', domain, '--resolver', resolverArg]);
+      expect(human.code).toBe(2);
+      expect(human.stdout).toMatch(/grade error/);
+      expect(human.stdout).toMatch(/ERROR +domain-not-found/);
+    },
+    30_000,
+  );
+
+  it('noaddr.test: a name server without any address is ns-no-address, and the other is still asked', async () => {
+    const r = await audit('noaddr.test');
+    expect(idsOf(r)).toContain('ns-no-address');
+    expect(r.findings.find((f) => f.id === 'ns-no-address')?.name).toBe('ghost.ns.test');
+    expect(idsOf(r)).not.toContain('lookup-failed');
+  }, 30_000);
+
+  it('a resolver that never answers: lookup-failed naming name/type/server, grade error, exit 2, bounded by --timeout x --attempts', async () => {
+    // 127.0.0.6:53 reads queries and never answers (the ns-timeout server) — as a *resolver*.
+    const started = Date.now();
+    const res = await runCli([
+      'caa',
+      'audit',
+      'ok.test',
+      '--json',
+      '--resolver',
+      `${ADDR.hole}:53`,
+      '--timeout',
+      '400ms',
+      '--attempts',
+      '2',
+    ]);
+    const elapsed = Date.now() - started;
+    expect(res.code, res.stderr).toBe(2);
+    const [line] = jsonLines(res.stdout);
+    expect(line?.grade).toBe('error');
+    const findings = line?.findings as { id: string; severity: string; name: string; message: string }[];
+    expect(findings.map((f) => f.id)).toEqual(['lookup-failed']);
+    expect(findings[0]?.severity).toBe('error');
+    expect(findings[0]?.name).toBe('ok.test/SOA');
+    expect(findings[0]?.message).toContain(`${ADDR.hole}:53`);
+    // One lookup (2 attempts x 400 ms) and stop; before the fix every stage waited in turn.
+    expect(elapsed).toBeLessThan(2 * 400 + 2500);
+  }, 30_000);
+
+  it('a resolver that never answers, default --timeout/--attempts: one lookup (3 s x 2), not 24 s', async () => {
+    const started = Date.now();
+    const res = await runCli(['caa', 'audit', 'ok.test', '--resolver', `${ADDR.hole}:53`]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toMatch(/grade error/);
+    expect(res.stdout).toMatch(/ERROR +lookup-failed +ok\.test\/SOA/);
+    expect(res.stdout).not.toMatch(/no findings/);
+    expect(Date.now() - started).toBeLessThan(6000 + 2500);
+  }, 30_000);
+});
+
+describe('caa audit with no resolver listening', () => {
+  it('a closed resolver port is refused at once: lookup-failed, grade error, exit 2, well under a second', async () => {
+    // A port that was free a moment ago: nothing listens, so the kernel answers ICMP port unreachable.
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = (sock.address() as { port: number }).port;
+    await new Promise<void>((r) => sock.close(() => r()));
+    const started = Date.now();
+    const res = await runCli([
+      'caa',
+      'audit',
+      'example.com',
+      'example.org',
+      '--json',
+      '--resolver',
+      `127.0.0.1:${port}`,
+    ]);
+    expect(res.code).toBe(2);
+    const lines = jsonLines(res.stdout);
+    expect(lines.map((l) => l.grade)).toEqual(['error', 'error']);
+    for (const l of lines) {
+      const f = (l.findings as { id: string; message: string }[])[0];
+      expect(f?.id).toBe('lookup-failed');
+      expect(f?.message).toContain(`127.0.0.1:${port}`);
+    }
+    expect(Date.now() - started).toBeLessThan(3000);
+  }, 30_000);
 });
 
 describe.skipIf(skip !== null)('caa audit --state-dir', () => {
@@ -159,6 +259,10 @@ describe.skipIf(skip !== null)('caa audit --state-dir', () => {
   it('with an empty monitor store every allowed CA is reported unused-ca (info); without it, never', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'certvigil-audit-state-'));
     try {
+      // `caa audit` only reads the store (see the next test): create an empty one as the monitor would.
+      const store = await openStore({ stateDir });
+      await store.migrate();
+      await store.close();
       const resolver = `${stack.resolver.host}:${stack.resolver.port}`;
       const withStore = await runCli([
         'caa',
@@ -178,6 +282,20 @@ describe.skipIf(skip !== null)('caa audit --state-dir', () => {
       await rm(stateDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a state directory without a monitor store is a usage error, and no store is created in it', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'certvigil-audit-state-'));
+    try {
+      const resolver = `${stack.resolver.host}:${stack.resolver.port}`;
+      const res = await runCli(['caa', 'audit', 'ok.test', '--resolver', resolver, '--state-dir', stateDir]);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toMatch(/^certvigil: no certvigil state at .*\n$/);
+      expect(await readdir(stateDir)).toEqual([]);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('caa audit --help', () => {
@@ -185,7 +303,9 @@ describe('caa audit --help', () => {
     const res = await runCli(['caa', 'audit', '--help']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/Exit status: 0/);
-    expect(res.stdout).toMatch(/Grade: F/);
+    expect(res.stdout).toMatch(/Grade: "error" any error finding; F/);
+    expect(res.stdout).toMatch(/lookup-failed/);
+    expect(res.stdout).toMatch(/domain-not-found/);
     expect(res.stdout).toMatch(/--state-dir/);
   });
 });

@@ -386,13 +386,16 @@ export function certManagerAccounts(path: string, yamlText: string): AcmeAccount
 
 /** Default places the clients keep their state (root and per-user). */
 export function defaultAcmeDirs(home = process.env.HOME ?? ''): string[] {
+  // Without an absolute HOME the per-user paths would be relative, read from whatever the current
+  // directory is: leave them out rather than report someone else's accounts.
+  const perUser = home.startsWith('/')
+    ? [join(home, '.acme.sh'), join(home, '.lego'), join(home, '.local/share/caddy')]
+    : [];
   return [
     '/etc/letsencrypt',
     '/etc/dehydrated',
     '/var/lib/dehydrated',
-    join(home, '.acme.sh'),
-    join(home, '.lego'),
-    join(home, '.local/share/caddy'),
+    ...perUser,
     '/var/lib/caddy/.local/share/caddy',
     '/etc/traefik/acme.json',
     '/letsencrypt/acme.json',

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverAccounts, issuerForUrl } from './index.js';
+import { defaultAcmeDirs, discoverAccounts, issuerForUrl } from './index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -156,5 +156,13 @@ describe('cert-manager Issuer YAML', () => {
 
   it('ignores paths that do not exist or hold nothing', async () => {
     expect(await discoverAccounts([join(dir, 'nope'), join(dir, 'cm', 'issuers.yaml') + '.x'])).toEqual([]);
+  });
+});
+
+describe('defaultAcmeDirs', () => {
+  it('uses per-user locations only under an absolute HOME (never paths relative to the current directory)', () => {
+    expect(defaultAcmeDirs('/home/u')).toContain('/home/u/.acme.sh');
+    for (const home of ['', 'relative/home'])
+      expect(defaultAcmeDirs(home).every((d) => d.startsWith('/'))).toBe(true);
   });
 });

@@ -31,6 +31,30 @@ describe('parseIdentifier', () => {
   });
 });
 
+describe('parseIdentifier error messages (issue 12: one clear line, control bytes escaped)', () => {
+  it.each([
+    ['a..example.com', /^empty label .* in "a\.\.example\.com"$/],
+    ['.example.com', /^empty label/],
+    [`${'a'.repeat(64)}.example`, /^label of 64 characters \(at most 63\)/],
+    [`${'a.'.repeat(127)}example`, /^domain name of 261 characters \(at most 253\)/],
+    ['a\x1b[31m.example', /^control character or space in domain name "a\\x1B\[31m\.example"$/],
+    ['evil\u202e.example', /^control character .*"evil\\u202E\.example"$/],
+    ['a\u0000.example', /\\x00/],
+    ['ex ample.com', /^control character or space/],
+    ['https://example.com/', /not a URL/],
+    ['user@example.com', /not a URL or address/],
+    ['[::1]', /not a URL or address/],
+  ])('%j', (raw, message) => {
+    const id = parseIdentifier(raw);
+    expect(id.ok).toBe(false);
+    if (!id.ok) {
+      expect(id.error).toMatch(message);
+      // eslint-disable-next-line no-control-regex
+      expect(id.error).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    }
+  });
+});
+
 describe('searchPath (RFC 8659 §3)', () => {
   it('climbs to the TLD, never the root', () => {
     expect(searchPath('a.b.example.com')).toEqual(['a.b.example.com', 'b.example.com', 'example.com', 'com']);

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCritical, isUnderstoodTag, parseIssueValue, presentRecord } from './property.js';
+import {
+  isCritical,
+  isUnderstoodTag,
+  issuerDomainProblem,
+  parseIssueValue,
+  presentRecord,
+} from './property.js';
 
 describe('parseIssueValue (RFC 8659 §4.2 grammar)', () => {
   it.each([
@@ -140,5 +146,27 @@ describe('record flags and tags (RFC 8659 §4.1)', () => {
   it('presents records in zone-file syntax with escapes', () => {
     expect(presentRecord({ flags: 0, tag: 'issue', value: 'a"b\\c' })).toBe('0 issue "a\\"b\\\\c"');
     expect(presentRecord({ flags: 128, tag: 'x', value: '\u0001é' })).toBe('128 x "\\001\\195\\169"');
+  });
+});
+
+describe('issuerDomainProblem (RFC 8659 §4.2 issuer-domain-name)', () => {
+  it.each(['letsencrypt.org', 'pki.goog', 'sectigo.com', 'ca-1.example', 'a', 'x1.y2'])('accepts %s', (v) => {
+    expect(issuerDomainProblem(v)).toBeNull();
+  });
+  it.each<[string, RegExp]>([
+    ['', /empty/],
+    ['https://letsencrypt.org', /not a URL/],
+    ['lets encrypt.org', /spaces/],
+    ['letsencrypt..org', /empty label/],
+    ['.letsencrypt.org', /empty label/],
+    ['letsencrypt.org.', /empty label/],
+    ['-ca.example', /inner hyphens/],
+    ['ca_1.example', /inner hyphens/],
+    ['192.0.2.1', /IP address/],
+    [`${'a'.repeat(64)}.org`, /at most 63/],
+    [`${'a.'.repeat(130)}org`, /at most 253/],
+    ['bücher.example', /non-ASCII/],
+  ])('rejects %j', (v, message) => {
+    expect(issuerDomainProblem(v)).toMatch(message);
   });
 });

@@ -71,6 +71,29 @@ const WSP = new Set([' ', '\t']);
 /** RFC 8659 §4.2 `label = (ALPHA / DIGIT) *( *("-") (ALPHA / DIGIT))`. */
 const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
+/**
+ * Why `value` is not an RFC 8659 §4.2 `issuer-domain-name` (`label *("." label)`, each label
+ * letters and digits with inner hyphens), or null when it is one. Also refuses what the grammar
+ * would let through but no CA uses: labels over 63 or names over 253 characters (RFC 1035
+ * §2.3.4), and an all-numeric last label, which makes "192.0.2.1" an IP address, not a domain.
+ */
+export function issuerDomainProblem(value: string): string | null {
+  if (value === '') return 'empty issuer domain name';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return 'a domain name is needed, not a URL';
+  if (/[^\x21-\x7e]/.test(value)) return 'spaces and non-ASCII characters are not allowed (use A-labels)';
+  if (value.length > 253) return `name of ${value.length} characters (at most 253)`;
+  const labels = value.split('.');
+  if (labels.some((l) => l === '')) return 'empty label (two dots in a row, or a leading or trailing dot)';
+  const long = labels.find((l) => l.length > 63);
+  if (long !== undefined) return `label of ${long.length} characters (at most 63)`;
+  const bad = labels.find((l) => !LABEL_RE.test(l));
+  if (bad !== undefined)
+    return `label "${bad.slice(0, 63)}" is not letters, digits and inner hyphens (RFC 8659 §4.2)`;
+  if (/^[0-9]+$/.test(labels[labels.length - 1] as string))
+    return 'an IP address is not an issuer domain name';
+  return null;
+}
+
 /** RFC 8659 §4.2 `value = *(%x21-3A / %x3C-7E)`: visible ASCII except ";". */
 function isValueChar(code: number): boolean {
   return (code >= 0x21 && code <= 0x3a) || (code >= 0x3c && code <= 0x7e);

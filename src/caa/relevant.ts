@@ -3,6 +3,7 @@
  * Finding the Relevant RRset (RFC 8659 §3) through a recursive resolver. The only module in `caa`
  * that performs I/O, and only through the `CaaResolverPort` it is given.
  */
+import { sanitizeText } from '../sanitize.js';
 import type { CaaRecord } from './property.js';
 import type {
   CaaLookupTrace,
@@ -65,10 +66,9 @@ function negativeTtl(r: PortResponse): number | null {
   return Math.min(soa.ttl, soa.data.minimum ?? soa.ttl);
 }
 
-/** Text from the network is shown to people: keep control characters (ANSI escapes…) out of it. */
+/** Text from the network is shown to people: the one sanitiser keeps controls and bidi overrides out. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return sanitizeText(text, { maxLength: 200 });
 }
 
 function emptyTrace(name: string): CaaLookupTrace {

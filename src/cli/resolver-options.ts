@@ -1,10 +1,11 @@
 /**
  * @module cli/resolver-options
  * Builds the stub resolver from `--resolver`, `--timeout` and `--attempts`, falling back to
- * /etc/resolv.conf like every other DNS tool on the machine.
+ * /etc/resolv.conf like every other DNS tool on the machine. Every flag is checked before any
+ * query is sent: a bad value is a one-line usage error (exit 2).
  */
-import { loadResolvConf, parseEndpoint, StubResolver } from '../dns/index.js';
-import { positiveInt } from './flags.js';
+import { formatEndpoint, loadResolvConf, parseEndpoint, StubResolver } from '../dns/index.js';
+import { parseDuration, positiveInt } from './flags.js';
 
 export interface ResolverFlags {
   resolver?: string[];
@@ -12,9 +13,25 @@ export interface ResolverFlags {
   attempts?: string;
 }
 
+/** Per-query timeout bounds: below 10 ms nothing answers; above a minute nobody waits. */
+export const TIMEOUT_BOUNDS = { unit: 'ms', minMs: 10, maxMs: 60_000 } as const;
+/** Rounds over the resolver list (resolv.conf(5) caps `attempts` at 5; allow a little more). */
+export const MAX_ATTEMPTS = 10;
+
+/** `--timeout` (bare number = milliseconds, or `2s`, `500ms`) and `--attempts`, validated. */
+export function parseResolverLimits(flags: ResolverFlags): { timeoutMs?: number; attempts?: number } {
+  return {
+    ...(flags.timeout === undefined
+      ? {}
+      : { timeoutMs: parseDuration(flags.timeout, '--timeout', TIMEOUT_BOUNDS) }),
+    ...(flags.attempts === undefined
+      ? {}
+      : { attempts: positiveInt(flags.attempts, '--attempts', MAX_ATTEMPTS) }),
+  };
+}
+
 export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResolver> {
-  const timeoutMs = flags.timeout === undefined ? undefined : positiveInt(flags.timeout, '--timeout');
-  const attempts = flags.attempts === undefined ? undefined : positiveInt(flags.attempts, '--attempts');
+  const { timeoutMs, attempts } = parseResolverLimits(flags);
   if (flags.resolver && flags.resolver.length > 0) {
     const servers = flags.resolver.flatMap((s) => s.split(',')).map((s) => parseEndpoint(s));
     return new StubResolver({ servers, timeoutMs, attempts });
@@ -25,4 +42,9 @@ export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResol
     timeoutMs: timeoutMs ?? conf.timeoutMs,
     attempts: attempts ?? conf.attempts,
   });
+}
+
+/** "127.0.0.1:53, [::1]:53": how a lookup-failed message names the resolver(s) asked. */
+export function describeResolver(resolver: StubResolver): string {
+  return resolver.servers.map(formatEndpoint).join(', ');
 }

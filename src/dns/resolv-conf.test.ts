@@ -35,15 +35,34 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint(spec)).toEqual(endpoint);
   });
 
-  it.each(['resolver.example:53', '127.0.0.1:0', '127.0.0.1:70000', '127.0.0.1:x', ''])(
-    'rejects %j with a usage error',
-    (spec) => {
-      try {
-        parseEndpoint(spec);
-        expect.unreachable();
-      } catch (err) {
-        expect(isCertvigilError(err) && err.code).toBe('USAGE');
-      }
-    },
-  );
+  it.each([
+    'resolver.example:53',
+    '127.0.0.1:0',
+    '127.0.0.1:70000',
+    '127.0.0.1:x',
+    '',
+    // Issue 12: bad ports and brackets are usage errors everywhere.
+    '127.0.0.1:99999',
+    '[::1',
+    '::1]',
+    '[::1]:',
+    '[127.0.0.1]:53',
+    '127.0.0.1:',
+    '127.0.0.1:0x35',
+    '127.0.0.1:5.3e1',
+    '127.0.0.1: 53',
+  ])('rejects %j with a usage error', (spec) => {
+    try {
+      parseEndpoint(spec);
+      expect.unreachable();
+    } catch (err) {
+      expect(isCertvigilError(err) && err.code).toBe('USAGE');
+    }
+  });
+});
+
+describe('parseEndpoint messages', () => {
+  it('quote the input with control bytes escaped, on one line', () => {
+    expect(() => parseEndpoint('127.0.0.1:\x1b[2J')).toThrow(/got "127\.0\.0\.1:\\x1B\[2J"\)$/);
+  });
 });

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { CertvigilError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import type { DnsEndpoint } from './types.js';
 
 export interface ResolvConf {
@@ -55,27 +56,31 @@ export async function loadResolvConf(path = '/etc/resolv.conf'): Promise<ResolvC
  */
 export function parseEndpoint(spec: string, defaultPort = 53): DnsEndpoint {
   const trimmed = spec.trim();
+  const shown = `"${sanitizeText(spec, { maxLength: 80 })}"`;
   let host = trimmed;
-  let port = defaultPort;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed);
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::([^:]*))?$/.exec(trimmed);
   if (bracketed) {
     host = bracketed[1] ?? '';
-    if (bracketed[2] !== undefined) port = Number(bracketed[2]);
+    portText = bracketed[2];
+    if (!net.isIPv6(host))
+      throw new CertvigilError('USAGE', `only an IPv6 address goes in brackets (got ${shown})`);
+  } else if (trimmed.startsWith('[') || trimmed.includes(']')) {
+    throw new CertvigilError('USAGE', `unbalanced brackets in resolver address ${shown} (write [V6]:PORT)`);
   } else if (!net.isIPv6(trimmed)) {
     const idx = trimmed.lastIndexOf(':');
     if (idx >= 0) {
       host = trimmed.slice(0, idx);
-      port = Number(trimmed.slice(idx + 1));
+      portText = trimmed.slice(idx + 1);
     }
   }
   if (!net.isIP(host)) {
-    throw new CertvigilError(
-      'USAGE',
-      `resolver must be an IP address, optionally with :PORT (got ${JSON.stringify(spec)})`,
-    );
+    throw new CertvigilError('USAGE', `resolver must be an IP address, optionally with :PORT (got ${shown})`);
   }
+  // Digits only: Number() would also take " 53", "0x35" and "5.3e1".
+  const port = portText === undefined ? defaultPort : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new CertvigilError('USAGE', `invalid port in ${JSON.stringify(spec)}`);
+    throw new CertvigilError('USAGE', `resolver port must be 1-65535 (got ${shown})`);
   }
   return { host, port };
 }

@@ -147,6 +147,19 @@ describe('StubResolver', () => {
     expect(r.server.port).toBe(good.port);
   });
 
+  // Issue 12: an unconnected UDP socket never sees the ICMP "port unreachable", so a resolver that is
+  // not running cost the full timeout on every attempt (caa audit: 24 s before saying anything).
+  it('fails at once on a closed UDP port (connected socket: ECONNREFUSED), not after the timeout', async () => {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const slow = new StubResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 5000, attempts: 2 });
+    const started = Date.now();
+    await expectCode(slow.query('example.com', 'CAA'), 'DNS_NETWORK');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('does not shop around after SERVFAIL: the first answer stands (fail closed)', async () => {
     const bad = await fixture((q) => answer(q, { flags: dnsPacket.RECURSION_AVAILABLE | 2, answers: [] }));
     const good = await fixture((q) => answer(q));

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { CertvigilError, isCertvigilError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import { decodeResponse, encodeQuery } from './message.js';
 import { exchangeTcp, exchangeUdp, formatEndpoint } from './transport.js';
 import type { DnsEndpoint, DnsResponse, QueryOptions } from './types.js';
@@ -31,7 +32,7 @@ function assertQueryableName(name: string): void {
   if (bare.length > MAX_NAME_LENGTH) {
     throw new CertvigilError(
       'DNS_BAD_NAME',
-      `domain name too long (${bare.length} > ${MAX_NAME_LENGTH}): ${bare}`,
+      `domain name too long (${bare.length} > ${MAX_NAME_LENGTH}): ${sanitizeText(bare, { maxLength: 80 })}`,
     );
   }
   if (bare === '') return;
@@ -39,7 +40,7 @@ function assertQueryableName(name: string): void {
     if (label.length === 0 || label.length > 63) {
       throw new CertvigilError(
         'DNS_BAD_NAME',
-        `invalid label length in domain name: ${JSON.stringify(name)}`,
+        `invalid label length in domain name: "${sanitizeText(name, { maxLength: 80 })}"`,
       );
     }
   }
@@ -107,9 +108,13 @@ export class StubResolver implements DnsClient {
         checkingDisabled: options.checkingDisabled ?? false,
       });
     } catch (cause) {
-      throw new CertvigilError('DNS_BAD_NAME', `cannot encode a query for ${JSON.stringify(name)}`, {
-        cause,
-      });
+      throw new CertvigilError(
+        'DNS_BAD_NAME',
+        `cannot encode a query for "${sanitizeText(name, { maxLength: 80 })}"`,
+        {
+          cause,
+        },
+      );
     }
     const started = performance.now();
     const accept = (transport: 'udp' | 'tcp') => (reply: Buffer) =>

@@ -103,6 +103,10 @@ function sameAddress(a: string, b: string): boolean {
 /**
  * Sends one UDP datagram from a fresh socket (a fresh random source port per query, RFC 5452 §4.5)
  * and resolves with the first reply from the server's address and port that `accept` takes.
+ *
+ * The socket is connected to the server: the kernel then drops datagrams from any other peer, and
+ * an ICMP "port unreachable" comes back as ECONNREFUSED at once. On an unconnected socket that
+ * ICMP error is lost and a server that is not running costs the whole timeout, every attempt.
  */
 export function exchangeUdp<T>(
   server: DnsEndpoint,
@@ -119,8 +123,12 @@ export function exchangeUdp<T>(
       if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
       exchange.offer(msg);
     });
-    socket.send(query, server.port, server.host, (err) => {
-      if (err) exchange.fail(networkError(server, 'UDP', err));
+    socket.connect(server.port, server.host, (connectErr?: Error) => {
+      if (exchange.settled) return;
+      if (connectErr) return exchange.fail(networkError(server, 'UDP', connectErr));
+      socket.send(query, (err) => {
+        if (err) exchange.fail(networkError(server, 'UDP', err));
+      });
     });
     return () => socket.close();
   });

@@ -13,7 +13,9 @@
  *
  *   zones: ok.test. (signed, DS in test., CAA issue "letsencrypt.org" only), nocaa.test. (unsigned,
  *   no CAA), disagree.test., refused.test., timeout.test., case.test. (unsigned),
- *   bogus.test. (DS in test., signatures expired in 2020 → bogus)
+ *   bogus.test. (DS in test., signatures expired in 2020 → bogus),
+ *   noaddr.test. (one NS, ghost.ns.test., has no address at all                → ns-no-address)
+ *   Names that do not exist (nosuch.test., typo.ok.test.) are NXDOMAIN        → domain-not-found
  *
  * Binding 127.0.0.x:53 needs root (or CAP_NET_BIND_SERVICE); `canRunAuditStack()` says why not.
  * Debian packages: knot, nsd, unbound, ldnsutils.
@@ -84,6 +86,8 @@ const CHILDREN: Record<string, { ns: string[]; records: string[] }> = {
   'timeout.test.': { ns: ['a', 'hole'], records: [`@ ${LE}`] },
   'case.test.': { ns: ['a', 'casebug'], records: [`@ ${LE}`] },
   'bogus.test.': { ns: ['a'], records: [`@ ${LE}`] },
+  // ghost.ns.test. has no A/AAAA record in test.: a name server nobody can ask.
+  'noaddr.test.': { ns: ['a', 'ghost'], records: [`@ ${LE}`] },
 };
 
 /**

@@ -53,6 +53,9 @@ const resolver: DnsClient = {
           }),
         ]),
       );
+    // www.example.com is an alias: a resolver answers any question for it with the CNAME chain.
+    if (name === 'www.example.com')
+      return Promise.resolve(resp([rec('www.example.com', { type: 'CNAME', target: 'cdn.other.example' })]));
     if (type === 'SOA') return Promise.resolve(resp([], { rcode: 'NXDOMAIN' }));
     if (type === 'NS')
       return Promise.resolve(
@@ -114,5 +117,76 @@ describe('collectAudit (fake DNS)', () => {
       expect(m).not.toBe('a.example.com');
       expect(m.toLowerCase()).toBe('a.example.com');
     }
+  });
+
+  // Issue 12: an unreachable resolver made the audit print grade A after 24 s.
+  const okDirect = (): DnsClient => ({
+    query: (name: string) => Promise.resolve(resp(name === 'example.com' ? [LE] : [])),
+  });
+  it('an unreachable resolver: one query, then stop, with the failure recorded (not an empty audit)', async () => {
+    const asked: string[] = [];
+    const dead: DnsClient = {
+      query(name: string, type: string): Promise<DnsResponse> {
+        asked.push(`${name}/${type}`);
+        return Promise.reject(
+          new CertvigilError('DNS_TIMEOUT', `${name}/${type}: 2 attempt(s) failed: no answer`),
+        );
+      },
+    };
+    const data = await collectAudit('www.example.com', { resolver: dead, resolverLabel: '127.0.0.1:5599' });
+    expect(asked).toEqual(['www.example.com/SOA']);
+    expect(data.zone).toBeNull();
+    expect(data.failures).toEqual([
+      {
+        name: 'www.example.com',
+        type: 'SOA',
+        server: '127.0.0.1:5599',
+        error: '2 attempt(s) failed: no answer',
+      },
+    ]);
+    expect(data.observations).toEqual([]);
+  });
+
+  it('NXDOMAIN for the domain itself: exists false, zone still named, nothing else asked', async () => {
+    const asked: string[] = [];
+    const r: DnsClient = {
+      query(name: string, type: string, options?: QueryOptions): Promise<DnsResponse> {
+        asked.push(`${name}/${type}`);
+        if (name === 'typo.example.com') return Promise.resolve(resp([], { rcode: 'NXDOMAIN' }));
+        return resolver.query(name, type, options);
+      },
+    };
+    const data = await collectAudit('typo.example.com', { resolver: r, directClient: okDirect });
+    expect(data.exists).toBe(false);
+    expect(data.zone).toBe('example.com');
+    expect(asked).toEqual(['typo.example.com/SOA', 'example.com/SOA']);
+  });
+
+  it.each<[string, (name: string, type: string) => DnsResponse | Error | null, string]>([
+    ['NS', (n, t) => (t === 'NS' ? new CertvigilError('DNS_TIMEOUT', 'timeout') : null), 'example.com/NS'],
+    ['NS with no records', (n, t) => (t === 'NS' ? resp([]) : null), 'example.com/NS'],
+    [
+      'AAAA of a name server',
+      (n, t) => (t === 'AAAA' ? resp([], { rcode: 'SERVFAIL' }) : null),
+      'ns1.example.com/AAAA',
+    ],
+    ['DS', (n, t) => (t === 'DS' ? resp([], { rcode: 'SERVFAIL' }) : null), 'example.com/DS'],
+    [
+      'DS (no answer)',
+      (n, t) => (t === 'DS' ? new CertvigilError('DNS_NETWORK', 'refused') : null),
+      'example.com/DS',
+    ],
+  ])('a failed %s lookup is recorded, not read as an empty answer', async (_what, override, key) => {
+    const r: DnsClient = {
+      query(name: string, type: string, options?: QueryOptions): Promise<DnsResponse> {
+        const o = override(name, type);
+        if (o instanceof Error) return Promise.reject(o);
+        if (o !== null) return Promise.resolve(o);
+        return resolver.query(name, type, options);
+      },
+    };
+    const data = await collectAudit('example.com', { resolver: r, directClient: okDirect });
+    expect(data.failures.map((f) => `${f.name}/${f.type}`)).toContain(key);
+    expect(auditFindings(data).find((f) => f.id === 'lookup-failed')?.severity).toBe('error');
   });
 });

@@ -3,15 +3,27 @@
  * The I/O half of `caa audit`: through the recursive resolver, find the zone cut of DOMAIN, its
  * name servers and their addresses; then ask every name server address directly (recursion off)
  * for CAA at every search-path name inside the zone, once in lower case and once with a
- * mixed-case (0x20-style) QNAME; finally DNSSEC state (validation result, DS at the parent).
+ * mixed-case (0x20-style) QNAME; finally DNSSEC state (validation result of DOMAIN's CAA answer,
+ * DS at the parent).
+ *
+ * Fail closed: every resolver query that gets no usable answer is recorded (`failures`, or the
+ * search-path entry's `error`/`rcode`) for the findings to report as `lookup-failed`; none is read
+ * as "nothing there". A failed zone-cut lookup or an NXDOMAIN domain ends the collection at once.
  */
 import { randomInt } from 'node:crypto';
-import { isCertvigilError } from '../../errors.js';
-import { StubResolver } from '../../dns/index.js';
-import type { DnsClient, DnsResponse } from '../../dns/index.js';
+import { CertvigilError, isCertvigilError } from '../../errors.js';
+import { formatEndpoint, StubResolver } from '../../dns/index.js';
+import type { DnsClient, DnsResponse, QueryOptions } from '../../dns/index.js';
 import { parseIdentifier, searchPath } from '../identifier.js';
 import type { CaaRecord } from '../property.js';
-import type { AuditData, DnssecState, PathEntry, ServerAnswer, ServerObservation } from './types.js';
+import type {
+  AuditData,
+  DnssecState,
+  LookupFailure,
+  PathEntry,
+  ServerAnswer,
+  ServerObservation,
+} from './types.js';
 
 export interface CollectOptions {
   /** Recursive (validating) resolver. */
@@ -22,6 +34,8 @@ export interface CollectOptions {
   timeoutMs?: number;
   /** Makes the mixed-case QNAME; default random case per letter (always at least one change). */
   mixCase?: (name: string) => string;
+  /** How to name the resolver in a lookup-failed finding, e.g. "127.0.0.1:53". */
+  resolverLabel?: string;
   /** Client for one authoritative server; default a StubResolver (1 attempt) at address:nsPort. */
   directClient?: (address: string, port: number, timeoutMs: number) => DnsClient;
 }
@@ -49,41 +63,105 @@ function errorCode(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Walks up from `name` until a SOA owned by the queried name comes back: the zone apex. */
-async function findZoneCut(resolver: DnsClient, name: string): Promise<string | null> {
-  for (const candidate of searchPath(name)) {
-    try {
-      // CD: a bogus zone must still be found (its bogusness is reported separately).
-      const r = await resolver.query(candidate, 'SOA', { dnssecOk: true, checkingDisabled: true });
-      if (r.answers.some((a) => a.type === 'SOA' && a.name === candidate)) return candidate;
-    } catch {
-      // try the parent
-    }
+/** The resolver's error without its "name/TYPE: " prefix (the finding names the query itself). */
+function failureText(err: unknown, name: string, type: string): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.startsWith(`${name}/${type}: `) ? text.slice(name.length + type.length + 3) : text;
+}
+
+/** An answer we can use: data, or a proven absence (NODATA/NXDOMAIN). Anything else is a failure. */
+const usable = (r: DnsResponse): boolean => r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN';
+
+/**
+ * Asks the resolver and classifies the outcome. Never rejects: a failure is recorded in `failures`
+ * (fail closed — RFC 8659 §3 has a CA refuse when it cannot look CAA up, so the audit must not read
+ * a failed lookup as "nothing there") and returned as null.
+ */
+async function ask(
+  resolver: DnsClient,
+  label: string,
+  failures: LookupFailure[],
+  name: string,
+  type: string,
+  options: QueryOptions,
+): Promise<DnsResponse | null> {
+  try {
+    const r = await resolver.query(name, type, options);
+    if (usable(r)) return r;
+    const ede = r.extendedErrors
+      .map((e) => ` (EDE ${e.code} ${e.name}${e.text ? `: ${e.text}` : ''})`)
+      .join('');
+    failures.push({ name, type, server: formatEndpoint(r.server), error: `${r.rcode}${ede}` });
+  } catch (err) {
+    failures.push({ name, type, server: label, error: failureText(err, name, type) });
   }
   return null;
 }
 
+type ZoneCut = { zone: string | null; exists: boolean; failed: boolean };
+
+/**
+ * Walks up from `name` until a SOA owned by the queried name comes back: the zone apex. A failed
+ * lookup stops the walk (a parent found past a failure could be the wrong zone), and so does
+ * NXDOMAIN for the name itself, which means the domain does not exist (unless it is an alias).
+ */
+async function findZoneCut(
+  resolver: DnsClient,
+  label: string,
+  failures: LookupFailure[],
+  name: string,
+): Promise<ZoneCut> {
+  let exists = true;
+  for (const candidate of searchPath(name)) {
+    // CD: a bogus zone must still be found (its bogusness is reported separately).
+    const r = await ask(resolver, label, failures, candidate, 'SOA', {
+      dnssecOk: true,
+      checkingDisabled: true,
+    });
+    if (r === null) return { zone: null, exists, failed: true };
+    if (r.answers.some((a) => a.type === 'SOA' && a.name === candidate))
+      return { zone: candidate, exists, failed: false };
+    const alias = r.answers.some((a) => (a.type === 'CNAME' || a.type === 'DNAME') && a.name === candidate);
+    // RFC 8020: NXDOMAIN means nothing exists at or below the name; the parents are only walked to
+    // name the zone in the report.
+    if (candidate === name && r.rcode === 'NXDOMAIN' && !alias) exists = false;
+  }
+  return { zone: null, exists, failed: false };
+}
+
 async function nameServers(
   resolver: DnsClient,
+  label: string,
+  failures: LookupFailure[],
   zone: string,
 ): Promise<{ name: string; addresses: string[] }[]> {
-  const ns = await resolver.query(zone, 'NS', { dnssecOk: true, checkingDisabled: true });
+  const ns = await ask(resolver, label, failures, zone, 'NS', { dnssecOk: true, checkingDisabled: true });
+  if (ns === null) return [];
   const names = [
     ...new Set(
-      ns.answers.flatMap((a) => (a.data.type === 'NS' ? [a.data.host.toLowerCase().replace(/\.$/, '')] : [])),
+      ns.answers.flatMap((a) =>
+        a.data.type === 'NS' && a.name === zone ? [a.data.host.replace(/\.$/, '')] : [],
+      ),
     ),
   ].sort();
+  if (names.length === 0) {
+    // Every zone apex has an NS RRset (RFC 1034 §4.2.1): an empty one is a broken answer, not "no servers".
+    failures.push({
+      name: zone,
+      type: 'NS',
+      server: formatEndpoint(ns.server),
+      error: 'no NS records at the zone apex',
+    });
+    return [];
+  }
   return Promise.all(
     names.map(async (name) => {
       const addresses: string[] = [];
       for (const type of ['A', 'AAAA']) {
-        try {
-          const r = await resolver.query(name, type, { checkingDisabled: true });
-          for (const a of r.answers)
-            if (a.data.type === 'A' || a.data.type === 'AAAA') addresses.push(a.data.address);
-        } catch {
-          // no addresses of this family
-        }
+        const r = await ask(resolver, label, failures, name, type, { checkingDisabled: true });
+        for (const a of r?.answers ?? [])
+          if ((a.data.type === 'A' || a.data.type === 'AAAA') && a.type === type)
+            addresses.push(a.data.address);
       }
       return { name, addresses };
     }),
@@ -118,34 +196,47 @@ async function pathEntry(resolver: DnsClient, name: string, zone: string | null)
       error: null,
       records: caaOf(r),
       cnameTarget: cname?.data.type === 'CNAME' ? cname.data.target.toLowerCase().replace(/\.$/, '') : null,
+      validation: r.validation,
     };
   } catch (err) {
-    return { name, inZone, rcode: null, error: errorCode(err), records: [], cnameTarget: null };
+    return {
+      name,
+      inZone,
+      rcode: null,
+      error: err instanceof Error ? err.message : String(err),
+      records: [],
+      cnameTarget: null,
+      validation: null,
+    };
   }
 }
 
+/** DNSSEC state of DOMAIN's CAA answer (the first search-path entry), and whether the parent has a DS. */
 async function dnssecState(
   resolver: DnsClient,
-  zone: string | null,
-  domain: string,
+  label: string,
+  failures: LookupFailure[],
+  zone: string,
+  first: PathEntry | undefined,
 ): Promise<{ dnssec: DnssecState; hasDs: boolean | null }> {
-  let dnssec: DnssecState = 'unknown';
-  try {
-    const r = await resolver.query(domain, 'CAA', { dnssecOk: true });
-    dnssec = r.validation === 'authenticated' ? 'secure' : r.validation === 'failed' ? 'bogus' : 'insecure';
-  } catch {
-    dnssec = 'unknown';
-  }
+  const v = first?.validation ?? null;
+  const dnssec: DnssecState =
+    v === 'authenticated'
+      ? 'secure'
+      : v === 'failed'
+        ? 'bogus'
+        : v === 'unauthenticated'
+          ? 'insecure'
+          : 'unknown';
   let hasDs: boolean | null = null;
-  if (zone !== null) {
-    try {
-      const r = await resolver.query(zone, 'DS', { dnssecOk: true });
-      if (r.validation === 'failed') hasDs = true;
-      else if (r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN')
-        hasDs = r.answers.some((a) => a.type === 'DS');
-    } catch {
-      hasDs = null;
-    }
+  try {
+    const r = await resolver.query(zone, 'DS', { dnssecOk: true });
+    // A bogus DS answer still proves the parent publishes one (the chain is broken below it).
+    if (r.validation === 'failed') hasDs = true;
+    else if (usable(r)) hasDs = r.answers.some((a) => a.type === 'DS');
+    else failures.push({ name: zone, type: 'DS', server: formatEndpoint(r.server), error: r.rcode });
+  } catch (err) {
+    failures.push({ name: zone, type: 'DS', server: label, error: failureText(err, zone, 'DS') });
   }
   return { dnssec, hasDs };
 }
@@ -157,12 +248,22 @@ function defaultDirectClient(address: string, port: number, timeoutMs: number): 
 /** Collects everything the findings need for one domain. */
 export async function collectAudit(domain: string, options: CollectOptions): Promise<AuditData> {
   const id = parseIdentifier(domain);
-  if (!id.ok) throw new Error(`invalid domain ${JSON.stringify(domain)}: ${id.error}`);
+  if (!id.ok) throw new CertvigilError('DNS_BAD_NAME', `invalid domain: ${id.error}`);
   const name = id.lookupName;
   const resolver = options.resolver;
-  const zone = await findZoneCut(resolver, name);
-  const nameservers = zone === null ? [] : await nameServers(resolver, zone).catch(() => []);
-  const path = await Promise.all(searchPath(name).map((n) => pathEntry(resolver, n, zone)));
+  const label = options.resolverLabel ?? 'the resolver';
+  const failures: LookupFailure[] = [];
+  const nothing = { nameservers: [], path: [], observations: [], dnssec: 'unknown' as const, hasDs: null };
+  const cut = await findZoneCut(resolver, label, failures, name);
+  // Stop here when the zone cut is unknown or the domain does not exist: every later question
+  // depends on the zone, and an unreachable resolver must cost one lookup's time, not twenty.
+  if (cut.failed || cut.zone === null || !cut.exists)
+    return { domain: name, exists: cut.exists, failures, zone: cut.zone, ...nothing };
+  const zone = cut.zone;
+  const [nameservers, path] = await Promise.all([
+    nameServers(resolver, label, failures, zone),
+    Promise.all(searchPath(name).map((n) => pathEntry(resolver, n, zone))),
+  ]);
   const mix = options.mixCase ?? randomCase;
   const inZone = path.filter((e) => e.inZone).map((e) => e.name);
   const observations: ServerObservation[] = [];
@@ -183,6 +284,6 @@ export async function collectAudit(domain: string, options: CollectOptions): Pro
     ),
   );
   observations.sort((a, b) => `${a.name} ${a.address}`.localeCompare(`${b.name} ${b.address}`));
-  const { dnssec, hasDs } = await dnssecState(resolver, zone, name);
-  return { domain: name, zone, nameservers, path, observations, dnssec, hasDs };
+  const { dnssec, hasDs } = await dnssecState(resolver, label, failures, zone, path[0]);
+  return { domain: name, exists: true, failures, zone, nameservers, path, observations, dnssec, hasDs };
 }

@@ -2,16 +2,21 @@
  * @module caa/audit/findings
  * Pure rules: collected data in, findings and a grade out. Ids are stable; severities:
  *
+ *   error     the audit could not find out, so it grades nothing: lookup-failed (a resolver query got
+ *             no usable answer, or no authoritative server could be asked), domain-not-found
  *   critical  the policy is broken or can be bypassed/ignored: malformed-record, critical-unknown-tag,
  *             ns-disagree, ns-case-mishandled, dnssec-bogus
  *   warning   the policy is weaker than it should be or a server misbehaves: no-caa, no-accounturi,
- *             http-01-allowed (with --acme-method), wildcard-open, iodef-bad-scheme, ns-timeout,
- *             ns-refused, dnssec-unsigned, cname-external, subdomain-weaker, unknown-issuer
+ *             http-01-allowed (with --acme-method), wildcard-open, iodef-bad-scheme, iodef-malformed,
+ *             ns-timeout, ns-refused, ns-error, ns-no-address, dnssec-unsigned, cname-external,
+ *             subdomain-weaker, unknown-issuer
  *   info      hardening hints: no-validationmethods, no-iodef, unused-ca, http-01-allowed (without
  *             --acme-method, reported only when validationmethods explicitly lists http-01)
  *
- * Grade: F any critical; D three or more warnings; C two warnings; B one warning; A none (info only).
+ * Grade: `error` any error; F any critical; D three or more warnings; C two warnings; B one warning;
+ * A none (info only).
  */
+import { checkIodefUrl } from '../iodef-url.js';
 import { normalizedTag } from '../property.js';
 import type { CaaRecord } from '../property.js';
 import { parseIssueValue, presentRecord } from '../property.js';
@@ -21,13 +26,16 @@ import type {
   AuditReport,
   Finding,
   Grade,
+  PathEntry,
   ServerAnswer,
   Severity,
 } from './types.js';
 
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2, error: 3 };
 
 export function gradeFor(findings: readonly Finding[]): Grade {
+  // "Could not check" is never a grade: an unreachable resolver must not read as a clean A.
+  if (findings.some((f) => f.severity === 'error')) return 'error';
   if (findings.some((f) => f.severity === 'critical')) return 'F';
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   if (warnings >= 3) return 'D';
@@ -61,6 +69,86 @@ function answerKey(a: ServerAnswer): string {
 /** A usable authoritative answer (the server actually answered with data or a negative answer). */
 const answered = (a: ServerAnswer): boolean =>
   !a.timeout && (a.rcode === 'NOERROR' || a.rcode === 'NXDOMAIN');
+
+/** A search-path lookup without a usable answer (no answer at all, or SERVFAIL/REFUSED/…). */
+const pathFailed = (e: PathEntry): boolean =>
+  e.error !== null || (e.rcode !== 'NOERROR' && e.rcode !== 'NXDOMAIN');
+
+const LOOKUP_FIX =
+  'Check that the resolver (--resolver, or /etc/resolv.conf) is reachable and resolves this name, then run the audit again.';
+
+/**
+ * The findings for what could not be asked. Returns true when the audit has no data to grade:
+ * the zone cut is unknown or the domain does not exist.
+ */
+function lookupFindings(data: AuditData, add: (f: Finding) => void): boolean {
+  if (!data.exists) {
+    add({
+      id: 'domain-not-found',
+      severity: 'error',
+      name: data.domain,
+      message: `${data.domain} does not exist (NXDOMAIN${data.zone !== null ? ` in the zone ${data.zone}` : ''}): there is no CAA policy to audit. Check the spelling, or create the name first.`,
+      fix: `Audit an existing name (e.g. ${data.zone ?? 'the zone apex'}), or publish ${data.domain} first.`,
+    });
+  }
+  const seen = new Set<string>();
+  for (const f of data.failures) {
+    const key = `${f.name}/${f.type}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    add({
+      id: 'lookup-failed',
+      severity: 'error',
+      name: key,
+      message: `Could not look up ${f.name} ${f.type} through ${f.server}: ${f.error}. The audit cannot tell what a CA would see; CAs refuse to issue when a CAA lookup fails (RFC 8659 §3).`,
+      fix: LOOKUP_FIX,
+    });
+  }
+  if (!data.exists) return true;
+  if (data.zone === null) {
+    if (data.failures.length === 0)
+      add({
+        id: 'lookup-failed',
+        severity: 'error',
+        name: data.domain,
+        message: `No zone apex (SOA) found for ${data.domain} or any parent: nothing could be audited.`,
+        fix: LOOKUP_FIX,
+      });
+    return true;
+  }
+  for (const e of data.path) {
+    // A DNSSEC-bogus answer at DOMAIN is reported as dnssec-bogus; every other failure here is one.
+    if (!pathFailed(e) || (e.validation === 'failed' && data.dnssec === 'bogus')) continue;
+    add({
+      id: 'lookup-failed',
+      severity: 'error',
+      name: `${e.name}/CAA`,
+      message: `Could not look up ${e.name} CAA through the resolver: ${e.error ?? e.rcode ?? 'no answer'}. CAs refuse to issue when a CAA lookup fails (RFC 8659 §3), and the audit cannot grade a policy it could not read.`,
+      fix: LOOKUP_FIX,
+    });
+  }
+  // Name servers that time out or refuse are findings of their own; none at all answering means
+  // the authoritative side was never checked, which must not pass as "no server problems".
+  const zone = data.zone;
+  if (data.nameservers.length > 0 && data.observations.length === 0) {
+    add({
+      id: 'lookup-failed',
+      severity: 'error',
+      name: zone,
+      message: `No name server of ${zone} could be asked directly (${data.nameservers.map((n) => n.name).join(', ')} have no usable address).`,
+      fix: `Give the name servers of ${zone} addresses (glue or A/AAAA records), then run the audit again.`,
+    });
+  } else if (data.observations.length > 0 && !data.observations.some((o) => answered(o.lower))) {
+    add({
+      id: 'lookup-failed',
+      severity: 'error',
+      name: zone,
+      message: `None of the ${new Set(data.observations.map((o) => o.address)).size} name server address(es) of ${zone} gave a usable CAA answer: the authoritative side could not be checked.`,
+      fix: `Check that the name servers of ${zone} are reachable on the --ns-port given (default 53), then run the audit again.`,
+    });
+  }
+  return false;
+}
 
 interface IssueInfo {
   tag: 'issue' | 'issuewild';
@@ -99,6 +187,7 @@ export function auditFindings(data: AuditData, options: AuditOptions = {}): Find
     findings.push(f);
   };
   const domain = data.domain;
+  if (lookupFindings(data, add)) return findings;
 
   // ---- DNSSEC ---------------------------------------------------------------------------------
   if (data.dnssec === 'bogus') {
@@ -130,21 +219,56 @@ export function auditFindings(data: AuditData, options: AuditOptions = {}): Find
   }
   const timedOut = new Set<string>();
   const refused = new Set<string>();
+  const failedServers = new Set<string>();
   const caseBad = new Set<string>();
+  for (const ns of data.nameservers) {
+    if (ns.addresses.length > 0) continue;
+    add({
+      id: 'ns-no-address',
+      severity: 'warning',
+      name: ns.name,
+      message: `Name server ${ns.name} of ${data.zone ?? domain} has no A or AAAA address: nobody can ask it, so it was not audited, and resolvers waste time on it.`,
+      fix: `Publish an address for ${ns.name} (or glue at the parent), or remove it from the NS RRset of ${data.zone ?? domain}.`,
+    });
+  }
   for (const [name, list] of byName) {
     for (const o of list) {
       const server = `${o.nsName} (${o.address})`;
-      if (o.lower.timeout && !timedOut.has(server)) {
-        timedOut.add(server);
-        add({
-          id: 'ns-timeout',
-          severity: 'warning',
-          name: server,
-          message: `Name server ${server} did not answer the CAA query for ${name}: CAs fail closed on timeouts (RFC 8659 §3), so issuance can fail at random.`,
-          fix: `Fix or remove ${o.nsName} from the NS RRset of ${data.zone ?? domain} (and the parent's delegation).`,
-        });
-      } else if (
-        !o.lower.timeout &&
+      // Either question unanswered counts: a server that answers only the lower-case form was not
+      // checked for RFC 4343 case handling, and CAs send mixed case.
+      const silent = o.lower.timeout ? o.lower : o.mixed.timeout ? o.mixed : null;
+      if (silent !== null) {
+        if (!timedOut.has(server)) {
+          timedOut.add(server);
+          const which = silent === o.lower ? name : o.mixedQname;
+          add({
+            id: 'ns-timeout',
+            severity: 'warning',
+            name: server,
+            message: `Name server ${server} did not answer the CAA query for ${which}: CAs fail closed on timeouts (RFC 8659 §3), so issuance can fail at random.`,
+            fix: `Fix or remove ${o.nsName} from the NS RRset of ${data.zone ?? domain} (and the parent's delegation).`,
+          });
+        }
+        continue;
+      }
+      const broken = [o.lower, o.mixed].find(
+        (a) =>
+          a.error !== null || (a.rcode !== null && !['NOERROR', 'NXDOMAIN', 'REFUSED'].includes(a.rcode)),
+      );
+      if (broken !== undefined) {
+        if (!failedServers.has(server)) {
+          failedServers.add(server);
+          add({
+            id: 'ns-error',
+            severity: 'warning',
+            name: server,
+            message: `Name server ${server} gave no usable answer to the CAA query for ${broken === o.lower ? name : o.mixedQname} (${broken.error ?? broken.rcode}): CAs that ask it cannot check CAA and refuse to issue (RFC 8659 §3).`,
+            fix: `Fix the DNS service on ${o.nsName} (port, firewall, zone loading), or remove it from the NS RRset of ${data.zone ?? domain}.`,
+          });
+        }
+        continue;
+      }
+      if (
         (o.lower.rcode === 'REFUSED' ||
           (o.lower.rcode === 'NOERROR' && !o.lower.authoritative && o.lower.records.length === 0)) &&
         !refused.has(server)
@@ -158,12 +282,7 @@ export function auditFindings(data: AuditData, options: AuditOptions = {}): Find
           fix: `Configure ${data.zone ?? domain} on ${o.nsName}, or remove it from the NS RRset and the parent's delegation.`,
         });
       }
-      if (
-        answered(o.lower) &&
-        !o.mixed.timeout &&
-        answerKey(o.lower) !== answerKey(o.mixed) &&
-        !caseBad.has(server)
-      ) {
+      if (answered(o.lower) && answerKey(o.lower) !== answerKey(o.mixed) && !caseBad.has(server)) {
         caseBad.add(server);
         add({
           id: 'ns-case-mishandled',
@@ -210,12 +329,12 @@ export function auditFindings(data: AuditData, options: AuditOptions = {}): Find
   }
   const relevantIndex = data.path.findIndex((e) => e.records.length > 0);
   const relevant = relevantIndex >= 0 ? data.path[relevantIndex] : undefined;
+  // RFC 8659 §3: the relevant RRset is the first non-empty one, so a failed lookup below it hides
+  // which RRset a CA would use: no policy finding may be drawn then (lookup-failed or dnssec-bogus
+  // says why). A failure above it hides only the parent (see subdomain-weaker).
+  const end = relevantIndex >= 0 ? relevantIndex + 1 : data.path.length;
+  if (data.path.slice(0, end).some(pathFailed)) return findings;
   if (relevant === undefined) {
-    // A failed lookup (SERVFAIL, bogus, timeout) is not "no CAA": CAs cannot issue at all then.
-    const failed = data.path.some(
-      (e) => e.error !== null || (e.rcode !== 'NOERROR' && e.rcode !== 'NXDOMAIN'),
-    );
-    if (failed) return findings;
     add({
       id: 'no-caa',
       severity: 'warning',
@@ -321,20 +440,27 @@ export function auditFindings(data: AuditData, options: AuditOptions = {}): Find
     });
   }
   for (const r of iodefs) {
-    if (!/^(mailto:|https?:)/i.test(r.value)) {
-      add({
-        id: 'iodef-bad-scheme',
-        severity: 'warning',
-        name: owner,
-        message: `${presentRecord(r)}: RFC 8659 §4.4 allows only mailto:, http: and https: URLs, so CAs ignore this report address.`,
-        fix: line(owner, 'iodef', `mailto:security@${apex ?? owner}`),
-      });
-    }
+    const check = checkIodefUrl(r.value);
+    if (check.ok) continue;
+    add({
+      id: check.kind === 'scheme' ? 'iodef-bad-scheme' : 'iodef-malformed',
+      severity: 'warning',
+      name: owner,
+      message:
+        check.kind === 'scheme'
+          ? `${presentRecord(r)}: ${check.error}, so CAs may not report to this address.`
+          : `${presentRecord(r)} is not a usable report address (${check.error}): CAs cannot report refused requests to it.`,
+      fix: line(owner, 'iodef', `mailto:security@${apex ?? owner}`),
+    });
   }
 
   // ---- subdomain weaker than a parent ----------------------------------------------------------
-  const parent = data.path.slice(relevantIndex + 1).find((e) => e.records.length > 0);
-  if (parent !== undefined) {
+  const above = data.path.slice(relevantIndex + 1);
+  const parentIndex = above.findIndex((e) => e.records.length > 0);
+  const parent = parentIndex >= 0 ? above[parentIndex] : undefined;
+  if (above.slice(0, parentIndex >= 0 ? parentIndex + 1 : above.length).some(pathFailed)) {
+    // The parent's policy is unknown (lookup-failed already says so): do not call the child weaker or fine.
+  } else if (parent !== undefined) {
     const pIssues = issueRecords(parent.records).filter((i) => i.tag === 'issue');
     const cIssues = plainIssue.length > 0 ? issueRecords(records).filter((i) => i.tag === 'issue') : [];
     const pCas = new Set(pIssues.map((i) => i.issuer).filter((x): x is string => x !== null));

@@ -5,10 +5,16 @@
  */
 import type { CaaRecord } from '../property.js';
 
-export type Severity = 'info' | 'warning' | 'critical';
-export type Grade = 'A' | 'B' | 'C' | 'D' | 'F';
+/**
+ * `error`: the audit could not find out (a lookup failed, the domain does not exist). It ranks above
+ * `critical` because "could not check" must never read as a grade: the report's grade is `error`.
+ */
+export type Severity = 'info' | 'warning' | 'critical' | 'error';
+export type Grade = 'A' | 'B' | 'C' | 'D' | 'F' | 'error';
 
 export type FindingId =
+  | 'lookup-failed'
+  | 'domain-not-found'
   | 'no-caa'
   | 'no-accounturi'
   | 'no-validationmethods'
@@ -16,11 +22,14 @@ export type FindingId =
   | 'wildcard-open'
   | 'no-iodef'
   | 'iodef-bad-scheme'
+  | 'iodef-malformed'
   | 'malformed-record'
   | 'critical-unknown-tag'
   | 'ns-disagree'
   | 'ns-timeout'
   | 'ns-refused'
+  | 'ns-error'
+  | 'ns-no-address'
   | 'ns-case-mishandled'
   | 'dnssec-unsigned'
   | 'dnssec-bogus'
@@ -52,6 +61,18 @@ export interface PathEntry {
   records: CaaRecord[];
   /** First CNAME target when the name is an alias, else null. */
   cnameTarget: string | null;
+  /** What the resolver's DNSSEC validation said (null when there was no answer). */
+  validation: 'authenticated' | 'failed' | 'unauthenticated' | null;
+}
+
+/** A query to the recursive resolver that got no usable answer (no answer, or SERVFAIL/REFUSED/…). */
+export interface LookupFailure {
+  name: string;
+  type: string;
+  /** The resolver(s) asked, e.g. "127.0.0.1:53". */
+  server: string;
+  /** What went wrong: the error or the RCODE. */
+  error: string;
 }
 
 /** One CAA answer straight from an authoritative server (recursion off). */
@@ -80,6 +101,14 @@ export type DnssecState = 'secure' | 'insecure' | 'bogus' | 'unknown';
 
 export interface AuditData {
   domain: string;
+  /** False when the resolver says DOMAIN does not exist (NXDOMAIN, no alias): nothing else was asked. */
+  exists: boolean;
+  /**
+   * Resolver queries outside the search path that failed (zone cut, NS, name server addresses, DS).
+   * Search-path failures are kept in `path`. A failure while finding the zone cut ends the
+   * collection: `zone` is then null and nothing else was asked.
+   */
+  failures: LookupFailure[];
   /** Apex of the zone holding DOMAIN, or null when the zone cut could not be found. */
   zone: string | null;
   nameservers: { name: string; addresses: string[] }[];

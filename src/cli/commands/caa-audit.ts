@@ -3,20 +3,24 @@
  * `certvigil caa audit DOMAIN... [--json] [--resolver HOST:PORT] [--ns-port N] [--timeout MS]
  *  [--acme-method METHOD] [--uses-wildcards] [--state-dir DIR]`
  *
- * Exit status by the worst finding: 0 none or info, 1 warning, 2 critical or an error.
+ * Exit status by the worst finding: 0 none or info, 1 warning, 2 critical, an error finding
+ * (lookup-failed, domain-not-found) or a usage error.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildReport, collectAudit, worstSeverity } from '../../caa/audit/index.js';
 import type { AuditReport } from '../../caa/audit/index.js';
 import { CertvigilError } from '../../errors.js';
 import { caaIdentifiersForIssuer } from '../../monitor/caa-issuers.js';
-import { openStore } from '../../store/index.js';
+import { sanitizeText } from '../../sanitize.js';
+import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
+import { jsonLine, parseNames, parseValidationMethod, shown } from '../caa-options.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { resolverFromFlags } from '../resolver-options.js';
-import { collect } from '../flags.js';
+import { describeResolver, parseResolverLimits, resolverFromFlags } from '../resolver-options.js';
+import { collect, positiveInt } from '../flags.js';
 import type { ResolverFlags } from '../resolver-options.js';
 import { makeStyle } from '../style.js';
 
@@ -30,22 +34,27 @@ interface CaaAuditFlags extends ResolverFlags {
 
 export function auditExitCode(reports: readonly AuditReport[], errors: number): ExitCode {
   const worst = reports.map((r) => worstSeverity(r.findings));
-  if (errors > 0 || worst.includes('critical')) return EXIT.ERROR;
+  if (errors > 0 || worst.includes('critical') || worst.includes('error')) return EXIT.ERROR;
   if (worst.includes('warning')) return EXIT.FINDING;
   return EXIT.OK;
 }
 
 export function formatAuditHuman(report: AuditReport, style = makeStyle(process.stdout)): string {
-  const lines = [`${style.bold(report.domain)}  grade ${style.bold(report.grade)}`];
+  const grade = report.grade === 'error' ? style.red('error (could not audit)') : style.bold(report.grade);
+  const lines = [`${style.bold(sanitizeText(report.domain))}  grade ${grade}`];
   for (const f of report.findings) {
     const sev =
-      f.severity === 'critical'
-        ? style.red('CRITICAL')
-        : f.severity === 'warning'
-          ? style.yellow('WARNING ')
-          : style.dim('INFO    ');
+      f.severity === 'error'
+        ? style.red('ERROR   ')
+        : f.severity === 'critical'
+          ? style.red('CRITICAL')
+          : f.severity === 'warning'
+            ? style.yellow('WARNING ')
+            : style.dim('INFO    ');
+    // Messages quote DNS data (name server names, record values, EDE texts): sanitise at the terminal.
+    const fix = sanitizeText(f.fix, { keepNewlines: true }).replace(/\t/g, ' ');
     lines.push(
-      `  ${sev} ${f.id.padEnd(20)} ${f.name}\n           ${f.message}\n           fix: ${f.fix.replace(/\n/g, '\n                ')}`,
+      `  ${sev} ${f.id.padEnd(20)} ${sanitizeText(f.name)}\n           ${sanitizeText(f.message)}\n           fix: ${fix.replace(/\n/g, '\n                ')}`,
     );
   }
   if (report.findings.length === 0) lines.push('  no findings');
@@ -60,6 +69,24 @@ function knownIssuers(): Set<string> {
   ) as { caa_identifiers: string[] }[];
   knownIssuersCache = new Set(table.flatMap((e) => e.caa_identifiers.map((s) => s.toLowerCase())));
   return knownIssuersCache;
+}
+
+/**
+ * `caa audit` only reads the monitor's store: a missing state directory or database is a usage
+ * error, and nothing is created (opening a missing SQLite file would create it).
+ */
+function assertStateDir(stateDir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(stateDir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir || !existsSync(join(stateDir, SQLITE_FILE_NAME)))
+    throw new CertvigilError(
+      'USAGE',
+      `no certvigil state at ${shown(stateDir)} (run \`certvigil monitor\` first, or leave out --state-dir)`,
+    );
 }
 
 async function seenIssuers(stateDir: string, domain: string): Promise<string[]> {
@@ -79,6 +106,11 @@ async function seenIssuers(stateDir: string, domain: string): Promise<string[]> 
   }
 }
 
+export const AUDIT_EXIT_HELP =
+  '\nExit status: 0 no findings or info only, 1 worst finding is a warning, 2 any critical finding, any\n' +
+  'error finding (lookup-failed, domain-not-found: grade "error") or a usage error (bad domain or flag;\n' +
+  'one line on stderr, nothing asked).\n';
+
 export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(code: ExitCode): void }): void {
   caa
     .command('audit')
@@ -87,18 +119,24 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
       "Audit the CAA setup of each DOMAIN from the owner's side: find its zone and name servers through the\n" +
         'resolver, ask every name server directly (also with a mixed-case name, RFC 4343 / RFC 8659 §6), check\n' +
         'DNSSEC, and grade the policy (RFC 8659, RFC 8657 accounturi/validationmethods).\n\n' +
-        'Findings: no-caa, no-accounturi, no-validationmethods, http-01-allowed, wildcard-open, no-iodef,\n' +
-        'iodef-bad-scheme, malformed-record, critical-unknown-tag, ns-disagree, ns-timeout, ns-refused,\n' +
-        'ns-case-mishandled, dnssec-unsigned, dnssec-bogus, cname-external, subdomain-weaker, unused-ca,\n' +
-        'unknown-issuer.\n' +
+        'Findings: lookup-failed, domain-not-found, no-caa, no-accounturi, no-validationmethods, http-01-allowed,\n' +
+        'wildcard-open, no-iodef, iodef-bad-scheme, iodef-malformed, malformed-record, critical-unknown-tag,\n' +
+        'ns-disagree, ns-timeout, ns-refused, ns-error, ns-no-address, ns-case-mishandled, dnssec-unsigned,\n' +
+        'dnssec-bogus, cname-external, subdomain-weaker, unused-ca, unknown-issuer.\n' +
+        'lookup-failed (error): a query to the resolver got no usable answer (timeout, network error, SERVFAIL,\n' +
+        'REFUSED), naming the name, type and server, or no name server could be asked; CAs fail closed then.\n' +
+        'domain-not-found (error): the resolver says DOMAIN does not exist (NXDOMAIN).\n' +
         'http-01-allowed: with --acme-method dns-01, reported (warning) when validationmethods is absent or\n' +
         'lists http-01; without it, reported (info) only when validationmethods explicitly lists http-01.\n' +
         'wildcard-open: reported unless issuewild ";" is present or --uses-wildcards is given.\n' +
         'unused-ca: needs the CT monitor store (--state-dir); skipped without it.\n\n' +
-        'Grade: F any critical; D three or more warnings; C two; B one; A no warnings (info only).\n' +
-        'Exit status: 0 no findings or info only, 1 worst finding is a warning, 2 any critical finding,\n' +
-        'lookup error or usage error.',
+        'Grade: "error" any error finding; F any critical; D three or more warnings; C two; B one; A no\n' +
+        'warnings (info only).\n' +
+        'Time: each resolver query gives up after --timeout x --attempts per resolver address (default\n' +
+        '3s x 2); when the zone cut cannot be looked up the audit of that domain stops there, so an\n' +
+        'unreachable resolver costs one such wait per domain (none when the port is closed: refused at once).',
     )
+    .addHelpText('after', AUDIT_EXIT_HELP)
     .argument('<domains...>', 'domain names to audit')
     .option('--json', 'print one JSON object per domain, one per line')
     .option(
@@ -107,8 +145,12 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
       collect,
     )
     .option('--ns-port <n>', 'port to query the authoritative name servers on', '53')
-    .option('--timeout <ms>', 'per-query timeout in milliseconds', '3000')
-    .option('--attempts <n>', 'rounds over the resolver list before giving up', '2')
+    .option(
+      '--timeout <duration>',
+      'per-query timeout: 500ms, 3s, or a number of milliseconds (10ms-60s); also for direct queries',
+      '3000',
+    )
+    .option('--attempts <n>', 'rounds over the resolver list before giving up (1-10)', '2')
     .option('--acme-method <method>', 'ACME challenge type your client uses, e.g. dns-01')
     .option('--uses-wildcards', 'you use wildcard certificates (do not report wildcard-open)')
     .option(
@@ -116,33 +158,45 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
       'CT monitor state directory: compare allowed CAs with issuers seen (unused-ca)',
     )
     .action(async (domains: string[], flags: CaaAuditFlags) => {
-      const nsPort = Number(flags.nsPort);
-      if (!Number.isInteger(nsPort) || nsPort <= 0 || nsPort > 65535)
-        throw new CertvigilError('USAGE', `--ns-port must be a port number (got ${flags.nsPort})`);
+      // Every input is checked before the first query (exit 2, one line, nothing asked).
+      parseNames(domains);
+      const nsPort = positiveInt(flags.nsPort, '--ns-port', 65535);
+      const acmeMethod =
+        flags.acmeMethod === undefined ? null : parseValidationMethod(flags.acmeMethod, '--acme-method');
+      if (flags.stateDir !== undefined) assertStateDir(flags.stateDir);
+      const { timeoutMs = 3000 } = parseResolverLimits(flags);
       const resolver = await resolverFromFlags(flags);
-      const timeoutMs = Number(flags.timeout ?? '3000');
       const reports: AuditReport[] = [];
       let errors = 0;
       for (const domain of domains) {
         try {
-          const data = await collectAudit(domain, { resolver, nsPort, timeoutMs });
+          const data = await collectAudit(domain, {
+            resolver,
+            nsPort,
+            timeoutMs,
+            resolverLabel: describeResolver(resolver),
+          });
           ctx.logger.debug({ data }, 'collected CAA audit data');
-          const seen = flags.stateDir ? await seenIssuers(flags.stateDir, data.domain) : null;
+          // A report that could not be graded has nothing to compare with CT.
+          const seen =
+            flags.stateDir && data.exists && data.zone !== null
+              ? await seenIssuers(flags.stateDir, data.domain)
+              : null;
           const report = buildReport(data, {
-            acmeMethod: flags.acmeMethod ?? null,
+            acmeMethod,
             usesWildcards: flags.usesWildcards ?? false,
             seenIssuers: seen,
             knownIssuers: knownIssuers(),
           });
           reports.push(report);
-          process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatAuditHuman(report)}\n`);
+          process.stdout.write(flags.json ? jsonLine(report) : `${formatAuditHuman(report)}\n`);
         } catch (err) {
           errors++;
-          const message = err instanceof Error ? err.message : String(err);
+          const message = sanitizeText(err instanceof Error ? err.message : String(err));
           process.stdout.write(
             flags.json
-              ? `${JSON.stringify({ domain, grade: null, error: message, findings: [] })}\n`
-              : `${domain}: error: ${message}\n`,
+              ? jsonLine({ domain, grade: 'error', error: message, findings: [] })
+              : `${sanitizeText(domain)}: error: ${message}\n`,
           );
         }
       }

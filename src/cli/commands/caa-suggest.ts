@@ -3,24 +3,38 @@
  * `certvigil caa suggest DOMAIN [--acme-dir DIR...] [--ca ISSUER --account-uri URI --method M ...]
  *  [--iodef URL] [--format zone|generic|octodns|terraform] [--json]`: the CAA RRset that binds
  * issuance for DOMAIN to exactly the ACME accounts (and validation methods) in use, proven with the
- * engine over an in-memory resolver. Exit 0 when the proof holds, 2 otherwise.
+ * engine over an in-memory resolver. Exit 0 when the proof holds, 2 otherwise. Stdout holds only
+ * the records in the chosen format (so `> caa.tf` is a valid file); the proof goes to stderr.
  *
  * `certvigil caa evaluate --zone FILE NAME... --ca ISSUER [--account-uri URI] [--method M] [--json]`:
  * `caa check` offline, over the records of a zone file. Same output and exit codes as `caa check`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { evaluateCaaMany, presentRecord } from '../../caa/index.js';
+import { evaluateCaaMany, parseIdentifier, presentRecord } from '../../caa/index.js';
 import { formatProof, formatRecords, proveRecords, suggestRecords } from '../../caa/suggest/index.js';
 import type { SuggestAccount, SuggestFormat } from '../../caa/suggest/index.js';
 import { ZoneParseError, ZoneResolver, parseZone } from '../../caa/zonefile.js';
+import type { ZoneRecord } from '../../caa/zonefile.js';
 import { CertvigilError } from '../../errors.js';
+import { isSafeText, sanitizeText } from '../../sanitize.js';
+import {
+  jsonLine,
+  parseAccountUri,
+  parseDomain,
+  parseIodefUrl,
+  parseIssuerDomain,
+  parseNames,
+  parseValidationMethod,
+  parseValidationMethods,
+  shown,
+} from '../caa-options.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { collect } from '../flags.js';
-import { findAccounts } from './acme.js';
-import { exitCodeFor, formatHuman } from './caa-check.js';
+import { assertAcmePaths, findAccounts } from './acme.js';
+import { CHECK_EXIT_HELP, caaRequestFromFlags, exitCodeFor, formatHuman } from './caa-check.js';
 
 interface SuggestFlags {
   acmeDir?: string[];
@@ -34,10 +48,80 @@ interface SuggestFlags {
 
 const FORMATS: readonly SuggestFormat[] = ['zone', 'generic', 'octodns', 'terraform'];
 const split = (xs: string[] | undefined): string[] =>
-  (xs ?? [])
-    .flatMap((x) => x.split(','))
-    .map((x) => x.trim())
-    .filter(Boolean);
+  (xs ?? []).flatMap((x) => x.split(',')).map((x) => x.trim());
+
+/** A zone file is text of sensible size: refuse what cannot be one before parsing it. */
+const MAX_ZONE_BYTES = 16 << 20;
+
+/**
+ * Reads `--zone FILE` for `caa evaluate`: missing, unreadable, a directory, binary content, too
+ * large or without any record is a usage error. An empty file must not evaluate to "no CAA records,
+ * any CA may issue".
+ */
+export async function readZoneFile(path: string, origin: string | undefined): Promise<ZoneRecord[]> {
+  const name = shown(path);
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new CertvigilError('USAGE', `--zone ${name} is a directory, not a zone file`);
+    if (!st.isFile()) throw new CertvigilError('USAGE', `--zone ${name} is not a regular file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof CertvigilError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CertvigilError(
+      'USAGE',
+      `cannot read zone file ${name}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`,
+    );
+  }
+  if (size > MAX_ZONE_BYTES)
+    throw new CertvigilError('USAGE', `zone file ${name} is larger than ${MAX_ZONE_BYTES >> 20} MiB`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new CertvigilError(
+      'USAGE',
+      `cannot read zone file ${name}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  let text: string;
+  try {
+    if (bytes.includes(0)) throw new Error('NUL byte');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CertvigilError('USAGE', `zone file ${name} is not text (binary or not UTF-8)`);
+  }
+  let records: ZoneRecord[];
+  try {
+    records = parseZone(text, { origin });
+  } catch (err) {
+    if (err instanceof ZoneParseError)
+      throw new CertvigilError(
+        'USAGE',
+        `zone file ${name}: ${sanitizeText(err.message, { maxLength: 200 })}`,
+      );
+    throw err;
+  }
+  if (records.length === 0)
+    throw new CertvigilError(
+      'USAGE',
+      `zone file ${name} has no records (an empty zone would allow every CA)`,
+    );
+  return records;
+}
+
+/**
+ * The zones a file speaks for: the owners of its SOA records, else `--origin`. A name outside them
+ * would come back NXDOMAIN at every level and read as "no CAA, any CA may issue" — a typo in a name
+ * must not look like an answer. Null when the file says neither.
+ */
+export function zoneApexes(records: readonly ZoneRecord[], origin: string | undefined): string[] | null {
+  const soa = [...new Set(records.filter((r) => r.type === 'SOA').map((r) => r.name))];
+  if (soa.length > 0) return soa;
+  const o = origin?.toLowerCase().replace(/\.$/, '');
+  return o ? [o] : null;
+}
 
 /** True when `name` (maybe `*.`) is DOMAIN or below it. */
 function within(name: string, domain: string): boolean {
@@ -57,9 +141,17 @@ export function registerCaaSuggest(
         'with --ca/--account-uri/--method) issue, with their validation methods (RFC 8657), issuewild ";" unless\n' +
         'wildcards are used, and iodef if --iodef is given. The RRset is then evaluated by the CAA engine in\n' +
         'memory: owner accounts and methods must be allowed; other accounts, methods, no account and other CAs denied.\n\n' +
+        'Stdout holds only the records in the chosen format (e.g. --format terraform > caa.tf); the proof goes to\n' +
+        'stderr. With --json, one JSON object on stdout (accounts, records, every format and the proof).\n' +
         'Formats: zone (RFC 8659 §4.1.1 presentation), generic (RFC 3597 \\# hex), octodns (octoDNS YAML),\n' +
-        'terraform (aws_route53_record).\n\n' +
-        'Exit status: 0 the proof holds, 2 it does not or usage error.',
+        'terraform (aws_route53_record).\n' +
+        '--iodef must be a mailto: or https: URL, checked as "caa audit" checks published iodef records.',
+    )
+    .addHelpText(
+      'after',
+      '\nExit status: 0 the proof holds (records on stdout), 2 the proof fails (nothing on stdout; records and\n' +
+        'proof on stderr), no account found, or a usage error (bad name or flag, missing --acme-dir; one line\n' +
+        'on stderr, nothing written).\n',
     )
     .argument('<domain>', 'the domain whose CAA RRset to suggest, e.g. example.com')
     .option('--acme-dir <path>', 'ACME client state to discover accounts from (repeatable)', collect)
@@ -78,12 +170,18 @@ export function registerCaaSuggest(
     .option('--format <format>', `output format: ${FORMATS.join(', ')}`, 'zone')
     .option('--json', 'print one JSON object with accounts, records, all formats and the proof')
     .action(async (domainArg: string, flags: SuggestFlags) => {
-      const domain = domainArg.toLowerCase().replace(/\.$/, '');
+      // Every flag is checked before any file is read: exit 2, one line, nothing written.
+      const domain = parseDomain(domainArg);
       if (!FORMATS.includes(flags.format as SuggestFormat))
-        throw new CertvigilError('USAGE', `--format must be one of ${FORMATS.join(', ')}`);
-      const cas = split(flags.ca).map((c) => c.toLowerCase());
-      const methods = split(flags.method);
-      const uris = flags.accountUri ?? [];
+        throw new CertvigilError(
+          'USAGE',
+          `--format must be one of ${FORMATS.join(', ')} (got ${shown(flags.format)})`,
+        );
+      const cas = [...new Set(split(flags.ca).map((c) => parseIssuerDomain(c)))];
+      const methods = parseValidationMethods(flags.method);
+      const uris = (flags.accountUri ?? []).map((u) => parseAccountUri(u));
+      const iodef = flags.iodef === undefined ? undefined : parseIodefUrl(flags.iodef);
+      if (flags.acmeDir !== undefined) await assertAcmePaths(flags.acmeDir);
       const accounts: SuggestAccount[] = [];
       if (uris.length > 0) {
         if (cas.length !== 1 && cas.length !== uris.length)
@@ -92,20 +190,49 @@ export function registerCaaSuggest(
           accounts.push({ issuer: (cas.length === 1 ? cas[0] : cas[i]) as string, accountUri: uri, methods }),
         );
       }
+      const warn = (text: string): void => {
+        process.stderr.write(`certvigil: ${sanitizeText(text, { maxLength: 400 })}\n`);
+      };
       if ((flags.acmeDir?.length ?? 0) > 0 || uris.length === 0) {
         const found = await findAccounts(flags.acmeDir, cas.length === 1 ? cas[0] : undefined);
         for (const a of found) {
           if (a.names.length > 0 && !a.names.some((n) => within(n, domain))) continue;
           if (!a.caIssuer) {
-            process.stderr.write(
-              `certvigil: skipping ${a.client} account ${a.accountUri}: CA ${a.caDirectory ?? 'unknown'} has no known CAA issuer domain (use --ca)\n`,
+            warn(
+              `skipping ${a.client} account ${a.accountUri}: CA ${a.caDirectory ?? 'unknown'} has no known CAA issuer domain (use --ca)`,
+            );
+            continue;
+          }
+          // Client files are outside data: an account URL that cannot be an accounturi value (RFC
+          // 8659 §4.2) would make a malformed record, which authorises nobody.
+          try {
+            parseAccountUri(a.accountUri);
+          } catch {
+            warn(
+              `skipping ${a.client} account from ${a.path}: its account URL is not an https URL usable in CAA`,
+            );
+            continue;
+          }
+          const used = methods.length > 0 ? methods : a.challengeTypes;
+          const known = used.filter((m) => {
+            try {
+              parseValidationMethod(m);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+          if (known.length !== used.length) {
+            // Dropping an unknown method could widen the record to "any method": skip the account.
+            warn(
+              `skipping ${a.client} account ${a.accountUri}: unknown challenge type(s) ${used.filter((m) => !known.includes(m)).join(', ')} (use --method)`,
             );
             continue;
           }
           accounts.push({
             issuer: a.caIssuer,
             accountUri: a.accountUri,
-            methods: methods.length > 0 ? methods : a.challengeTypes,
+            methods: known,
             wildcard: a.names.some((n) => n.startsWith('*.') && within(n, domain)),
           });
         }
@@ -115,7 +242,7 @@ export function registerCaaSuggest(
           'USAGE',
           `no ACME account for ${domain}: give --acme-dir, or --ca with --account-uri`,
         );
-      const records = suggestRecords(accounts, { iodef: flags.iodef });
+      const records = suggestRecords(accounts, { iodef });
       const proof = await proveRecords(domain, accounts, records);
       ctx.logger.info({ domain, records: records.length, holds: proof.holds }, 'CAA suggestion');
       if (flags.json) {
@@ -126,12 +253,16 @@ export function registerCaaSuggest(
           formats: Object.fromEntries(FORMATS.map((f) => [f, formatRecords(f, domain, records)])),
           proof,
         };
-        process.stdout.write(`${JSON.stringify(out)}\n`);
+        process.stdout.write(jsonLine(out));
       } else {
-        process.stdout.write(formatRecords(flags.format as SuggestFormat, domain, records));
-        process.stdout.write(`\nproof (CAA engine over exactly these records at ${domain}):\n`);
-        process.stdout.write(formatProof(proof.rows));
-        process.stdout.write(proof.holds ? 'proof holds\n' : 'PROOF FAILS\n');
+        const rendered = formatRecords(flags.format as SuggestFormat, domain, records);
+        // Stdout gets the records only, and only when they are proven: a failed proof must not leave
+        // a plausible caa.tf behind. The proof is for the person, on stderr.
+        if (proof.holds) process.stdout.write(sanitizeText(rendered, { keepNewlines: true }));
+        else process.stderr.write(sanitizeText(rendered, { keepNewlines: true }));
+        process.stderr.write(`proof (CAA engine over exactly these records at ${domain}):\n`);
+        process.stderr.write(sanitizeText(formatProof(proof.rows), { keepNewlines: true }));
+        process.stderr.write(proof.holds ? 'proof holds\n' : 'PROOF FAILS: no records written to stdout\n');
       }
       ctx.setExit(proof.holds ? EXIT.OK : EXIT.ERROR);
     });
@@ -141,9 +272,11 @@ export function registerCaaSuggest(
     .summary('decide CAA offline, over the records of a zone file')
     .description(
       'Like "caa check", but the records come from a BIND-style zone file (CAA, CNAME, DNAME; $ORIGIN, $TTL,\n' +
-        'RFC 3597 generic CAA) served by an in-memory resolver: names absent from the file are NXDOMAIN.\n\n' +
-        'Exit status: 0 every name allowed, 1 any name denied, 2 any error or usage error.',
+        'RFC 3597 generic CAA) served by an in-memory resolver: names absent from the file are NXDOMAIN.\n' +
+        "Every NAME must lie inside the file's zone (its SOA owner, or --origin): a name outside it would\n" +
+        'read as "no CAA". A missing, empty, binary or unparsable file is a usage error.',
     )
+    .addHelpText('after', CHECK_EXIT_HELP)
     .argument('<names...>', 'domain names to check')
     .requiredOption('--zone <file>', 'zone file with the CAA records')
     .option('--origin <name>', 'initial $ORIGIN for the zone file')
@@ -157,35 +290,44 @@ export function registerCaaSuggest(
         flags: {
           zone: string;
           origin?: string;
-          ca: string[];
+          ca?: string[];
           accountUri?: string;
           method?: string;
           json?: boolean;
         },
       ) => {
-        const issuerDomains = split(flags.ca);
-        if (issuerDomains.length === 0) throw new CertvigilError('USAGE', '--ca needs an issuer domain name');
-        let text: string;
-        try {
-          text = await readFile(flags.zone, 'utf8');
-        } catch (err) {
-          throw new CertvigilError('USAGE', `cannot read ${flags.zone}: ${(err as Error).message}`);
+        parseNames(names, { allowWildcard: true });
+        const request = caaRequestFromFlags(flags);
+        let origin: string | undefined;
+        if (flags.origin !== undefined) {
+          const o = flags.origin.trim();
+          if (
+            o === '' ||
+            !isSafeText(o) ||
+            /\s/.test(o) ||
+            o
+              .replace(/\.$/, '')
+              .split('.')
+              .some((l) => l === '' || l.length > 63)
+          )
+            throw new CertvigilError('USAGE', `--origin must be a domain name (got ${shown(flags.origin)})`);
+          origin = o;
         }
-        let resolver: ZoneResolver;
-        try {
-          resolver = new ZoneResolver(parseZone(text, { origin: flags.origin }));
-        } catch (err) {
-          if (err instanceof ZoneParseError)
-            throw new CertvigilError('USAGE', `${flags.zone}: ${err.message}`);
-          throw err;
+        const records = await readZoneFile(flags.zone, origin);
+        const apexes = zoneApexes(records, origin);
+        if (apexes !== null) {
+          for (const name of names) {
+            const id = parseIdentifier(name);
+            const n = id.ok ? id.lookupName : name;
+            if (!apexes.some((a) => n === a || n.endsWith(`.${a}`)))
+              throw new CertvigilError(
+                'USAGE',
+                `${shown(name)} is outside the zone in ${shown(flags.zone)} (${apexes.join(', ')}): it would read as "no CAA"`,
+              );
+          }
         }
-        const results = await evaluateCaaMany(
-          names,
-          { issuerDomains, accountUri: flags.accountUri ?? null, validationMethod: flags.method ?? null },
-          resolver,
-        );
-        for (const r of results)
-          process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${formatHuman(r)}\n`);
+        const results = await evaluateCaaMany(names, request, new ZoneResolver(records));
+        for (const r of results) process.stdout.write(flags.json ? jsonLine(r) : `${formatHuman(r)}\n`);
         ctx.setExit(exitCodeFor(results));
       },
     );
