@@ -77,7 +77,7 @@ function checkHttpUrl(value: string, flag: string): void {
 
 export async function resolveLog(flags: CtFlags, logger: Logger): Promise<LogInfo> {
   const list = await loadLogList(flags.logList);
-  for (const w of list.warnings) logger.warn({ logList: flags.logList }, w);
+  for (const w of list.warnings) logger.warn({ logList: flags.logList }, sanitizeText(w, { maxLength: 500 }));
   const log = findLog(list, flags.log);
   if (!log) {
     throw new CertvigilError(
