@@ -374,10 +374,14 @@ describe('ct flags and state directory (issue 12)', () => {
     expect(existsSync(stateDir)).toBe(false);
   });
 
-  it('ct audit creates its state directory 0700 and its files 0600', async () => {
+  it('ct audit creates its state directory 0700 and its files 0600; its text counts malformed entries', async () => {
     const { server, list, stateDir } = await freshLog(10);
     const out = await audit(list, server.rfc6962Url, stateDir);
     expect(out.code, out.stderr).toBe(0);
+    const text = await runCli(['ct', 'audit', ...base(list, server.staticUrl), '--state-dir', stateDir]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^OK .*; 1 malformed entry; /);
+    expect(text.stdout).toMatch(/\n {2}malformed entry #3: /);
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     const files = await readdir(stateDir);
     expect(files.length).toBeGreaterThan(0);
