@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'CT_BAD_RESPONSE'
   | 'CT_INVALID_ARGUMENT'
   | 'CT_UNREACHABLE'
+  // A log redirected outside its own origin (scheme, host, port), or too often.
+  | 'CT_REDIRECT'
   | 'X509_MALFORMED'
   | 'X509_BAD_PEM'
   | 'X509_INTERNAL'
@@ -60,6 +62,10 @@ export type ErrorCode =
   | 'STORE_MIGRATION'
   | 'STORE_INVALID_ARGUMENT'
   | 'STORE_UNAVAILABLE'
+  // A read-only command found no state to read (nothing is created for it); a state directory or
+  // file that others could tamper with (group/world-writable, foreign owner, a symlink).
+  | 'STORE_NOT_FOUND'
+  | 'STATE_UNSAFE'
   // CT wire formats and proofs (src/ct): the typed parse and verification errors of each module.
   | 'CHECKPOINT_MALFORMED'
   | 'CHECKPOINT_WRONG_ORIGIN'

@@ -188,20 +188,56 @@ export async function requireReadableInventory(config: MonitorConfig): Promise<v
   }
 }
 
+export interface StoreOpenOptions {
+  /**
+   * The command only reads: nothing is created (no state directory, database or schema); a
+   * missing state is the usage error "no certvigil state at DIR (run `certvigil monitor` first)".
+   */
+  readOnly?: boolean;
+  /**
+   * The command writes, but only to a state that exists (e.g. `certs unauthorize`: there is
+   * nothing to withdraw from a state never created): a missing state is the same error as for a
+   * reader, and nothing is created.
+   */
+  mustExist?: boolean;
+}
+
+/**
+ * Opens the configured store and brings its schema up to date (read-only: checks it). Closed
+ * again if that fails, so a failed open leaves no handle (nor lock) behind.
+ */
 export async function openConfiguredStore(
   config: Pick<MonitorConfig, 'stateDir' | 'database'>,
+  options: StoreOpenOptions = {},
 ): Promise<Store> {
   const store = await openStore({
     stateDir: config.stateDir,
     ...(config.database ? { databaseUrl: config.database } : {}),
+    readOnly: options.readOnly === true,
   });
-  await store.migrate();
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   return store;
 }
 
-/** Runs `fn` with the configured store open, and closes it whatever happens. */
-export async function withStore<T>(flags: MonitorFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(await loadConfig(flags));
+/**
+ * Runs `fn` with the configured store open, and closes it whatever happens. The whole
+ * configuration is loaded and validated first: a bad flag or config file never gets as far as
+ * opening (and, for a writer, creating) the state.
+ */
+export async function withStore<T>(
+  flags: MonitorFlags,
+  fn: (store: Store) => Promise<T>,
+  options: StoreOpenOptions = {},
+): Promise<T> {
+  const config = await loadConfig(flags);
+  if (options.mustExist === true && options.readOnly !== true)
+    await (await openConfiguredStore(config, { readOnly: true })).close();
+  const store = await openConfiguredStore(config, options);
   try {
     return await fn(store);
   } finally {

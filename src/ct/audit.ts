@@ -8,7 +8,7 @@
 import { CompactTree, hashEquals, leafHash, verifyConsistency } from './merkle.js';
 import { isMalformed, LogMisbehaviourError } from './log-reader.js';
 import type { LogReader } from './log-reader.js';
-import type { SignedTreeHead } from './types.js';
+import type { RawLogEntry, SignedTreeHead } from './types.js';
 
 export type AuditFinding =
   | { kind: 'bad-signature'; message: string; heads: SignedTreeHead[] }
@@ -41,6 +41,13 @@ export interface AuditOptions {
   consistencyProof?: (first: number, second: number) => Promise<Uint8Array[]>;
   /** How many malformed entries to list individually (all are counted). */
   maxMalformedListed?: number;
+  /**
+   * Checks what this layer does not parse, the certificate inside an entry (the caller's x509
+   * summary, as `ct entries` prints it): returns why it is malformed, or null. Such an entry is
+   * counted and listed like one whose leaf cannot be read, so `ct audit` and `ct entries` agree;
+   * its leaf is hashed all the same (the tree covers bytes, not certificates).
+   */
+  checkEntry?: (entry: RawLogEntry) => string | null;
 }
 
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
@@ -104,15 +111,14 @@ export async function auditLog(reader: LogReader, options: AuditOptions): Promis
         throw new Error(`entries arrived out of order: expected ${tree.size}, got ${batch.start}`);
       }
       for (const entry of batch.entries) {
-        if (isMalformed(entry)) {
+        const problem = isMalformed(entry) ? entry.error : (options.checkEntry?.(entry) ?? null);
+        if (problem !== null) {
           result.malformedCount++;
           if (result.malformedEntries.length < maxListed)
-            result.malformedEntries.push({ index: entry.index, error: entry.error });
-          if (!entry.leafInput) throw new Error(`entry ${entry.index} has no readable leaf input`);
-          tree.append(leafHash(entry.leafInput));
-        } else {
-          tree.append(leafHash(entry.leafInput));
+            result.malformedEntries.push({ index: entry.index, error: problem });
         }
+        if (!entry.leafInput) throw new Error(`entry ${entry.index} has no readable leaf input`);
+        tree.append(leafHash(entry.leafInput));
         const heads = pending.get(tree.size);
         if (heads) checkKnownHeads(heads, tree.root(), sth, result);
       }

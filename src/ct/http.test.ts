@@ -3,6 +3,7 @@
  * fails, hangs, lies about Content-Length, sends too much, gzips. Backoff and Retry-After waits go
  * through an injected clock whose sleep returns at once and records the delay.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
@@ -395,5 +396,96 @@ describe('CtHttpClient: per-log limits', () => {
     expect(() => new CtHttpClient({ requestsPerSecond: 0 })).toThrow(
       expect.objectContaining({ code: 'CT_INVALID_ARGUMENT' }),
     );
+  });
+});
+
+describe('CtHttpClient: redirects stay within the log origin (issue 12)', () => {
+  const redirect =
+    (location: string, status = 302): Handler =>
+    (_req, res) => {
+      res.writeHead(status, { location, 'content-length': 0 });
+      res.end();
+    };
+
+  it.each([301, 302, 303, 307, 308])('follows a %i to the same origin', async (status) => {
+    const srv = await serve((req, res, n) =>
+      n === 1 ? redirect('/moved/here?x=1', status)(req, res, n) : ok('landed')(req, res, n),
+    );
+    const res = await client().get(`${srv.url}/log/ct/v1/get-sth`);
+    expect(Buffer.from(res.body).toString()).toBe('landed');
+    expect(srv.requests.map((r) => r.url)).toEqual(['/log/ct/v1/get-sth', '/moved/here?x=1']);
+  });
+
+  it('refuses a redirect to another port, host or scheme, naming where it pointed (sanitised)', async () => {
+    const elsewhere = await serve(ok('should never be asked'));
+    const cases = [
+      `${elsewhere.url}/stolen`, // another port: another origin
+      'http://localhost/x', // another host
+      'https://127.0.0.1/x', // another scheme (and port)
+      'http://user:secret@evil.example/\u009b31mred\u0085',
+    ];
+    for (const location of cases) {
+      const srv = await serve(redirect(location));
+      const err = await failure(client().get(`${srv.url}/log/`));
+      expect(err.code).toBe('CT_REDIRECT');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(/outside the log's origin http:\/\/127\.0\.0\.1:\d+: refused/);
+      // eslint-disable-next-line no-control-regex -- asserting that no control character is left
+      expect(err.message).not.toMatch(/secret|[\u0000-\u001f\u007f-\u009f]/);
+      expect(srv.requests).toHaveLength(1);
+    }
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('refuses credentials in a same-origin redirect, and a redirect loop after MAX_REDIRECTS', async () => {
+    const creds = await serve((req, res, n) => redirect(`http://u:p@${req.headers.host}/x`)(req, res, n));
+    expect((await failure(client().get(creds.url))).code).toBe('CT_REDIRECT');
+    const loop = await serve((req, res, n) => redirect(`/loop/${n}`)(req, res, n));
+    const err = await failure(client().get(`${loop.url}/start`));
+    expect(err.code).toBe('CT_REDIRECT');
+    expect(err.message).toMatch(/more than 5 redirects/);
+    expect(loop.requests).toHaveLength(6);
+  });
+});
+
+describe('CtHttpClient: per-request caps (issue 12)', () => {
+  it('a per-request maxBytes below the client limit wins: Content-Length, streaming, gunzip', async () => {
+    const c = client();
+    const declared = await serve(ok(Buffer.alloc(5000, 0x61)));
+    expect((await failure(c.get(declared.url, { maxBytes: 4999 }))).code).toBe('CT_BODY_TOO_LARGE');
+    expect((await c.get(declared.url, { maxBytes: 5000 })).body).toHaveLength(5000);
+    const chunked = await serve((_req, res) => {
+      res.writeHead(200);
+      for (let i = 0; i < 10; i++) res.write(Buffer.alloc(500));
+      res.end();
+    });
+    expect((await failure(c.get(chunked.url, { maxBytes: 4000 }))).code).toBe('CT_BODY_TOO_LARGE');
+    const gz = zlib.gzipSync(Buffer.alloc(100_000));
+    const bomb = await serve(ok(gz, { 'content-encoding': 'gzip' }));
+    expect((await failure(c.get(bomb.url, { maxBytes: 50_000 }))).code).toBe('CT_BODY_TOO_LARGE');
+    expect((await c.get(bomb.url, { maxBytes: 100_000 })).body).toHaveLength(100_000);
+    // A sniffed (undeclared) gzip body is held to the same decoded cap.
+    const sniffed = await serve(ok(gz));
+    const err = await failure(c.get(sniffed.url, { maxBytes: 50_000, sniffGzip: true }));
+    expect(err.code).toBe('CT_BODY_TOO_LARGE');
+  });
+
+  it('incompressible data gzip-encoded at exactly the cap still passes (gzip framing allowed)', async () => {
+    const data = crypto.randomBytes(8192);
+    const srv = await serve(ok(zlib.gzipSync(data), { 'content-encoding': 'gzip' }));
+    expect(Buffer.from((await client().get(srv.url, { maxBytes: 8192 })).body).equals(data)).toBe(true);
+  });
+
+  it('error bodies are sanitised before they reach a message: controls, bidi, length', async () => {
+    const srv = await serve((_req, res) => {
+      const body = `bad\u001b]0;pwned\u0007 request\u202e\r\nline2 ${'x'.repeat(1000)}`;
+      res.writeHead(400, { 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+    const err = await failure(client().get(srv.url));
+    // eslint-disable-next-line no-control-regex -- asserting that no control character is left
+    expect(err.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(err.message).toContain('\\x1B]0;pwned\\x07');
+    expect(err.bodySnippet?.length).toBeLessThanOrEqual(201);
   });
 });

@@ -3,7 +3,9 @@
  * The one HTTP client both CT transports use (RFC 6962 JSON API and static-ct-api tiles): GET with
  * a per-attempt deadline, bounded retries with exponential backoff and jitter, `Retry-After`
  * honoured for the whole log, a per-log cap on requests in flight and an optional request rate,
- * strict gzip, a body-size ceiling, and typed errors that carry the URL, status and a body snippet.
+ * strict gzip, a body-size ceiling per client and a tighter one per endpoint (`RESPONSE_LIMITS`),
+ * enforced while the body streams in, redirects followed only within the log's own origin, and
+ * typed errors that carry the URL, status and a (sanitised) body snippet.
  *
  * Built on `undici.request` rather than `fetch` because fetch decodes `Content-Encoding: gzip`
  * leniently: a gzip stream cut short inside a complete HTTP body comes back as silently short data
@@ -21,6 +23,7 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
 import type { Clock } from './rate-limit.js';
 
@@ -28,6 +31,50 @@ const pkg = createRequire(import.meta.url)('../../package.json') as { version: s
 
 export const DEFAULT_USER_AGENT = `certvigil/${pkg.version}`;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/**
+ * Response ceilings per endpoint, in decoded bytes, each far above what a real log sends and far
+ * below what would hurt: a 66 MB get-sth used to be buffered and JSON-parsed whole (3.4 GB of RSS).
+ * The client's own `maxBodyBytes` still applies on top (the smaller one wins).
+ */
+export const RESPONSE_LIMITS = {
+  /** get-sth JSON is ~300 bytes; a checkpoint with a few dozen cosignatures a few KiB. */
+  treeHead: 64 * KIB,
+  /**
+   * get-sth-consistency / get-proof-by-hash: a proof in a tree of < 2^64 leaves holds at most 64
+   * (audit path) or 2·64 (consistency) hashes of 44 base64 characters (RFC 6962 §2.1.1, §2.1.2);
+   * 64 bytes per hash leaves room for quotes, commas and whitespace.
+   */
+  proof: 4 * KIB + 128 * 64,
+  /** One get-entries item (leaf_input + extra_data, base64): chains of large certificates fit. */
+  entryJson: 256 * KIB,
+  /** The JSON around the entries of one get-entries answer. */
+  entriesOverhead: 64 * KIB,
+  /** One TileLeaf of a static-ct-api data tile (binary, so smaller than its JSON form). */
+  dataTileEntry: 128 * KIB,
+  /** static-ct-api: "Full tiles MUST be exactly 256 hashes wide, or 8,192 bytes". */
+  hashTileHash: 32,
+  /** One DER issuer certificate (static-ct-api `issuer/<fingerprint>`). */
+  issuer: 256 * KIB,
+  /** get-roots: a few hundred root certificates in base64. */
+  roots: 16 * MIB,
+  /** A CT log list (Google's all-logs list is ~200 KB). */
+  logList: 8 * MIB,
+  /** A detached log list signature (512 bytes for RSA-4096). */
+  logListSignature: 64 * KIB,
+} as const;
+
+/** `options` with `maxBytes` lowered to `cap` (a caller's smaller cap is kept). */
+export function withCap(options: CtGetOptions, cap: number): CtGetOptions {
+  return { ...options, maxBytes: Math.min(options.maxBytes ?? cap, cap) };
+}
+
+/** Redirects followed at most per request (all within the log's origin). */
+export const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 const gunzipAsync = promisify(zlib.gunzip);
 
@@ -119,6 +166,11 @@ export interface CtGetOptions {
    * bodies that cannot legitimately start with those bytes: never for hash tiles.
    */
   sniffGzip?: boolean;
+  /**
+   * Largest body accepted for this request, after decoding (the client's `maxBodyBytes` still
+   * applies when smaller): a per-endpoint cap from `RESPONSE_LIMITS`, checked while streaming.
+   */
+  maxBytes?: number;
 }
 
 export interface CtResponse {
@@ -129,8 +181,11 @@ export interface CtResponse {
   body: Uint8Array;
 }
 
-/** One attempt's result: a response, or an error saying whether to try again. */
-type Attempt = { ok: true; response: CtResponse } | { ok: false; error: CtHttpError };
+/** One attempt's result: a response, a redirect to judge, or an error saying whether to try again. */
+type Attempt =
+  | { ok: true; response: CtResponse }
+  | { ok: false; error: CtHttpError }
+  | { ok: 'redirect'; location: string };
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -159,13 +214,26 @@ function header(headers: Dispatcher.ResponseData['headers'], name: string): stri
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** The start of a log's error body, made safe for a terminal or a log line (it is the log's text). */
 function snippet(bytes: Uint8Array): string {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, SNIPPET_BYTES)).toString(
     'utf8',
   );
-  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return clean.length > SNIPPET_CHARS ? `${clean.slice(0, SNIPPET_CHARS)}…` : clean;
+  // Runs of whitespace and line breaks become one space first, so a multi-line HTML page reads as
+  // one line; every other control, bidi or separator character becomes a visible escape.
+  return sanitizeText(text.replace(/[\t\n\r ]+/g, ' ').trim(), { maxLength: SNIPPET_CHARS });
+}
+
+/** A redirect target for a message: no credentials, controls escaped, bounded length. */
+function describeLocation(location: string, base: string): string {
+  try {
+    const u = new URL(location, base);
+    u.username = '';
+    u.password = '';
+    return sanitizeText(u.href, { maxLength: 200 });
+  } catch {
+    return sanitizeText(JSON.stringify(location), { maxLength: 200 });
+  }
 }
 
 /** A signal that aborts when any of `signals` does; `dispose` detaches it again. */
@@ -273,6 +341,8 @@ export class CtHttpClient {
     const call = linkSignals([this.signal, options.signal]);
     let failures = 0;
     let rateLimited = 0;
+    let redirects = 0;
+    let current = href;
     try {
       for (;;) {
         if (call.signal.aborted) throw this.aborted(href);
@@ -282,12 +352,16 @@ export class CtHttpClient {
           release = await this.semaphore.acquire(call.signal);
           await this.waitWhilePaused(call.signal);
           await this.bucket?.take(call.signal);
-          outcome = await this.attempt(href, options, call.signal);
+          outcome = await this.attempt(current, options, call.signal);
         } catch (err) {
           // Only the waits above throw here (all aborts): attempt() returns its failures.
           throw err instanceof CtHttpError ? err : this.aborted(href);
         } finally {
           release?.();
+        }
+        if (outcome.ok === 'redirect') {
+          current = this.redirectTarget(href, current, outcome.location, ++redirects);
+          continue;
         }
         if (outcome.ok) return outcome.response;
         const { error } = outcome;
@@ -369,6 +443,32 @@ export class CtHttpClient {
     }
   }
 
+  /**
+   * Where a redirect may lead: only to the origin (scheme, host, port) of the URL first asked for.
+   * A log's URL comes from a signed log list; a redirect to another origin would let whoever
+   * controls a response (a compromised CDN edge, a misconfigured proxy) send the monitor to any
+   * host, including internal ones, and a scheme change could downgrade https to http.
+   */
+  private redirectTarget(original: string, current: string, location: string, count: number): string {
+    const refuse = (why: string): CtHttpError =>
+      new CtHttpError('CT_REDIRECT', `GET ${original}: ${why}`, { url: original, retryable: false });
+    let target: URL;
+    try {
+      target = new URL(location, current);
+    } catch {
+      throw refuse(`redirected to an unparsable Location ${describeLocation(location, current)}`);
+    }
+    const origin = new URL(original).origin;
+    if (target.origin !== origin || target.username !== '' || target.password !== '') {
+      throw refuse(
+        `redirected to ${describeLocation(location, current)}, outside the log's origin ${origin}: refused`,
+      );
+    }
+    if (count > MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects`);
+    target.hash = '';
+    return target.href;
+  }
+
   private aborted(url: string): CtHttpError {
     return new CtHttpError('CT_ABORTED', `GET ${url}: cancelled`, { url });
   }
@@ -405,7 +505,8 @@ export class CtHttpClient {
         method: 'GET',
         dispatcher: this.dispatcher,
         signal: controller.signal,
-        maxRedirections: 5,
+        // Redirects are followed by `get`, which checks each target's origin first.
+        maxRedirections: 0,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         headers: {
@@ -418,10 +519,14 @@ export class CtHttpClient {
       // here see errors through their iterators, so this listener only keeps it from going uncaught.
       res.body.on('error', () => undefined);
       const status = res.statusCode;
+      const location = header(res.headers, 'location');
+      if (REDIRECT_STATUSES.has(status) && location !== undefined && location !== '')
+        return { ok: 'redirect', location };
       if (status !== 200) return await this.statusFailure(url, res, fail);
-      const raw = await this.readBody(res, fail);
+      const limit = Math.min(this.maxBodyBytes, options.maxBytes ?? Infinity);
+      const raw = await this.readBody(res, limit, options, fail);
       if (!(raw instanceof Uint8Array)) return raw;
-      const body = await this.decode(res, raw, options, fail);
+      const body = await this.decode(res, raw, limit, options, fail);
       if (!(body instanceof Uint8Array)) return body;
       return { ok: true, response: { url, status, headers: res.headers, body } };
     } catch (cause) {
@@ -468,25 +573,33 @@ export class CtHttpClient {
     });
   }
 
-  /** Reads the whole raw body, refusing more than `maxBodyBytes` and less than Content-Length. */
+  /**
+   * Reads the whole raw body, refusing more than `limit` (plus gzip's framing when the body may be
+   * compressed) as soon as the count passes it, and less than Content-Length. Nothing past the
+   * limit is ever buffered: the connection is dropped instead.
+   */
   private async readBody(
     res: Dispatcher.ResponseData,
+    limit: number,
+    options: CtGetOptions,
     fail: (code: ErrorCode, message: string, extra?: Partial<CtHttpErrorDetails>) => Attempt,
   ): Promise<Uint8Array | Attempt> {
+    const encoding = header(res.headers, 'content-encoding')?.trim().toLowerCase();
+    const mayBeGzip = encoding === 'gzip' || encoding === 'x-gzip' || options.sniffGzip === true;
+    // Incompressible data grows by gzip's 18-byte frame and 5 bytes per 16 KiB stored block
+    // (RFC 1951 §3.2.4); the decoded size is held to `limit` by gunzip itself.
+    const rawLimit = mayBeGzip ? limit + 1024 + Math.ceil(limit / 1024) : limit;
     const lengthHeader = header(res.headers, 'content-length');
     const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
-    if (declared !== undefined && declared > this.maxBodyBytes) {
-      return fail(
-        'CT_BODY_TOO_LARGE',
-        `Content-Length ${declared} exceeds the ${this.maxBodyBytes}-byte limit`,
-      );
+    if (declared !== undefined && declared > rawLimit) {
+      return fail('CT_BODY_TOO_LARGE', `Content-Length ${declared} exceeds the ${rawLimit}-byte limit`);
     }
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total > this.maxBodyBytes) {
-        return fail('CT_BODY_TOO_LARGE', `body exceeds the ${this.maxBodyBytes}-byte limit`);
+      if (total > rawLimit) {
+        return fail('CT_BODY_TOO_LARGE', `body exceeds the ${rawLimit}-byte limit`);
       }
       chunks.push(chunk);
     }
@@ -501,23 +614,26 @@ export class CtHttpClient {
   private async decode(
     res: Dispatcher.ResponseData,
     raw: Uint8Array,
+    limit: number,
     options: CtGetOptions,
     fail: (code: ErrorCode, message: string, extra?: Partial<CtHttpErrorDetails>) => Attempt,
   ): Promise<Uint8Array | Attempt> {
     const encoding = header(res.headers, 'content-encoding')?.trim().toLowerCase();
     let body = raw;
     try {
-      if (encoding === 'gzip' || encoding === 'x-gzip') body = await this.gunzip(body);
+      if (encoding === 'gzip' || encoding === 'x-gzip') body = await gunzip(body, limit);
       else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
         return fail(
           'CT_BAD_RESPONSE',
           `unsupported Content-Encoding "${encoding}" (asked for gzip or identity)`,
         );
       }
-      if (options.sniffGzip === true && isGzip(body)) body = await this.gunzip(body);
+      if (options.sniffGzip === true && isGzip(body)) body = await gunzip(body, limit);
+      if (body.length > limit)
+        return fail('CT_BODY_TOO_LARGE', `decompressed body exceeds the ${limit}-byte limit`);
     } catch (cause) {
       if ((cause as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
-        return fail('CT_BODY_TOO_LARGE', `decompressed body exceeds the ${this.maxBodyBytes}-byte limit`, {
+        return fail('CT_BODY_TOO_LARGE', `decompressed body exceeds the ${limit}-byte limit`, {
           cause,
         });
       }
@@ -526,11 +642,14 @@ export class CtHttpClient {
     }
     return body;
   }
+}
 
-  /** Z_FINISH (zlib's default) makes a stream that ends early an error instead of short data. */
-  private async gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-    return gunzipAsync(bytes, { maxOutputLength: this.maxBodyBytes });
-  }
+/**
+ * Z_FINISH (zlib's default) makes a stream that ends early an error instead of short data;
+ * `maxOutputLength` stops inflating a gzip bomb at `limit` bytes instead of after it.
+ */
+async function gunzip(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
+  return gunzipAsync(bytes, { maxOutputLength: limit });
 }
 
 /** Reads up to `SNIPPET_BYTES` of an error body for the report, then lets the rest go. */

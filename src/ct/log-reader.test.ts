@@ -1,6 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { compactTreeFromLastLeaf } from './log-reader.js';
+import { CtHttpClient } from './http.js';
+import { compactTreeFromLastLeaf, createLogReader, LogMisbehaviourError } from './log-reader.js';
 import { CompactTree, leafHash } from './merkle.js';
 
 /** RFC 6962 §2.1.1 PATH(m, D[n]), written from the RFC as an independent reference. */
@@ -37,4 +40,49 @@ describe('compactTreeFromLastLeaf', () => {
       expect(Buffer.from(rebuilt.root()).equals(Buffer.from(expected.root()))).toBe(true);
     },
   );
+});
+
+describe('static-ct-api tree head (issue 12)', () => {
+  it.each([
+    ['a tree size past 2^53', '99999999999999999999'],
+    ['a negative tree size', '-1'],
+  ])('a checkpoint with %s is CT_BAD_RESPONSE (cannot check), not misbehaviour', async (_n, size) => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+    const server = http.createServer((_req, res) => {
+      res.end(`127.0.0.1/log\n${size}\n${Buffer.alloc(32).toString('base64')}\n\n— 127.0.0.1/log AAAA\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/log/`;
+    const client = new CtHttpClient({ maxAttempts: 1 });
+    try {
+      const reader = createLogReader(
+        {
+          kind: 'static-ct-api',
+          description: 'test',
+          operator: 'test',
+          logId: createHash('sha256').update(key).digest('base64'),
+          key,
+          url,
+          submissionUrl: url,
+          mmdSeconds: 60,
+          state: 'usable',
+        },
+        { http: client },
+      );
+      const err = await reader.treeHead().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).not.toBeInstanceOf(LogMisbehaviourError);
+      expect(err).toMatchObject({
+        code: 'CT_BAD_RESPONSE',
+        message: expect.stringMatching(/checkpoint is malformed/),
+      });
+    } finally {
+      await client.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

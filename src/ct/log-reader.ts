@@ -6,6 +6,7 @@
  * tree head whose signature has not been verified with the key from the log list.
  */
 import { CertvigilError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import type { KeyObject } from 'node:crypto';
 import { verifyCheckpoint } from './checkpoint.js';
 import { CompactTree, hashEquals, leafHash, nodeHash } from './merkle.js';
@@ -224,6 +225,14 @@ class StaticReader implements LogReader {
         spki: this.log.key,
       });
     } catch (cause) {
+      // A note that does not even parse (a size past 2^53, a broken line) is unsigned bytes from
+      // somewhere on the path, not a statement of the log: "cannot check", never "misbehaves".
+      if ((cause as { code?: unknown }).code === 'CHECKPOINT_MALFORMED')
+        throw new CertvigilError(
+          'CT_BAD_RESPONSE',
+          `checkpoint is malformed: ${sanitizeText((cause as Error).message, { maxLength: 300 })}`,
+          { cause },
+        );
       throw new LogMisbehaviourError(
         `checkpoint does not verify with the log list key (${String(cause)})`,
         'bad-signature',

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,5 +86,29 @@ describe('loadLogListCached', () => {
   it('reads files directly, without a cache', async () => {
     const r = await loadLogListCached(LIST.pathname, { cacheDir: join(work, 'c') });
     expect(r.cache).toBe('not-cached');
+  });
+
+  it('keeps its cache private (0700 directory, 0600 files) and refuses one others can write (issue 12)', async () => {
+    const cacheDir = join(work, 'd');
+    await loadLogListCached(url, { cacheDir });
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    for (const f of await readdir(cacheDir)) expect(statSync(join(cacheDir, f)).mode & 0o777).toBe(0o600);
+    await chmod(cacheDir, 0o777);
+    const before = requests;
+    await expect(loadLogListCached(url, { cacheDir })).rejects.toMatchObject({ code: 'STATE_UNSAFE' });
+    expect(requests).toBe(before);
+  });
+
+  it('a missing or endless log list file is a one-line CONFIG_INVALID (issue 12)', async () => {
+    await expect(loadLogListCached('/dev/zero', { cacheDir: join(work, 'e') })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'cannot read log list /dev/zero: larger than 8388608 bytes',
+    });
+    await expect(
+      loadLogListCached(join(work, 'nope.json'), { cacheDir: join(work, 'e') }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^cannot read log list .*nope\.json: no such file$/),
+    });
   });
 });

@@ -8,11 +8,13 @@
  *
  * Files (one pair per source URL, named by its SHA-256): `loglist-<hash>.json` (the list bytes)
  * and `loglist-<hash>.meta.json` (`{source, fetchedAt, signatureVerified}`), each written to a
- * temporary file and renamed, so a crash never leaves a half-written list behind.
+ * temporary file and renamed, so a crash never leaves a half-written list behind. The cache
+ * directory follows the state-file rules (`state-files`: 0700, ours, no symlinks followed): a
+ * list planted there would decide which logs and keys are trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkStateDir, ensureStateDir, readStateFile, writeStateFile } from '../state-files.js';
 import { loadLogList, parseLogList } from './loglist.js';
 import type { LoadedLogList, LoadLogListOptions } from './loglist.js';
 
@@ -46,15 +48,20 @@ async function readCache(
   metaFile: string,
   source: string,
 ): Promise<{ list: LoadedLogList; meta: Meta } | null> {
+  // A directory others can write is refused (the error propagates), not silently ignored.
+  if (!(await checkStateDir(dirOf(dataFile)))) return null;
   try {
-    const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Partial<Meta>;
+    const metaText = await readStateFile(metaFile);
+    const dataText = await readStateFile(dataFile);
+    if (metaText === null || dataText === null) return null;
+    const meta = JSON.parse(metaText) as Partial<Meta>;
     if (
       meta.source !== source ||
       typeof meta.fetchedAt !== 'string' ||
       Number.isNaN(Date.parse(meta.fetchedAt))
     )
       return null;
-    const bytes = new Uint8Array(await readFile(dataFile));
+    const bytes = new TextEncoder().encode(dataText);
     const list = {
       ...parseLogList(bytes),
       source,
@@ -68,10 +75,8 @@ async function readCache(
   }
 }
 
-async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
+function dirOf(file: string): string {
+  return join(file, '..');
 }
 
 /** `loadLogList` with a cache for https sources; files are read directly, as before. */
@@ -95,10 +100,10 @@ export async function loadLogListCached(
     const list = await loadLogList(source, options);
     const fetchedAt = new Date(now()).toISOString();
     try {
-      await mkdir(options.cacheDir, { recursive: true });
-      await writeAtomically(dataFile, list.bytes);
+      await ensureStateDir(options.cacheDir);
+      await writeStateFile(dataFile, list.bytes);
       const meta: Meta = { source, fetchedAt, signatureVerified: list.signatureVerified };
-      await writeAtomically(metaFile, `${JSON.stringify(meta)}\n`);
+      await writeStateFile(metaFile, `${JSON.stringify(meta)}\n`);
     } catch {
       // An unwritable cache directory costs a download next time, nothing else.
     }

@@ -12,11 +12,13 @@
  * others; only building a verifier for that log will fail later.
  */
 import crypto from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CertvigilError, isCertvigilError } from '../errors.js';
-import { CtHttpClient } from './http.js';
+import { sanitizeText } from '../sanitize.js';
+import { CtHttpClient, RESPONSE_LIMITS } from './http.js';
 import { decodeBase64 } from './tls.js';
 import type { LogInfo, LogKind, LogState } from './types.js';
 
@@ -130,10 +132,14 @@ const KNOWN_STATES: ReadonlySet<string> = new Set([
 // ---- Parsing ------------------------------------------------------------------------------------
 
 function invalid(error: z.ZodError, what: string): CertvigilError {
-  const issues = error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
+  // Paths and messages can carry the list's own keys: escape them before they reach a terminal.
+  const issues = sanitizeText(
+    error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+      .join('; '),
+    { maxLength: 500 },
+  );
   return new CertvigilError('LOGLIST_INVALID', `${what} does not match the v3 log list schema: ${issues}`, {
     cause: error,
   });
@@ -325,7 +331,8 @@ function isLoopback(url: URL): boolean {
 async function readSource(
   source: string,
   http: CtHttpClient | undefined,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  maxBytes: number,
 ): Promise<Uint8Array> {
   if (/^https?:\/\//i.test(source)) {
     const url = new URL(source);
@@ -338,18 +345,51 @@ async function readSource(
     }
     const client = http ?? new CtHttpClient({ maxConcurrency: 2 });
     try {
-      return (await client.get(url, { signal })).body;
+      return (await client.get(url, { signal, maxBytes })).body;
     } finally {
       if (http === undefined) await client.close();
     }
   }
   const path = source.startsWith('file:') ? fileURLToPath(source) : source;
+  return readLocalFile(path, maxBytes, signal);
+}
+
+/**
+ * A local log list or signature, read at most `maxBytes` (+1 to notice more): `/dev/zero` or a
+ * runaway file must not be read into memory whole. A directory, an empty file and an unreadable
+ * one are one-line `CONFIG_INVALID` errors naming the file.
+ */
+async function readLocalFile(path: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const shown = sanitizeText(path, { maxLength: 200 });
+  const fail = (why: string, cause?: unknown): CertvigilError =>
+    new CertvigilError('CONFIG_INVALID', `cannot read log list ${shown}: ${why}`, { cause });
+  let handle: FileHandle;
   try {
-    return await readFile(path, { signal });
+    handle = await open(path, 'r');
   } catch (cause) {
-    throw new CertvigilError('CONFIG_INVALID', `cannot read log list ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw fail(code === 'ENOENT' ? 'no such file' : sanitizeText((cause as Error).message), cause);
+  }
+  try {
+    if ((await handle.stat()).isDirectory()) throw fail('it is a directory');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      if (signal?.aborted) throw fail('cancelled');
+      const chunk = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw fail(`larger than ${maxBytes} bytes`);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    if (total === 0) throw fail('the file is empty');
+    return Buffer.concat(chunks, total);
+  } catch (cause) {
+    if (isCertvigilError(cause)) throw cause;
+    throw fail(sanitizeText((cause as Error).message), cause);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -365,7 +405,7 @@ export async function loadLogList(
   const verify =
     options.verify ??
     (source.startsWith(GOOGLE_LIST_PREFIX) ? { publicKeyPem: GOOGLE_LOG_LIST_PUBLIC_KEY_PEM } : false);
-  const bytes = await readSource(source, options.http, options.signal);
+  const bytes = await readSource(source, options.http, options.signal, RESPONSE_LIMITS.logList);
   let signatureVerified = false;
   if (verify !== false) {
     const sigSource = verify.signatureSource ?? source.replace(/\.json$/i, '.sig');
@@ -377,7 +417,7 @@ export async function loadLogList(
     }
     let sig: Uint8Array;
     try {
-      sig = await readSource(sigSource, options.http, options.signal);
+      sig = await readSource(sigSource, options.http, options.signal, RESPONSE_LIMITS.logListSignature);
     } catch (cause) {
       if (isCertvigilError(cause) && cause.code === 'CT_ABORTED') throw cause;
       throw new CertvigilError('LOGLIST_SIGNATURE', `cannot fetch the log list signature ${sigSource}`, {
@@ -392,7 +432,18 @@ export async function loadLogList(
     }
     signatureVerified = true;
   }
-  return { ...parseLogList(bytes), source, signatureVerified, bytes };
+  try {
+    return { ...parseLogList(bytes), source, signatureVerified, bytes };
+  } catch (err) {
+    // Name the list: "the log list is not JSON" alone does not say which of several.
+    if (isCertvigilError(err) && err.code === 'LOGLIST_INVALID')
+      throw new CertvigilError(
+        'LOGLIST_INVALID',
+        `${sanitizeText(source, { maxLength: 200 })}: ${err.message}`,
+        { cause: err },
+      );
+    throw err;
+  }
 }
 
 /**

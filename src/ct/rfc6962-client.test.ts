@@ -470,3 +470,83 @@ describe('entriesRange', () => {
     expect(b64('fbff')).toBe('+/8=');
   });
 });
+
+describe('per-endpoint response caps, enforced while streaming (issue 12)', () => {
+  /**
+   * A log whose every answer is `size` bytes of valid-looking JSON, generated lazily as the client
+   * reads (never held in memory here either), without Content-Length so only streaming can stop it.
+   */
+  async function hugeLog(
+    size: number,
+  ): Promise<{ base: string; sent: () => number; close: () => Promise<void> }> {
+    let sent = 0;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const head = Buffer.from('{"tree_size":1,"timestamp":1,"padding":"');
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      res.write(head);
+      sent += head.length;
+      const pump = (): void => {
+        while (sent < size && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end('"}');
+      };
+      res.on('close', () => undefined);
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/log/`,
+      sent: () => sent,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise((r) => server.close(() => r()));
+      },
+    };
+  }
+
+  it('a 70 MB get-sth is refused after 64 KiB, with bounded memory', async () => {
+    const log = await hugeLog(70 * 1024 * 1024);
+    try {
+      const http1 = new CtHttpClient({ maxAttempts: 1, timeoutMs: 20_000 });
+      clients.push(http1);
+      const client = new Rfc6962LogClient(log.base, http1);
+      globalThis.gc?.();
+      const before = process.memoryUsage().rss;
+      const err = await client.getSth().then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; message?: string },
+      );
+      const growth = process.memoryUsage().rss - before;
+      expect(err?.code).toBe('CT_BODY_TOO_LARGE');
+      expect(err?.message).toMatch(/65536-byte limit/);
+      // The old code buffered up to 64 MiB and parsed it (3.4 GB RSS for 66 MB); now a few chunks.
+      expect(growth).toBeLessThan(16 * 1024 * 1024);
+      expect(log.sent()).toBeLessThan(20 * 1024 * 1024);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it.each([
+    ['get-sth-consistency', (c: Rfc6962LogClient) => c.getSthConsistency(1, 2)],
+    ['get-proof-by-hash', (c: Rfc6962LogClient) => c.getProofByHash(new Uint8Array(32), 2)],
+    ['get-entries of 2', (c: Rfc6962LogClient) => c.getEntries(0, 1)],
+    ['get-entry-and-proof', (c: Rfc6962LogClient) => c.getEntryAndProof(0, 2)],
+  ])('%s has its own cap far below the client limit', async (_name, call) => {
+    const log = await hugeLog(4 * 1024 * 1024);
+    try {
+      const http1 = new CtHttpClient({ maxAttempts: 1 });
+      clients.push(http1);
+      const err = await call(new Rfc6962LogClient(log.base, http1)).then(
+        () => undefined,
+        (e: unknown) => e as { code?: string },
+      );
+      expect(err?.code).toBe('CT_BODY_TOO_LARGE');
+    } finally {
+      await log.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { CertvigilError } from '../errors.js';
-import { CtHttpError } from './http.js';
+import { CtHttpError, RESPONSE_LIMITS, withCap } from './http.js';
 import type { CtGetOptions, CtHttpClient } from './http.js';
 import { mapOrdered } from './rate-limit.js';
 import { encodeDigitallySigned } from './signature.js';
@@ -141,7 +141,11 @@ export class Rfc6962LogClient {
 
   /** §4.3: the latest signed tree head. The signature is split (strictly) but not verified. */
   async getSth(options: CtGetOptions = {}): Promise<GetSthResult> {
-    const sth = await this.getParsed(this.endpoint('get-sth'), parseSthJson, options);
+    const sth = await this.getParsed(
+      this.endpoint('get-sth'),
+      parseSthJson,
+      withCap(options, RESPONSE_LIMITS.treeHead),
+    );
     return { ...sth, treeHeadSignature: encodeDigitallySigned(sth.signature) };
   }
 
@@ -151,7 +155,7 @@ export class Rfc6962LogClient {
     checkIndex(second, 'second');
     if (first > second) throw invalidArgument(`first (${first}) must be <= second (${second})`);
     const url = this.endpoint('get-sth-consistency', { first, second });
-    return this.getParsed(url, parseConsistencyProofJson, options);
+    return this.getParsed(url, parseConsistencyProofJson, withCap(options, RESPONSE_LIMITS.proof));
   }
 
   /** §4.5: the audit path of the leaf whose Merkle leaf hash is `leafHash`, in a tree of `treeSize`. */
@@ -165,7 +169,7 @@ export class Rfc6962LogClient {
     checkPositive(treeSize, 'tree_size');
     const hashB64 = Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.length).toString('base64');
     const url = this.endpoint('get-proof-by-hash', { hash: hashB64, tree_size: treeSize });
-    const raw = await this.getParsed(url, parseProofByHashJson, options);
+    const raw = await this.getParsed(url, parseProofByHashJson, withCap(options, RESPONSE_LIMITS.proof));
     if (raw.leafIndex >= treeSize) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',
@@ -186,8 +190,14 @@ export class Rfc6962LogClient {
   async getEntries(start: number, end: number, options: CtGetOptions = {}): Promise<Rfc6962Entry[]> {
     checkRange(start, end);
     const url = this.endpoint('get-entries', { start, end });
-    const entries = await this.getParsed(url, (json) => parseGetEntriesJson(json, start), options);
     const asked = end - start + 1;
+    // Bounded by what was asked for: a log may send fewer entries, never more (§4.6).
+    const cap = RESPONSE_LIMITS.entriesOverhead + Math.min(asked, 1 << 16) * RESPONSE_LIMITS.entryJson;
+    const entries = await this.getParsed(
+      url,
+      (json) => parseGetEntriesJson(json, start),
+      withCap(options, cap),
+    );
     if (entries.length > asked) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',
@@ -209,12 +219,20 @@ export class Rfc6962LogClient {
     if (leafIndex >= treeSize)
       throw invalidArgument(`leaf_index ${leafIndex} is not in a tree of ${treeSize}`);
     const url = this.endpoint('get-entry-and-proof', { leaf_index: leafIndex, tree_size: treeSize });
-    return this.getParsed(url, parseEntryAndProofJson, options);
+    return this.getParsed(
+      url,
+      parseEntryAndProofJson,
+      withCap(options, RESPONSE_LIMITS.entryJson + RESPONSE_LIMITS.proof),
+    );
   }
 
   /** §4.7: the DER certificates the log accepts as roots (not parsed here). */
   async getRoots(options: CtGetOptions = {}): Promise<Uint8Array[]> {
-    return this.getParsed(this.endpoint('get-roots'), parseGetRootsJson, options);
+    return this.getParsed(
+      this.endpoint('get-roots'),
+      parseGetRootsJson,
+      withCap(options, RESPONSE_LIMITS.roots),
+    );
   }
 
   /**

@@ -290,3 +290,21 @@ describe('a partial tile the log has since completed (404) → the full tile', (
     expect(state.requests).toEqual(['/navigli/tile/data/009']);
   });
 });
+
+describe('per-endpoint caps (issue 12)', () => {
+  it('a hash tile longer than its width is refused while streaming, not after buffering', async () => {
+    state.behaviour = {
+      override: {
+        '/navigli/tile/0/000': Buffer.alloc(8193),
+        '/navigli/tile/0/001.p/3': Buffer.alloc(97),
+        '/navigli/checkpoint': Buffer.alloc(65 * 1024, 0x61),
+        '/navigli/tile/data/000.p/1': Buffer.alloc(128 * 1024 + 1),
+      },
+    };
+    const c = logClient('navigli');
+    await expect(c.getHashTile(0, 0)).rejects.toMatchObject({ code: 'CT_BODY_TOO_LARGE' });
+    await expect(c.getHashTile(0, 1, 3)).rejects.toMatchObject({ code: 'CT_BODY_TOO_LARGE' });
+    await expect(c.getCheckpoint()).rejects.toMatchObject({ code: 'CT_BODY_TOO_LARGE' });
+    await expect(c.getDataTile(0, 1)).rejects.toMatchObject({ code: 'CT_BODY_TOO_LARGE' });
+  });
+});

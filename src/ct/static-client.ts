@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { CertvigilError } from '../errors.js';
-import { CtHttpError } from './http.js';
+import { CtHttpError, RESPONSE_LIMITS, withCap } from './http.js';
 import type { CtGetOptions, CtHttpClient } from './http.js';
 import { mapOrdered } from './rate-limit.js';
 import { dataTilesForRange, TILE_WIDTH, TileError, tilePath } from './tiles.js';
@@ -86,7 +86,7 @@ export class StaticCtLogClient {
 
   /** `<prefix>/checkpoint`: the signed note text, unverified. Mutable: never cache it long. */
   async getCheckpoint(options: CtGetOptions = {}): Promise<string> {
-    return this.http.getText(this.url('checkpoint'), options);
+    return this.http.getText(this.url('checkpoint'), withCap(options, RESPONSE_LIMITS.treeHead));
   }
 
   /**
@@ -140,7 +140,10 @@ export class StaticCtLogClient {
       throw new CertvigilError('CT_INVALID_ARGUMENT', `not a hex SHA-256 fingerprint: ${fingerprintHex}`);
     }
     const fingerprint = fingerprintHex.toLowerCase(); // "lowercase hex-encoded SHA-256 hash"
-    const res = await this.http.get(this.url(`issuer/${fingerprint}`), options);
+    const res = await this.http.get(
+      this.url(`issuer/${fingerprint}`),
+      withCap(options, RESPONSE_LIMITS.issuer),
+    );
     const actual = crypto.createHash('sha256').update(res.body).digest('hex');
     if (actual !== fingerprint) {
       throw new CtHttpError(
@@ -188,13 +191,16 @@ export class StaticCtLogClient {
     // Data tiles are gzip'ed on the wire, sometimes without Content-Encoding. A data tile starts
     // with a uint64 millisecond timestamp, whose first byte is 0x00, so it can never look like gzip;
     // hash tiles are random bytes and must never be sniffed.
-    const get = { ...options, sniffGzip: dataTile };
+    // Caps by width: a hash tile is exactly 32 bytes per hash, a data tile holds `width` entries.
+    const cap = (width: number): number =>
+      width * (dataTile ? RESPONSE_LIMITS.dataTileEntry : RESPONSE_LIMITS.hashTileHash);
+    const get = (width: number): CtGetOptions => ({ ...withCap(options, cap(width)), sniffGzip: dataTile });
     try {
-      return { bytes: (await this.http.get(this.url(path), get)).body, width: ref.width };
+      return { bytes: (await this.http.get(this.url(path), get(ref.width))).body, width: ref.width };
     } catch (err) {
       if (ref.width === TILE_WIDTH || !isNotFound(err)) throw err;
       const full = tiles(() => tilePath({ ...ref, width: TILE_WIDTH }));
-      return { bytes: (await this.http.get(this.url(full), get)).body, width: TILE_WIDTH };
+      return { bytes: (await this.http.get(this.url(full), get(TILE_WIDTH))).body, width: TILE_WIDTH };
     }
   }
 }

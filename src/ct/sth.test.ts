@@ -96,6 +96,14 @@ describe('get-sth', () => {
     ['negative tree_size', { ...good, tree_size: -1 }, 'CT_RESPONSE_NUMBER'],
     ['fractional timestamp', { ...good, timestamp: 1.5 }, 'CT_RESPONSE_NUMBER'],
     ['timestamp beyond 2^53', { ...good, timestamp: 2 ** 64 }, 'CT_RESPONSE_NUMBER'],
+    // issue 12: sizes a log could send to bend arithmetic downstream.
+    ['tree_size 2^53 (rounded by JSON.parse)', { ...good, tree_size: 2 ** 53 }, 'CT_RESPONSE_NUMBER'],
+    [
+      'tree_size 1e400 (Infinity)',
+      JSON.parse(JSON.stringify(good).replace('"tree_size":1', '"tree_size":1e400')),
+      'CT_RESPONSE_NUMBER',
+    ],
+    ['tree_size -0.5', { ...good, tree_size: -0.5 }, 'CT_RESPONSE_NUMBER'],
     ['root of 31 bytes', { ...good, sha256_root_hash: b64(new Uint8Array(31)) }, 'CT_RESPONSE_HASH_LENGTH'],
     ['root not a string', { ...good, sha256_root_hash: 5 }, 'CT_RESPONSE_SHAPE'],
     ['unpadded signature', { ...good, tree_head_signature: 'BAMAAA' }, 'CT_RESPONSE_BASE64'],

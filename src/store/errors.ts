@@ -76,3 +76,24 @@ export function verifiedHeadConflict(
       : `a head of size ${head.treeSize} cannot be verified: log ${logId} has only ${position} entries stored`,
   );
 }
+
+/** What a read-only command says when there is nothing to read (and it creates nothing). */
+export function noState(where: string): CertvigilError {
+  return new CertvigilError(
+    'STORE_NOT_FOUND',
+    `no certvigil state at ${where} (run \`certvigil monitor\` first)`,
+  );
+}
+
+/**
+ * A read-only open cannot migrate: a state without a schema is no state, and one written by an
+ * older certvigil must be upgraded by a command that may write.
+ */
+export function checkReadableVersion(version: number, latest: number, missing: CertvigilError): void {
+  if (version === 0) throw missing;
+  if (version < latest)
+    throw new CertvigilError(
+      'STORE_MIGRATION',
+      `the state has schema version ${version}, this certvigil needs ${latest}: run \`certvigil monitor --once\` to upgrade it`,
+    );
+}

@@ -8,10 +8,18 @@ import { CertvigilError } from '../errors.js';
 import type { Store } from './types.js';
 
 export interface StoreLocation {
-  /** Where the SQLite file `certvigil.sqlite3` (and its `.lock`) lives; created if missing. */
+  /**
+   * Where the SQLite file `certvigil.sqlite3` (and its `.lock`) lives; created 0700 if missing. An
+   * existing one must be the user's own and not group/world-writable (`STATE_UNSAFE`).
+   */
   stateDir: string;
   /** `postgres://` or `postgresql://` URL: use PostgreSQL instead. */
   databaseUrl?: string;
+  /**
+   * For commands that only read: create nothing (no directory, database or schema), refuse to
+   * migrate or lock; a missing state is `STORE_NOT_FOUND` ("no certvigil state at …").
+   */
+  readOnly?: boolean;
 }
 
 export const SQLITE_FILE_NAME = 'certvigil.sqlite3';
@@ -29,8 +37,8 @@ export async function openStore(location: StoreLocation): Promise<Store> {
       );
     // Loaded on demand: a SQLite user never loads the PostgreSQL client, and vice versa.
     const { openPostgresStore } = await import('./postgres.js');
-    return openPostgresStore(url);
+    return openPostgresStore(url, { readOnly: location.readOnly === true });
   }
   const { openSqliteStore } = await import('./sqlite.js');
-  return openSqliteStore(join(location.stateDir, SQLITE_FILE_NAME));
+  return openSqliteStore(join(location.stateDir, SQLITE_FILE_NAME), { readOnly: location.readOnly === true });
 }

@@ -44,7 +44,9 @@ import {
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
   StoreLockedError,
+  checkReadableVersion,
   conflictError,
+  noState,
   describeHolder,
   invalidArgument,
   verifiedHeadConflict,
@@ -154,9 +156,22 @@ class PostgresStore implements Store {
   constructor(
     private readonly sql: Sql,
     private readonly url: string,
+    /** Opened read-only: `migrate` only checks the schema, `lock` refuses, the server refuses writes. */
+    private readonly readOnly = false,
   ) {}
 
   async migrate(): Promise<void> {
+    if (this.readOnly) {
+      let version = 0;
+      try {
+        const [row] = await this.sql<Row[]>`SELECT max(version) AS v FROM schema_migrations`;
+        version = row?.v === null || row?.v === undefined ? 0 : toNumber(row.v);
+      } catch (err) {
+        if (!isUndefinedTable(err)) throw wrapMigration(err);
+      }
+      checkReadableVersion(version, LATEST_VERSION, noState(redact(this.url)));
+      return;
+    }
     try {
       const [row] = await this.sql<Row[]>`SELECT max(version) AS v FROM schema_migrations`;
       if (row !== undefined && row.v !== null && toNumber(row.v) === LATEST_VERSION) return;
@@ -224,6 +239,7 @@ class PostgresStore implements Store {
    * the store then refuses to commit (STORE_LOCKED) and the monitor must start over.
    */
   async lock(owner: string): Promise<void> {
+    if (this.readOnly) throw invalidArgument('a store opened read-only cannot take the run lock');
     // A lost lock is taken again from scratch (and refused if another process got it meanwhile).
     if (this.lockLost) await this.releaseLock();
     if (this.lockSql === null) {
@@ -493,6 +509,11 @@ class PostgresStore implements Store {
       ON CONFLICT (hash) DO UPDATE SET note = excluded.note`;
   }
 
+  async unauthorize(hash: string): Promise<boolean> {
+    const deleted = await this.sql`DELETE FROM authorizations WHERE hash = ${normalizeHash('hash', hash)}`;
+    return deleted.count === 1;
+  }
+
   async listAuthorizations(): Promise<Authorization[]> {
     const rows = await this.sql<
       Row[]
@@ -682,13 +703,29 @@ function redact(url: string): string {
   }
 }
 
+export interface PostgresOpenOptions {
+  /**
+   * Read only: `migrate()` checks the schema instead of creating it (a missing schema is
+   * `STORE_NOT_FOUND`), and every session starts with `default_transaction_read_only = on`, so the
+   * server itself refuses a write.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * Connects to the PostgreSQL database at `url` (`postgres://` or `postgresql://`, libpq-style
  * query parameters such as `sslmode` honoured) and checks that it answers. Call `migrate()`
  * before use, and `lock(owner)` to be the one process that writes it.
  */
-export async function openPostgresStore(url: string): Promise<Store> {
-  const sql = postgres(url, { ...clientOptions('certvigil'), max: 10, idle_timeout: 60 });
+export async function openPostgresStore(url: string, options: PostgresOpenOptions = {}): Promise<Store> {
+  const readOnly = options.readOnly === true;
+  const base = clientOptions(readOnly ? 'certvigil (read-only)' : 'certvigil');
+  const sql = postgres(url, {
+    ...base,
+    ...(readOnly ? { connection: { ...base.connection, default_transaction_read_only: true } } : {}),
+    max: 10,
+    idle_timeout: 60,
+  });
   try {
     await sql`SELECT 1`;
   } catch (cause) {
@@ -701,5 +738,5 @@ export async function openPostgresStore(url: string): Promise<Store> {
       },
     );
   }
-  return new PostgresStore(sql, url);
+  return new PostgresStore(sql, url, readOnly);
 }

@@ -13,10 +13,12 @@
  * The run lock is an OS lock that dies with its process; see `acquireLockFile`.
  */
 import Database from 'better-sqlite3';
-import { mkdir, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { CertvigilError, isCertvigilError } from '../errors.js';
+import { checkStateDir, ensureStateDir, PRIVATE_FILE_MODE, refuseSymlink } from '../state-files.js';
 import {
   alertRow,
   assembleIssuances,
@@ -40,7 +42,9 @@ import {
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
   StoreLockedError,
+  checkReadableVersion,
   conflictError,
+  noState,
   describeHolder,
   invalidArgument,
   verifiedHeadConflict,
@@ -134,7 +138,12 @@ function alertFrom(r: Row): AlertRecord {
  */
 async function createPrivate(path: string): Promise<void> {
   try {
-    const handle = await open(path, 'wx', 0o600);
+    // O_EXCL also refuses a symlink at `path`, dangling or not (POSIX open(2)).
+    const handle = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      PRIVATE_FILE_MODE,
+    );
     await handle.close();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -183,6 +192,8 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Db,
     private readonly path: string,
+    /** Opened read-only: `migrate` only checks the schema, `lock` refuses. */
+    private readonly readOnly = false,
   ) {
     this.commitTx = db.transaction((batch: CommitBatch, rows: BatchRows, now: string) =>
       this.commitRows(batch, rows, now),
@@ -205,6 +216,16 @@ class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    if (this.readOnly) {
+      let version = 0;
+      try {
+        version = this.schemaVersion();
+      } catch {
+        // no schema_migrations table: an empty file, not a certvigil state
+      }
+      checkReadableVersion(version, LATEST_VERSION, noState(dirname(this.path)));
+      return;
+    }
     try {
       // Fast path without the write lock: the CLI opening a state the monitor is writing.
       if (this.schemaVersion() === LATEST_VERSION) return;
@@ -253,6 +274,7 @@ class SqliteStore implements Store {
   }
 
   async lock(owner: string): Promise<void> {
+    if (this.readOnly) throw invalidArgument('a store opened read-only cannot take the run lock');
     if (this.lockDb === null) {
       const got = acquireLockFile(`${this.path}.lock`);
       if (got === 'busy') {
@@ -496,6 +518,12 @@ class SqliteStore implements Store {
     ).run(normalizeHash('hash', hash), note === null ? null : cleanText(note), nowIso());
   }
 
+  async unauthorize(hash: string): Promise<boolean> {
+    return (
+      this.stmt('DELETE FROM authorizations WHERE hash = ?').run(normalizeHash('hash', hash)).changes === 1
+    );
+  }
+
   async listAuthorizations(): Promise<Authorization[]> {
     const rows = this.stmt(
       'SELECT hash, note, created_at FROM authorizations ORDER BY created_at, hash',
@@ -684,14 +712,48 @@ class SqliteStore implements Store {
   }
 }
 
+export interface SqliteOpenOptions {
+  /**
+   * Read an existing state only: nothing is created (no directory, no database, no lock file),
+   * `migrate()` only checks the schema, writes fail. A missing state is `STORE_NOT_FOUND`.
+   * SQLite itself may still create its `-wal`/`-shm` index files beside an existing database
+   * (with the database's 0600 mode) to read it consistently while a monitor writes.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * Opens (creating if needed, with its directory) the SQLite state at `path`. Call `migrate()`
  * before use, and `lock(owner)` to be the one process that writes it.
+ *
+ * The directory must be private (created 0700; an existing one ours and not group/world-writable)
+ * and neither the database nor its side files (`-wal`, `-shm`, `-journal`, `.lock`) may be
+ * symlinks: SQLite opens them by name and would follow a link planted there (`state-files`).
  */
-export async function openSqliteStore(path: string): Promise<Store> {
+export async function openSqliteStore(path: string, options: SqliteOpenOptions = {}): Promise<Store> {
+  const dir = dirname(path);
+  if (options.readOnly === true) {
+    if (!(await checkStateDir(dir)) || !(await exists(path))) throw noState(dir);
+  } else {
+    await ensureStateDir(dir);
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}.lock`])
+    await refuseSymlink(file);
   let db: Db | undefined;
+  if (options.readOnly === true) {
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      return new SqliteStore(db, path, true);
+    } catch (cause) {
+      db?.close();
+      throw new CertvigilError(
+        'STORE_UNAVAILABLE',
+        `cannot open SQLite database ${path}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await createPrivate(path);
     await createPrivate(`${path}.lock`);
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -711,5 +773,15 @@ export async function openSqliteStore(path: string): Promise<Store> {
         cause,
       },
     );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }

@@ -98,6 +98,8 @@ export interface FreshState {
   /** What `openStore` takes, and what child processes get on their command line. */
   location: string;
   open(): Promise<Store>;
+  /** The same state opened read-only (what `certs list` and other read-only commands use). */
+  openReadOnly(): Promise<Store>;
   /** Runs SQL on a separate connection (`?` placeholders work in both engines). */
   query(sql: string, params?: (string | number)[]): Promise<Record<string, unknown>[]>;
   dispose(): Promise<void>;
@@ -118,6 +120,7 @@ export async function startEngine(kind: EngineKind): Promise<EngineHarness> {
         return {
           location: path,
           open: () => openSqliteStore(path),
+          openReadOnly: () => openSqliteStore(path, { readOnly: true }),
           async query(sql, params = []) {
             const db = new Database(path);
             try {
@@ -140,6 +143,7 @@ export async function startEngine(kind: EngineKind): Promise<EngineHarness> {
       return {
         location: url,
         open: () => openPostgresStore(url),
+        openReadOnly: () => openPostgresStore(url, { readOnly: true }),
         async query(sql, params = []) {
           const client = postgres(url, { max: 1, onnotice: () => undefined });
           try {

@@ -2,6 +2,7 @@
  * One suite, two engines: every expectation below holds for SQLite and for PostgreSQL alike (a
  * real server from test/harness/postgres.ts), which is what "implemented twice, identically" means.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION } from './migrations.js';
 import { ENGINES, LOG_A, LOG_B, batch, issuance, sha256Hex, startEngine, treeOf } from './store.fixture.js';
@@ -563,6 +564,53 @@ describe.each(ENGINES)('%s store', (kind) => {
       });
       expect(list.find((a) => a.hash !== h)?.note).toBeNull();
       expect(await codeOf(store.authorize('abc', null))).toBe('STORE_INVALID_ARGUMENT');
+    });
+
+    it('removes an authorization by its full hash, and says when there was none (issue 12)', async () => {
+      await fresh();
+      const h = sha256Hex('authorized');
+      await store.authorize(h, 'temporary');
+      await store.authorize(sha256Hex('kept'), null);
+      expect(await store.unauthorize(h.toUpperCase())).toBe(true);
+      expect((await store.listAuthorizations()).map((a) => a.hash)).toEqual([sha256Hex('kept')]);
+      expect(await store.unauthorize(h)).toBe(false);
+      expect(await codeOf(store.unauthorize('abc'))).toBe('STORE_INVALID_ARGUMENT');
+    });
+  });
+
+  describe('read-only open (issue 12)', () => {
+    it('an unmigrated state is STORE_NOT_FOUND and stays unmigrated', async () => {
+      state = await engine.fresh();
+      let ro: Store | undefined;
+      const code = await codeOf(
+        (async () => {
+          ro = await state.openReadOnly();
+          await ro.migrate();
+        })(),
+      );
+      await ro?.close();
+      expect(code).toBe('STORE_NOT_FOUND');
+      // Nothing was created: SQLite has no database file, PostgreSQL no schema.
+      if (kind === 'sqlite') expect(existsSync(state.location)).toBe(false);
+      else
+        expect(
+          await state.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"),
+        ).toEqual([]);
+    });
+
+    it('reads a migrated state, and refuses to write or lock it', async () => {
+      await fresh();
+      await store.authorize(sha256Hex('a'), 'note');
+      const ro = await state.openReadOnly();
+      try {
+        await ro.migrate();
+        expect((await ro.listAuthorizations()).map((a) => a.note)).toEqual(['note']);
+        expect(await codeOf(ro.lock('reader'))).toBe('STORE_INVALID_ARGUMENT');
+        await expect(ro.authorize(sha256Hex('b'), null)).rejects.toThrow(/read.?only/i);
+      } finally {
+        await ro.close();
+      }
+      expect(await store.listAuthorizations()).toHaveLength(1);
     });
   });
 

@@ -165,7 +165,10 @@ export interface Store {
   /** Replaces everything previously recorded from `source` (one inventory scan). */
   replaceInventory(source: string, records: InventoryRecord[]): Promise<void>;
   listInventory(): Promise<InventoryRecord[]>;
+  /** Records (or re-notes) an authorisation of a full SHA-256; idempotent. */
   authorize(hash: string, note: string | null): Promise<void>;
+  /** Removes the authorisation of exactly `hash` (full SHA-256); false when there was none. */
+  unauthorize(hash: string): Promise<boolean>;
   listAuthorizations(): Promise<Authorization[]>;
 
   /** Enqueues an alert unless its key exists; returns whether it was new. */

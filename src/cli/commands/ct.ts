@@ -12,8 +12,10 @@ import { createLogReader, LogMisbehaviourError } from '../../ct/log-reader.js';
 import { Rfc6962LogClient } from '../../ct/rfc6962-client.js';
 import { CertvigilError } from '../../errors.js';
 import { summarizeEntry } from '../../monitor/entry-summary.js';
-import { addCtOptions, defaultStateDir, httpFromFlags, resolveLog } from '../ct-options.js';
+import { sanitizeText } from '../../sanitize.js';
+import { addCtOptions, checkCtFlags, defaultStateDir, httpFromFlags, resolveLog } from '../ct-options.js';
 import { writeLine } from '../flags.js';
+import { jsonLine } from '../json-line.js';
 import type { CtFlags } from '../ct-options.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -26,12 +28,47 @@ interface Ctx {
   setExit(code: ExitCode): void;
 }
 
-function nonNegativeInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new CertvigilError('USAGE', `${flag} must be a whole number ≥ 0 (got ${value})`);
+/**
+ * An entry index: decimal digits only, at most 2^53 − 1 (a log index is a uint64, but no tree that
+ * size exists and JavaScript numbers stop being exact there). `-1`, `1.5`, `1e3`, `0x10` and
+ * `99999999999999999999` all get the same one-line usage error.
+ */
+export function entryIndex(value: string, flag: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n))
+    throw new CertvigilError(
+      'USAGE',
+      `${flag} must be an entry index, a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (got ${sanitizeText(JSON.stringify(value), { maxLength: 40 })})`,
+    );
   return n;
 }
+
+/**
+ * The entries `[start, end]` (inclusive) of a tree of `treeSize`, or why not: a range reaching
+ * past the tree is a usage error naming the tree size, not a silently shorter answer.
+ */
+export function entriesWithinTree(
+  start: number,
+  end: number | undefined,
+  treeSize: number,
+): [number, number] {
+  if (treeSize === 0) throw new CertvigilError('USAGE', 'the log has no entries yet (tree size 0)');
+  const last = treeSize - 1;
+  if (start > last)
+    throw new CertvigilError(
+      'USAGE',
+      `--start ${start} is past the end of the log: it has ${treeSize} entries (0..${last})`,
+    );
+  if (end !== undefined && end > last)
+    throw new CertvigilError(
+      'USAGE',
+      `--end ${end} is past the end of the log: it has ${treeSize} entries (0..${last}); leave out --end to read to the end`,
+    );
+  return [start, end ?? last];
+}
+
+/** Outside text (a log's error, a certificate field) made safe for one terminal line. */
+const safe = (text: string): string => sanitizeText(text, { maxLength: 1000 });
 
 export function registerCt(program: Command, ctx: Ctx): Command {
   const ct = program.command('ct').description('Certificate Transparency logs (RFC 6962 and static-ct-api)');
@@ -42,42 +79,52 @@ export function registerCt(program: Command, ctx: Ctx): Command {
       .summary('print log entries [start, end] as certificate summaries')
       .description(
         'Download entries START..END (inclusive, as RFC 6962 get-entries) from the log and print one summary per entry.\n' +
-          'The tree head is fetched first and its signature verified with the log list key; END is clamped to the tree.\n\n' +
-          'Exit status: 0 printed, 1 the log misbehaved (bad tree head signature), 2 could not read the log or usage error.',
+          'The tree head is fetched first and its signature verified with the log list key. Without --end, read to the\n' +
+          'last entry of that tree head; a --start or --end past the tree is a usage error naming the tree size.',
+      )
+      .addHelpText(
+        'after',
+        '\nExit status: 0 entries printed (malformed ones included, as {"malformed": true}), 1 the log misbehaved\n' +
+          '(its tree head signature does not verify), 2 the log could not be read, or a usage error (bad flag,\n' +
+          'a range past the tree, a log not in the list).',
       )
       .requiredOption('--start <n>', 'first entry index')
-      .requiredOption('--end <n>', 'last entry index (inclusive)'),
-  ).action(async (flags: CtFlags & { start: string; end: string }) => {
-    const start = nonNegativeInt(flags.start, '--start');
-    const end = nonNegativeInt(flags.end, '--end');
-    if (end < start) throw new CertvigilError('USAGE', `--end (${end}) is before --start (${start})`);
+      .option('--end <n>', 'last entry index (inclusive; default: the last entry of the tree)'),
+  ).action(async (flags: CtFlags & { start: string; end?: string }) => {
+    const start = entryIndex(flags.start, '--start');
+    const end = flags.end === undefined ? undefined : entryIndex(flags.end, '--end');
+    if (end !== undefined && end < start)
+      throw new CertvigilError('USAGE', `--end (${end}) is before --start (${start})`);
+    const settings = checkCtFlags(flags);
     const log = await resolveLog(flags, ctx.logger);
-    const { http, concurrency } = httpFromFlags(flags, ctx.logger);
+    const { http, concurrency } = httpFromFlags(settings, ctx.logger);
     try {
       const reader = createLogReader(log, { http, concurrency });
-      const sth = await reader.treeHead();
-      const last = Math.min(end, sth.treeSize - 1);
-      if (last < end)
-        ctx.logger.warn(
-          { treeSize: sth.treeSize },
-          `the log has ${sth.treeSize} entries: reading up to ${last}`,
-        );
-      for await (const batch of reader.entries(start, last + 1, sth.treeSize)) {
-        for (const entry of batch.entries) {
-          const summary = summarizeEntry(entry);
-          await writeLine(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+      let sth;
+      try {
+        sth = await reader.treeHead();
+      } catch (err) {
+        throw unreadable(log, err);
+      }
+      const [first, last] = entriesWithinTree(start, end, sth.treeSize);
+      try {
+        for await (const batch of reader.entries(first, last + 1, sth.treeSize)) {
+          for (const entry of batch.entries) {
+            const summary = summarizeEntry(entry);
+            await writeLine(flags.json ? jsonLine(summary) : formatSummary(summary));
+          }
         }
+      } catch (err) {
+        throw unreadable(log, err);
       }
       ctx.setExit(EXIT.OK);
     } catch (err) {
       if (err instanceof LogMisbehaviourError) {
-        process.stderr.write(`certvigil: ${log.description} misbehaves: ${err.message}\n`);
+        process.stderr.write(`certvigil: ${safe(log.description)} misbehaves: ${safe(err.message)}\n`);
         ctx.setExit(EXIT.FINDING);
         return;
       }
-      throw new CertvigilError('CT_UNREACHABLE', `cannot read ${log.url}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw err;
     } finally {
       await http.close();
     }
@@ -90,15 +137,24 @@ export function registerCt(program: Command, ctx: Ctx): Command {
       .description(
         "Fetch the log's current tree head and check its signature with the log list key, download every entry,\n" +
           'rebuild the Merkle tree and compare it with the signed root, and check consistency with every head seen\n' +
-          'in earlier audits (kept in --state-dir). Evidence of misbehaviour is printed and saved there.\n\n' +
-          'Exit status: 0 all holds, 1 the log is proven to misbehave, 2 it could not be checked (or usage error).',
+          'in earlier audits (kept in --state-dir, created 0700; one others can write is refused). Evidence of\n' +
+          'misbehaviour is printed and saved there. Entries whose certificate cannot be parsed are counted and\n' +
+          'listed as malformed (the same ones `ct entries` marks), without failing the audit.',
+      )
+      .addHelpText(
+        'after',
+        '\nExit status: 0 everything holds, 1 the log is proven to misbehave (evidence saved), 2 it could not be\n' +
+          'checked (unreachable, timeouts, unreadable data) or a usage error (bad flag, unsafe --state-dir).',
       )
       .option('--state-dir <dir>', 'where tree heads seen before and evidence are kept', defaultStateDir()),
   ).action(async (flags: CtFlags & { stateDir: string }) => {
-    const log = await resolveLog(flags, ctx.logger);
-    const { http, concurrency } = httpFromFlags(flags, ctx.logger);
+    const settings = checkCtFlags(flags);
     const store = new HeadStore(flags.stateDir);
-    const progress = makeProgress(`audit ${log.description}`, ctx.logger);
+    // Before any download: a state directory others can write is refused now, not after an hour.
+    await store.check();
+    const log = await resolveLog(flags, ctx.logger);
+    const { http, concurrency } = httpFromFlags(settings, ctx.logger);
+    const progress = makeProgress(`audit ${safe(log.description)}`, ctx.logger);
     try {
       const reader = createLogReader(log, { http, concurrency, batchSize: 256 });
       const rfc6962 = log.kind === 'rfc6962' ? new Rfc6962LogClient(log.url, http) : null;
@@ -106,6 +162,10 @@ export function registerCt(program: Command, ctx: Ctx): Command {
         knownHeads: await store.load(log.logId),
         onProgress: (done, total) => progress.update(done, total),
         consistencyProof: rfc6962 ? (first, second) => rfc6962.getSthConsistency(first, second) : undefined,
+        checkEntry: (entry) => {
+          const summary = summarizeEntry(entry);
+          return 'malformed' in summary ? summary.error : null;
+        },
       });
       progress.stop();
       let evidenceFile: string | null = null;
@@ -115,7 +175,7 @@ export function registerCt(program: Command, ctx: Ctx): Command {
         evidenceFile = await store.saveEvidence(log.logId, auditJson(log, result, null));
       }
       const out = auditJson(log, result, evidenceFile);
-      if (flags.json) await writeLine(JSON.stringify(out));
+      if (flags.json) await writeLine(jsonLine(out));
       else await writeLine(formatAudit(log.description, log.url, result, evidenceFile));
       ctx.setExit(
         result.status === 'consistent'
@@ -132,9 +192,20 @@ export function registerCt(program: Command, ctx: Ctx): Command {
   return ct;
 }
 
+/** Why a log could not be read, as one line (the log's own words sanitised). */
+function unreadable(log: { url: string }, err: unknown): unknown {
+  if (err instanceof LogMisbehaviourError) return err;
+  return new CertvigilError('CT_UNREACHABLE', `cannot read ${log.url}: ${safe((err as Error).message)}`, {
+    cause: err,
+  });
+}
+
 function formatSummary(s: ReturnType<typeof summarizeEntry>): string {
-  if ('malformed' in s) return `#${s.index} MALFORMED ${s.error}`;
-  return `#${s.index} ${s.type} ${s.dnsNames.join(',') || '(no names)'} issuer="${s.issuer}" ${s.notBefore}..${s.notAfter} tbs=${s.tbsSha256}`;
+  if ('malformed' in s) return `#${s.index} MALFORMED ${safe(s.error)}`;
+  // Names and issuer come from the certificate: whoever got it logged chose them.
+  return safe(
+    `#${s.index} ${s.type} ${s.dnsNames.join(',') || '(no names)'} issuer="${s.issuer}" ${s.notBefore}..${s.notAfter} tbs=${s.tbsSha256}`,
+  );
 }
 
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
@@ -166,8 +237,9 @@ function auditJson(
   };
 }
 
-function formatAudit(name: string, url: string, r: AuditResult, evidenceFile: string | null): string {
+function formatAudit(rawName: string, url: string, r: AuditResult, evidenceFile: string | null): string {
   const style = makeStyle(process.stdout);
+  const name = safe(rawName);
   const lines: string[] = [];
   if (r.status === 'consistent' && r.treeHead) {
     const rate = r.elapsedMs > 0 ? Math.round((r.entriesVerified * 1000) / r.elapsedMs) : r.entriesVerified;
@@ -179,7 +251,7 @@ function formatAudit(name: string, url: string, r: AuditResult, evidenceFile: st
   } else if (r.status === 'misbehaving') {
     lines.push(`${style.red('MISBEHAVING')} ${name} (${url}):`);
     for (const f of r.findings) {
-      lines.push(`  ${f.kind}: ${f.message}`);
+      lines.push(`  ${f.kind}: ${safe(f.message)}`);
       for (const h of f.heads) {
         lines.push(
           `    signed head: size ${h.treeSize}, time ${new Date(h.timestamp).toISOString()}, root ${b64(h.rootHash)}, signature ${b64(h.signature.signature)}`,
@@ -188,8 +260,12 @@ function formatAudit(name: string, url: string, r: AuditResult, evidenceFile: st
     }
     if (evidenceFile) lines.push(`  evidence saved to ${evidenceFile}`);
   } else {
-    lines.push(`${style.yellow('UNVERIFIABLE')} ${name} (${url}): ${r.error ?? 'unknown error'}`);
+    lines.push(`${style.yellow('UNVERIFIABLE')} ${name} (${url}): ${safe(r.error ?? 'unknown error')}`);
   }
-  for (const m of r.malformedEntries.slice(0, 10)) lines.push(`  malformed entry #${m.index}: ${m.error}`);
+  if (r.status !== 'consistent' && r.malformedCount > 0)
+    lines.push(`  ${r.malformedCount} malformed entr${r.malformedCount === 1 ? 'y' : 'ies'}`);
+  for (const m of r.malformedEntries.slice(0, 10))
+    lines.push(`  malformed entry #${m.index}: ${safe(m.error)}`);
+  if (r.malformedCount > 10) lines.push(`  … and ${r.malformedCount - 10} more (--json lists up to 1000)`);
   return lines.join('\n');
 }

@@ -335,7 +335,7 @@ export function registerIodef(program: Command, ctx: Ctx): void {
   addStateOptions(iodef.command('list').summary('the reports received, one line each (or --json)'))
     .option('--json', 'one JSON object per stored report, one per line')
     .action(async (flags: MonitorFlags & { json?: boolean }) => {
-      const reports = await withStore(flags, (store) => store.listReceivedIodef());
+      const reports = await withStore(flags, (store) => store.listReceivedIodef(), { readOnly: true });
       for (const r of reports) {
         const summary = r.summary as IodefSummary;
         const line = formatReportLine(summary, r);

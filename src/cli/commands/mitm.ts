@@ -159,7 +159,9 @@ export function registerMitm(program: Command, ctx: Ctx): void {
   addStateOptions(mitm.command('show').summary('print the learned baselines').argument('[target]'))
     .option('--json', 'one JSON object per target and port')
     .action(async (target: string | undefined, flags: MonitorFlags & { json?: boolean }) => {
-      const baselines = await withStore(flags, (store) => store.listMitmBaselines(target));
+      const baselines = await withStore(flags, (store) => store.listMitmBaselines(target), {
+        readOnly: true,
+      });
       for (const b of baselines)
         await writeLine(
           flags.json

@@ -1,0 +1,155 @@
+/**
+ * @module state-files
+ * The rules every file certvigil keeps on disk obeys (the monitor's SQLite state, `ct audit`'s tree
+ * heads and evidence, the log list cache). A shared leaf like `errors.ts`: it imports only that.
+ *
+ * Why: these files decide what the monitor believes (which heads a log signed, which certificates
+ * are ours). Whoever can write the directory can swap them, or plant a symlink so that certvigil
+ * writes through it into a file of the attacker's choosing (classic /tmp symlink attacks).
+ * - The directory: created 0700; an existing one must belong to the current user and not be
+ *   group- or world-writable (like OpenSSH's StrictModes for ~/.ssh), else refused with the fix.
+ * - Files: created 0600 with O_EXCL (never through an existing name), read with O_NOFOLLOW, and a
+ *   symlink where a state file or side file should be is refused, never followed.
+ * Once the directory is ours and private, nobody else can create a symlink in it between our
+ * checks and our opens, so the `lstat` checks cannot be raced by another user.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { CertvigilError } from './errors.js';
+
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+function unsafe(message: string): CertvigilError {
+  return new CertvigilError('STATE_UNSAFE', message);
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+/** The current user's uid, or undefined where there are none (Windows). */
+function currentUid(): number | undefined {
+  return typeof process.getuid === 'function' ? process.getuid() : undefined;
+}
+
+/**
+ * Checks an existing state directory: a directory, owned by the current user, not writable by
+ * group or others. Returns false when it does not exist (nothing is created).
+ */
+export async function checkStateDir(dir: string): Promise<boolean> {
+  let st;
+  try {
+    // stat, not lstat: a state directory reached through a symlink the user made is fine; what
+    // matters is who can write the directory itself.
+    st = await stat(dir);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return false;
+    throw new CertvigilError(
+      'STORE_UNAVAILABLE',
+      `cannot use state directory ${dir}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!st.isDirectory()) throw unsafe(`state directory ${dir} is not a directory`);
+  const uid = currentUid();
+  if (uid !== undefined && st.uid !== uid) {
+    throw unsafe(
+      `state directory ${dir} is owned by uid ${st.uid}, not by you (uid ${uid}): use a directory of your own, or \`chown ${uid} ${dir}\``,
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    throw unsafe(
+      `state directory ${dir} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${mode}): run \`chmod 700 ${dir}\``,
+    );
+  }
+  return true;
+}
+
+/** Creates the state directory (and missing parents) 0700 if needed, then checks it. */
+export async function ensureStateDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (err) {
+    if (errno(err) !== 'EEXIST')
+      throw new CertvigilError(
+        'STORE_UNAVAILABLE',
+        `cannot create state directory ${dir}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+  }
+  await checkStateDir(dir);
+}
+
+/**
+ * Refuses a symlink (or anything but a regular file) at `path`; a missing path is fine. For files
+ * that another library opens by name (SQLite's database, -wal, -shm and lock files).
+ */
+export async function refuseSymlink(path: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (st.isSymbolicLink())
+    throw unsafe(`${path} is a symbolic link: certvigil never follows links for its state files; remove it`);
+  if (!st.isFile()) throw unsafe(`${path} is not a regular file`);
+}
+
+/** Reads a state file without following a symlink; null when it does not exist. */
+export async function readStateFile(path: string): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return null;
+    if (errno(err) === 'ELOOP')
+      throw unsafe(
+        `${path} is a symbolic link: certvigil never follows links for its state files; remove it`,
+      );
+    throw err;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw unsafe(`${path} is not a regular file`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes a state file atomically: a new `*.tmp` created with O_EXCL (so never through a symlink or
+ * a file someone else made) and 0600, synced, then renamed over `path` (rename replaces a symlink
+ * at `path` itself, never its target). A crash leaves the old file or the new one, never half.
+ */
+export async function writeStateFile(path: string, content: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    PRIVATE_FILE_MODE,
+  );
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
