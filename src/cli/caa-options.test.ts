@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { isCertvigilError } from '../errors.js';
 import {
   KNOWN_VALIDATION_METHODS,
-  jsonLine,
   parseAccountUri,
   parseDomain,
   parseIodefUrl,
@@ -99,15 +98,5 @@ describe('parseIodefUrl (--iodef) uses the audit check', () => {
     ['mailto:nobody', /not an e-mail address/],
   ])('%s', (v, message) => {
     expect(usage(() => parseIodefUrl(v))).toMatch(message);
-  });
-});
-
-describe('jsonLine', () => {
-  it('escapes bidi, C1 and line separators but parses back to the same value', () => {
-    const value = { a: 'evil\u202egnp.exe', b: 'x\u0085y\u2028z', c: 'tag\u{e0041}' };
-    const line = jsonLine(value);
-    expect(line.endsWith('\n')).toBe(true);
-    expect(line.slice(0, -1)).toMatch(/^[\u0020-\u007e]*$/);
-    expect(JSON.parse(line)).toEqual(value);
   });
 });

@@ -129,20 +129,3 @@ export function parseIodefUrl(value: string, flag = '--iodef'): string {
   if (!check.ok) throw new CertvigilError('USAGE', `${flag}: ${check.error} (got ${shown(value)})`);
   return value;
 }
-
-/**
- * One JSON line for stdout. Strings stay exact (the output parses back to the same values), but
- * every character the sanitiser would escape — C1 controls, bidi overrides, U+2028/2029, which
- * JSON.stringify leaves raw — is written as a \uXXXX escape, so DNS- or file-sourced text cannot
- * drive the terminal of someone reading the JSON.
- */
-export function jsonLine(value: unknown): string {
-  return `${JSON.stringify(value).replace(
-    /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu,
-    // Per UTF-16 unit, so a character beyond U+FFFF becomes a valid surrogate-pair escape.
-    (ch) =>
-      [...Array(ch.length).keys()]
-        .map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`)
-        .join(''),
-  )}\n`;
-}

@@ -13,7 +13,8 @@ import { defaultAcmeDirs, discoverAccounts } from '../../acme/index.js';
 import type { AcmeAccount } from '../../acme/index.js';
 import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
-import { jsonLine, parseIssuerDomain, shown } from '../caa-options.js';
+import { parseIssuerDomain, shown } from '../caa-options.js';
+import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -110,7 +111,8 @@ export function registerAcme(program: Command, ctx: { logger: Logger; setExit(co
       if (flags.acmeDir !== undefined) await assertAcmePaths(flags.acmeDir);
       const accounts = await findAccounts(flags.acmeDir, ca);
       ctx.logger.debug({ count: accounts.length }, 'ACME accounts discovered');
-      for (const a of accounts) process.stdout.write(flags.json ? jsonLine(a) : `${formatAccount(a)}\n`);
+      for (const a of accounts)
+        process.stdout.write(flags.json ? `${jsonLine(a)}\n` : `${formatAccount(a)}\n`);
       if (accounts.length === 0 && !flags.json) process.stdout.write('no ACME accounts found\n');
       ctx.setExit(accounts.length > 0 ? EXIT.OK : EXIT.FINDING);
     });

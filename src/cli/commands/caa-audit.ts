@@ -15,7 +15,8 @@ import { CertvigilError } from '../../errors.js';
 import { caaIdentifiersForIssuer } from '../../monitor/caa-issuers.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
-import { jsonLine, parseNames, parseValidationMethod, shown } from '../caa-options.js';
+import { parseNames, parseValidationMethod, shown } from '../caa-options.js';
+import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -189,13 +190,13 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
             knownIssuers: knownIssuers(),
           });
           reports.push(report);
-          process.stdout.write(flags.json ? jsonLine(report) : `${formatAuditHuman(report)}\n`);
+          process.stdout.write(flags.json ? `${jsonLine(report)}\n` : `${formatAuditHuman(report)}\n`);
         } catch (err) {
           errors++;
           const message = sanitizeText(err instanceof Error ? err.message : String(err));
           process.stdout.write(
             flags.json
-              ? jsonLine({ domain, grade: 'error', error: message, findings: [] })
+              ? `${jsonLine({ domain, grade: 'error', error: message, findings: [] })}\n`
               : `${sanitizeText(domain)}: error: ${message}\n`,
           );
         }

@@ -10,13 +10,8 @@ import type { Command } from 'commander';
 import { evaluateCaaMany } from '../../caa/index.js';
 import type { CaaResult } from '../../caa/index.js';
 import { sanitizeText } from '../../sanitize.js';
-import {
-  jsonLine,
-  parseAccountUri,
-  parseIssuerDomains,
-  parseNames,
-  parseValidationMethod,
-} from '../caa-options.js';
+import { parseAccountUri, parseIssuerDomains, parseNames, parseValidationMethod } from '../caa-options.js';
+import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -119,7 +114,7 @@ export function registerCaaCheck(caa: Command, ctx: { logger: Logger; setExit(co
           { name: r.name, decision: r.decision, reason: r.reason, lookups: r.lookups },
           'CAA decision',
         );
-        process.stdout.write(flags.json ? jsonLine(r) : `${formatHuman(r)}\n`);
+        process.stdout.write(flags.json ? `${jsonLine(r)}\n` : `${formatHuman(r)}\n`);
       }
       ctx.setExit(exitCodeFor(results));
     });

@@ -19,7 +19,6 @@ import type { ZoneRecord } from '../../caa/zonefile.js';
 import { CertvigilError } from '../../errors.js';
 import { isSafeText, sanitizeText } from '../../sanitize.js';
 import {
-  jsonLine,
   parseAccountUri,
   parseDomain,
   parseIodefUrl,
@@ -29,6 +28,7 @@ import {
   parseValidationMethods,
   shown,
 } from '../caa-options.js';
+import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -253,7 +253,7 @@ export function registerCaaSuggest(
           formats: Object.fromEntries(FORMATS.map((f) => [f, formatRecords(f, domain, records)])),
           proof,
         };
-        process.stdout.write(jsonLine(out));
+        process.stdout.write(`${jsonLine(out)}\n`);
       } else {
         const rendered = formatRecords(flags.format as SuggestFormat, domain, records);
         // Stdout gets the records only, and only when they are proven: a failed proof must not leave
@@ -327,7 +327,8 @@ export function registerCaaSuggest(
           }
         }
         const results = await evaluateCaaMany(names, request, new ZoneResolver(records));
-        for (const r of results) process.stdout.write(flags.json ? jsonLine(r) : `${formatHuman(r)}\n`);
+        for (const r of results)
+          process.stdout.write(flags.json ? `${jsonLine(r)}\n` : `${formatHuman(r)}\n`);
         ctx.setExit(exitCodeFor(results));
       },
     );
