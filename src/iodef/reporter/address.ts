@@ -71,7 +71,10 @@ const V6_NAMED: readonly [string, number, string][] = [
   ['ff00::', 8, 'multicast'],
 ];
 
-function matcher(blocks: readonly [string, number, string][], type: 'ipv4' | 'ipv6'): (a: string) => string | null {
+function matcher(
+  blocks: readonly [string, number, string][],
+  type: 'ipv4' | 'ipv6',
+): (a: string) => string | null {
   const lists = blocks.map(([prefix, bits, label]) => {
     const list = new net.BlockList();
     list.addSubnet(prefix, bits, type);
@@ -89,7 +92,7 @@ const NAT64_WKP = new net.BlockList();
 NAT64_WKP.addSubnet('64:ff9b::', 96, 'ipv6');
 
 /** Expands an IPv6 address into its eight 16-bit groups (the input must satisfy `net.isIPv6`). */
-function ipv6Groups(address: string): number[] {
+export function ipv6Groups(address: string): number[] {
   let text = address.toLowerCase().replace(/%.*$/, '');
   // A trailing dotted quad (::ffff:1.2.3.4) becomes two groups.
   const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
