@@ -5,14 +5,16 @@
  * start on TLS material that cannot work; `iodef list` never prints a terminal escape or a bidi
  * override that a report carried. Only loopback; every run is bounded in time.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptReport } from '../src/iodef/receiver/index.js';
 import { openStore } from '../src/store/index.js';
-import { runCli } from './cli-run.js';
+import { CLI, runCli } from './cli-run.js';
+import { findFreePort } from './harness/processes.js';
 
 const work = mkdtempSync(join(tmpdir(), 'certvigil-iodef-cli-'));
 const state = join(work, 'state-never-created');
@@ -178,5 +180,52 @@ describe('iodef list: report fields never reach the terminal raw', () => {
       expect(out.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e\u2028]/);
       if (json) expect(out.stdout).not.toMatch(/\\u001b|\\u0007/i); // not even JSON-escaped raw controls
     }
+  });
+});
+
+describe('iodef serve --keep-days', () => {
+  it('deletes received reports older than N days when it starts', async () => {
+    const dir = join(work, 'retention-state');
+    const store = await openStore({ stateDir: dir });
+    await store.migrate();
+    const doc = (id: string): string =>
+      '<?xml version="1.0"?><IODEF-Document version="2.00" xmlns="urn:ietf:params:xml:ns:iodef-2.0">' +
+      `<Incident purpose="reporting"><IncidentID name="ca.example">${id}</IncidentID>` +
+      '<GenerationTime>2026-05-01T12:00:00Z</GenerationTime></Incident></IODEF-Document>';
+    const day = 86_400_000;
+    for (const [id, age] of [
+      ['old-1', 40],
+      ['new-1', 5],
+    ] as const) {
+      await acceptReport(store, null, {
+        bytes: doc(id),
+        sender: '192.0.2.1',
+        channel: 'https',
+        receivedAt: new Date(Date.now() - age * day),
+      });
+    }
+    await store.close();
+    const port = await findFreePort();
+    const child = spawn(
+      process.execPath,
+      [CLI, 'iodef', 'serve', '--listen', `127.0.0.1:${port}`, '--state-dir', dir, '--keep-days', '30'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      for (let i = 0; i < 200 && !err.includes('iodef receiver on'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(err).toContain('iodef receiver on');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const list = await runCli(['iodef', 'list', '--state-dir', dir, '--json']);
+    const ids = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { summary: { incidentId: string } }).summary.incidentId);
+    expect(ids).toEqual(['new-1']);
   });
 });

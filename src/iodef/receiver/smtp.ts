@@ -34,6 +34,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 
 import { CertvigilError } from '../../errors.js';
 import type { Store } from '../../store/types.js';
+import { checkTlsMaterial } from './http.js';
 import { acceptedReply, acceptReport, oneLine } from './intake.js';
 import type { IntakeOptions, IntakeResult, ReportAlerter, ReportChannel } from './intake.js';
 import { addressKey, ConnectionCounter, TokenBucketLimiter } from './rate-limit.js';
@@ -201,6 +202,8 @@ function smtpError(code: number, message: string): Error {
 
 export async function startSmtpReceiver(options: SmtpReceiverOptions): Promise<SmtpReceiver> {
   const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
+  // A STARTTLS certificate and key that cannot work refuse to start, as for HTTPS.
+  if (options.tls !== undefined) checkTlsMaterial({ cert: options.tls.cert, key: options.tls.key });
   const limiter = new TokenBucketLimiter(options.rate);
   const perAddress = new ConnectionCounter(options.maxClientsPerAddress ?? 3);
   const maxSessionMs = options.maxSessionMs ?? 5 * 60_000;
