@@ -7,7 +7,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { request } from 'node:https';
@@ -510,12 +518,15 @@ describe('SMTP intake and mailboxes', () => {
       ].join('\r\n');
     writeFileSync(join(maildir, 'new', '1700000000.1.host'), mime('maildir-1'));
     writeFileSync(join(maildir, 'new', '1700000000.2.host'), mime('maildir-2'));
+    // A symlink in new/ is not a message: it is never followed (it could point at any file).
+    writeFileSync(join(work, 'outside.eml'), mime('symlinked'));
+    symlinkSync(join(work, 'outside.eml'), join(maildir, 'new', '1700000000.3.host'));
     const first = await readMaildir(maildir, { store });
     expect(first).toHaveLength(2);
     expect(first.every((r) => 'results' in r.outcome && r.outcome.results[0]?.status === 'stored')).toBe(
       true,
     );
-    expect(readdirSync(join(maildir, 'new'))).toEqual([]);
+    expect(readdirSync(join(maildir, 'new'))).toEqual(['1700000000.3.host']);
     expect(readdirSync(join(maildir, 'cur')).sort()).toEqual([
       '1700000000.1.host:2,S',
       '1700000000.2.host:2,S',
@@ -523,6 +534,7 @@ describe('SMTP intake and mailboxes', () => {
     expect(await readMaildir(maildir, { store })).toEqual([]);
     const recs = (await store.listReceivedIodef()).filter((r) => r.channel === 'file');
     expect(recs).toHaveLength(2);
+    expect(recs.some((r) => (r.summary as { incidentId: string }).incidentId === 'symlinked')).toBe(false);
     expect(recs[0]?.sender).toBe('iodef@ca2.example');
 
     // The same two reports again in an mbox, plus a new one: only the new one is stored.

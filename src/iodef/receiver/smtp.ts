@@ -24,7 +24,7 @@
  * `application/xml`-family use; CAs also send `text/xml` or a `.xml` file name), else from a text
  * body that is itself an XML document. `mailparser` parses the MIME; the XML goes to iodef/parse.ts.
  */
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -408,7 +408,8 @@ export async function readMaildir(dir: string, options: MailboxOptions): Promise
   const out: MailboxResult[] = [];
   for (const name of names) {
     const file = join(newDir, name);
-    const info = await stat(file).catch(() => null);
+    // lstat: a symlink in new/ is not a message (it could point at any file the receiver may read).
+    const info = await lstat(file).catch(() => null);
     if (info === null || !info.isFile()) continue;
     let outcome: MailboxResult['outcome'];
     if (info.size > maxMessage) {
