@@ -118,7 +118,10 @@ export type ErrorCode =
   | 'IODEF_TOO_LARGE'
   | 'IODEF_NOT_IODEF'
   // IODEF builder (src/iodef/document.ts): the PreventedIssuance cannot make a valid document.
-  | 'IODEF_INVALID_REPORT';
+  | 'IODEF_INVALID_REPORT'
+  // iodef receiver (src/iodef/receiver/smtp.ts): a mail that cannot be parsed as MIME or is over the
+  // MIME limits (header section, part count): a permanent refusal (SMTP 554), never "try later".
+  | 'IODEF_BAD_MAIL';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;

@@ -7,6 +7,7 @@
  * against the official IODEF v2 XSD (xmllint). Sending the same denial again reports nothing new.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,32 @@ describe('iodef build (CLI contract)', () => {
     ]);
     expect(quiet.code).toBe(1);
     expect(quiet.stderr).toMatch(/names no iodef target/);
+  });
+});
+
+describe('iodef send without an SMTP relay (issue 12)', () => {
+  it('a mailto: target and no --smtp is a usage error: exit 2, one line, nothing enqueued or created', async () => {
+    const dir = join(work, 'no-smtp-state');
+    const r = await runCli([
+      'iodef',
+      'send',
+      'reported.caa.test',
+      '--ca',
+      'vigil-ca.example',
+      '--resolver',
+      resolver(),
+      '--state-dir',
+      dir,
+      '--from',
+      'caa-reports@vigil-ca.example',
+    ]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^certvigil: the iodef target mailto:security@caa\.test needs an SMTP relay: give --smtp/,
+    );
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

@@ -7,10 +7,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { request } from 'node:https';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,8 +195,12 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 let store: Store;
 let hook: Server;
 let hookUrl: string;
-const alerts: { type: string; severity: string; message: string; report: { id: number; names: string[] } }[] =
-  [];
+const alerts: {
+  type: string;
+  severity: string;
+  message: string;
+  report: { id: number; names: string[]; kind?: string; conflictsWith?: number[] };
+}[] = [];
 let receiver: HttpReceiver;
 const events: HttpReceiverEvent[] = [];
 
@@ -234,19 +247,26 @@ describe('HTTPS receiver (RFC 6546)', () => {
   it('stores a valid IODEF v2 report once and alerts once', async () => {
     const first = await post(receiver.url, valid);
     expect(first.status).toBe(200);
-    expect(first.body).toMatch(/^stored report \d+/);
+    expect(first.body).toMatch(/^accepted report [0-9a-f]{16}\n$/);
     expect(await waitFor(() => alerts.length === 1, 5_000)).toBe(true);
     expect(alerts[0]).toMatchObject({ type: 'iodef-report', severity: 'info' });
     expect(alerts[0]?.message).toContain('Example CA refused');
 
     const again = await post(receiver.url, valid, { contentType: 'application/xml; charset=utf-8' });
     expect(again.status).toBe(200);
-    expect(again.body).toMatch(/^duplicate of report \d+/);
+    // A sender's own duplicate gets exactly the reply of a new report (issue 12: replies leak nothing).
+    expect(again.body).toBe(first.body);
     await new Promise((r) => setTimeout(r, 300));
     expect(alerts).toHaveLength(1);
     const stored = await store.listReceivedIodef();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ channel: 'https', schemaValid: true, sender: '127.0.0.1' });
+    expect(stored[0]).toMatchObject({
+      channel: 'https',
+      schemaValid: true,
+      sender: '127.0.0.1',
+      senderKey: 'addr:127.0.0.1',
+      conflict: false,
+    });
     expect(stored[0]?.document).toBe(valid);
   });
 
@@ -450,7 +470,7 @@ describe('SMTP intake and mailboxes', () => {
       text: 'See attachment.',
       attachments: [{ filename: 'report.xml', content: report('mail-1'), contentType: 'application/xml' }],
     })) as { response: string };
-    expect(info.response).toMatch(/^250 .*stored report \d+/);
+    expect(info.response).toMatch(/^250 .*accepted report [0-9a-f]{16}/);
     const rec = (await store.listReceivedIodef()).find(
       (s) => (s.summary as { incidentId: string }).incidentId === 'mail-1',
     );
@@ -498,12 +518,15 @@ describe('SMTP intake and mailboxes', () => {
       ].join('\r\n');
     writeFileSync(join(maildir, 'new', '1700000000.1.host'), mime('maildir-1'));
     writeFileSync(join(maildir, 'new', '1700000000.2.host'), mime('maildir-2'));
+    // A symlink in new/ is not a message: it is never followed (it could point at any file).
+    writeFileSync(join(work, 'outside.eml'), mime('symlinked'));
+    symlinkSync(join(work, 'outside.eml'), join(maildir, 'new', '1700000000.3.host'));
     const first = await readMaildir(maildir, { store });
     expect(first).toHaveLength(2);
     expect(first.every((r) => 'results' in r.outcome && r.outcome.results[0]?.status === 'stored')).toBe(
       true,
     );
-    expect(readdirSync(join(maildir, 'new'))).toEqual([]);
+    expect(readdirSync(join(maildir, 'new'))).toEqual(['1700000000.3.host']);
     expect(readdirSync(join(maildir, 'cur')).sort()).toEqual([
       '1700000000.1.host:2,S',
       '1700000000.2.host:2,S',
@@ -511,6 +534,7 @@ describe('SMTP intake and mailboxes', () => {
     expect(await readMaildir(maildir, { store })).toEqual([]);
     const recs = (await store.listReceivedIodef()).filter((r) => r.channel === 'file');
     expect(recs).toHaveLength(2);
+    expect(recs.some((r) => (r.summary as { incidentId: string }).incidentId === 'symlinked')).toBe(false);
     expect(recs[0]?.sender).toBe('iodef@ca2.example');
 
     // The same two reports again in an mbox, plus a new one: only the new one is stored.
@@ -528,11 +552,287 @@ describe('SMTP intake and mailboxes', () => {
   });
 });
 
+describe('a forged report cannot hide the real one (issue 12)', () => {
+  const real = report('shared-1');
+  const forged = real.replace('<ContactName>Example CA</ContactName>', '<ContactName>Harmless</ContactName>');
+
+  it('stores the real report after a same-IncidentID forgery, alerts it as conflicting-report, and replies alike', async () => {
+    const f = await post(receiver.url, forged, { localAddress: '127.0.0.3' });
+    const r = await post(receiver.url, real);
+    expect([f.status, r.status]).toEqual([200, 200]);
+    // Neither reply says whether anyone else sent this IncidentID: one shape, no counters.
+    for (const x of [f, r]) expect(x.body).toMatch(/^accepted report [0-9a-f]{16}\n$/);
+    const rows = (await store.listReceivedIodef()).filter(
+      (x) => (x.summary as { incidentId: string }).incidentId === 'shared-1',
+    );
+    expect(rows.map((x) => [x.sender, x.conflict])).toEqual([
+      ['127.0.0.3', false],
+      ['127.0.0.1', true],
+    ]);
+    expect(await waitFor(() => alerts.some((a) => a.report.kind === 'conflicting-report'), 5_000)).toBe(true);
+    const conflict = alerts.find((a) => a.report.kind === 'conflicting-report');
+    expect(conflict?.report.conflictsWith).toEqual([rows[0]?.id]);
+    expect(conflict?.message).toContain('CONFLICTING REPORT');
+
+    // A replay of the real document by a third sender is kept, but raises no third alert.
+    const before = alerts.length;
+    const replay = await post(receiver.url, real, { localAddress: '127.0.0.4' });
+    expect(replay.status).toBe(200);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(alerts.length).toBe(before);
+  });
+});
+
+describe('HTTPS receiver hardening (issue 12)', () => {
+  it('answers a request target that is not a URL with 400, not 500', async () => {
+    const raw = await rawTls(receiver.port);
+    raw.socket.write('POST http://[::1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+    expect(await waitFor(() => /^HTTP\/1\.1 \d{3}/.test(raw.received()), 3_000)).toBe(true);
+    expect(raw.received()).toMatch(/^HTTP\/1\.1 400 /);
+    raw.socket.destroy();
+  });
+
+  it('refuses to start on a certificate and key that do not match or do not parse, or a bad client CA', async () => {
+    const bad: Parameters<typeof startHttpReceiver>[0]['tls'][] = [
+      { cert: pemOf('server.pem'), key: pemOf('stray.key') },
+      { cert: 'not a certificate', key: pemOf('server.key') },
+      { cert: pemOf('server.pem'), key: 'not a key' },
+      { cert: pemOf('server.pem'), key: pemOf('server.key'), requestClientCert: true, clientCa: 'hello' },
+      {
+        cert: pemOf('server.pem'),
+        key: pemOf('server.key'),
+        requestClientCert: true,
+        clientCa: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+      },
+    ];
+    for (const tls of bad) {
+      await expect(startHttpReceiver({ port: 0, tls, store })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+      });
+    }
+    // The SMTP intake's STARTTLS material is checked the same way.
+    await expect(
+      startSmtpReceiver({ port: 0, store, tls: { cert: pemOf('server.pem'), key: pemOf('stray.key') } }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  describe('per-address connection cap and connection time limit', () => {
+    let capped: HttpReceiver;
+    beforeAll(async () => {
+      capped = await startHttpReceiver({
+        port: 0,
+        tls: { cert: pemOf('server.pem'), key: pemOf('server.key') },
+        store,
+        limits: {
+          maxConnectionsPerAddress: 3,
+          maxConnectionMs: 1_500,
+          rate: { burst: 100, perMinute: 6_000 },
+        },
+      });
+    });
+    afterAll(() => capped.close());
+
+    it('drops the 4th idle socket of one address at once, serves other addresses, and cuts idle sockets at the limit', async () => {
+      const open = (localAddress: string) =>
+        new Promise<{ socket: net.Socket; closed: Promise<number> }>((resolve, reject) => {
+          const socket = net.connect({ host: '127.0.0.1', port: capped.port, localAddress }, () =>
+            resolve({ socket, closed: once(socket, 'close').then(() => Date.now()) }),
+          );
+          socket.on('error', () => undefined);
+          socket.once('error', reject);
+        });
+      const start = Date.now();
+      const idle = await Promise.all([open('127.0.0.1'), open('127.0.0.1'), open('127.0.0.1')]);
+      await new Promise((r) => setTimeout(r, 100));
+      const fourth = await open('127.0.0.1');
+      const fourthClosed = await Promise.race([
+        fourth.closed,
+        new Promise<null>((r) => setTimeout(() => r(null), 1_000)),
+      ]);
+      expect(fourthClosed).not.toBeNull();
+      expect((fourthClosed ?? 0) - start).toBeLessThan(1_200);
+      // Another address is served while the three sockets are held.
+      expect((await post(capped.url, report('cap-other'), { localAddress: '127.0.0.2' })).status).toBe(200);
+      // The held sockets are cut at the connection time limit, however patient.
+      const closedAt = await Promise.all(idle.map((c) => c.closed));
+      for (const t of closedAt) expect(t - start).toBeLessThan(4_000);
+      expect((await post(capped.url, report('cap-after'))).status).toBe(200);
+    });
+  });
+
+  it('answers 503 with Retry-After once the daily quota of stored reports is reached', async () => {
+    const quotaStore = await openStore({ stateDir: join(work, 'quota-state') });
+    await quotaStore.migrate();
+    const q = await startHttpReceiver({
+      port: 0,
+      tls: { cert: pemOf('server.pem'), key: pemOf('server.key') },
+      store: quotaStore,
+      limits: { quota: { maxReportsPerDay: 2, maxBytesPerDay: 1_000_000 } },
+    });
+    try {
+      const statuses: number[] = [];
+      for (const id of ['q-1', 'q-2', 'q-3']) statuses.push((await post(q.url, report(id))).status);
+      expect(statuses).toEqual([200, 200, 503]);
+      const refused = await post(q.url, report('q-4'));
+      expect(refused.headers['retry-after']).toBe('3600');
+      expect(await quotaStore.listReceivedIodef()).toHaveLength(2);
+    } finally {
+      await q.close();
+      await quotaStore.close();
+    }
+  });
+});
+
+/** A raw SMTP client: write command lines, read reply lines. */
+async function smtpClient(port: number, localAddress = '127.0.0.1') {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  socket.on('error', () => undefined);
+  let buffer = '';
+  let isClosed = false;
+  socket.on('data', (d: Buffer) => {
+    buffer += d.toString('latin1');
+  });
+  const closed = once(socket, 'close').then(() => {
+    isClosed = true;
+  });
+  /** The next final reply line (`NNN text`), or null when the connection closed first. */
+  const reply = async (ms = 3_000): Promise<string | null> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = /^(\d{3}) .*\r\n/m.exec(buffer);
+      if (m) {
+        buffer = buffer.slice((m.index ?? 0) + m[0].length);
+        return m[0].trim();
+      }
+      if (isClosed || Date.now() > end) return null;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const send = (line: string): Promise<string | null> => {
+    if (!socket.destroyed) socket.write(`${line}\r\n`);
+    return reply();
+  };
+  return { socket, reply, send, closed, isClosed: () => isClosed };
+}
+
+describe('SMTP intake hardening (issue 12)', () => {
+  let guarded: SmtpReceiver;
+  const guardedStore = (): Store => store;
+  beforeAll(async () => {
+    guarded = await startSmtpReceiver({
+      port: 0,
+      store: guardedStore(),
+      maxRecipients: 3,
+      maxClientsPerAddress: 2,
+      maxCommands: 12,
+      maxSessionMs: 1_500,
+      rate: { burst: 2, perMinute: 6 },
+    });
+  });
+  afterAll(() => guarded.close());
+
+  it('refuses recipients past maxRecipients with 452', async () => {
+    const c = await smtpClient(guarded.port, '127.0.0.6');
+    expect(await c.reply()).toMatch(/^220 /);
+    expect(await c.send('EHLO client.test')).toMatch(/^250 /);
+    expect(await c.send('MAIL FROM:<iodef@ca.example>')).toMatch(/^250 /);
+    const replies: (string | null)[] = [];
+    for (let i = 0; i < 5; i++) replies.push(await c.send(`RCPT TO:<r${i}@example.com>`));
+    expect(replies.map((r) => r?.slice(0, 3))).toEqual(['250', '250', '250', '452', '452']);
+    c.socket.destroy();
+  });
+
+  it('counts NOOP and RSET against the command budget and closes the session with 421', async () => {
+    const c = await smtpClient(guarded.port, '127.0.0.7');
+    expect(await c.reply()).toMatch(/^220 /);
+    const codes: string[] = [];
+    for (let i = 0; i < 14 && !c.isClosed(); i++)
+      codes.push((await c.send(i % 2 ? 'RSET' : 'NOOP'))?.slice(0, 3) ?? 'closed');
+    expect(codes.slice(0, 12).every((x) => x === '250')).toBe(true);
+    expect(codes[12]).toBe('421');
+    await c.closed;
+  });
+
+  it('caps sessions per address (421) while other addresses get in, and ends a chatty session at the time limit', async () => {
+    const a = await smtpClient(guarded.port, '127.0.0.8');
+    const b = await smtpClient(guarded.port, '127.0.0.8');
+    expect(await a.reply()).toMatch(/^220 /);
+    expect(await b.reply()).toMatch(/^220 /);
+    const third = await smtpClient(guarded.port, '127.0.0.8');
+    expect(await third.reply()).toMatch(/^421 /);
+    const other = await smtpClient(guarded.port, '127.0.0.9');
+    expect(await other.reply()).toMatch(/^220 /);
+    other.socket.destroy();
+    // `a` keeps chatting (NOOP every 200 ms, under the command budget): the 1.5 s limit ends it.
+    const start = Date.now();
+    let last: string | null = '';
+    while (!a.isClosed() && Date.now() - start < 4_000) {
+      last = await a.send('NOOP');
+      if (last?.startsWith('421')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The 421 may have arrived, unasked, while we slept: it is still in the buffer.
+    if (!last?.startsWith('421')) last = await a.reply(500);
+    expect(last).toMatch(/^421 .*time limit/);
+    expect(Date.now() - start).toBeLessThan(3_000);
+    b.socket.destroy();
+  });
+
+  it('takes one rate-limit token per stored document, and 451s the next mail', async () => {
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: guarded.port,
+      secure: false,
+      ignoreTLS: true,
+      localAddress: '127.0.0.10',
+    } as nodemailer.TransportOptions);
+    const info = (await t.sendMail({
+      from: 'iodef@ca.example',
+      to: 'caa-reports@example.com',
+      text: 'Three reports.',
+      attachments: ['tok-1', 'tok-2', 'tok-3'].map((id) => ({
+        filename: `${id}.xml`,
+        content: report(id),
+        contentType: 'application/xml',
+      })),
+    })) as { response: string };
+    expect(info.response.match(/accepted report/g)).toHaveLength(2);
+    const ids = (await store.listReceivedIodef()).map(
+      (r) => (r.summary as { incidentId: string }).incidentId,
+    );
+    expect(ids.filter((id) => id.startsWith('tok-'))).toEqual(['tok-1', 'tok-2']);
+    await expect(
+      t.sendMail({ from: 'iodef@ca.example', to: 'caa-reports@example.com', text: 'again' }),
+    ).rejects.toMatchObject({ responseCode: 451 });
+    t.close();
+  });
+
+  it('refuses a mail the MIME parser cannot take (over the part limit) for good: 554, not 451', async () => {
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: guarded.port,
+      secure: false,
+      ignoreTLS: true,
+      localAddress: '127.0.0.11',
+    } as nodemailer.TransportOptions);
+    const parts = Array.from({ length: 1_001 }, (_, i) => ({ filename: `p${i}.txt`, content: 'x' }));
+    await expect(
+      t.sendMail({
+        from: 'iodef@ca.example',
+        to: 'caa-reports@example.com',
+        text: 'many parts',
+        attachments: parts,
+      }),
+    ).rejects.toMatchObject({ responseCode: 554 });
+    t.close();
+  });
+});
+
 describe('after every hostile test', () => {
   it('still accepts a good report and the process is alive', async () => {
     const r = await post(receiver.url, report('final-good'));
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/^stored report/);
+    expect(r.body).toMatch(/^accepted report/);
     const ids = (await store.listReceivedIodef()).map(
       (x) => (x.summary as { incidentId: string }).incidentId,
     );

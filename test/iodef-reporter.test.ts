@@ -343,7 +343,7 @@ describe('SSRF protection', () => {
       'link-local',
       'loopback',
       'private',
-      'ipv4-embedded-loopback',
+      'ipv4-mapped-loopback',
     ]);
     expect(lookups).toBe(0);
   });

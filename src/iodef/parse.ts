@@ -116,7 +116,11 @@ export function parseIodef(input: string | Uint8Array, options: ParseIodefOption
   };
 }
 
-/** Hex SHA-256 of `incidentIdName + '\n' + incidentId` when both are present, else of the document. */
+/**
+ * Hex SHA-256 of `incidentIdName + '\n' + incidentId` when both are present, else of the document.
+ * It names the IncidentID a report CLAIMS, which anyone can copy: the receiver groups reports by
+ * it to spot conflicts, but deduplicates per sender and document (receiver/intake.ts `reportKeys`).
+ */
 export function iodefFingerprint(summary: IodefSummary, document: string | Uint8Array): string {
   const h = createHash('sha256');
   if (summary.incidentIdName !== null && summary.incidentId !== null) {

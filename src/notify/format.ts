@@ -87,7 +87,7 @@ export function summaryLine(event: MonitorEvent): string {
       line = `${sev} test notification: ${oneLine(event.message)}`;
       break;
     case 'iodef-report':
-      line = `${sev} CAA iodef report: ${oneLine(event.message)}`;
+      line = `${sev} CAA iodef ${event.report.kind === 'conflicting-report' ? 'CONFLICTING report' : 'report'}: ${oneLine(event.message)}`;
       break;
   }
   return truncate(line, MAX_SUMMARY_CHARS);
@@ -263,6 +263,11 @@ export function formatText(event: MonitorEvent): string {
         field('Severity', event.severity),
         field('Message', event.message),
         field('Stored as', `#${event.report.id}`),
+        field('Kind', event.report.kind ?? 'report'),
+        field(
+          'Conflicts with',
+          (event.report.conflictsWith ?? []).map((id) => `#${id}`),
+        ),
         field('Channel', event.report.channel),
         field('Sender', event.report.sender),
         field('Incident ID', event.report.incidentId ?? '(none)'),

@@ -73,6 +73,13 @@ export type MonitorEvent =
       message: string;
       report: {
         id: number;
+        /**
+         * `conflicting-report`: another report claimed the same IncidentID with other content
+         * (one of them is forged or the CA re-issued it; issue 12). Absent means `report`.
+         */
+        kind?: 'report' | 'conflicting-report';
+        /** For a conflicting report: the ids of the earlier reports with other content. */
+        conflictsWith?: number[];
         channel: 'https' | 'smtp' | 'file';
         sender: string;
         incidentId: string | null;

@@ -16,6 +16,8 @@ import type {
   IodefEnqueueLimits,
   IodefOutboxInput,
   IodefOutboxRecord,
+  IodefReceivedInput,
+  IodefReceivedQuota,
   IodefReceivedRecord,
 } from './types.js';
 import { invalidArgument } from './errors.js';
@@ -439,14 +441,54 @@ export function iodefReceivedFromRow(
   time: (v: unknown) => string,
 ): IodefReceivedRecord {
   const channel = r.channel === 'smtp' || r.channel === 'file' ? r.channel : 'https';
+  const optText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
   return {
     id: Number(r.id),
     fingerprint: String(r.fingerprint),
+    senderKey: optText(r.sender_key) ?? String(r.sender),
+    documentSha256: optText(r.document_sha256),
+    incidentKey: optText(r.incident_key),
     sender: String(r.sender),
     channel,
     receivedAt: time(r.received_at),
     schemaValid: Number(r.schema_valid) === 1,
     summary,
     document: String(r.document),
+    conflict: Number(r.conflict) === 1,
   };
+}
+
+/** The caller's quota must be sane: positive integers and an ISO window start. */
+export function checkIodefQuota(q: IodefReceivedQuota): void {
+  if (
+    !Number.isSafeInteger(q.maxReports) ||
+    q.maxReports < 1 ||
+    !Number.isSafeInteger(q.maxBytes) ||
+    q.maxBytes < 1
+  )
+    throw invalidArgument('iodef receiver quotas must be positive integers');
+  if (Number.isNaN(Date.parse(q.since)))
+    throw invalidArgument('iodef quota window start must be an ISO time');
+}
+
+/** The received report's input must carry its keys (hex hashes) and a document. */
+export function checkIodefReceived(r: IodefReceivedInput): void {
+  const hex = /^[0-9a-f]{64}$/;
+  if (
+    !hex.test(r.fingerprint) ||
+    !hex.test(r.documentSha256) ||
+    (r.incidentKey !== null && !hex.test(r.incidentKey))
+  )
+    throw invalidArgument(
+      'a received iodef report needs SHA-256 hex fingerprint, document and incident keys',
+    );
+  if (r.senderKey === '') throw invalidArgument('a received iodef report needs a sender key');
+}
+
+/** Whether an earlier report (row) has the same document as the new one. */
+export function sameIodefDocument(row: Record<string, unknown>, documentSha256: string): boolean {
+  if (row.document_sha256 !== null && row.document_sha256 !== undefined)
+    return String(row.document_sha256) === documentSha256;
+  // Stored before schema version 4: no hash, compare the text (`same_text` from the query).
+  return Number(row.same_text) === 1 || row.same_text === true;
 }

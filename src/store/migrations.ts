@@ -302,8 +302,36 @@ const iodef: Migration = {
   },
 };
 
+/**
+ * Received iodef reports, deduplicated per sender and document (issue 12): a forged report with a
+ * real report's IncidentID must not make the real one "a duplicate". `fingerprint` (still UNIQUE)
+ * now means SHA-256 of the sender identity and the document hash (iodef/receiver/intake.ts);
+ * `incident_key` groups reports claiming one IncidentID, so a same-ID report with other content is
+ * flagged (`conflict`) and alerted; `document_bytes` and the `received_at` index serve the daily
+ * quota and the retention sweep. Rows of version 3 keep their fingerprint, which was the
+ * IncidentID hash, so it is their `incident_key`; their document hash is unknown (NULL) and the
+ * store compares their document text instead.
+ */
+const iodefReceivedPerSender: Migration = {
+  version: 4,
+  name: 'iodef received reports: per-sender dedup, conflicts, quota and retention',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    return [
+      `ALTER TABLE iodef_received ADD COLUMN sender_key ${t.text}`,
+      `ALTER TABLE iodef_received ADD COLUMN document_sha256 ${t.key}`,
+      `ALTER TABLE iodef_received ADD COLUMN incident_key ${t.key}`,
+      `ALTER TABLE iodef_received ADD COLUMN document_bytes ${t.int}`,
+      `ALTER TABLE iodef_received ADD COLUMN conflict ${t.int} NOT NULL DEFAULT 0 CHECK (conflict IN (0, 1))`,
+      `UPDATE iodef_received SET incident_key = fingerprint, sender_key = sender`,
+      `CREATE INDEX iodef_received_incident ON iodef_received (incident_key)`,
+      `CREATE INDEX iodef_received_time ON iodef_received (received_at)`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines, iodef];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines, iodef, iodefReceivedPerSender];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

@@ -40,6 +40,9 @@ import {
   checkIodefLimits,
   iodefOutboxFromRow,
   iodefReceivedFromRow,
+  checkIodefQuota,
+  checkIodefReceived,
+  sameIodefDocument,
 } from './codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -69,7 +72,9 @@ import type {
   IodefOutboxInput,
   IodefOutboxRecord,
   IodefReceivedInput,
+  IodefReceivedQuota,
   IodefReceivedRecord,
+  IodefStoreResult,
   Store,
   StoredHead,
 } from './types.js';
@@ -664,15 +669,53 @@ class PostgresStore implements Store {
     return rows.map((row) => iodefOutboxFromRow(row, row.names, toIso));
   }
 
-  async storeReceivedIodef(r: IodefReceivedInput): Promise<{ id: number; isNew: boolean }> {
-    const inserted = await this.sql<Row[]>`
-      INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document)
-      VALUES (${r.fingerprint}, ${cleanText(r.sender)}, ${r.channel}, ${r.receivedAt}, ${r.schemaValid ? 1 : 0},
-        ${toJsonText(r.summary)}::text::jsonb, ${cleanText(r.document)})
-      ON CONFLICT (fingerprint) DO NOTHING RETURNING id`;
-    if (inserted[0]) return { id: toNumber(inserted[0].id), isNew: true };
-    const [row] = await this.sql<Row[]>`SELECT id FROM iodef_received WHERE fingerprint = ${r.fingerprint}`;
-    return { id: toNumber(row?.id), isNew: false };
+  async storeReceivedIodef(r: IodefReceivedInput, quota?: IodefReceivedQuota): Promise<IodefStoreResult> {
+    checkIodefReceived(r);
+    if (quota !== undefined) checkIodefQuota(quota);
+    const document = cleanText(r.document);
+    const bytes = Buffer.byteLength(r.document, 'utf8');
+    return this.sql.begin(async (tx): Promise<IodefStoreResult> => {
+      // Serialises receivers sharing the database, so dedup, quota, conflict and insert are one
+      // decision; readers (`iodef list`) are not blocked.
+      await tx`LOCK TABLE iodef_received IN SHARE ROW EXCLUSIVE MODE`;
+      const [dup] = await tx<Row[]>`SELECT id FROM iodef_received WHERE fingerprint = ${r.fingerprint}`;
+      if (dup) return { outcome: 'duplicate', id: toNumber(dup.id) };
+      if (quota !== undefined) {
+        const [used] = await tx<Row[]>`
+          SELECT COUNT(*) AS n, COALESCE(SUM(document_bytes), 0) AS b FROM iodef_received
+          WHERE received_at >= ${quota.since}`;
+        const reports = toNumber(used?.n);
+        const usedBytes = toNumber(used?.b);
+        if (reports + 1 > quota.maxReports || usedBytes + bytes > quota.maxBytes)
+          return { outcome: 'over-quota', reports, bytes: usedBytes };
+      }
+      const rows =
+        r.incidentKey === null
+          ? []
+          : await tx<Row[]>`
+              SELECT id, sender, document_sha256, (document_sha256 IS NULL AND document = ${document}) AS same_text
+              FROM iodef_received WHERE incident_key = ${r.incidentKey} ORDER BY id LIMIT 20`;
+      const related = rows.map((row) => ({
+        id: toNumber(row.id),
+        sender: String(row.sender),
+        sameDocument: sameIodefDocument(row, r.documentSha256),
+      }));
+      const conflict = related.some((x) => !x.sameDocument);
+      const [inserted] = await tx<Row[]>`
+        INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document,
+          sender_key, document_sha256, incident_key, document_bytes, conflict)
+        VALUES (${r.fingerprint}, ${cleanText(r.sender)}, ${r.channel}, ${r.receivedAt}, ${r.schemaValid ? 1 : 0},
+          ${toJsonText(r.summary)}::text::jsonb, ${document}, ${cleanText(r.senderKey)}, ${r.documentSha256},
+          ${r.incidentKey}, ${bytes}, ${conflict ? 1 : 0})
+        RETURNING id`;
+      return { outcome: 'stored', id: toNumber(inserted?.id), conflict, related };
+    });
+  }
+
+  async deleteReceivedIodefBefore(cutoff: string): Promise<number> {
+    if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
+    const rows = await this.sql<Row[]>`DELETE FROM iodef_received WHERE received_at < ${cutoff} RETURNING id`;
+    return rows.length;
   }
 
   async listReceivedIodef(): Promise<IodefReceivedRecord[]> {

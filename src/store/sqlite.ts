@@ -38,6 +38,9 @@ import {
   checkIodefLimits,
   iodefOutboxFromRow,
   iodefReceivedFromRow,
+  checkIodefQuota,
+  checkIodefReceived,
+  sameIodefDocument,
 } from './codec.js';
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -67,7 +70,9 @@ import type {
   IodefOutboxInput,
   IodefOutboxRecord,
   IodefReceivedInput,
+  IodefReceivedQuota,
   IodefReceivedRecord,
+  IodefStoreResult,
   Store,
   StoredHead,
 } from './types.js';
@@ -688,22 +693,65 @@ class SqliteStore implements Store {
     return rows.map((row) => iodefOutboxFromRow(row, parseJson<unknown>(row.names), String));
   }
 
-  async storeReceivedIodef(r: IodefReceivedInput): Promise<{ id: number; isNew: boolean }> {
-    const inserted = this.stmt(
-      `INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`,
-    ).run(
-      r.fingerprint,
-      cleanText(r.sender),
-      r.channel,
-      r.receivedAt,
-      r.schemaValid ? 1 : 0,
-      toJsonText(r.summary),
-      cleanText(r.document),
-    );
-    if (inserted.changes === 1) return { id: Number(inserted.lastInsertRowid), isNew: true };
-    const row = this.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as Row;
-    return { id: Number(row.id), isNew: false };
+  async storeReceivedIodef(r: IodefReceivedInput, quota?: IodefReceivedQuota): Promise<IodefStoreResult> {
+    checkIodefReceived(r);
+    if (quota !== undefined) checkIodefQuota(quota);
+    const document = cleanText(r.document);
+    const bytes = Buffer.byteLength(r.document, 'utf8');
+    // One IMMEDIATE transaction: dedup, quota, the related reports and the insert see one table.
+    const tx = this.db.transaction((): IodefStoreResult => {
+      const dup = this.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as
+        Row | undefined;
+      if (dup) return { outcome: 'duplicate', id: Number(dup.id) };
+      if (quota !== undefined) {
+        const used = this.stmt(
+          'SELECT COUNT(*) AS n, COALESCE(SUM(document_bytes), 0) AS b FROM iodef_received WHERE received_at >= ?',
+        ).get(quota.since) as Row;
+        const reports = Number(used.n);
+        const usedBytes = Number(used.b);
+        if (reports + 1 > quota.maxReports || usedBytes + bytes > quota.maxBytes)
+          return { outcome: 'over-quota', reports, bytes: usedBytes };
+      }
+      const related =
+        r.incidentKey === null
+          ? []
+          : (
+              this.stmt(
+                `SELECT id, sender, document_sha256, (document_sha256 IS NULL AND document = ?) AS same_text
+                 FROM iodef_received WHERE incident_key = ? ORDER BY id LIMIT 20`,
+              ).all(document, r.incidentKey) as Row[]
+            ).map((row) => ({
+              id: Number(row.id),
+              sender: String(row.sender),
+              sameDocument: sameIodefDocument(row, r.documentSha256),
+            }));
+      const conflict = related.some((x) => !x.sameDocument);
+      const inserted = this.stmt(
+        `INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document,
+           sender_key, document_sha256, incident_key, document_bytes, conflict)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.fingerprint,
+        cleanText(r.sender),
+        r.channel,
+        r.receivedAt,
+        r.schemaValid ? 1 : 0,
+        toJsonText(r.summary),
+        document,
+        cleanText(r.senderKey),
+        r.documentSha256,
+        r.incidentKey,
+        bytes,
+        conflict ? 1 : 0,
+      );
+      return { outcome: 'stored', id: Number(inserted.lastInsertRowid), conflict, related };
+    });
+    return tx.immediate();
+  }
+
+  async deleteReceivedIodefBefore(cutoff: string): Promise<number> {
+    if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
+    return this.stmt('DELETE FROM iodef_received WHERE received_at < ?').run(cutoff).changes;
   }
 
   async listReceivedIodef(): Promise<IodefReceivedRecord[]> {

@@ -735,23 +735,5 @@ describe.each(ENGINES)('%s store', (kind) => {
       ]);
       expect(all[1]?.names).toEqual(['www.example.test']);
     });
-
-    it('stores a received report once per fingerprint', async () => {
-      await fresh();
-      const input = {
-        fingerprint: sha256Hex('ca.example/inc-1'),
-        sender: '127.0.0.1',
-        channel: 'https' as const,
-        receivedAt: at(3),
-        schemaValid: true,
-        summary: { incidentId: 'inc-1', names: ['www.example.test'] },
-        document: '<IODEF-Document/>',
-      };
-      const first = await store.storeReceivedIodef(input);
-      const again = await store.storeReceivedIodef({ ...input, sender: 'other' });
-      expect(first.isNew).toBe(true);
-      expect(again).toEqual({ id: first.id, isNew: false });
-      expect(await store.listReceivedIodef()).toEqual([{ ...input, id: first.id }]);
-    });
   });
 });

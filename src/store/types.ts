@@ -203,9 +203,18 @@ export interface Store {
   markIodefReportFailed(id: number, error: string, nextAttemptAt: string | null): Promise<void>;
   listIodefOutbox(): Promise<IodefOutboxRecord[]>;
 
-  /** Owner side: stores a received report once per fingerprint; `isNew` false for a duplicate. */
-  storeReceivedIodef(report: IodefReceivedInput): Promise<{ id: number; isNew: boolean }>;
+  /**
+   * Owner side: stores a received report once per `fingerprint` (sender and document), in one
+   * transaction with its checks. A known fingerprint is `duplicate` (nothing written, quota not
+   * used); past `quota` (reports or document bytes received since `quota.since`) it is
+   * `over-quota` (nothing written); else `stored`, with the earlier reports that claim the same
+   * `incidentKey` (at most 20, oldest first), and `conflict` when one of them has other content.
+   */
+  storeReceivedIodef(report: IodefReceivedInput, quota?: IodefReceivedQuota): Promise<IodefStoreResult>;
+  /** Every received report, oldest first. */
   listReceivedIodef(): Promise<IodefReceivedRecord[]>;
+  /** Retention: deletes received reports with `receivedAt` before `cutoff` (ISO); returns how many. */
+  deleteReceivedIodefBefore(cutoff: string): Promise<number>;
 }
 
 export interface IodefOutboxInput {
@@ -248,9 +257,15 @@ export interface IodefOutboxRecord extends IodefOutboxInput {
 }
 
 export interface IodefReceivedInput {
-  /** SHA-256 (hex) of the sender's IncidentID name and id, or of the document when it has none. */
+  /** The dedup key: SHA-256 (hex) of `senderKey` and `documentSha256` (iodef/receiver/intake.ts). */
   fingerprint: string;
-  /** Who sent it: the HTTPS client (address, certificate subject) or the SMTP envelope sender. */
+  /** The sender's identity: mTLS certificate, SMTP envelope sender and client, or client address. */
+  senderKey: string;
+  /** SHA-256 (hex) of the document as received. */
+  documentSha256: string;
+  /** SHA-256 (hex) of the IncidentID name and number; null when the document has none. */
+  incidentKey: string | null;
+  /** Who sent it, for people: the HTTPS client (address, certificate subject) or the SMTP envelope. */
   sender: string;
   channel: 'https' | 'smtp' | 'file';
   receivedAt: string;
@@ -261,9 +276,34 @@ export interface IodefReceivedInput {
   document: string;
 }
 
-export interface IodefReceivedRecord extends IodefReceivedInput {
+export interface IodefReceivedRecord extends Omit<IodefReceivedInput, 'documentSha256'> {
   id: number;
+  /** Null for reports stored before schema version 4. */
+  documentSha256: string | null;
+  /** Another report claimed the same IncidentID with other content before this one arrived. */
+  conflict: boolean;
 }
+
+/** The owner's daily cap on what the receiver stores (DoS bound on disk and alerts). */
+export interface IodefReceivedQuota {
+  /** Count what was received at or after this time (ISO). */
+  since: string;
+  maxReports: number;
+  maxBytes: number;
+}
+
+/** An earlier received report that claims the same IncidentID. */
+export interface IodefRelatedReport {
+  id: number;
+  sender: string;
+  /** Same document (by hash; by text for reports stored before schema version 4). */
+  sameDocument: boolean;
+}
+
+export type IodefStoreResult =
+  | { outcome: 'stored'; id: number; conflict: boolean; related: IodefRelatedReport[] }
+  | { outcome: 'duplicate'; id: number }
+  | { outcome: 'over-quota'; reports: number; bytes: number };
 
 /**
  * One learned baseline of `certvigil mitm learn` (probe/mitm-types.ts `PortBaseline`): the JARMs

@@ -16,23 +16,33 @@
  *   gets 413 as soon as it crosses the cap. Reading stops there, nothing more is buffered, and the
  *   connection is closed after a short linger (so the client can still read the 413).
  * - slow senders: `headersTimeout` (slowloris), `requestTimeout` (slow bodies), an idle socket
- *   timeout, a TLS handshake timeout, and at most `maxConnections` connections.
- * - floods: a token bucket per client address, or per client-certificate subject under mTLS → 429
- *   with Retry-After; other senders are unaffected.
+ *   timeout, a TLS handshake timeout, at most `maxConnections` connections in total and
+ *   `maxConnectionsPerAddress` per client address (IPv6: per /64), and a wall-clock limit per
+ *   connection (`maxConnectionMs`): 100 idle sockets from one client no longer lock everyone out.
+ * - floods: a token bucket per client /64 (IPv4: per address), or per client certificate under
+ *   mTLS → 429 with Retry-After; other senders are unaffected; a global daily cap on stored
+ *   reports and bytes (intake `quota`) → 503 with Retry-After.
+ * - a request target that is not a URL (`POST http://[::1 HTTP/1.1`) is the client's error: 400.
+ * - a TLS certificate and key that do not parse or do not match, or a client CA that does not
+ *   parse, refuse to START (CONFIG_INVALID), instead of listening and failing every handshake.
+ * - replies: `accepted report RECEIPT` for a new report and for the sender's own duplicate alike
+ *   (intake.ts): no reply tells whether another sender reported the same IncidentID.
  * - XML: parsing (and so XXE, entity expansion, depth bombs) is iodef/parse.ts's job; a rejection
  *   is 400 with the parser's short reason, never document or file content.
  * - a store that fails is 503 with Retry-After: the CA retries, no report is acknowledged and lost.
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { CertvigilError } from '../../errors.js';
 import type { Store } from '../../store/types.js';
-import { acceptReport } from './intake.js';
-import type { IntakeResult, ReportAlerter } from './intake.js';
-import { TokenBucketLimiter } from './rate-limit.js';
+import { acceptedReply, acceptReport, oneLine } from './intake.js';
+import type { IntakeOptions, IntakeResult, ReportAlerter } from './intake.js';
+import { addressKey, ConnectionCounter, TokenBucketLimiter } from './rate-limit.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 /** RFC 6546 §3 `application/rid+xml`, plus the XML types CAs send in practice. */
@@ -58,6 +68,10 @@ export interface HttpReceiverLimits {
   handshakeTimeoutMs?: number;
   /** Concurrent connections; more are dropped. Default 100. */
   maxConnections?: number;
+  /** Concurrent connections per client address (IPv6: per /64); more are dropped. Default 8. */
+  maxConnectionsPerAddress?: number;
+  /** A connection is cut after this long, however busy. Default 2 min. */
+  maxConnectionMs?: number;
   /** Header section size, bytes. Default 16 KiB. */
   maxHeaderBytes?: number;
   /** Per-sender token bucket. */
@@ -66,6 +80,8 @@ export interface HttpReceiverLimits {
   lingerMs?: number;
   /** Passed to the parser. */
   maxDepth?: number;
+  /** Global daily cap on stored reports and bytes (intake `quota`). */
+  quota?: IntakeOptions['quota'];
 }
 
 export interface HttpReceiverTls {
@@ -80,7 +96,15 @@ export interface HttpReceiverTls {
 export interface HttpReceiverEvent {
   status: number;
   sender: string;
-  outcome: IntakeResult['status'] | 'method' | 'path' | 'media-type' | 'too-large' | 'rate-limited' | 'error';
+  outcome:
+    | IntakeResult['status']
+    | 'method'
+    | 'path'
+    | 'bad-target'
+    | 'media-type'
+    | 'too-large'
+    | 'rate-limited'
+    | 'error';
   reason?: string;
   id?: number;
   line?: string;
@@ -124,8 +148,11 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
   if (!path.startsWith('/'))
     throw new CertvigilError('CONFIG_INVALID', `iodef receiver path must start with /: ${path}`);
   const limiter = new TokenBucketLimiter(limits.rate);
+  const perAddress = new ConnectionCounter(positive(limits.maxConnectionsPerAddress, 8));
+  const maxConnectionMs = positive(limits.maxConnectionMs, 120_000);
   const alert = options.alert ?? null;
   const host = options.host ?? '127.0.0.1';
+  if (options.tls !== undefined) checkTlsMaterial(options.tls);
 
   const serverOptions: ServerOptions = {
     headersTimeout,
@@ -169,7 +196,15 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
       done(405, 'method', `method ${String(req.method)}`);
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://receiver.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://receiver.invalid');
+    } catch {
+      // The request target is the client's text (`POST http://[::1 HTTP/1.1`): its error, not ours.
+      reply(res, 400, 'bad request target', { Connection: 'close' });
+      done(400, 'bad-target', 'request target is not a URL');
+      return;
+    }
     if (url.pathname !== path) {
       reply(res, 404, 'not found');
       done(404, 'path', 'wrong path');
@@ -209,12 +244,13 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
     }
     let result: IntakeResult;
     try {
-      const intakeOptions: { maxBytes: number; maxDepth?: number } = { maxBytes: maxBody };
+      const intakeOptions: IntakeOptions = { maxBytes: maxBody };
       if (limits.maxDepth !== undefined) intakeOptions.maxDepth = limits.maxDepth;
+      if (limits.quota !== undefined) intakeOptions.quota = limits.quota;
       result = await acceptReport(
         options.store,
         alert,
-        { bytes: body, sender: sender.label, channel: 'https' },
+        { bytes: body, sender: sender.label, senderKey: sender.identity, channel: 'https' },
         intakeOptions,
       );
     } catch {
@@ -224,15 +260,22 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
     }
     switch (result.status) {
       case 'stored':
-        reply(res, 200, `stored report ${result.id}`);
-        done(200, 'stored', result.schemaValid ? 'schema-valid' : 'not schema-valid', {
-          id: result.id,
-          line: result.line,
-        });
+        reply(res, 200, acceptedReply(result));
+        done(
+          200,
+          'stored',
+          `${result.schemaValid ? 'schema-valid' : 'not schema-valid'}${result.conflict ? ', conflicting-report' : ''}`,
+          { id: result.id, line: result.line },
+        );
         return;
       case 'duplicate':
-        reply(res, 200, `duplicate of report ${result.id}`);
-        done(200, 'duplicate', 'already stored', { id: result.id });
+        // The same reply as for a new report: a sender may learn about its own duplicates only.
+        reply(res, 200, acceptedReply(result));
+        done(200, 'duplicate', 'already stored from this sender', { id: result.id });
+        return;
+      case 'over-quota':
+        reply(res, 503, result.reason, { 'Retry-After': '3600' });
+        done(503, 'over-quota', 'daily quota reached');
         return;
       case 'rejected':
         reply(res, 400, result.reason);
@@ -262,6 +305,20 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
       : createTlsServer(options.tls, serverOptions, limits, handler);
   server.maxConnections = Math.floor(positive(limits.maxConnections, 100));
   server.timeout = positive(limits.idleTimeoutMs, 15_000);
+  // Raw TCP connections, before TLS: a per-address cap and a wall-clock limit per connection.
+  server.on('connection', (socket: Socket) => {
+    const key = addressKey(socket.remoteAddress ?? 'unknown');
+    if (!perAddress.acquire(key)) {
+      socket.destroy();
+      return;
+    }
+    const deadline = setTimeout(() => socket.destroy(), maxConnectionMs);
+    deadline.unref();
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      perAddress.release(key);
+    });
+  });
   server.on('clientError', (_err: Error, socket: Socket) => {
     // Malformed HTTP, header overflow, header/request timeouts: Node already answered when it could.
     if (socket.writable && !socket.destroyed) {
@@ -330,19 +387,67 @@ function createTlsServer(
   ) as unknown as Server;
 }
 
-/** Rate-limit key and stored label: the certificate subject under mTLS, else the client address. */
-function senderOf(req: IncomingMessage): { key: string; label: string } {
+/**
+ * Who sent a request. `key`: the rate-limit bucket (the client certificate under mTLS, else the
+ * client /64 or IPv4 address); `identity`: the dedup identity (the certificate's subject and
+ * issuer under mTLS, else the full client address); `label`: for people and the store.
+ */
+function senderOf(req: IncomingMessage): { key: string; identity: string; label: string } {
   const raw = req.socket.remoteAddress ?? 'unknown';
   const address = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
   const tlsSocket = req.socket as Partial<TLSSocket>;
   if (tlsSocket.authorized === true && typeof tlsSocket.getPeerCertificate === 'function') {
     const cert = tlsSocket.getPeerCertificate();
-    const subject = Object.entries(cert.subject ?? {})
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
-      .join(',');
-    if (subject !== '') return { key: `cert:${subject}`, label: `${address} (cert ${subject})` };
+    const dn = (name: Record<string, unknown> | undefined): string =>
+      Object.entries(name ?? {})
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+        .join(',');
+    const subject = dn(cert.subject as Record<string, unknown> | undefined);
+    const issuer = dn(cert.issuer as Record<string, unknown> | undefined);
+    if (subject !== '') {
+      const identity = `cert:${subject} issuer ${issuer}`;
+      return { key: identity, identity, label: `${address} (cert ${subject})` };
+    }
   }
-  return { key: `addr:${address}`, label: address };
+  return { key: `addr:${addressKey(address)}`, identity: `addr:${address}`, label: address };
+}
+
+/**
+ * Refuses TLS material that cannot work, before listening: a certificate or key that does not
+ * parse, a key that is not the certificate's, a client CA file without one parsable certificate.
+ */
+export function checkTlsMaterial(tls: HttpReceiverTls): void {
+  const fail = (what: string, cause: unknown): never => {
+    throw new CertvigilError(
+      'CONFIG_INVALID',
+      `iodef receiver: ${what}: ${oneLine(cause instanceof Error ? cause.message : String(cause), 160)}`,
+      { cause },
+    );
+  };
+  try {
+    new X509Certificate(tls.cert);
+  } catch (cause) {
+    fail('the TLS certificate does not parse', cause);
+  }
+  try {
+    // Throws "key values mismatch" when the key is not the certificate's, or on a bad key.
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (cause) {
+    fail('the TLS certificate and key do not work together', cause);
+  }
+  if (tls.clientCa !== undefined) {
+    const text = Buffer.isBuffer(tls.clientCa) ? tls.clientCa.toString('latin1') : tls.clientCa;
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0)
+      fail('the client CA file holds no PEM certificate', 'no BEGIN CERTIFICATE block');
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block);
+      } catch (cause) {
+        fail('a client CA certificate does not parse', cause);
+      }
+    }
+  }
 }
 
 /** The body, or 'too-large' as soon as it crosses `max` (reading stops; nothing more is kept). */

@@ -3,7 +3,18 @@
  * The one path every channel (HTTPS, SMTP, a Maildir) takes with a report that arrived at the
  * domain owner's `iodef` URL (RFC 8659 §4.4): parse it leniently (iodef/parse.ts, which alone
  * decides XML safety: no DTDs, no entities, bounded size and depth), fingerprint it, store it once,
- * and alert only when it is new. A document that is well-formed IODEF but not schema-valid
+ * and alert only when it is new.
+ *
+ * Deduplication is per SENDER and DOCUMENT, never per IncidentID alone (issue 12): anyone can
+ * POST to the iodef URL, so an attacker who sent a harmless report under a real CA's IncidentID
+ * first would otherwise turn the real report into a silently dropped "duplicate". The fingerprint
+ * is SHA-256 of the sender identity (mTLS certificate, SMTP envelope sender and client address,
+ * or HTTP client address) and the document's SHA-256. A report whose IncidentID was seen before
+ * with other content is stored and alerted as a `conflicting-report`; one whose exact document was
+ * seen before from another sender is stored (who sent what stays on record) but not alerted again.
+ * The reply is the same for a new report and for the sender's own duplicate (`accepted report
+ * RECEIPT`, the receipt derived from the sender's own fingerprint): it never tells a sender whether
+ * anyone else reported that IncidentID, nor how many reports the receiver holds. A document that is well-formed IODEF but not schema-valid
  * (RFC 7970 §4 — e.g. a `Node` directly under `Incident`, as some CAA reporters send) is kept with
  * `schemaValid: false`: losing a real report over a schema nit is worse than storing it flagged.
  *
@@ -12,10 +23,12 @@
  * SMTP 451) and the CA retries — a good report is never acknowledged and then lost. An alert sink
  * that fails does not undo the store: the report is kept and the failure is returned.
  */
+import { createHash } from 'node:crypto';
 import { deliverAll } from '../../notify/index.js';
 import type { MonitorEvent, Notifier, Severity } from '../../notify/types.js';
-import type { IodefReceivedRecord, Store } from '../../store/types.js';
-import { iodefFingerprint, parseIodef } from '../parse.js';
+import { sanitizeText } from '../../sanitize.js';
+import type { IodefReceivedRecord, IodefRelatedReport, Store } from '../../store/types.js';
+import { parseIodef } from '../parse.js';
 import type { IodefRisk, IodefSummary } from '../types.js';
 
 export type ReportChannel = 'https' | 'smtp' | 'file';
@@ -23,8 +36,13 @@ export type ReportChannel = 'https' | 'smtp' | 'file';
 export interface IncomingReport {
   /** The document as received (bytes: the parser honours the XML declaration's encoding). */
   bytes: Uint8Array | string;
-  /** Who sent it: client address and certificate subject, or the mail's envelope sender. */
+  /** Who sent it, for people: client address and certificate subject, or the mail's envelope sender. */
   sender: string;
+  /**
+   * The sender's identity for deduplication (`cert:…`, `smtp:…`, `addr:…`); default `sender`.
+   * Never the document's own claims: those are what a forger controls.
+   */
+  senderKey?: string;
   channel: ReportChannel;
   /** Default: now. */
   receivedAt?: Date | string;
@@ -37,6 +55,8 @@ export interface ReportAlert {
   /** `formatReportLine(summary, record)`. */
   line: string;
   problems: string[];
+  /** Earlier reports that claimed the same IncidentID (none have the same document: those are not alerted). */
+  related: IodefRelatedReport[];
 }
 
 export type AlertFunction = (alert: ReportAlert) => Promise<void>;
@@ -48,6 +68,10 @@ export interface IntakeOptions {
   /** Passed to `parseIodef`. Defaults: the parser's. */
   maxBytes?: number;
   maxDepth?: number;
+  /** Global cap on what is stored per rolling day (all senders together); none by default. */
+  quota?: { maxReportsPerDay: number; maxBytesPerDay: number };
+  /** The clock of the quota window. Default: now. */
+  now?: () => Date;
 }
 
 export type IntakeResult =
@@ -55,13 +79,31 @@ export type IntakeResult =
       status: 'stored';
       id: number;
       fingerprint: string;
+      /** What the sender is told (`acceptedReply`): derived from its own fingerprint only. */
+      receipt: string;
       schemaValid: boolean;
       summary: IodefSummary;
       line: string;
+      /** The IncidentID was claimed before with other content: alerted as `conflicting-report`. */
+      conflict: boolean;
+      /** Whether an alert went out (not for a document already received from another sender). */
+      alerted: boolean;
       /** Sinks that failed to deliver the alert (the report is stored either way). */
       alertErrors: string[];
     }
-  | { status: 'duplicate'; id: number; fingerprint: string; schemaValid: boolean; summary: IodefSummary }
+  | {
+      status: 'duplicate';
+      id: number;
+      fingerprint: string;
+      receipt: string;
+      schemaValid: boolean;
+      summary: IodefSummary;
+    }
+  | {
+      /** The receiver's daily cap is reached: a temporary refusal, the sender retries later. */
+      status: 'over-quota';
+      reason: string;
+    }
   | {
       status: 'rejected';
       /** Short, one line, safe to send back to the client: never document content. */
@@ -93,66 +135,122 @@ export async function acceptReport(
     return rejection(err);
   }
   const document = typeof input.bytes === 'string' ? input.bytes : decodeUtf8(input.bytes);
-  const fingerprint = iodefFingerprint(parsed.summary, document);
+  const keys = reportKeys(input.senderKey ?? input.sender, input.bytes, parsed.summary);
   const sender = oneLine(input.sender, 300);
-  const stored = await store.storeReceivedIodef({
-    fingerprint,
+  const base = {
+    fingerprint: keys.fingerprint,
+    senderKey: keys.senderKey,
+    documentSha256: keys.documentSha256,
+    incidentKey: keys.incidentKey,
     sender,
     channel: input.channel,
     receivedAt,
     schemaValid: parsed.schemaValid,
     summary: parsed.summary,
     document,
-  });
-  if (!stored.isNew) {
+  };
+  const quota = options.quota;
+  const now = options.now?.() ?? new Date();
+  const stored = await store.storeReceivedIodef(
+    base,
+    quota === undefined
+      ? undefined
+      : {
+          since: new Date(now.getTime() - 86_400_000).toISOString(),
+          maxReports: quota.maxReportsPerDay,
+          maxBytes: quota.maxBytesPerDay,
+        },
+  );
+  const receipt = keys.fingerprint.slice(0, 16);
+  if (stored.outcome === 'over-quota') {
+    return { status: 'over-quota', reason: 'the receiver takes no more reports today; try again later' };
+  }
+  if (stored.outcome === 'duplicate') {
     return {
       status: 'duplicate',
       id: stored.id,
-      fingerprint,
+      fingerprint: keys.fingerprint,
+      receipt,
       schemaValid: parsed.schemaValid,
       summary: parsed.summary,
     };
   }
-  const record: IodefReceivedRecord = {
-    id: stored.id,
-    fingerprint,
-    sender,
-    channel: input.channel,
-    receivedAt,
-    schemaValid: parsed.schemaValid,
-    summary: parsed.summary,
-    document,
-  };
+  const record: IodefReceivedRecord = { ...base, id: stored.id, conflict: stored.conflict };
   const line = formatReportLine(parsed.summary, record);
-  const alertErrors = await sendAlert(alerter, {
-    record,
-    summary: parsed.summary,
-    line,
-    problems: parsed.problems,
-  });
+  // The exact document already arrived from another sender (and was alerted then): a copy adds
+  // nothing for the owner, and a replay flood must not become an alert flood.
+  const copy = stored.related.some((r) => r.sameDocument);
+  const alertErrors = copy
+    ? []
+    : await sendAlert(alerter, {
+        record,
+        summary: parsed.summary,
+        line,
+        problems: parsed.problems,
+        related: stored.related,
+      });
   return {
     status: 'stored',
     id: stored.id,
-    fingerprint,
+    fingerprint: keys.fingerprint,
+    receipt,
     schemaValid: parsed.schemaValid,
     summary: parsed.summary,
     line,
+    conflict: stored.conflict,
+    alerted: !copy,
     alertErrors,
   };
 }
 
+/**
+ * The store keys of a report. `fingerprint` (the dedup key) = SHA-256 over the sender identity
+ * and the document hash, length-prefixed so no two (sender, document) pairs share an input;
+ * `incidentKey` = SHA-256 of the IncidentID name and number (RFC 7970 §3.4: unique per name), the
+ * same hash the schema-3 fingerprint was, so older rows group with new ones.
+ */
+export function reportKeys(
+  senderKey: string,
+  bytes: Uint8Array | string,
+  summary: Pick<IodefSummary, 'incidentId' | 'incidentIdName'>,
+): { fingerprint: string; senderKey: string; documentSha256: string; incidentKey: string | null } {
+  const documentSha256 = createHash('sha256').update(bytes).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(`iodef-received v2\n${Buffer.byteLength(senderKey)}:${senderKey}\n${documentSha256}`, 'utf8')
+    .digest('hex');
+  const incidentKey =
+    summary.incidentIdName !== null && summary.incidentId !== null
+      ? createHash('sha256').update(`${summary.incidentIdName}\n${summary.incidentId}`, 'utf8').digest('hex')
+      : null;
+  return { fingerprint, senderKey, documentSha256, incidentKey };
+}
+
+/**
+ * The one-line success reply of every channel: the same for a new report and for the sender's
+ * own duplicate, so it reveals nothing about other senders or the receiver's size.
+ */
+export function acceptedReply(result: { receipt: string }): string {
+  return `accepted report ${result.receipt}`;
+}
+
 /** The notify event for a new report (`iodef-report`); risk maps to severity high→critical. */
 export function reportEvent(alert: ReportAlert): MonitorEvent {
+  const conflict = alert.record.conflict;
+  const severity = SEVERITY[alert.summary.risk];
   return {
     type: 'iodef-report',
-    severity: SEVERITY[alert.summary.risk],
+    // A conflict means someone sent another report under this IncidentID: never just "info".
+    severity: conflict && severity === 'info' ? 'warning' : severity,
     message: alert.line,
     report: {
       id: alert.record.id,
+      kind: conflict ? 'conflicting-report' : 'report',
+      conflictsWith: alert.related.filter((r) => !r.sameDocument).map((r) => r.id),
       channel: alert.record.channel,
-      sender: alert.record.sender,
-      incidentId: alert.summary.incidentId,
-      names: [...alert.summary.names],
+      sender: sanitizeText(alert.record.sender, { maxLength: 300 }),
+      incidentId:
+        alert.summary.incidentId === null ? null : sanitizeText(alert.summary.incidentId, { maxLength: 200 }),
+      names: alert.summary.names.map((n) => sanitizeText(n, { maxLength: 253 })),
       schemaValid: alert.record.schemaValid,
     },
   };
@@ -197,7 +295,7 @@ function rejection(err: unknown): IntakeResult {
  */
 export function formatReportLine(
   summary: IodefSummary,
-  record: Pick<IodefReceivedRecord, 'receivedAt' | 'schemaValid'>,
+  record: Pick<IodefReceivedRecord, 'receivedAt' | 'schemaValid'> & { conflict?: boolean },
 ): string {
   const risk = summary.risk.toUpperCase().padEnd(6);
   const when = shortTime(
@@ -221,7 +319,10 @@ export function formatReportLine(
     why.push(`via ${method}`);
   }
   if (!record.schemaValid) why.push('report not schema-valid');
-  return `${risk}  ${when}  ${who} refused ${what} (${why.join('; ')})`;
+  // Issue 12: another report claimed this IncidentID with other content: one of them is forged.
+  const conflict =
+    record.conflict === true ? 'CONFLICTING REPORT (IncidentID seen before with other content): ' : '';
+  return `${risk}  ${when}  ${conflict}${who} refused ${what} (${why.join('; ')})`;
 }
 
 /** `2026-11-24T06:40:12Z` → `2026-11-24 06:40Z`; anything unparseable is shown as given, bounded. */
@@ -241,13 +342,14 @@ function caaOwner(records: readonly string[]): string | null {
   return null;
 }
 
-/** Control and formatting characters (C0, C1, DEL, bidi overrides, zero-width) become spaces. */
+/**
+ * One line of outside text for a terminal, a log or an alert: runs of ASCII white space (TAB, LF,
+ * CR, space) become one space, and everything else `sanitizeText` neutralises (C0/C1, ESC, bidi
+ * overrides, zero-width, U+2028/2029) becomes a visible escape; at most `max` characters.
+ */
 export function oneLine(value: string, max: number): string {
-  const clean = value
-    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  const spaced = value.replace(/[\t\n\v\f\r ]+/g, ' ').trim();
+  return sanitizeText(spaced, { maxLength: Math.max(1, max - 1) });
 }
 
 function decodeUtf8(bytes: Uint8Array): string {

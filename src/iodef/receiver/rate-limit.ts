@@ -6,6 +6,8 @@
  * The table of buckets is bounded: full (idle) buckets are forgotten first, so a spray of source
  * addresses costs memory proportional to `maxKeys`, not to the number of addresses.
  */
+import net from 'node:net';
+import { ipv6Groups } from '../reporter/address.js';
 
 export interface RateLimitOptions {
   /** Reports a sender may send at once (bucket size). Default 10. */
@@ -80,4 +82,56 @@ export class TokenBucketLimiter {
 
 function positive(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * The key that per-client limits (token buckets, connection caps) count under: an IPv4 address as
+ * it is, an IPv6 address by its /64. One subscriber is routinely given a whole /64 (RFC 6177 §2,
+ * RFC 7421), so keyed by the full IPv6 address a single client would have 2^64 separate limits.
+ * IPv4-mapped IPv6 (`::ffff:192.0.2.1`, what a dual-stack socket reports) counts as the IPv4 address.
+ */
+export function addressKey(address: string): string {
+  const bare = address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  if (net.isIPv4(bare)) return bare;
+  if (!net.isIPv6(bare)) return bare;
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
+  if (v4 !== undefined) return v4;
+  const g = ipv6Groups(bare);
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff)
+    return `${(g[6] ?? 0) >> 8}.${(g[6] ?? 0) & 0xff}.${(g[7] ?? 0) >> 8}.${(g[7] ?? 0) & 0xff}`;
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * Concurrent connections per client key (`addressKey`): `acquire` says whether one more is
+ * allowed and counts it; `release` when it closes. Bounded by the server's total connection cap.
+ */
+export class ConnectionCounter {
+  readonly max: number;
+  readonly #open = new Map<string, number>();
+
+  constructor(max: number) {
+    this.max = Math.max(1, Math.floor(max));
+  }
+
+  acquire(key: string): boolean {
+    const n = this.#open.get(key) ?? 0;
+    if (n >= this.max) return false;
+    this.#open.set(key, n + 1);
+    return true;
+  }
+
+  release(key: string): void {
+    const n = (this.#open.get(key) ?? 0) - 1;
+    if (n <= 0) this.#open.delete(key);
+    else this.#open.set(key, n);
+  }
+
+  /** Open connections of `key` (tests, metrics). */
+  count(key: string): number {
+    return this.#open.get(key) ?? 0;
+  }
 }

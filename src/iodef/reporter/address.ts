@@ -1,21 +1,32 @@
 /**
  * @module iodef/reporter/address
- * Which IP addresses an `iodef` https: report must never be sent to (SSRF protection: RFC 8659 §4.4
+ * Which IP addresses an `iodef` https: report may be sent to (SSRF protection: RFC 8659 §4.4
  * leaves the iodef URL entirely in the hands of whoever controls the zone). A CA runs inside a
- * network with metadata services (169.254.169.254), admin panels on RFC 1918 addresses and
- * loopback daemons; an attacker who publishes `iodef "https://10.0.0.1/…"` and then makes the CA
- * refuse a request would otherwise get a POST into that network.
+ * network with metadata services (169.254.169.254), admin panels on RFC 1918 addresses, NAT64
+ * gateways and loopback daemons; an attacker who publishes `iodef "https://10.0.0.1/…"` and then
+ * makes the CA refuse a request would otherwise get a POST into that network.
  *
- * Refused: every IANA special-purpose block that is not globally reachable (RFC 6890 and its
- * registries): unspecified, "this network", loopback, RFC 1918, CGNAT shared space (RFC 6598),
- * link-local, IETF protocol assignments, documentation ranges, benchmarking (RFC 2544), multicast,
- * reserved/broadcast; for IPv6 also ULA (RFC 4193), site-local (deprecated), discard-only
- * (RFC 6666), and any address embedding an IPv4 address (IPv4-mapped ::ffff:0:0/96, IPv4-compatible
- * ::/96, NAT64 64:ff9b::/96 of RFC 6052, 6to4 2002::/16 of RFC 3056) is judged by the embedded
- * IPv4 address, so `[::ffff:127.0.0.1]` is loopback. Pure: no DNS, no sockets.
+ * An ALLOW-list, so that a range we did not think of is refused rather than reached:
+ * - IPv6: only global unicast, 2000::/3 (RFC 4291 §2.4), minus every block of the IANA IPv6
+ *   Special-Purpose Address Registry that is not globally reachable or that tunnels to IPv4:
+ *   2001::/23 (IETF protocol assignments, RFC 2928; holds Teredo 2001::/32, RFC 4380, and
+ *   benchmarking 2001:2::/48), 2001:db8::/32 and 3fff::/20 (documentation, RFC 3849, RFC 9637),
+ *   2002::/16 (6to4, RFC 3056: a relay would carry the packet to the embedded IPv4 address,
+ *   deprecated by RFC 7526). Outside 2000::/3 (e.g. 5f00::/16 SRv6 SIDs, RFC 9602) only the
+ *   well-known NAT64 prefix 64:ff9b::/96 (RFC 6052 §2.1) is allowed, and only when the IPv4 address
+ *   it embeds is itself allowed; the local-use 64:ff9b:1::/48 (RFC 8215) is refused. IPv4-mapped
+ *   (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96, RFC 2765 SIIT) and IPv4-compatible (::/96)
+ *   forms are outside 2000::/3 and refused: they are not addresses on the wire (RFC 4291 §2.5.5).
+ * - IPv4: everything except the non-global blocks of the IANA IPv4 Special-Purpose Address
+ *   Registry (RFC 6890): 0/8, 10/8, 100.64/10 (RFC 6598), 127/8, 169.254/16, 172.16/12,
+ *   192.0.0/24, 192.0.2/24, 192.88.99/24, 192.168/16, 198.18/15 (RFC 2544), 198.51.100/24,
+ *   203.0.113/24, 224/4 (multicast), 240/4 (reserved) with 255.255.255.255 (broadcast).
+ *
+ * Pure: no DNS, no sockets.
  */
 import net from 'node:net';
 
+/** IPv4 blocks that are not globally reachable; the first match names the kind. */
 const V4_BLOCKS: readonly [string, number, string][] = [
   ['0.0.0.0', 8, 'this-network'],
   ['10.0.0.0', 8, 'private'],
@@ -31,38 +42,57 @@ const V4_BLOCKS: readonly [string, number, string][] = [
   ['198.51.100.0', 24, 'documentation'],
   ['203.0.113.0', 24, 'documentation'],
   ['224.0.0.0', 4, 'multicast'],
+  ['255.255.255.255', 32, 'broadcast'],
   ['240.0.0.0', 4, 'reserved'],
 ];
 
-const V6_BLOCKS: readonly [string, number, string][] = [
+/** Inside 2000::/3: the special-purpose blocks that are refused (more specific first). */
+const V6_GLOBAL_EXCEPTIONS: readonly [string, number, string][] = [
+  ['2001:db8::', 32, 'documentation'],
+  ['2001::', 32, 'teredo'],
+  ['2001::', 23, 'ietf-protocol'],
+  ['2002::', 16, '6to4'],
+  ['3fff::', 20, 'documentation'],
+];
+
+/** Outside 2000::/3: names for the refusal message (everything there is refused anyway). */
+const V6_NAMED: readonly [string, number, string][] = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
+  ['::ffff:0:0', 96, 'ipv4-mapped'],
+  ['::ffff:0:0:0', 96, 'ipv4-translated'],
+  ['::', 96, 'ipv4-compatible'],
+  ['64:ff9b:1::', 48, 'nat64-local'],
   ['100::', 64, 'discard'],
-  ['2001:db8::', 32, 'documentation'],
+  ['5f00::', 16, 'srv6-sid'],
   ['fc00::', 7, 'unique-local'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local'],
   ['ff00::', 8, 'multicast'],
 ];
 
-function blockList(
+function matcher(
   blocks: readonly [string, number, string][],
   type: 'ipv4' | 'ipv6',
-): Map<string, net.BlockList> {
-  const byLabel = new Map<string, net.BlockList>();
-  for (const [prefix, bits, label] of blocks) {
-    const list = byLabel.get(label) ?? new net.BlockList();
+): (a: string) => string | null {
+  const lists = blocks.map(([prefix, bits, label]) => {
+    const list = new net.BlockList();
     list.addSubnet(prefix, bits, type);
-    byLabel.set(label, list);
-  }
-  return byLabel;
+    return [list, label] as const;
+  });
+  return (a) => lists.find(([list]) => list.check(a, type))?.[1] ?? null;
 }
 
-const V4 = blockList(V4_BLOCKS, 'ipv4');
-const V6 = blockList(V6_BLOCKS, 'ipv6');
+const v4Kind = matcher(V4_BLOCKS, 'ipv4');
+const v6Exception = matcher(V6_GLOBAL_EXCEPTIONS, 'ipv6');
+const v6Named = matcher(V6_NAMED, 'ipv6');
+const GLOBAL_UNICAST = new net.BlockList();
+GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
+const NAT64_WKP = new net.BlockList();
+NAT64_WKP.addSubnet('64:ff9b::', 96, 'ipv6');
 
 /** Expands an IPv6 address into its eight 16-bit groups (the input must satisfy `net.isIPv6`). */
-function ipv6Groups(address: string): number[] {
+export function ipv6Groups(address: string): number[] {
   let text = address.toLowerCase().replace(/%.*$/, '');
   // A trailing dotted quad (::ffff:1.2.3.4) becomes two groups.
   const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
@@ -82,12 +112,14 @@ function v4FromGroups(hi: number, lo: number): string {
   return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
-/** The IPv4 address an IPv6 address embeds (mapped, compatible, NAT64, 6to4), or null. */
+/** The IPv4 address an IPv6 address embeds (mapped, translated, compatible, NAT64, 6to4), or null. */
 export function embeddedIpv4(address: string): string | null {
   if (!net.isIPv6(address)) return null;
   const g = ipv6Groups(address);
   const zero = (from: number, to: number): boolean => g.slice(from, to).every((x) => x === 0);
   if (zero(0, 5) && g[5] === 0xffff) return v4FromGroups(g[6] ?? 0, g[7] ?? 0);
+  // SIIT IPv4-translated (RFC 2765 §2.1): ::ffff:0:a.b.c.d.
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return v4FromGroups(g[6] ?? 0, g[7] ?? 0);
   // IPv4-compatible (deprecated, RFC 4291 §2.5.5.1); :: and ::1 are judged as IPv6 themselves.
   if (zero(0, 6) && (g[6] ?? 0) !== 0) return v4FromGroups(g[6] ?? 0, g[7] ?? 0);
   if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4FromGroups(g[6] ?? 0, g[7] ?? 0);
@@ -96,31 +128,40 @@ export function embeddedIpv4(address: string): string | null {
 }
 
 /**
- * The kind of non-public address `address` is (`loopback`, `private`, `link-local`, `cgnat`,
- * `unique-local`, `multicast`, `unspecified`, …), or null for a publicly routable one. Anything
- * that is not an IP address at all is `invalid`.
+ * The kind of address `address` is when a report must not go there (`loopback`, `private`,
+ * `link-local`, `cgnat`, `documentation`, `6to4`, `teredo`, `nat64-private`, `ipv4-mapped`,
+ * `not-global-unicast`, …), or null for a globally reachable unicast address. Anything that is
+ * not an IP address at all is `invalid`.
  */
 export function nonPublicAddressKind(address: string): string | null {
   const bare = address.replace(/^\[(.*)\]$/, '$1');
-  if (net.isIPv4(bare)) {
-    for (const [label, list] of V4) if (list.check(bare, 'ipv4')) return label;
-    return null;
+  if (net.isIPv4(bare)) return v4Kind(bare);
+  if (!net.isIPv6(bare)) return 'invalid';
+  const plain = bare.replace(/%.*$/, '');
+  if (NAT64_WKP.check(plain, 'ipv6')) {
+    // RFC 6052 §3.1: the well-known prefix only ever carries global IPv4 addresses.
+    const kind = v4Kind(embeddedIpv4(plain) ?? '0.0.0.0');
+    return kind === null ? null : `nat64-${kind}`;
   }
-  if (net.isIPv6(bare)) {
-    const v4 = embeddedIpv4(bare);
-    if (v4 !== null) {
-      const kind = nonPublicAddressKind(v4);
-      return kind === null ? null : `ipv4-embedded-${kind}`;
+  if (!GLOBAL_UNICAST.check(plain, 'ipv6')) {
+    const named = v6Named(plain);
+    if (named === 'ipv4-mapped' || named === 'ipv4-translated' || named === 'ipv4-compatible') {
+      // Say what it points at: `::ffff:127.0.0.1` is loopback to an operator reading the log.
+      const inner = v4Kind(embeddedIpv4(plain) ?? '0.0.0.0');
+      return inner === null ? named : `${named}-${inner}`;
     }
-    const plain = bare.replace(/%.*$/, '');
-    for (const [label, list] of V6) if (list.check(plain, 'ipv6')) return label;
-    return null;
+    return named ?? 'not-global-unicast';
   }
-  return 'invalid';
+  const exception = v6Exception(plain);
+  if (exception === '6to4') {
+    const inner = v4Kind(embeddedIpv4(plain) ?? '0.0.0.0');
+    return inner === null ? '6to4' : `6to4-${inner}`;
+  }
+  return exception;
 }
 
 /** Loopback in either family (the only non-public addresses the tests ever connect to). */
 export function isLoopbackAddress(address: string): boolean {
   const kind = nonPublicAddressKind(address);
-  return kind === 'loopback' || kind === 'ipv4-embedded-loopback';
+  return kind === 'loopback' || kind === 'ipv4-mapped-loopback';
 }

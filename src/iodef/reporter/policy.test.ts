@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { embeddedIpv4, nonPublicAddressKind } from './address.js';
 import { denial } from './caa-result.fixture.js';
 import {
   DEFAULT_REPORTER_POLICY,
@@ -67,7 +66,17 @@ describe('decideReports', () => {
       {},
       'mailto-outside-registered-domain',
     ],
+    // Issue 12: private PSL suffixes hand names to unrelated owners.
+    [
+      'mail to a private-suffix sibling (eu.org)',
+      [['iodef', 'mailto:postmaster@victim.eu.org']],
+      {},
+      'mailto-outside-registered-domain',
+    ],
     ['plain http', [['iodef', 'http://iodef.example.com/']], {}, 'http-not-allowed'],
+    ['NAT64 local-use literal', [['iodef', 'https://[64:ff9b:1::a00:1]/']], {}, 'private-address'],
+    ['6to4 of a private address', [['iodef', 'https://[2002:a00:1::1]/']], {}, 'private-address'],
+    ['documentation 3fff::/20', [['iodef', 'https://[3fff::1]/']], {}, 'private-address'],
     ['loopback literal', [['iodef', 'https://127.0.0.1/']], {}, 'private-address'],
     ['IPv6 loopback literal', [['iodef', 'https://[::1]/']], {}, 'private-address'],
     ['RFC 1918 literal', [['iodef', 'https://10.0.0.1/']], {}, 'private-address'],
@@ -132,6 +141,21 @@ describe('decideReports', () => {
     expect(decideReports(result, { validationSucceeded: true }, policy).report).toHaveLength(1);
   });
 
+  it.each([
+    ['attacker.eu.org', 'mailto:postmaster@victim.eu.org'],
+    ['www.attacker.eu.org', 'mailto:abuse@eu.org'],
+    ['attacker.github.io', 'mailto:security@victim.github.io'],
+  ])('a zone under a private suffix (%s) cannot make the CA mail %s', (name, target) => {
+    const d = decideReports(denial(name, [['iodef', target]]), ok);
+    expect(d.report).toEqual([]);
+    expect(d.skipped.map((s) => s.reason)).toEqual(['mailto-outside-registered-domain']);
+  });
+
+  it('still mails within the same private-suffix registration', () => {
+    const d = decideReports(denial('www.victim.eu.org', [['iodef', 'mailto:sec@victim.eu.org']]), ok);
+    expect(d.report.map((r) => r.registeredDomain)).toEqual(['victim.eu.org']);
+  });
+
   it('lets mail go to the alias target’s domain, and anywhere when the rule is off', () => {
     const aliased = denial('www.example.com', [['iodef', 'mailto:noc@cdn.example.net']], {
       aliasTarget: 'www.example.com.cdn.example.net',
@@ -160,6 +184,10 @@ describe('registeredDomainOf', () => {
     ['example.com', 'example.com'],
     ['10.0.0.1', '10.0.0.1'],
     ['co.uk', 'co.uk'],
+    ['attacker.eu.org', 'attacker.eu.org'],
+    ['www.victim.eu.org', 'victim.eu.org'],
+    ['a.github.io', 'a.github.io'],
+    ['eu.org', 'eu.org'],
   ])('%s → %s', (host, domain) => expect(registeredDomainOf(host)).toBe(domain));
 });
 
@@ -177,41 +205,5 @@ describe('nextAttemptAt', () => {
     expect(nextAttemptAt(4, policy, now)).toBeNull();
     const capped = reporterPolicy({ backoffBaseSeconds: 60, backoffMaxSeconds: 100, maxAttempts: 20 });
     expect((Date.parse(nextAttemptAt(10, capped, now, () => 0.5) ?? '') - now.getTime()) / 1000).toBe(100);
-  });
-});
-
-describe('nonPublicAddressKind', () => {
-  it.each([
-    ['127.0.0.1', 'loopback'],
-    ['10.1.2.3', 'private'],
-    ['172.31.255.255', 'private'],
-    ['192.168.1.1', 'private'],
-    ['100.64.0.1', 'cgnat'],
-    ['169.254.169.254', 'link-local'],
-    ['0.0.0.0', 'this-network'],
-    ['224.0.0.1', 'multicast'],
-    ['255.255.255.255', 'reserved'],
-    ['::', 'unspecified'],
-    ['::1', 'loopback'],
-    ['[::1]', 'loopback'],
-    ['fd00::1', 'unique-local'],
-    ['fe80::1%eth0', 'link-local'],
-    ['ff02::1', 'multicast'],
-    ['::ffff:127.0.0.1', 'ipv4-embedded-loopback'],
-    ['::ffff:7f00:1', 'ipv4-embedded-loopback'],
-    ['::ffff:10.0.0.1', 'ipv4-embedded-private'],
-    ['64:ff9b::a9fe:a9fe', 'ipv4-embedded-link-local'],
-    ['2002:c0a8:0101::1', 'ipv4-embedded-private'],
-    ['not-an-ip', 'invalid'],
-  ])('%s is %s', (address, kind) => expect(nonPublicAddressKind(address)).toBe(kind));
-
-  it.each(['93.184.216.34', '8.8.8.8', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:8.8.8.8', '172.32.0.1'])(
-    '%s is public',
-    (address) => expect(nonPublicAddressKind(address)).toBeNull(),
-  );
-
-  it('finds embedded IPv4 addresses', () => {
-    expect(embeddedIpv4('::ffff:1.2.3.4')).toBe('1.2.3.4');
-    expect(embeddedIpv4('2001:db8::1')).toBeNull();
   });
 });

@@ -9,7 +9,7 @@
  * - Spam: anyone can publish `iodef "mailto:victim@example.net"` in their own zone and then make a
  *   CA refuse requests for it — the CA becomes an open relay of unwanted mail, with the CA's
  *   reputation on it. So a mailto address must be in the registered domain (eTLD+1 by the Public
- *   Suffix List, via `tldts`) of the refused name, or of the alias target whose records were used
+ *   Suffix List including its private suffixes, via `tldts`) of the refused name, or of the alias target whose records were used
  *   (that zone's owner chose them): a zone can only make the CA mail its own domain
  *   (`mailtoSameRegisteredDomainOnly: true`). https: endpoints are exempt: a POST to an intake
  *   service lands in no human inbox, third-party intake services are the common case, and the
@@ -120,9 +120,14 @@ export interface ReportDecisions {
   skipped: SkippedTarget[];
 }
 
-/** Registered domain of a host: eTLD+1, or the host itself (IP literal, suffix, single label). */
+/**
+ * Registered domain of a host: eTLD+1, or the host itself (IP literal, suffix, single label).
+ * The Public Suffix List is read WITH its private section (`eu.org`, `github.io`, `blogspot.com`,
+ * …): those suffixes hand out names to unrelated owners, so `attacker.eu.org` and `victim.eu.org`
+ * are different registered domains, and one must not make the CA mail the other (anti-spam rule).
+ */
 export function registeredDomainOf(host: string): string {
-  return getDomain(host, { allowPrivateDomains: false }) ?? host.toLowerCase();
+  return getDomain(host, { allowPrivateDomains: true }) ?? host.toLowerCase();
 }
 
 function normaliseOptOut(entry: string): string {

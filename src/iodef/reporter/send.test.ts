@@ -86,4 +86,19 @@ describe('vetHost', () => {
       family: 4,
     });
   });
+
+  // Issue 12: what a zone's AAAA answer may point at must be global unicast, checked at send time.
+  it.each([
+    ['64:ff9b:1::a00:1', 'nat64-local'],
+    ['64:ff9b::a9fe:a9fe', 'nat64-link-local'],
+    ['2001:db8::1', 'documentation'],
+    ['3fff::1', 'documentation'],
+    ['2001::1', 'teredo'],
+    ['2002:a00:1::1', '6to4-private'],
+    ['::ffff:0:7f00:1', 'ipv4-translated-loopback'],
+  ])('refuses a name resolving to %s (%s)', async (address, kind) => {
+    await expect(
+      vetHost('rebind.example', { allowPrivateAddresses: false }, async () => [{ address, family: 6 }]),
+    ).rejects.toMatchObject({ permanent: true, message: expect.stringContaining(`a ${kind} address`) });
+  });
 });
