@@ -101,9 +101,12 @@ describe('iodef build', () => {
   });
 
   it.each([
-    [['iodef', 'build', 'exa..mple.test', '--ca', 'ca.example', ...resolver()], /NAME must be a domain name/],
-    [build('--ca', 'not a domain'), /--ca must be a domain name/],
-    [build('--account-uri', 'http://acme.example/acct/1'), /--account-uri must be an https:\/\/ URL/],
+    [['iodef', 'build', 'exa..mple.test', '--ca', 'ca.example', ...resolver()], /invalid name: empty label/],
+    [build('--ca', 'not a domain'), /--ca must be a CA's issuer domain name/],
+    [
+      build('--account-uri', 'http://acme.example/acct/1'),
+      /--account-uri must be the https URL of an ACME account/,
+    ],
     [build('--method', 'HTTP 01'), /--method must be an ACME validation method/],
     [build('--timeout', '-5'), /--timeout must be a duration/],
     [build('--timeout', '99999999999'), /--timeout must be between/],

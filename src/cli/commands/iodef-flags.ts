@@ -37,22 +37,6 @@ export function isHostName(name: string): boolean {
     .every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l) || /^[A-Za-z0-9]$/.test(l));
 }
 
-/** A domain name flag or argument (a trailing dot is dropped); `*.` only where `wildcard`. */
-export function domainArg(value: string, what: string, wildcard = false): string {
-  const v = value.trim().replace(/\.$/, '');
-  const bare = wildcard && v.startsWith('*.') ? v.slice(2) : v;
-  if (!bare.includes('.') && !/^[A-Za-z0-9-]+$/.test(bare)) throw badDomain(value, what);
-  if (!isHostName(bare)) throw badDomain(value, what);
-  return v.toLowerCase();
-}
-
-function badDomain(value: string, what: string): CertvigilError {
-  return new CertvigilError(
-    'USAGE',
-    `${what} must be a domain name (got ${JSON.stringify(sanitizeText(value, { maxLength: 80 }))})`,
-  );
-}
-
 /** A short free-text flag (names, opt-out entries): no controls or bidi characters, bounded. */
 export function textArg(value: string, flag: string, max: number): string {
   const v = value.trim();

@@ -31,8 +31,8 @@ import type { IodefSummary, PreventedIssuance } from '../../iodef/types.js';
 import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { collect, parseDuration, positiveInt, writeLine } from '../flags.js';
-import { domainArg, isHostName, parseListen, readInputFile, textArg } from './iodef-flags.js';
+import { collect, positiveInt, writeLine } from '../flags.js';
+import { isHostName, parseListen, readInputFile, textArg } from './iodef-flags.js';
 import type { Logger } from '../logger.js';
 import {
   addStateOptions,
@@ -42,7 +42,8 @@ import {
   withStore,
 } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
-import { resolverFromFlags } from '../resolver-options.js';
+import { parseResolverLimits, resolverFromFlags } from '../resolver-options.js';
+import { parseAccountUri, parseIssuerDomains, parseNames, parseValidationMethod } from '../caa-options.js';
 import type { ResolverFlags } from '../resolver-options.js';
 
 interface Ctx {
@@ -50,45 +51,21 @@ interface Ctx {
   setExit(code: ExitCode): void;
 }
 
-/** `--timeout` (ms by default, as documented) and `--attempts`, checked; the resolver flags as numbers. */
+/** `--timeout` and `--attempts` checked up front (the same bounds as `caa check`), before any I/O. */
 function resolverFlagsChecked(flags: ResolverFlags): ResolverFlags {
-  const out: ResolverFlags = {};
-  if (flags.resolver !== undefined) out.resolver = flags.resolver;
-  if (flags.timeout !== undefined)
-    out.timeout = String(
-      parseDuration(flags.timeout, '--timeout', { unit: 'ms', minMs: 100, maxMs: 60_000 }),
-    );
-  if (flags.attempts !== undefined) out.attempts = String(positiveInt(flags.attempts, '--attempts', 10));
-  return out;
+  parseResolverLimits(flags);
+  return flags;
 }
 
-/** Checks the build/send flags shared by both commands; returns the issuer domains. */
+/**
+ * Checks the build/send flags shared by both commands, with the same validators as `caa check`
+ * (one definition of an issuer domain, an ACME method and an account URI); returns the issuers.
+ */
 function checkBuildFlags(name: string, flags: BuildFlags): string[] {
-  domainArg(name, 'NAME', true);
-  const issuers = flags.ca
-    .flatMap((c) => c.split(','))
-    .map((c) => c.trim())
-    .filter(Boolean)
-    .map((c) => domainArg(c, '--ca'));
-  if (issuers.length === 0) throw new CertvigilError('USAGE', '--ca needs an issuer domain name');
-  if (flags.accountUri !== undefined) {
-    let url: URL | null = null;
-    try {
-      url = new URL(flags.accountUri);
-    } catch {
-      url = null;
-    }
-    if (url === null || url.protocol !== 'https:')
-      throw new CertvigilError(
-        'USAGE',
-        `--account-uri must be an https:// URL (RFC 8657 §3) (got ${JSON.stringify(sanitizeText(flags.accountUri, { maxLength: 80 }))})`,
-      );
-  }
-  if (flags.method !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(flags.method))
-    throw new CertvigilError(
-      'USAGE',
-      `--method must be an ACME validation method name such as http-01 or dns-01 (got ${JSON.stringify(sanitizeText(flags.method, { maxLength: 60 }))})`,
-    );
+  parseNames([name], { allowWildcard: true });
+  const issuers = parseIssuerDomains(flags.ca.flatMap((c) => c.split(',')).map((c) => c.trim()));
+  if (flags.accountUri !== undefined) parseAccountUri(flags.accountUri);
+  if (flags.method !== undefined) parseValidationMethod(flags.method);
   if (flags.caName !== undefined) textArg(flags.caName, '--ca-name', 200);
   return issuers;
 }
