@@ -89,6 +89,7 @@ export function parseHost(text: string, what: string, options: { nameOnly?: bool
     return literal;
   }
   if (unbracketed !== undefined) throw bad('not an IPv6 address in the brackets');
+  if (text.startsWith('[')) throw bad('an IPv6 address in brackets must end with ]');
   if (text.includes(':')) throw bad('no port here');
   return hostOf(text, bad);
 }

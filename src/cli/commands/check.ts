@@ -359,16 +359,22 @@ async function readTextFile(path: string, flag: string): Promise<string> {
     if (st.isDirectory()) throw new CertvigilError('USAGE', `${shown} is a directory`);
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if (isCertvigilError(e)) throw e;
-    throw new CertvigilError(
-      'USAGE',
-      `cannot read ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    // (not isCertvigilError: Node's own errors carry a string `code` too)
+    if (e instanceof CertvigilError) throw e;
+    throw new CertvigilError('USAGE', `cannot read ${shown}: ${fileError(e)}`);
   }
   if (text.trim() === '') throw new CertvigilError('USAGE', `${shown} is empty`);
   if (text.includes('\u0000') || text.includes('\ufffd'))
     throw new CertvigilError('USAGE', `${shown} is not a text file`);
   return text;
+}
+
+/** A file error without Node's message, which repeats the (unsanitised) path. */
+function fileError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? 'unreadable';
 }
 
 async function checkCaFile(path: string): Promise<void> {
@@ -425,6 +431,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .command('check')
     .description(
       'Checks in the monitoring-plugins format (Nagios, Icinga): exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    )
+    .addHelpText(
+      'after',
+      '\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check, a usage error, or no check given).',
     );
 
   check
@@ -437,7 +447,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
         "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n\n" +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
-        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check).',
+        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check;\n' +
+        'a usage error or bad input, such as a bad target or an unreadable --ca-file, is one "CERTVIGIL UNKNOWN - …"\n' +
+        'line, and nothing is loaded, created or probed).',
     )
     .argument('[target]', 'HOST[:PORT] or [IPv6]:PORT (port default 443, or the STARTTLS protocol port)')
     .option('-H, --hostname <host>', 'host to check (instead of the argument)')
@@ -457,7 +469,11 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('-4, --ipv4', 'IPv4 addresses only')
     .option('-6, --ipv6', 'IPv6 addresses only')
     .option('--ca-file <pem>', 'trust anchors for path validation; replaces the system store')
-    .option('--pin <sha256>', 'hex SHA-256 of an acceptable leaf SubjectPublicKeyInfo (repeatable)', collect)
+    .option(
+      '--pin <sha256>',
+      'SHA-256 of an acceptable leaf SubjectPublicKeyInfo, hex or base64 (repeatable)',
+      collect,
+    )
     .option(
       '--expect-issuer <text|sha256>',
       'issuer DN text, or hex SHA-256 of the issuer’s SPKI (repeatable)',
@@ -489,10 +505,22 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       "certvigil monitor state: CT presence from the monitor's store, and the inventory",
     )
     .option('--database <url>', 'postgres:// URL of the monitor state instead of --state-dir')
-    .option('-w, --warning <days>', 'WARNING when the certificate expires within this many days', '20')
-    .option('-c, --critical <days>', 'CRITICAL when the certificate expires within this many days', '15')
-    .option('--min-rsa-bits <n>', 'smallest acceptable RSA key', '2048')
-    .option('-t, --timeout <seconds>', 'time limit per address for connect, STARTTLS and handshake', '15')
+    .option(
+      '-w, --warning <days>',
+      `WARNING when the certificate expires within this many days (0-${MAX_DAYS})`,
+      '20',
+    )
+    .option(
+      '-c, --critical <days>',
+      `CRITICAL when the certificate expires within this many days (0-${MAX_DAYS})`,
+      '15',
+    )
+    .option('--min-rsa-bits <n>', `smallest acceptable RSA key (up to ${MAX_RSA_BITS})`, '2048')
+    .option(
+      '-t, --timeout <duration>',
+      'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
+      '15',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       let store: Store | undefined;
@@ -551,10 +579,12 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
-        'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
+        'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
+        'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
+        '"CERTVIGIL UNKNOWN - …" line for an unreadable or invalid --config or a usage error.',
     )
     .requiredOption('--config <file>', 'YAML file listing the endpoints')
-    .option('--concurrency <n>', 'endpoints checked at once', '8')
+    .option('--concurrency <n>', `endpoints checked at once (1-${MAX_CONCURRENCY})`, '8')
     .option('--json', 'print one JSON object per endpoint, one per line')
     .action(async (flags: { config: string; concurrency: string; json?: boolean }) => {
       let store: Store | undefined;
