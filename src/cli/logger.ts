@@ -11,7 +11,8 @@
  * (bidi overrides). No field may duplicate a key of the line itself (`level`, `time`, `msg`,
  * `pid`, `hostname`, `app`): a caller's field of that name is renamed with a trailing `_`, so a
  * consumer never sees two values for one key (pino's `name` option used to collide with callers
- * logging a DNS `name`; the binary's own field is `app` now).
+ * logging a DNS `name`; the binary's own field is `app` now; on a terminal a caller's `name` is
+ * shown as `name_`, since pino-pretty would print it as the logger's name).
  */
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
@@ -38,7 +39,9 @@ export function parseLogLevel(value: string, source = '--log-level'): LogLevel {
 }
 
 /** Keys of the line itself; a caller's field with one of these names gets a trailing `_`. */
-const RESERVED_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'app']);
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'app']);
+/** pino-pretty also shows a `name` field as the logger's name in the line's header. */
+const RESERVED_KEYS_PRETTY: ReadonlySet<string> = new Set([...RESERVED_KEYS, 'name']);
 
 /** pino's Error serialisation, sanitised: the message fully, the stack frames keeping their line breaks. */
 function safeError(err: Error): Record<string, unknown> {
@@ -72,11 +75,14 @@ function safeValue(value: unknown): unknown {
 }
 
 /** The fields of one line: sanitised, reserved keys renamed (see the module comment). */
-export function safeLogFields(obj: Record<string, unknown>): Record<string, unknown> {
+export function safeLogFields(
+  obj: Record<string, unknown>,
+  reserved: ReadonlySet<string> = RESERVED_KEYS,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     let key = sanitizeText(k);
-    while (RESERVED_KEYS.has(key) || Object.hasOwn(out, key)) key = `${key}_`;
+    while (reserved.has(key) || Object.hasOwn(out, key)) key = `${key}_`;
     out[key] = safeValue(v);
   }
   return out;
@@ -92,13 +98,15 @@ export interface LoggerSetup {
 }
 
 export function makeLogger(level: LogLevel = DEFAULT_LOG_LEVEL, setup: LoggerSetup = {}): Logger {
+  const pretty = setup.pretty ?? process.stderr.isTTY === true;
+  const reserved = pretty ? RESERVED_KEYS_PRETTY : RESERVED_KEYS;
   const options: LoggerOptions = {
     level,
     base: { app: 'certvigil', pid: process.pid, hostname: hostname() },
     formatters: {
       // The base (`app`, `pid`, `hostname`) and child bindings: sanitised, not renamed.
       bindings: (bindings) => sanitizeDeep(bindings),
-      log: (obj) => safeLogFields(obj),
+      log: (obj) => safeLogFields(obj, reserved),
     },
     hooks: {
       logMethod(args: unknown[], method, _level) {
@@ -113,7 +121,6 @@ export function makeLogger(level: LogLevel = DEFAULT_LOG_LEVEL, setup: LoggerSet
       },
     },
   };
-  const pretty = setup.pretty ?? process.stderr.isTTY === true;
   if (pretty) return pino(options, prettyStream(setup.colour ?? colourWanted()));
   return pino(options, setup.destination ?? pino.destination({ fd: 2, sync: true }));
 }
