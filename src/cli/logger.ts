@@ -59,19 +59,27 @@ function safeError(err: Error): Record<string, unknown> {
   return out;
 }
 
-function safeValue(value: unknown): unknown {
+/**
+ * Sanitises a field value. Objects reached twice by different paths are fine (copied twice); only a
+ * true cycle (an object inside itself) is cut, tracked by the ancestors on the current path.
+ */
+function safeValue(value: unknown, ancestors: Set<object> = new Set()): unknown {
   if (value instanceof Error) return safeError(value);
-  if (Array.isArray(value)) return value.map(safeValue);
-  if (value !== null && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto === Object.prototype || proto === null) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>))
-        out[sanitizeText(k)] = safeValue(v);
-      return out;
-    }
+  if (value === null || typeof value !== 'object') return sanitizeDeep(value);
+  if (ancestors.has(value)) return '[circular]';
+  const proto = Object.getPrototypeOf(value) as unknown;
+  const plain = Array.isArray(value) || proto === Object.prototype || proto === null;
+  if (!plain) return value;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v: unknown) => safeValue(v, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[sanitizeText(k)] = safeValue(v, ancestors);
+    return out;
+  } finally {
+    ancestors.delete(value);
   }
-  return sanitizeDeep(value);
 }
 
 /** The fields of one line: sanitised, reserved keys renamed (see the module comment). */

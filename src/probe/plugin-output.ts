@@ -5,7 +5,7 @@
  * Nagios and Icinga keep the first line as the service status and the rest as details, and the
  * status arithmetic of findings (worst wins, CRITICAL > UNKNOWN > WARNING > OK). Pure.
  */
-import { sanitizeText } from '../sanitize.js';
+import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { Finding, FindingSeverity, PerfDatum, PluginStatus } from './types.js';
 
 const SEVERITY_ORDER: Record<FindingSeverity, number> = {
@@ -83,4 +83,14 @@ export function formatPluginOutput(
         `[${LABEL[f.severity]}] ${f.address === '*' ? '' : `${statusText(f.address)}: `}${statusText(f.id)}: ${statusText(f.message)}`,
     );
   return [head, ...lines].join('\n') + '\n';
+}
+
+/**
+ * A `--json` result as one line (no newline) with every string sanitised (certificate fields and server banners
+ * are outside text, and JSON.stringify leaves C1 controls, bidi overrides and U+2028 as they are).
+ * The JSON round trip first turns shared sub-objects (a finding listed per address and overall)
+ * into copies, which sanitizeDeep would otherwise take for cycles.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(sanitizeDeep(JSON.parse(JSON.stringify(value)) as unknown));
 }

@@ -23,7 +23,7 @@ import { parsePin } from '../../probe/checks.js';
 import { hostPort, parseHost, parseHostPort, parseProxy } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
-import { formatPluginOutput, statusText, unknownStatusLine } from '../../probe/plugin-output.js';
+import { formatPluginOutput, safeJson, statusText, unknownStatusLine } from '../../probe/plugin-output.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { PluginStatus, StartTlsProtocol } from '../../probe/types.js';
@@ -36,7 +36,7 @@ import { openConfiguredStore } from '../monitor-setup.js';
 import { registerCheckMitm } from './mitm.js';
 import { resolverFromFlags } from '../resolver-options.js';
 import { collect, parseDuration, positiveInt } from '../flags.js';
-import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
+import { sanitizeText } from '../../sanitize.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
@@ -544,7 +544,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         // Certificate fields and server banners are in the findings: sanitised in both formats.
         process.stdout.write(
           flags.json
-            ? `${JSON.stringify(sanitizeDeep(result))}\n`
+            ? `${safeJson(result)}\n`
             : formatPluginOutput(result.status, result.summary, result.findings, result.perfdata),
         );
         ctx.setExit(pluginExit(result.status));
@@ -633,7 +633,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         const counts: Record<PluginStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
         for (const r of results) {
           counts[r.status]++;
-          if (flags.json) process.stdout.write(`${JSON.stringify(sanitizeDeep(r.result ?? r))}\n`);
+          if (flags.json) process.stdout.write(`${safeJson(r.result ?? r)}\n`);
           else if (r.result)
             process.stdout.write(`CERTVIGIL ${r.result.status} - ${statusText(r.result.summary)}\n`);
           else process.stdout.write(unknownStatusLine(`${r.target}: ${r.error ?? ''}`));

@@ -15,7 +15,7 @@ import { checkMitm, probeForLearning, storeLearned } from '../../probe/mitm.js';
 import { EMPTY_JARM } from '../../probe/mitm-compare.js';
 import type { PortBaseline } from '../../probe/mitm-types.js';
 import type { MitmProbeOptions } from '../../probe/mitm.js';
-import { formatPluginOutput, unknownStatusLine } from '../../probe/plugin-output.js';
+import { formatPluginOutput, safeJson, unknownStatusLine } from '../../probe/plugin-output.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
@@ -24,7 +24,7 @@ import type { Logger } from '../logger.js';
 import { addStateOptions, loadConfig, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { collect, parseDuration, positiveInt, writeLine } from '../flags.js';
-import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
+import { sanitizeText } from '../../sanitize.js';
 
 interface Ctx {
   logger: Logger;
@@ -197,7 +197,7 @@ export function registerMitm(program: Command, ctx: Ctx): void {
           ? await withStore(flags, (store) => storeLearned(store, options, probe, { replace, allowNoTls }))
           : [];
       for (const b of baselines) {
-        if (flags.json) await writeLine(JSON.stringify(sanitizeDeep(b)));
+        if (flags.json) await writeLine(safeJson(b));
         else await writeLine(formatBaseline(b));
       }
       for (const r of probe.refused)
@@ -257,9 +257,7 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       const baselines = await withStore(flags, (store) => store.listMitmBaselines(target));
       for (const b of baselines)
         await writeLine(
-          flags.json
-            ? JSON.stringify(sanitizeDeep(b))
-            : `${formatBaseline(b)}; learned ${sanitizeText(b.learnedAt)}`,
+          flags.json ? safeJson(b) : `${formatBaseline(b)}; learned ${sanitizeText(b.learnedAt)}`,
         );
       ctx.setExit(EXIT.OK);
     });
@@ -313,7 +311,7 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
     try {
       const options = probeOptions(target, flags, []);
       const result = await withStore(flags, (store) => checkMitm(store, options));
-      if (flags.json) await writeLine(JSON.stringify(sanitizeDeep(result)));
+      if (flags.json) await writeLine(safeJson(result));
       else {
         const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
         process.stdout.write(
