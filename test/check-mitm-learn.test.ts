@@ -80,6 +80,8 @@ describe('mitm learn refuses to learn nothing', () => {
     }
     const check = await runCli(['check', 'mitm', '127.0.0.1', ...opts(state)]);
     expect(check.code).toBe(3);
+    expect(check.stdout).toMatch(/^CERTVIGIL UNKNOWN - no certvigil state at /);
+    expect(existsSync(state)).toBe(false);
   });
 
   it('one port learned, one refused: the good one is stored, exit 2 names the other', async () => {
@@ -104,6 +106,10 @@ describe('mitm learn refuses to learn nothing', () => {
     const check = await runCli(['check', 'mitm', '127.0.0.1', ...opts(state)]);
     expect(check.code, check.stdout).toBe(0);
     expect(check.stdout).toMatch(/^CERTVIGIL OK - 127\.0\.0\.1: 1 port as learned/);
+    // Another target of the same state has no baseline: UNKNOWN, as before.
+    const other = await runCli(['check', 'mitm', '127.0.0.2', ...opts(state)]);
+    expect(other.code).toBe(3);
+    expect(other.stdout).toMatch(/^CERTVIGIL UNKNOWN - 127\.0\.0\.2: no baseline learned/);
   });
 
   it('relearn of a refused port keeps its old baseline (never leaves it unwatched)', async () => {

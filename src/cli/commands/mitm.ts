@@ -7,13 +7,16 @@
  * The TCP traceroute needs what Debian's `traceroute -T` needs: root or CAP_NET_RAW (see
  * probe/traceroute.ts); `--no-trace` keeps to JARM, which needs nothing.
  */
+import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { parseHost } from '../../probe/connect.js';
 import { checkMitm, probeForLearning, storeLearned } from '../../probe/mitm.js';
 import { EMPTY_JARM } from '../../probe/mitm-compare.js';
 import type { PortBaseline } from '../../probe/mitm-types.js';
+import { SQLITE_FILE_NAME } from '../../store/open.js';
 import type { MitmProbeOptions } from '../../probe/mitm.js';
 import { formatPluginOutput, safeJson, unknownStatusLine } from '../../probe/plugin-output.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
@@ -279,6 +282,21 @@ export function registerMitm(program: Command, ctx: Ctx): void {
     });
 }
 
+/**
+ * `check mitm` only reads baselines: without state there is nothing to compare with, and a plugin
+ * run every few minutes must not create a state directory (and an empty database) as it goes.
+ */
+async function requireState(flags: MonitorFlags): Promise<void> {
+  const config = await loadConfig(flags);
+  if (config.database) return;
+  const st = await stat(join(config.stateDir, SQLITE_FILE_NAME)).catch(() => null);
+  if (!st?.isFile())
+    throw new CertvigilError(
+      'USAGE',
+      `no certvigil state at ${sanitizeText(config.stateDir, { maxLength: 200 })} (run \`certvigil mitm learn\` first)`,
+    );
+}
+
 /** One baseline as text; "no TLS" for the expected-no-TLS marker of `--allow-no-tls`. */
 function formatBaseline(b: PortBaseline): string {
   const jarms = b.jarms.map((j) => (j === EMPTY_JARM ? 'no TLS' : j));
@@ -310,6 +328,7 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
   ).action(async (target: string, flags: ProbeFlags) => {
     try {
       const options = probeOptions(target, flags, []);
+      await requireState(flags);
       const result = await withStore(flags, (store) => checkMitm(store, options));
       if (flags.json) await writeLine(safeJson(result));
       else {
