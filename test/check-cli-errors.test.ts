@@ -139,6 +139,8 @@ const pluginRows: [string[], RegExp, NodeJS.ProcessEnv?][] = [
   [['check', 'endpoint', 'a.test', '--log-list', 'dir'], /--log-list dir is a directory/],
   [['check', 'endpoint', 'a.test', '--log-list', 'binary'], /not a text file/],
   [['check', 'endpoint', 'a.test', '--state-dir', 'nostate'], /no certvigil state at nostate/],
+  [['check', 'endpoint', 'a.test', '--database', 'mysql://x'], /--database must be a postgres:\/\//],
+  [['check', 'mitm', 'h.test', '--state-dir', 'nostate'], /no certvigil state at nostate/],
   [['check', 'endpoint', 'a.test', '--bogus'], /unknown option '--bogus' \(run with --help for usage\)/],
   [['check', 'endpoint', 'a.test', '--log-level', 'verbose'], /--log-level must be one of/],
   [['--log-level', 'verbose', 'check', 'endpoint', 'a.test'], /--log-level must be one of/],

@@ -124,6 +124,10 @@ function hostOf(text: string, bad: (why: string) => CertvigilError): string {
     if (label === '') throw bad('empty label');
     if (label.length > 63) throw bad('a label has at most 63 characters');
     if (!/^[A-Za-z0-9_-]+$/.test(label)) throw bad(`bad character in label ${quote(label)}`);
+    // RFC 1123 §2.1 / RFC 952: a label neither starts nor ends with a hyphen (and a leading one
+    // would read as an option to the traceroute this host may be handed to).
+    if (label.startsWith('-') || label.endsWith('-'))
+      throw bad(`label ${quote(label)} starts or ends with "-"`);
   }
   return name;
 }

@@ -299,3 +299,12 @@ export async function readEndpointsConfig(path: string): Promise<EndpointsConfig
     );
   return parsed.data;
 }
+
+/** `--database` must be a PostgreSQL URL (store/open.ts), checked before the log list is loaded. */
+export function checkDatabaseUrl(url: string | undefined): void {
+  if (url !== undefined && !/^postgres(?:ql)?:\/\/\S+$/i.test(url))
+    throw new CertvigilError(
+      'USAGE',
+      `--database must be a postgres:// or postgresql:// URL (got "${sanitizeText(url, { maxLength: 40 })}")`,
+    );
+}

@@ -36,6 +36,7 @@ import {
   MAX_DAYS,
   MAX_RSA_BITS,
   checkCaFile,
+  checkDatabaseUrl,
   checkLogListFile,
   checkResolvers,
   checkSpec,
@@ -284,6 +285,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         checkResolvers(flags.resolver);
         if (spec.caFile !== undefined) await checkCaFile(spec.caFile);
         await checkLogListFile(flags.logList);
+        checkDatabaseUrl(flags.database);
         if (!flags.database) await checkStateDir(flags.stateDir);
         const logs = await loadLogs(flags.logList, ctx.logger);
         store = await openStoreIfAsked(flags);
@@ -353,6 +355,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         for (const caFile of new Set(specs.map((sp) => sp.caFile)))
           if (caFile !== undefined) await checkCaFile(caFile);
         await checkLogListFile(config.logList);
+        checkDatabaseUrl(config.database);
         if (!config.database) await checkStateDir(config.stateDir);
         const logs = await loadLogs(config.logList, ctx.logger);
         store = await openStoreIfAsked(config);
