@@ -248,7 +248,8 @@ export function registerMitm(program: Command, ctx: Ctx): void {
     mitm
       .command('show')
       .summary('print the learned baselines')
-      .argument('[target]', 'host name or IP address (default: every target)'),
+      // Parsed here rather than in the action: a bad target is a usage error before the store opens.
+      .argument('[target]', 'host name or IP address (default: every target)', parseMitmTarget),
   )
     .option('--json', 'one JSON object per target and port')
     .addHelpText(
@@ -256,7 +257,6 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       '\nExit status: 0 the baselines were printed (none is not an error); 2 a usage error.',
     )
     .action(async (target: string | undefined, flags: MonitorFlags & { json?: boolean }) => {
-      if (target !== undefined) target = parseMitmTarget(target);
       const baselines = await withStore(flags, (store) => store.listMitmBaselines(target));
       for (const b of baselines)
         await writeLine(
