@@ -192,6 +192,10 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
           );
         return hex;
       });
+    // An empty --expect-issuer is found in every issuer DN: it would make the check pass for any CA.
+    for (const e of spec.expectIssuer ?? [])
+      if (e.trim() === '')
+        throw new CertvigilError('USAGE', '--expect-issuer is empty (it would match every issuer)');
     if (spec.caaIdentifiers)
       out.caaIdentifiers = spec.caaIdentifiers.map((c) =>
         parseHost(c, '--caa-identifier', { nameOnly: true }),
