@@ -417,7 +417,9 @@ describe('check endpoint: plugin conventions', () => {
     expect(pin.code).toBe(3);
     const list = await runCli(['check', 'endpoint', '127.0.0.1:1', '--log-list', join(work, 'missing.json')]);
     expect(list.code).toBe(3);
-    expect(list.stdout).toMatch(/^CERTVIGIL UNKNOWN - cannot read log list/);
+    expect(list.stdout).toMatch(
+      /^CERTVIGIL UNKNOWN - cannot read --log-list .*missing.json: no such file\n$/,
+    );
     const unresolvable = await check([
       'nothing.invalid:443',
       '--resolver',

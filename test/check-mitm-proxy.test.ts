@@ -4,6 +4,7 @@
  * port keeps its own, so the check turns CRITICAL naming that port; after `mitm relearn` it is OK.
  * All on loopback, traceroutes off (the namespace test covers paths).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,10 +44,13 @@ const ports = () => `${web.port},${xmpp.port}`;
 const base = () => ['--state-dir', state, '--no-trace'];
 
 describe('check mitm: a TLS-terminating proxy in front of one port', () => {
-  it('no baseline yet: UNKNOWN', async () => {
+  it('no state yet: UNKNOWN, and the plugin creates none', async () => {
     const r = await runCli(['check', 'mitm', '127.0.0.1', ...base()]);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/^CERTVIGIL UNKNOWN - 127\.0\.0\.1: no baseline learned/);
+    expect(r.stdout).toMatch(
+      /^CERTVIGIL UNKNOWN - no certvigil state at .* \(run `certvigil mitm learn` first\)\n$/,
+    );
+    expect(existsSync(state)).toBe(false);
   });
 
   it('learns both ports, and checks OK while nothing changed', async () => {

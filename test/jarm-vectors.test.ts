@@ -308,12 +308,12 @@ describe('JARM over IPv6, STARTTLS, timeouts', () => {
     const closed = await findFreePort();
     try {
       const results = await jarmMany(
-        [`${LOOPBACK}:${server.port}`, `${LOOPBACK}:${closed}`, 'bad:port:x', `${LOOPBACK}:${server.port}`],
+        [`${LOOPBACK}:${server.port}`, `${LOOPBACK}:${closed}`, 'bad:99999', `${LOOPBACK}:${server.port}`],
         { concurrency: 2, timeoutMs: 2_000 },
       );
       const node = vectors.find((v) => v.name === 'node-rsa-default')?.jarm;
       expect(results.map((r) => r.jarm)).toEqual([node, JARM_ZERO_HASH, JARM_ZERO_HASH, node]);
-      expect(results[2]?.errors[0]).toMatch(/bad port/);
+      expect(results[2]?.errors[0]).toMatch(/bad target "bad:99999": port must be 1-65535/);
     } finally {
       await server.stop();
     }
@@ -348,9 +348,14 @@ describe('certvigil jarm (the CLI contract)', () => {
     }
   });
 
-  it('a bad target is a usage error (exit 2)', async () => {
-    const r = await runCli(['jarm', '127.0.0.1:99999']);
+  it.each([
+    ['127.0.0.1:99999', /port must be 1-65535/],
+    ['[::1', /IPv6 address in brackets/],
+  ])('a bad target %s is a usage error (exit 2, one line, nothing probed)', async (target, why) => {
+    const r = await runCli(['jarm', `127.0.0.1:${1}`, target]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bad port/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(why);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });

@@ -5,12 +5,11 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { isCertvigilError } from '../errors.js';
 import { unknownStatusLine } from '../probe/plugin-output.js';
-import { EXIT } from './exit-codes.js';
+import { describeFailure, EXIT, oneLine } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
-import { makeLogger } from './logger.js';
-import type { Logger } from './logger.js';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, makeLogger, parseLogLevel } from './logger.js';
+import type { Logger, LogLevel } from './logger.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -67,25 +66,85 @@ function firstPositional(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** `--log-level X` / `--log-level=X` anywhere on the line (the last wins, as commander does), else undefined. */
+function logLevelInArgv(argv: string[]): string | undefined {
+  let found: string | undefined;
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--') break;
+    if (a === '--log-level') found = args[++i];
+    else if (a.startsWith('--log-level=')) found = a.slice('--log-level='.length);
+  }
+  return found;
+}
+
+/** The level the run starts with: `--log-level` if valid, else `$CERTVIGIL_LOG_LEVEL` if valid, else warn. */
+function initialLogLevel(argv: string[]): LogLevel {
+  for (const candidate of [logLevelInArgv(argv), process.env.CERTVIGIL_LOG_LEVEL]) {
+    if (candidate === undefined) continue;
+    try {
+      return parseLogLevel(candidate);
+    } catch {
+      // reported as a usage error by the option's parser (or by the environment check)
+    }
+  }
+  return DEFAULT_LOG_LEVEL;
+}
+
+const EXIT_STATUS_HELP = `
+Exit status (every command states its own in its --help):
+  0  success: everything checked and fine
+  1  a negative finding (caa check: a name denied; monitor --once: a log misbehaved; …)
+  2  could not decide: a lookup failed, bad input, or a usage error (one line on stderr)
+  \`check\` commands follow the monitoring-plugins convention instead:
+  0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check, including usage errors)
+
+Logs go to stderr: human-readable with timestamps on a terminal, JSON lines otherwise
+(--log-level or $CERTVIGIL_LOG_LEVEL: ${LOG_LEVELS.join(', ')}; default ${DEFAULT_LOG_LEVEL}).`;
+
 export async function run(argv: string[]): Promise<ExitCode> {
+  const plugin = isPluginCommand(argv);
+  /** A usage or input error: one line on stderr, or under `check` one UNKNOWN status line on stdout. */
+  const usageFailure = (message: string): ExitCode => {
+    if (plugin) {
+      process.stdout.write(unknownStatusLine(oneLine(message)));
+      return EXIT.UNKNOWN;
+    }
+    process.stderr.write(`certvigil: ${oneLine(message)}\n`);
+    return EXIT.ERROR;
+  };
+
+  // Checked before anything else, so a bad environment is a usage error, not a crash in pino.
+  const envLevel = process.env.CERTVIGIL_LOG_LEVEL;
+  if (envLevel !== undefined && envLevel !== '') {
+    try {
+      parseLogLevel(envLevel, '$CERTVIGIL_LOG_LEVEL');
+    } catch (e) {
+      return usageFailure((e as Error).message);
+    }
+  }
+  const logger = makeLogger(initialLogLevel(argv));
+
   let exitCode: ExitCode = EXIT.OK;
   const program = new Command('certvigil')
     .description('Keeps vigil over who may get a TLS certificate for your domains (CAA) and who did (CT).')
     .version(pkg.version, '-V, --version')
     .option(
       '--log-level <level>',
-      'stderr log level: trace, debug, info, warn, error',
-      process.env.CERTVIGIL_LOG_LEVEL ?? 'warn',
+      `stderr log level: ${LOG_LEVELS.join(', ')}`,
+      (value: string) => parseLogLevel(value),
+      envLevel ? parseLogLevel(envLevel) : DEFAULT_LOG_LEVEL,
     )
-    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_STATUS_HELP)
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Commander's own error text is replaced by one line of ours (below); help still goes out.
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
   // Descriptions are written with their own line breaks; wrap only what exceeds 120 columns.
   program.configureHelp({ helpWidth: 120 });
 
-  const logger = makeLogger(process.env.CERTVIGIL_LOG_LEVEL ?? 'warn');
   program.hook('preAction', (cmd) => {
-    logger.level = (cmd.optsWithGlobals() as { logLevel?: string }).logLevel ?? logger.level;
+    logger.level = (cmd.optsWithGlobals() as { logLevel?: LogLevel }).logLevel ?? logger.level;
   });
   const ctx = { logger, setExit: (code: ExitCode) => (exitCode = code) };
 
@@ -94,9 +153,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const registrars = await Promise.all((selected.length > 0 ? selected : COMMANDS).map(([, load]) => load()));
   for (const register of registrars) register(program, ctx);
 
-  // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR.
+  // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR, and
+  // prints errors only through us.
   const overrideAll = (cmd: Command): void => {
     cmd.exitOverride();
+    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
     cmd.commands.forEach(overrideAll);
   };
   overrideAll(program);
@@ -106,24 +167,30 @@ export async function run(argv: string[]): Promise<ExitCode> {
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0.
       if (err.exitCode === 0) return EXIT.OK;
-      // A plugin's usage error is UNKNOWN (3), with a status line Nagios/Icinga can show.
-      if (isPluginCommand(argv)) {
-        process.stdout.write(unknownStatusLine(err.message.replace(/^error: /, '')));
-        return EXIT.UNKNOWN;
+      // A command with subcommands but none given (`certvigil`, `certvigil check`): commander has
+      // printed its help on stderr.
+      if (err.code === 'commander.help') {
+        if (plugin) {
+          process.stdout.write(
+            unknownStatusLine('no check given: endpoint, endpoints or mitm (help on stderr)'),
+          );
+          return EXIT.UNKNOWN;
+        }
+        return EXIT.ERROR;
       }
-      return EXIT.ERROR;
+      return usageFailure(`${err.message.replace(/^error: /, '')} (run with --help for usage)`);
     }
-    const failure = isPluginCommand(argv) ? EXIT.UNKNOWN : EXIT.ERROR;
-    if (isCertvigilError(err)) {
-      process.stderr.write(`certvigil: ${err.message}\n`);
-      return failure;
-    }
-    process.stderr.write(
-      `certvigil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    return failure;
+    return reportFailure(err, logger.isLevelEnabled('debug'));
   }
   return exitCode;
+}
+
+/** Writes a failure (see describeFailure) and returns its exit status. */
+function reportFailure(err: unknown, debug: boolean): ExitCode {
+  const report = describeFailure(err, { plugin: isPluginCommand(process.argv), debug });
+  process.stdout.write(report.stdout);
+  process.stderr.write(report.stderr);
+  return report.code;
 }
 
 /** `certvigil [--log-level L] check …`: the commands that follow the monitoring-plugins exit codes. */
@@ -131,21 +198,25 @@ function isPluginCommand(argv: string[]): boolean {
   return firstPositional(argv) === 'check';
 }
 
-if (isPluginCommand(process.argv)) {
-  // A plugin that dies of a bug must still say UNKNOWN (3), never exit 1 (WARNING) by accident.
-  process.on('uncaughtException', (err) => {
-    process.stdout.write(unknownStatusLine(`internal error: ${String(err)}`));
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(EXIT.UNKNOWN);
-  });
+/** Whether `--log-level debug|trace` (or the environment) asked for stacks. */
+function debugWanted(): boolean {
+  const level = initialLogLevel(process.argv);
+  return level === 'debug' || level === 'trace';
 }
+
+// A crash outside the command's promise (an 'error' event, a timer) is still one line, and under
+// `check` still UNKNOWN (3), never exit 1 (WARNING) by accident.
+const crash = (err: unknown): void => {
+  process.exit(reportFailure(err, debugWanted()));
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 run(process.argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`certvigil: ${String(err)}\n`);
-    process.exitCode = isPluginCommand(process.argv) ? EXIT.UNKNOWN : EXIT.ERROR;
+    process.exitCode = reportFailure(err, debugWanted());
   },
 );

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestCa } from '../../test/fixtures/ct-log/index.js';
 import { summarizeCertificate } from '../x509/index.js';
-import { checkCaa, checkCertificate, checkCtPresence, checkExpectations, checkInventory } from './checks.js';
+import {
+  checkCaa,
+  checkCertificate,
+  checkCtPresence,
+  checkExpectations,
+  checkInventory,
+  parsePin,
+} from './checks.js';
 import type { CertificateExpectations, CertificateFacts } from './checks.js';
 
 const DAY = 86_400_000;
@@ -166,5 +173,35 @@ describe('CT presence, inventory and CAA findings', () => {
       'caa-unknown-issuer:warning',
     ]);
     expect(bad(checkCaa('a', { decision: 'error', detail: '' }))).toEqual(['caa-error:unknown']);
+  });
+});
+
+describe('parsePin', () => {
+  const hex = createHash('sha256').update('spki').digest('hex');
+  const bytes = Buffer.from(hex, 'hex');
+  it.each([
+    [hex, hex],
+    [hex.toUpperCase(), hex],
+    [hex.match(/../g)?.join(':') ?? '', hex],
+    [bytes.toString('base64'), hex],
+    [bytes.toString('base64url'), hex],
+    [`sha256//${bytes.toString('base64')}`, hex],
+    [`sha256/${bytes.toString('base64')}`, hex],
+  ])('%s → hex', (text, want) => {
+    expect(parsePin(text)).toBe(want);
+  });
+  it.each([
+    '',
+    'nope',
+    hex.slice(2),
+    `${hex}00`,
+    `${hex}:`,
+    `${hex.slice(0, 4)}:${hex.slice(4)}`,
+    createHash('sha1').update('x').digest('base64'),
+    createHash('sha384').update('x').digest('base64'),
+    `${bytes.toString('base64')}x`,
+    'ä'.repeat(64),
+  ])('rejects %j', (text) => {
+    expect(parsePin(text)).toBeNull();
   });
 });

@@ -52,6 +52,23 @@ const finding = (address: string, id: string, severity: FindingSeverity, message
 const isSha256Hex = (s: string): boolean => /^[0-9a-f]{64}$/i.test(s.replace(/:/g, ''));
 const normHash = (s: string): string => s.replace(/:/g, '').toLowerCase();
 
+/**
+ * A `--pin` as lower-case hex: 64 hex digits (colons allowed, as `openssl … -c` prints them), or
+ * the base64 of the 32 digest bytes (RFC 7469 §2.4 pin-sha256 and curl's `sha256//…`, standard or
+ * URL-safe alphabet). Anything else — another digest length, another alphabet, trailing text — is
+ * `null`, so a pin that can never match is refused instead of making every check CRITICAL.
+ */
+export function parsePin(text: string): string | null {
+  const t = text.trim();
+  const hex = t.replace(/:/g, '');
+  if (/^[0-9a-f]{64}$/i.test(hex) && (t === hex || /^([0-9a-f]{2}:){31}[0-9a-f]{2}$/i.test(t)))
+    return hex.toLowerCase();
+  const b64 = t.replace(/^sha256\/\/?/i, '');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(b64)) return null;
+  const bytes = Buffer.from(b64.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytes.length === 32 ? bytes.toString('hex') : null;
+}
+
 /** Days (fractional) until notAfter; negative once expired. */
 export function daysLeft(summary: CertSummary, now: Date): number {
   return (Date.parse(summary.notAfter) - now.getTime()) / DAY_MS;

@@ -8,8 +8,10 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
+import { domainToASCII } from 'node:url';
 import type { DnsClient } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 
 export interface ProxySpec {
   host: string;
@@ -24,32 +26,115 @@ export function parseProxy(url: string): ProxySpec {
   try {
     u = new URL(url);
   } catch {
-    throw new CertvigilError('USAGE', `--proxy must be a URL like socks5://127.0.0.1:9050 (got ${url})`);
+    throw new CertvigilError(
+      'USAGE',
+      `--proxy must be a URL like socks5://127.0.0.1:9050 (got ${quote(url)})`,
+    );
   }
   if (u.protocol !== 'socks5:' && u.protocol !== 'socks5h:')
     throw new CertvigilError('USAGE', `--proxy supports socks5:// and socks5h:// only (got ${u.protocol}//)`);
   const port = u.port === '' ? 1080 : Number(u.port);
   const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (host === '' || port < 1)
+    throw new CertvigilError('USAGE', `--proxy needs a host and a port 1-65535 (got ${quote(url)})`);
   return { host, port, remoteDns: u.protocol === 'socks5h:' };
 }
 
-/** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 literal; the port falls back to `defaultPort`. */
+/**
+ * `HOST`, `HOST:PORT`, `[V6]:PORT`, `[V6]` or a bare IPv6 literal; the port falls back to
+ * `defaultPort`. The one parser of targets for `check`, `jarm` and `mitm`: anything else is a
+ * `USAGE` error naming the target (sanitised: it may hold control bytes) and what is wrong, so a
+ * typo such as `[::1` or `host:99999` can never become a probe of something else.
+ */
 export function parseHostPort(target: string, defaultPort: number): { host: string; port: number } {
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(target);
-  if (bracket)
-    return { host: bracket[1] ?? '', port: bracket[2] ? checkPort(bracket[2], target) : defaultPort };
+  const bad = (why: string): CertvigilError =>
+    new CertvigilError(
+      'USAGE',
+      `bad target ${quote(target)}: ${why} (want HOST, HOST:PORT, [IPv6]:PORT or an IPv6 address)`,
+    );
+  if (target === '') throw bad('empty');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw bad('a URL, not a host');
+  if (target.startsWith('[')) {
+    const m = /^\[([^[\]]*)\](?::([^:]*))?$/.exec(target);
+    if (!m) throw bad('an IPv6 address in brackets must be followed by nothing or :PORT');
+    const host = m[1] ?? '';
+    if (isIP(host) !== 6) throw bad('not an IPv6 address in the brackets');
+    return { host, port: m[2] === undefined ? defaultPort : portOf(m[2], bad) };
+  }
   if (isIP(target) === 6) return { host: target, port: defaultPort };
-  const colon = target.lastIndexOf(':');
-  if (colon > 0) return { host: target.slice(0, colon), port: checkPort(target.slice(colon + 1), target) };
-  if (target === '') throw new CertvigilError('USAGE', 'no host given');
-  return { host: target, port: defaultPort };
+  const colons = target.split(':').length - 1;
+  if (colons > 1) throw bad('not an IPv6 address; write [IPv6]:PORT');
+  if (colons === 1) {
+    const colon = target.indexOf(':');
+    const host = target.slice(0, colon);
+    if (host === '') throw bad('no host before the port');
+    return { host: hostOf(host, bad), port: portOf(target.slice(colon + 1), bad) };
+  }
+  return { host: hostOf(target, bad), port: defaultPort };
 }
 
-function checkPort(text: string, target: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65535)
-    throw new CertvigilError('USAGE', `bad port in ${target}: ${text}`);
+/**
+ * A host without a port (`--connect-to`, `--sni`, `mitm TARGET`): an IPv4 or IPv6 address (IPv6
+ * also in brackets) or a DNS name. With `nameOnly` IP addresses are refused (RFC 6066 §3: "Literal
+ * IPv4 and IPv6 addresses are not permitted in HostName", so an SNI is always a name).
+ */
+export function parseHost(text: string, what: string, options: { nameOnly?: boolean } = {}): string {
+  const bad = (why: string): CertvigilError =>
+    new CertvigilError('USAGE', `bad ${what} ${quote(text)}: ${why}`);
+  if (text === '') throw bad('empty');
+  const unbracketed = /^\[([^[\]]*)\]$/.exec(text)?.[1];
+  const literal = unbracketed ?? text;
+  if (isIP(literal) !== 0) {
+    if (options.nameOnly) throw bad('an IP address is not a server name (RFC 6066 §3)');
+    return literal;
+  }
+  if (unbracketed !== undefined) throw bad('not an IPv6 address in the brackets');
+  if (text.startsWith('[')) throw bad('an IPv6 address in brackets must end with ]');
+  if (text.includes(':')) throw bad('no port here');
+  return hostOf(text, bad);
+}
+
+/** One TCP port: 1–65535, decimal digits only. */
+function portOf(text: string, bad: (why: string) => CertvigilError): number {
+  if (text === '') throw bad('no port after the colon');
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw bad(`port must be 1-65535 (got ${quote(text)})`);
   return port;
+}
+
+/**
+ * An IPv4 address or a DNS name. RFC 1035 §2.3.4: labels of at most 63 octets, names of at most 253
+ * (255 on the wire). Letters, digits, `-` and `_` (service labels such as `_xmpp`) only; a Unicode
+ * name is converted to its A-labels (RFC 5891 via WHATWG URL's domainToASCII). A trailing dot is allowed.
+ */
+function hostOf(text: string, bad: (why: string) => CertvigilError): string {
+  if (isIP(text) === 4) return text;
+  // eslint-disable-next-line no-control-regex -- the point is to find them
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(text)) throw bad('spaces or control characters');
+  let name = text;
+  // eslint-disable-next-line no-control-regex -- printable ASCII is everything up to U+007E
+  if (/[^\u0000-\u007e]/.test(name)) {
+    name = domainToASCII(name);
+    if (name === '') throw bad('not a valid internationalised domain name');
+  }
+  const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
+  if (name.length > 254 || (!name.endsWith('.') && name.length > 253))
+    throw bad('a name has at most 253 characters');
+  for (const label of labels) {
+    if (label === '') throw bad('empty label');
+    if (label.length > 63) throw bad('a label has at most 63 characters');
+    if (!/^[A-Za-z0-9_-]+$/.test(label)) throw bad(`bad character in label ${quote(label)}`);
+    // RFC 1123 §2.1 / RFC 952: a label neither starts nor ends with a hyphen (and a leading one
+    // would read as an option to the traceroute this host may be handed to).
+    if (label.startsWith('-') || label.endsWith('-'))
+      throw bad(`label ${quote(label)} starts or ends with "-"`);
+  }
+  return name;
+}
+
+/** The user's text in a message: quoted, sanitised (it may hold ESC or bidi overrides), bounded. */
+function quote(text: string): string {
+  return `"${sanitizeText(text, { maxLength: 80 })}"`;
 }
 
 export interface ResolveOptions {

@@ -114,6 +114,76 @@ describe('compareMitm', () => {
   });
 });
 
+describe('compareMitm: "no TLS here" baselines (mitm learn --allow-no-tls) and empty ones (issue 12)', () => {
+  const noTls = (port: number) => learned(port, [EMPTY_JARM], [], []);
+  const t = 'xmpp.example.test';
+  it.each([
+    [
+      'still no TLS',
+      [learned(443, [J1], [], []), noTls(80)],
+      [
+        { port: 443, jarm: J1 },
+        { port: 80, jarm: EMPTY_JARM },
+      ],
+      'OK',
+      [],
+    ],
+    [
+      'still no TLS (probe failed outright)',
+      [noTls(80)],
+      [{ port: 80, jarm: null, jarmError: 'refused' }],
+      'OK',
+      [],
+    ],
+    [
+      'TLS appears on the no-TLS port while another port keeps its JARM: CRITICAL',
+      [learned(443, [J1], [], []), noTls(80)],
+      [
+        { port: 443, jarm: J1 },
+        { port: 80, jarm: J2 },
+      ],
+      'CRITICAL',
+      ['xmpp.example.test:80 jarm-changed critical'],
+    ],
+    [
+      'TLS appears on the only probed port: CRITICAL (one port is "some ports")',
+      [noTls(80)],
+      [{ port: 80, jarm: J2 }],
+      'CRITICAL',
+      ['xmpp.example.test:80 jarm-changed critical'],
+    ],
+    [
+      'TLS appears and every other TLS port changed too: WARNING',
+      [learned(443, [J1], [], []), noTls(80)],
+      [
+        { port: 443, jarm: J3 },
+        { port: 80, jarm: J2 },
+      ],
+      'WARNING',
+      ['xmpp.example.test:443 jarm-changed warning', 'xmpp.example.test:80 jarm-changed warning'],
+    ],
+    [
+      'a baseline that holds nothing (stored by an older learn): UNKNOWN, not OK forever',
+      [learned(443, [], [], [])],
+      [{ port: 443, jarm: J1 }],
+      'UNKNOWN',
+      ['xmpp.example.test:443 baseline-empty unknown'],
+    ],
+  ] as const)('%s', (_name, baselines, observed, status, changed) => {
+    const v = compareMitm(t, [...baselines], [...observed]);
+    expect(v.status).toBe(status);
+    expect(
+      v.findings.filter((f) => f.severity !== 'ok').map((f) => `${f.address} ${f.id} ${f.severity}`),
+    ).toEqual(changed);
+  });
+  it('says what appeared', () => {
+    const v = compareMitm(t, [noTls(80)], [{ port: 80, jarm: J2 }]);
+    expect(v.summary).toMatch(
+      /port 80 TLS fingerprint changed on this port only.*: TLS now answers, JARM 29d29d.* \(learned: no TLS\)/,
+    );
+  });
+});
+
 describe('mergeBaseline', () => {
   it('accumulates distinct JARMs, hop sequences and hop counts', () => {
     let b = mergeBaseline(null, 't', 443, { jarm: J1, path: path(['a', 'b'], 3) }, now);

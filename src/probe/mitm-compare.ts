@@ -11,6 +11,10 @@
  * Tolerance: a baseline keeps every JARM and every last-hop sequence seen while learning, so a
  * load-balanced service (several TLS stacks) or path (ECMP) matches any of them; a hop address
  * counts as new only if it is in none of the learned sequences of that port.
+ *
+ * "No TLS here": `mitm learn --allow-no-tls` stores EMPTY_JARM among a port's JARMs; no TLS answer
+ * then matches it, and a TLS answer is a TLS fingerprint change like any other (CRITICAL when only
+ * some of the ports answering TLS changed, WARNING when all of them did).
  */
 import { statusOfFindings } from './plugin-output.js';
 import type { Finding, FindingSeverity, PluginStatus } from './types.js';
@@ -94,10 +98,25 @@ export function compareMitm(
       );
       continue;
     }
+    if (base.jarms.length === 0 && base.lastHops.length === 0 && base.hopCounts.length === 0) {
+      // Stored by a certvigil that learned ports without any answer (issue 12): comparing with
+      // nothing would say OK forever.
+      add(
+        o.port,
+        'baseline-empty',
+        'unknown',
+        `the baseline of port ${o.port} holds nothing to compare with: run "certvigil mitm relearn ${target} --ports ${o.port}"`,
+      );
+      continue;
+    }
     const change: PortChange = { port: o.port, jarmChanged: false, pathChanged: false, detail: [] };
+    const noTlsExpected = base.jarms.includes(EMPTY_JARM);
+    const learnedJarms = (): string => base.jarms.map((j) => (j === EMPTY_JARM ? 'no TLS' : j)).join(', ');
 
     if (o.jarm !== undefined && base.jarms.length > 0) {
-      if (o.jarm === null || o.jarm === EMPTY_JARM) {
+      if ((o.jarm === null || o.jarm === EMPTY_JARM) && noTlsExpected) {
+        add(o.port, 'jarm-consistent', 'ok', `port ${o.port} answers without TLS, as learned`);
+      } else if (o.jarm === null || o.jarm === EMPTY_JARM) {
         add(
           o.port,
           'jarm-unreachable',
@@ -109,8 +128,14 @@ export function compareMitm(
         if (base.jarms.includes(o.jarm))
           add(o.port, 'jarm-consistent', 'ok', `port ${o.port} JARM ${o.jarm} as learned`);
         else {
+          // TLS where "no TLS here" was learned (mitm learn --allow-no-tls) is a TLS change too,
+          // judged by the same some-ports/every-port rule below.
           change.jarmChanged = true;
-          change.detail.push(`JARM ${o.jarm} (learned: ${base.jarms.join(', ')})`);
+          change.detail.push(
+            base.jarms.every((j) => j === EMPTY_JARM)
+              ? `TLS now answers, JARM ${o.jarm} (learned: no TLS)`
+              : `JARM ${o.jarm} (learned: ${learnedJarms()})`,
+          );
         }
       }
     }

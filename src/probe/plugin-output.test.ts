@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatPerfDatum, formatPluginOutput } from './plugin-output.js';
+import { isSafeText } from '../sanitize.js';
+import { formatPerfDatum, formatPluginOutput, unknownStatusLine } from './plugin-output.js';
 
 describe('monitoring-plugins output', () => {
   it('formats perfdata as label=value[UOM];warn;crit;min, trimming empty tails', () => {
@@ -34,5 +35,28 @@ describe('monitoring-plugins output', () => {
 
   it('omits the perfdata separator when there is none', () => {
     expect(formatPluginOutput('UNKNOWN', 'no', [], [])).toBe('CERTVIGIL UNKNOWN - no\n');
+  });
+
+  // Issue 12: certificate fields and STARTTLS banners are outside text; they reach Nagios' web UI
+  // and operators' terminals through these lines.
+  it.each([
+    ['ESC sequences', 'CN=\u001b]0;pwned\u0007\u001b[2J', '\\x1B]0;pwned\\x07\\x1B[2J'],
+    ['a bidi override', 'issuer \u202Etset.live', '\\u202E'],
+    ['CR/LF', '220 mail ready\r\nCERTVIGIL OK - forged', '220 mail ready CERTVIGIL OK - forged'],
+    ['U+2028', 'a\u2028b', 'a\\u2028b'],
+  ])('sanitises %s in summaries, findings and UNKNOWN lines', (_what, text, shown) => {
+    const out = formatPluginOutput(
+      'CRITICAL',
+      text,
+      [{ id: 'issuer-unexpected', severity: 'critical', message: text, address: '127.0.0.1' }],
+      [],
+    );
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(isSafeText(line)).toBe(true);
+    expect(lines[0]).toContain(shown);
+    const unknown = unknownStatusLine(text);
+    expect(unknown.trimEnd().split('\n')).toHaveLength(1);
+    expect(isSafeText(unknown.trimEnd())).toBe(true);
   });
 });

@@ -5,6 +5,7 @@
  * Nagios and Icinga keep the first line as the service status and the rest as details, and the
  * status arithmetic of findings (worst wins, CRITICAL > UNKNOWN > WARNING > OK). Pure.
  */
+import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { Finding, FindingSeverity, PerfDatum, PluginStatus } from './types.js';
 
 const SEVERITY_ORDER: Record<FindingSeverity, number> = {
@@ -44,9 +45,18 @@ export function statusOfFindings(findings: readonly Finding[]): PluginStatus {
   return (['OK', 'WARNING', 'UNKNOWN', 'CRITICAL'] as const)[rank] ?? 'UNKNOWN';
 }
 
+/**
+ * Text for a status or long-output line. `|` starts perfdata and a line break starts long output,
+ * so neither belongs in it; the rest may be outside text (certificate subjects, issuers, SANs,
+ * STARTTLS banners, error bodies), which must not drive the terminal or web UI that shows it.
+ */
+export function statusText(text: string): string {
+  return sanitizeText(text.replace(/\|/g, '/').replace(/\s*[\r\n]+\s*/g, ' '), { maxLength: 4000 });
+}
+
 /** The status line of a check that could not run (usage error, unreadable input, crash). */
 export function unknownStatusLine(message: string): string {
-  return `CERTVIGIL UNKNOWN - ${message.replace(/[\r\n|]+/g, ' ')}\n`;
+  return `CERTVIGIL UNKNOWN - ${statusText(message)}\n`;
 }
 
 /** `'label'=value[UOM];[warn];[crit];[min];[max]`; the label is quoted when it needs to be. */
@@ -58,9 +68,6 @@ export function formatPerfDatum(p: PerfDatum): string {
   return fields.join(';');
 }
 
-/** The `|` and newline would break the format; they never belong in a status text. */
-const clean = (text: string): string => text.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ');
-
 export function formatPluginOutput(
   status: PluginStatus,
   summary: string,
@@ -68,12 +75,22 @@ export function formatPluginOutput(
   perfdata: readonly PerfDatum[],
 ): string {
   const perf = perfdata.map(formatPerfDatum).join(' ');
-  const head = `CERTVIGIL ${status} - ${clean(summary)}${perf ? ` | ${perf}` : ''}`;
+  const head = `CERTVIGIL ${status} - ${statusText(summary)}${perf ? ` | ${perf}` : ''}`;
   const lines = [...findings]
     .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
     .map(
       (f) =>
-        `[${LABEL[f.severity]}] ${f.address === '*' ? '' : `${f.address}: `}${f.id}: ${clean(f.message)}`,
+        `[${LABEL[f.severity]}] ${f.address === '*' ? '' : `${statusText(f.address)}: `}${statusText(f.id)}: ${statusText(f.message)}`,
     );
   return [head, ...lines].join('\n') + '\n';
+}
+
+/**
+ * A `--json` result as one line (no newline) with every string sanitised (certificate fields and server banners
+ * are outside text, and JSON.stringify leaves C1 controls, bidi overrides and U+2028 as they are).
+ * The JSON round trip first turns shared sub-objects (a finding listed per address and overall)
+ * into copies, which sanitizeDeep would otherwise take for cycles.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(sanitizeDeep(JSON.parse(JSON.stringify(value)) as unknown));
 }

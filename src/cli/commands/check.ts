@@ -13,18 +13,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { DEFAULT_LOG_LIST_URL, loadLogListCached } from '../../ct/index.js';
 import type { LogInfo } from '../../ct/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
-import { hostPort, parseHostPort, parseProxy } from '../../probe/connect.js';
+import { parseHostPort, parseProxy } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
-import { formatPluginOutput, unknownStatusLine } from '../../probe/plugin-output.js';
+import { formatPluginOutput, safeJson, statusText, unknownStatusLine } from '../../probe/plugin-output.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
-import type { PluginStatus, StartTlsProtocol } from '../../probe/types.js';
+import type { PluginStatus } from '../../probe/types.js';
 import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -33,6 +31,21 @@ import { openConfiguredStore } from '../monitor-setup.js';
 import { registerCheckMitm } from './mitm.js';
 import { resolverFromFlags } from '../resolver-options.js';
 import { collect, positiveInt } from '../flags.js';
+import {
+  MAX_CONCURRENCY,
+  MAX_DAYS,
+  MAX_RSA_BITS,
+  checkCaFile,
+  checkDatabaseUrl,
+  checkLogListFile,
+  checkResolvers,
+  checkSpec,
+  checkStateDir,
+  readEndpointsConfig,
+  specFromFlags,
+} from './check-input.js';
+import type { EndpointFlags, EndpointSpec } from './check-input.js';
+import { sanitizeText } from '../../sanitize.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
@@ -47,45 +60,6 @@ interface Ctx {
   setExit(code: ExitCode): void;
 }
 
-/** One endpoint's settings, as flags or as an entry of the `check endpoints` config file. */
-const endpointSpecSchema = z
-  .object({
-    target: z.string().min(1),
-    starttls: z.enum(STARTTLS_PROTOCOLS as [StartTlsProtocol, ...StartTlsProtocol[]]).optional(),
-    sni: z.string().optional(),
-    connectTo: z.array(z.string()).optional(),
-    proxy: z.string().optional(),
-    family: z.union([z.literal(4), z.literal(6)]).optional(),
-    caFile: z.string().optional(),
-    pins: z.array(z.string()).optional(),
-    expectIssuer: z.array(z.string()).optional(),
-    expectCaa: z.boolean().optional(),
-    caaIdentifiers: z.array(z.string()).optional(),
-    ctPolicy: z.enum(['chrome', 'apple', 'none']).optional(),
-    minScts: z.number().int().nonnegative().optional(),
-    ctProof: z.boolean().optional(),
-    crtsh: z.union([z.string(), z.boolean()]).optional(),
-    certspotter: z.union([z.string(), z.boolean()]).optional(),
-    warning: z.number().nonnegative().optional(),
-    critical: z.number().nonnegative().optional(),
-    minRsaBits: z.number().int().positive().optional(),
-    timeout: z.number().positive().optional(),
-  })
-  .strict();
-export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
-
-const configSchema = z
-  .object({
-    logList: z.string().optional(),
-    resolver: z.array(z.string()).optional(),
-    stateDir: z.string().optional(),
-    database: z.string().optional(),
-    concurrency: z.number().int().positive().optional(),
-    defaults: endpointSpecSchema.partial().optional(),
-    endpoints: z.array(endpointSpecSchema).min(1),
-  })
-  .strict();
-
 interface Shared {
   logs: LogInfo[];
   store?: Store;
@@ -98,7 +72,10 @@ async function readTrustAnchors(caFile: string | undefined): Promise<string | st
     try {
       return await readFile(caFile, 'utf8');
     } catch (e) {
-      throw new CertvigilError('USAGE', `cannot read --ca-file ${caFile}: ${(e as Error).message}`);
+      throw new CertvigilError(
+        'USAGE',
+        `cannot read --ca-file ${sanitizeText(caFile)}: ${(e as Error).message}`,
+      );
     }
   }
   // The system store, as OpenSSL-based tools on the machine see it; Node's bundled roots otherwise.
@@ -123,8 +100,6 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   const { host, port } = parseHostPort(spec.target, defaultPort);
   const warnDays = spec.warning ?? 20;
   const critDays = spec.critical ?? 15;
-  if (critDays > warnDays)
-    throw new CertvigilError('USAGE', `-c (${critDays}) must not exceed -w (${warnDays})`);
   const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
   const resolver =
     needsResolver || spec.expectCaa ? await resolverFromFlags(shared.resolverFlags) : undefined;
@@ -184,86 +159,6 @@ async function loadLogs(source: string | undefined, logger: Logger): Promise<Log
   return list.logs;
 }
 
-interface EndpointFlags {
-  hostname?: string;
-  port?: string;
-  starttls?: string;
-  sni?: string;
-  connectTo?: string[];
-  proxy?: string;
-  resolver?: string[];
-  ipv4?: boolean;
-  ipv6?: boolean;
-  caFile?: string;
-  pin?: string[];
-  expectIssuer?: string[];
-  expectCaa?: boolean;
-  caaIdentifier?: string[];
-  logList?: string;
-  ctPolicy?: string;
-  minScts?: string;
-  ctProof: boolean;
-  crtsh?: string | boolean;
-  certspotter?: string | boolean;
-  stateDir?: string;
-  database?: string;
-  warning?: string;
-  critical?: string;
-  minRsaBits?: string;
-  timeout?: string;
-  json?: boolean;
-}
-
-const nonNegative = (value: string, flag: string): number => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new CertvigilError('USAGE', `${flag} must be a non-negative number (got ${value})`);
-  return n;
-};
-
-function specFromFlags(target: string | undefined, flags: EndpointFlags): EndpointSpec {
-  const hostFlag = flags.hostname;
-  if (!target && !hostFlag) throw new CertvigilError('USAGE', 'give HOST[:PORT] or -H HOST');
-  let t = target ?? hostFlag ?? '';
-  if (flags.port !== undefined) {
-    const port = positiveInt(flags.port, '-p/--port');
-    t = hostPort(parseHostPort(t, port).host, port);
-  }
-  if (flags.starttls !== undefined && !STARTTLS_PROTOCOLS.includes(flags.starttls as StartTlsProtocol))
-    throw new CertvigilError('USAGE', `--starttls must be one of ${STARTTLS_PROTOCOLS.join(', ')}`);
-  if (flags.ctPolicy !== undefined && !['chrome', 'apple', 'none'].includes(flags.ctPolicy))
-    throw new CertvigilError('USAGE', '--ct-policy must be chrome, apple or none');
-  for (const pin of flags.pin ?? [])
-    if (!/^[0-9a-f]{64}$/i.test(pin.replace(/:/g, '')))
-      throw new CertvigilError(
-        'USAGE',
-        `--pin must be a hex SHA-256 of the leaf's SubjectPublicKeyInfo (got ${pin})`,
-      );
-  const spec: EndpointSpec = { target: t };
-  if (flags.starttls) spec.starttls = flags.starttls as StartTlsProtocol;
-  if (flags.sni) spec.sni = flags.sni;
-  if (flags.connectTo?.length) spec.connectTo = flags.connectTo;
-  if (flags.proxy) spec.proxy = flags.proxy;
-  if (flags.ipv4 && flags.ipv6) throw new CertvigilError('USAGE', '-4 and -6 exclude each other');
-  if (flags.ipv4) spec.family = 4;
-  if (flags.ipv6) spec.family = 6;
-  if (flags.caFile) spec.caFile = flags.caFile;
-  if (flags.pin?.length) spec.pins = flags.pin;
-  if (flags.expectIssuer?.length) spec.expectIssuer = flags.expectIssuer;
-  if (flags.expectCaa) spec.expectCaa = true;
-  if (flags.caaIdentifier?.length) spec.caaIdentifiers = flags.caaIdentifier;
-  if (flags.ctPolicy) spec.ctPolicy = flags.ctPolicy as 'chrome' | 'apple' | 'none';
-  if (flags.minScts !== undefined) spec.minScts = Math.floor(nonNegative(flags.minScts, '--min-scts'));
-  if (!flags.ctProof) spec.ctProof = false;
-  if (flags.crtsh !== undefined) spec.crtsh = flags.crtsh;
-  if (flags.certspotter !== undefined) spec.certspotter = flags.certspotter;
-  if (flags.warning !== undefined) spec.warning = nonNegative(flags.warning, '-w/--warning');
-  if (flags.critical !== undefined) spec.critical = nonNegative(flags.critical, '-c/--critical');
-  if (flags.minRsaBits !== undefined) spec.minRsaBits = positiveInt(flags.minRsaBits, '--min-rsa-bits');
-  if (flags.timeout !== undefined) spec.timeout = positiveInt(flags.timeout, '-t/--timeout');
-  return spec;
-}
-
 async function openStoreIfAsked(flags: { stateDir?: string; database?: string }): Promise<Store | undefined> {
   if (!flags.stateDir && !flags.database) return undefined;
   return openConfiguredStore({
@@ -291,6 +186,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .command('check')
     .description(
       'Checks in the monitoring-plugins format (Nagios, Icinga): exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    )
+    .addHelpText(
+      'after',
+      '\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check, a usage error, or no check given).',
     );
 
   check
@@ -303,7 +202,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
         "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n\n" +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
-        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check).',
+        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check;\n' +
+        'a usage error or bad input, such as a bad target or an unreadable --ca-file, is one "CERTVIGIL UNKNOWN - …"\n' +
+        'line, and nothing is loaded, created or probed).',
     )
     .argument('[target]', 'HOST[:PORT] or [IPv6]:PORT (port default 443, or the STARTTLS protocol port)')
     .option('-H, --hostname <host>', 'host to check (instead of the argument)')
@@ -323,7 +224,11 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('-4, --ipv4', 'IPv4 addresses only')
     .option('-6, --ipv6', 'IPv6 addresses only')
     .option('--ca-file <pem>', 'trust anchors for path validation; replaces the system store')
-    .option('--pin <sha256>', 'hex SHA-256 of an acceptable leaf SubjectPublicKeyInfo (repeatable)', collect)
+    .option(
+      '--pin <sha256>',
+      'SHA-256 of an acceptable leaf SubjectPublicKeyInfo, hex or base64 (repeatable)',
+      collect,
+    )
     .option(
       '--expect-issuer <text|sha256>',
       'issuer DN text, or hex SHA-256 of the issuer’s SPKI (repeatable)',
@@ -355,15 +260,33 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       "certvigil monitor state: CT presence from the monitor's store, and the inventory",
     )
     .option('--database <url>', 'postgres:// URL of the monitor state instead of --state-dir')
-    .option('-w, --warning <days>', 'WARNING when the certificate expires within this many days', '20')
-    .option('-c, --critical <days>', 'CRITICAL when the certificate expires within this many days', '15')
-    .option('--min-rsa-bits <n>', 'smallest acceptable RSA key', '2048')
-    .option('-t, --timeout <seconds>', 'time limit per address for connect, STARTTLS and handshake', '15')
+    .option(
+      '-w, --warning <days>',
+      `WARNING when the certificate expires within this many days (0-${MAX_DAYS})`,
+      '20',
+    )
+    .option(
+      '-c, --critical <days>',
+      `CRITICAL when the certificate expires within this many days (0-${MAX_DAYS})`,
+      '15',
+    )
+    .option('--min-rsa-bits <n>', `smallest acceptable RSA key (up to ${MAX_RSA_BITS})`, '2048')
+    .option(
+      '-t, --timeout <duration>',
+      'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
+      '15',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       let store: Store | undefined;
       try {
+        // Everything the user gave is checked before the log list is loaded or the store opened.
         const spec = specFromFlags(target, flags);
+        checkResolvers(flags.resolver);
+        if (spec.caFile !== undefined) await checkCaFile(spec.caFile);
+        await checkLogListFile(flags.logList);
+        checkDatabaseUrl(flags.database);
+        if (!flags.database) await checkStateDir(flags.stateDir);
         const logs = await loadLogs(flags.logList, ctx.logger);
         store = await openStoreIfAsked(flags);
         const options = await buildOptions(spec, {
@@ -374,9 +297,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         });
         const result = await runWithDeadline(options);
         ctx.logger.debug({ target: result.target, status: result.status }, 'endpoint checked');
+        // Certificate fields and server banners are in the findings: sanitised in both formats.
         process.stdout.write(
           flags.json
-            ? `${JSON.stringify(result)}\n`
+            ? `${safeJson(result)}\n`
             : formatPluginOutput(result.status, result.summary, result.findings, result.perfdata),
         );
         ctx.setExit(pluginExit(result.status));
@@ -384,7 +308,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         if (!isCertvigilError(e)) throw e;
         process.stdout.write(
           flags.json
-            ? `${JSON.stringify({ status: 'UNKNOWN', error: e.message })}\n`
+            ? `${JSON.stringify({ status: 'UNKNOWN', error: sanitizeText(e.message) })}\n`
             : unknownStatusLine(e.message),
         );
         ctx.setExit(EXIT.UNKNOWN);
@@ -411,16 +335,28 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
-        'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
+        'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
+        'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
+        '"CERTVIGIL UNKNOWN - …" line for an unreadable or invalid --config or a usage error.',
     )
     .requiredOption('--config <file>', 'YAML file listing the endpoints')
-    .option('--concurrency <n>', 'endpoints checked at once', '8')
+    .option('--concurrency <n>', `endpoints checked at once (1-${MAX_CONCURRENCY})`, '8')
     .option('--json', 'print one JSON object per endpoint, one per line')
     .action(async (flags: { config: string; concurrency: string; json?: boolean }) => {
       let store: Store | undefined;
       try {
-        const concurrency = positiveInt(flags.concurrency, '--concurrency');
+        const concurrency = positiveInt(flags.concurrency, '--concurrency', MAX_CONCURRENCY);
         const config = await readEndpointsConfig(flags.config);
+        // Every entry is checked before anything is loaded: one bad entry is a usage error.
+        const specs = config.endpoints.map((e, i) =>
+          checkSpec({ ...config.defaults, ...e }, `endpoints[${i}]: `),
+        );
+        checkResolvers(config.resolver);
+        for (const caFile of new Set(specs.map((sp) => sp.caFile)))
+          if (caFile !== undefined) await checkCaFile(caFile);
+        await checkLogListFile(config.logList);
+        checkDatabaseUrl(config.database);
+        if (!config.database) await checkStateDir(config.stateDir);
         const logs = await loadLogs(config.logList, ctx.logger);
         store = await openStoreIfAsked(config);
         const shared: Shared = {
@@ -429,7 +365,6 @@ export function registerCheck(program: Command, ctx: Ctx): void {
           ...(store ? { store } : {}),
           ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
         };
-        const specs = config.endpoints.map((e) => ({ ...config.defaults, ...e }));
         const results: {
           target: string;
           status: PluginStatus;
@@ -455,11 +390,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         const counts: Record<PluginStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
         for (const r of results) {
           counts[r.status]++;
-          if (flags.json) process.stdout.write(`${JSON.stringify(r.result ?? r)}\n`);
+          if (flags.json) process.stdout.write(`${safeJson(r.result ?? r)}\n`);
           else if (r.result)
-            process.stdout.write(
-              `CERTVIGIL ${r.result.status} - ${r.result.summary.replace(/[\r\n|]+/g, ' ')}\n`,
-            );
+            process.stdout.write(`CERTVIGIL ${r.result.status} - ${statusText(r.result.summary)}\n`);
           else process.stdout.write(unknownStatusLine(`${r.target}: ${r.error ?? ''}`));
         }
         const worst = (['CRITICAL', 'UNKNOWN', 'WARNING', 'OK'] as const).find((s) => counts[s] > 0) ?? 'OK';
@@ -476,26 +409,4 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         await store?.close();
       }
     });
-}
-
-async function readEndpointsConfig(path: string): Promise<z.infer<typeof configSchema>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new CertvigilError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (e) {
-    throw new CertvigilError('CONFIG_INVALID', `${path} is not valid YAML: ${(e as Error).message}`);
-  }
-  const parsed = configSchema.safeParse(data);
-  if (!parsed.success)
-    throw new CertvigilError(
-      'CONFIG_INVALID',
-      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
-    );
-  return parsed.data;
 }

@@ -6,14 +6,17 @@
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { parseHostPort } from '../../probe/connect.js';
+import { parseHost, parseHostPort } from '../../probe/connect.js';
 import { jarmMany } from '../../probe/jarm-scan.js';
 import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { positiveInt, writeLine } from '../flags.js';
+import { parseDuration, positiveInt, writeLine } from '../flags.js';
+import { sanitizeDeep } from '../../sanitize.js';
 import type { Logger } from '../logger.js';
+
+const MAX_CONCURRENCY = 256;
 
 interface Ctx {
   logger: Logger;
@@ -29,13 +32,18 @@ export function registerJarm(program: Command, ctx: Ctx): void {
         '62 hex characters, 62 zeros when nothing answered with TLS. Identical to the reference jarm.py.\n\n' +
         'Output: "HOST:PORT JARM" per target, or with --json one object per line:\n' +
         '{"target", "address", "port", "jarm", "raw", "errors", "elapsedMs"}.\n' +
-        'Exit status: 0 when every target was probed, 2 on a usage error.',
+        'Exit status: 0 every target was probed (62 zeros: no TLS answer there); 2 a usage error (a bad\n' +
+        'target such as "[::1" or "host:99999", a bad option value): one line on stderr, nothing probed.',
     )
     .argument('<targets...>', 'HOST:PORT, [IPv6]:PORT or HOST (port 443)')
     .option('--starttls <proto>', `STARTTLS first: ${STARTTLS_PROTOCOLS.join(', ')}`)
     .option('--sni <name>', 'server name to send (default: the host when it is a name)')
-    .option('--concurrency <n>', 'targets probed at once', '16')
-    .option('--probe-timeout <ms>', 'time limit of one probe', '2000')
+    .option('--concurrency <n>', `targets probed at once (1-${MAX_CONCURRENCY})`, '16')
+    .option(
+      '--probe-timeout <duration>',
+      'time limit of one probe (10ms-5m; a bare number is milliseconds)',
+      '2000',
+    )
     .option('--raw', 'also print the pre-hash string')
     .option('--json', 'one JSON object per target, one per line')
     .action(
@@ -50,16 +58,27 @@ export function registerJarm(program: Command, ctx: Ctx): void {
           json?: boolean;
         },
       ) => {
+        // Every argument is checked before the first probe goes out.
         if (flags.starttls !== undefined && !STARTTLS_PROTOCOLS.includes(flags.starttls as StartTlsProtocol))
           throw new CertvigilError('USAGE', `--starttls must be one of ${STARTTLS_PROTOCOLS.join(', ')}`);
         for (const t of targets) parseHostPort(t, 443);
-        const results = await jarmMany(targets, {
-          concurrency: positiveInt(flags.concurrency, '--concurrency'),
-          timeoutMs: positiveInt(flags.probeTimeout, '--probe-timeout'),
-          ...(flags.starttls ? { starttls: flags.starttls as StartTlsProtocol } : {}),
-          ...(flags.sni ? { serverName: flags.sni } : {}),
+        const serverName =
+          flags.sni !== undefined ? parseHost(flags.sni, '--sni', { nameOnly: true }) : undefined;
+        const concurrency = positiveInt(flags.concurrency, '--concurrency', MAX_CONCURRENCY);
+        const timeoutMs = parseDuration(flags.probeTimeout, '--probe-timeout', {
+          unit: 'ms',
+          minMs: 10,
+          maxMs: 300_000,
         });
-        for (const r of results) {
+        const results = await jarmMany(targets, {
+          concurrency,
+          timeoutMs,
+          ...(flags.starttls ? { starttls: flags.starttls as StartTlsProtocol } : {}),
+          ...(serverName !== undefined ? { serverName } : {}),
+        });
+        for (const raw of results) {
+          // Errors quote what servers said (STARTTLS banners): outside text.
+          const r = sanitizeDeep(raw);
           ctx.logger.debug({ target: r.target, errors: r.errors }, 'jarm');
           if (flags.json) await writeLine(JSON.stringify(r));
           else await writeLine(`${r.target} ${r.jarm}${flags.raw ? `\n  ${r.raw}` : ''}`);

@@ -7,20 +7,27 @@
  * The TCP traceroute needs what Debian's `traceroute -T` needs: root or CAP_NET_RAW (see
  * probe/traceroute.ts); `--no-trace` keeps to JARM, which needs nothing.
  */
+import { stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
-import { checkMitm, learnMitm } from '../../probe/mitm.js';
+import { parseHost } from '../../probe/connect.js';
+import { checkMitm, probeForLearning, storeLearned } from '../../probe/mitm.js';
+import { EMPTY_JARM } from '../../probe/mitm-compare.js';
+import type { PortBaseline } from '../../probe/mitm-types.js';
+import { SQLITE_FILE_NAME } from '../../store/open.js';
 import type { MitmProbeOptions } from '../../probe/mitm.js';
-import { formatPluginOutput, unknownStatusLine } from '../../probe/plugin-output.js';
+import { formatPluginOutput, safeJson, unknownStatusLine } from '../../probe/plugin-output.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, withStore } from '../monitor-setup.js';
+import { addStateOptions, loadConfig, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
-import { collect, positiveInt } from '../flags.js';
-import { writeLine } from '../flags.js';
+import { collect, parseDuration, positiveInt, writeLine } from '../flags.js';
+import { sanitizeText } from '../../sanitize.js';
 
 interface Ctx {
   logger: Logger;
@@ -41,34 +48,56 @@ interface ProbeFlags extends MonitorFlags {
   json?: boolean;
 }
 
-/** `443,5222,5269` → [443, 5222, 5269]. */
+/** At most this many ports per target: each costs a traceroute and ten JARM connections per round. */
+export const MAX_PORTS = 64;
+
+const shown = (text: string): string => `"${sanitizeText(text, { maxLength: 40 })}"`;
+
+/** `443,5222,5269` → [443, 5222, 5269]; each 1–65535, none twice, at least one, at most MAX_PORTS. */
 export function parsePorts(text: string): number[] {
-  const ports = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => {
-      const n = Number(p);
-      if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new CertvigilError('USAGE', `--ports: bad port ${p}`);
-      return n;
-    });
-  return [...new Set(ports)];
+  const items = text.split(',').map((p) => p.trim());
+  if (items.every((p) => p === '')) throw new CertvigilError('USAGE', '--ports: no port given');
+  const ports: number[] = [];
+  for (const p of items) {
+    const n = /^\d{1,5}$/.test(p) ? Number(p) : NaN;
+    if (!(n >= 1 && n <= 65535)) throw new CertvigilError('USAGE', `--ports: bad port ${shown(p)} (1-65535)`);
+    if (ports.includes(n)) throw new CertvigilError('USAGE', `--ports: port ${n} given twice`);
+    ports.push(n);
+  }
+  if (ports.length > MAX_PORTS)
+    throw new CertvigilError('USAGE', `--ports: at most ${MAX_PORTS} ports (got ${ports.length})`);
+  return ports;
 }
 
-/** `5222=xmpp` (repeatable) → { 5222: 'xmpp' }. */
+/** `5222=xmpp` (repeatable) → { 5222: 'xmpp' }; each port once, 1–65535, a known protocol. */
 export function parseStartTlsMap(values: readonly string[]): Record<number, StartTlsProtocol> {
   const out: Record<number, StartTlsProtocol> = {};
   for (const v of values) {
-    const m = /^(\d+)=([a-z-]+)$/.exec(v.trim());
+    const m = /^(\d{1,5})=([a-z-]+)$/.exec(v.trim());
     const proto = m?.[2] as StartTlsProtocol | undefined;
-    if (!m || !proto || !STARTTLS_PROTOCOLS.includes(proto))
+    const port = Number(m?.[1]);
+    if (!m || !proto || !STARTTLS_PROTOCOLS.includes(proto) || !(port >= 1 && port <= 65535))
       throw new CertvigilError(
         'USAGE',
-        `--starttls wants PORT=PROTO with PROTO one of ${STARTTLS_PROTOCOLS.join(', ')} (got ${v})`,
+        `--starttls wants PORT=PROTO with PORT 1-65535 and PROTO one of ${STARTTLS_PROTOCOLS.join(', ')} (got ${shown(v)})`,
       );
-    out[Number(m[1])] = proto;
+    if (out[port] !== undefined) throw new CertvigilError('USAGE', `--starttls: port ${port} given twice`);
+    out[port] = proto;
   }
   return out;
+}
+
+/** The TARGET of `mitm` and `check mitm`: a host name or an IP address; ports go in --ports. */
+export function parseMitmTarget(target: string): string {
+  try {
+    return parseHost(target, 'target');
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new CertvigilError(
+      'USAGE',
+      /no port here/.test(message) ? `${message} (give the ports with --ports)` : message,
+    );
+  }
 }
 
 function addProbeOptions(cmd: Command, defaultPorts: string | undefined): Command {
@@ -83,58 +112,103 @@ function addProbeOptions(cmd: Command, defaultPorts: string | undefined): Comman
       collect,
     )
     .option('--sni <name>', 'server name for the JARM probes (default: TARGET when it is a name)')
-    .option('--hops <n>', 'last hops before the target to keep and compare', '3')
+    .option('--hops <n>', `last hops before the target to keep and compare (1-${MAX_HOPS})`, '3')
     .option('--no-jarm', 'skip the JARM fingerprints')
     .option('--no-trace', 'skip the TCP traceroutes (they need root or CAP_NET_RAW)')
     .option('-4, --ipv4', 'trace over IPv4')
     .option('-6, --ipv6', 'trace over IPv6')
-    .option('-t, --timeout <seconds>', 'time limit of one traceroute', '30')
-    .option('--probe-timeout <ms>', 'time limit of one JARM probe', '2000')
+    .option(
+      '-t, --timeout <duration>',
+      'time limit of one traceroute (1s-10m; a bare number is seconds)',
+      '30',
+    )
+    .option(
+      '--probe-timeout <duration>',
+      'time limit of one JARM probe (10ms-5m; a bare number is milliseconds)',
+      '2000',
+    )
     .option('--json', 'machine-readable output');
 }
 
-function probeOptions(target: string, flags: ProbeFlags, defaultPorts: number[]): MitmProbeOptions {
+const MAX_HOPS = 30;
+const MAX_ROUNDS = 100;
+
+function probeOptions(rawTarget: string, flags: ProbeFlags, defaultPorts: number[]): MitmProbeOptions {
+  const target = parseMitmTarget(rawTarget);
   if (flags.ipv4 && flags.ipv6) throw new CertvigilError('USAGE', '-4 and -6 exclude each other');
   if (!flags.jarm && !flags.trace)
     throw new CertvigilError('USAGE', '--no-jarm and --no-trace leave nothing to do');
-  const isName = !/^[\d.]+$/.test(target) && !target.includes(':');
+  const ports = flags.ports !== undefined ? parsePorts(flags.ports) : defaultPorts;
+  const starttls = parseStartTlsMap(flags.starttls ?? []);
+  if (flags.ports !== undefined)
+    for (const port of Object.keys(starttls).map(Number))
+      if (!ports.includes(port))
+        throw new CertvigilError('USAGE', `--starttls ${port}=…: port ${port} is not in --ports`);
+  const serverName =
+    flags.sni !== undefined
+      ? parseHost(flags.sni, '--sni', { nameOnly: true })
+      : isIP(target) === 0
+        ? target
+        : undefined;
   return {
     target,
-    ports: flags.ports ? parsePorts(flags.ports) : defaultPorts,
-    starttls: parseStartTlsMap(flags.starttls ?? []),
-    ...(flags.sni ? { serverName: flags.sni } : isName ? { serverName: target } : {}),
+    ports,
+    starttls,
+    ...(serverName !== undefined ? { serverName } : {}),
     jarm: flags.jarm,
     trace: flags.trace,
-    hops: positiveInt(flags.hops, '--hops'),
+    hops: positiveInt(flags.hops, '--hops', MAX_HOPS),
     ...(flags.ipv4 ? { family: 4 as const } : flags.ipv6 ? { family: 6 as const } : {}),
-    jarmTimeoutMs: positiveInt(flags.probeTimeout, '--probe-timeout'),
-    traceTimeoutMs: positiveInt(flags.timeout, '-t/--timeout') * 1000,
+    jarmTimeoutMs: parseDuration(flags.probeTimeout, '--probe-timeout', {
+      unit: 'ms',
+      minMs: 10,
+      maxMs: 300_000,
+    }),
+    traceTimeoutMs: parseDuration(flags.timeout, '-t/--timeout', { unit: 's', minMs: 1000, maxMs: 600_000 }),
   };
 }
+
+const LEARN_EXIT_HELP =
+  '\nExit status: 0 every port learned; 2 a port could not be learned (no TLS answer, no traceroute: the\n' +
+  'reason is on stderr, and nothing is stored for that port), or a usage error (one line on stderr).';
 
 export function registerMitm(program: Command, ctx: Ctx): void {
   const mitm = program
     .command('mitm')
-    .description('learn the JARM fingerprints and last hops of a target per port, for `check mitm`');
+    .description('learn the JARM fingerprints and last hops of a target per port, for `check mitm`')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 success; 2 a port could not be learned, or a usage error (see each command’s --help).',
+    );
 
-  const learn = (replace: boolean) => async (target: string, flags: ProbeFlags & { rounds: string }) => {
-    const options = probeOptions(target, flags, [443]);
-    const rounds = positiveInt(flags.rounds, '--rounds');
-    const result = await withStore(flags, (store) => learnMitm(store, options, { rounds, replace }));
-    for (const b of result.baselines) {
-      if (flags.json) await writeLine(JSON.stringify(b));
-      else
-        await writeLine(
-          `${b.target}:${b.port} JARM ${b.jarms.join(' | ') || '(none)'}; last hops ${
-            b.lastHops.map((h) => h.join(' > ') || '(none answered)').join(' | ') || '(not traced)'
-          }; hops ${b.hopCounts.join('/') || '?'}`,
+  const learn =
+    (replace: boolean) =>
+    async (target: string, flags: ProbeFlags & { rounds: string; allowNoTls?: boolean }) => {
+      const options = probeOptions(target, flags, [443]);
+      const rounds = positiveInt(flags.rounds, '--rounds', MAX_ROUNDS);
+      const allowNoTls = flags.allowNoTls === true;
+      if (allowNoTls && !flags.jarm)
+        throw new CertvigilError('USAGE', '--allow-no-tls needs the JARM probes');
+      // The configuration is checked before the probes run (they may take minutes), the store opened
+      // only after them and only when something was learned: a run that learns nothing writes nothing.
+      await loadConfig(flags);
+      const probe = await probeForLearning(options, { rounds, allowNoTls });
+      for (const p of probe.rounds.flat().filter((x) => x.traceError || x.jarmError))
+        ctx.logger.debug({ port: p.port, trace: p.traceError, jarm: p.jarmError }, 'probe failed');
+      const baselines =
+        probe.learnable.length > 0
+          ? await withStore(flags, (store) => storeLearned(store, options, probe, { replace, allowNoTls }))
+          : [];
+      for (const b of baselines) {
+        if (flags.json) await writeLine(safeJson(b));
+        else await writeLine(formatBaseline(b));
+      }
+      for (const r of probe.refused)
+        process.stderr.write(
+          `certvigil: ${options.target}:${r.port} not learned: ${sanitizeText(r.reason)}\n`,
         );
-    }
-    const failed = result.rounds.flat().filter((p) => p.traceError || p.jarmError);
-    for (const p of failed)
-      ctx.logger.warn({ port: p.port, trace: p.traceError, jarm: p.jarmError }, 'probe failed');
-    ctx.setExit(EXIT.OK);
-  };
+      ctx.setExit(probe.refused.length > 0 ? EXIT.ERROR : EXIT.OK);
+    };
 
   addProbeOptions(
     mitm
@@ -143,7 +217,16 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       .argument('<target>', 'host name or IP address'),
     '443',
   )
-    .option('--rounds <n>', 'probe rounds to learn from (load-balanced services show their variants)', '3')
+    .option(
+      '--rounds <n>',
+      `probe rounds to learn from, 1-${MAX_ROUNDS} (load-balanced services show their variants)`,
+      '3',
+    )
+    .option(
+      '--allow-no-tls',
+      'record a port without a TLS answer as "no TLS here" (TLS there later is a change)',
+    )
+    .addHelpText('after', LEARN_EXIT_HELP)
     .action(learn(false));
 
   addProbeOptions(
@@ -153,35 +236,77 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       .argument('<target>', 'host name or IP address'),
     '443',
   )
-    .option('--rounds <n>', 'probe rounds to learn from', '3')
+    .option('--rounds <n>', `probe rounds to learn from, 1-${MAX_ROUNDS}`, '3')
+    .option(
+      '--allow-no-tls',
+      'record a port without a TLS answer as "no TLS here" (TLS there later is a change)',
+    )
+    .addHelpText('after', LEARN_EXIT_HELP)
     .action(learn(true));
 
-  addStateOptions(mitm.command('show').summary('print the learned baselines').argument('[target]'))
+  addStateOptions(
+    mitm
+      .command('show')
+      .summary('print the learned baselines')
+      // Parsed here rather than in the action: a bad target is a usage error before the store opens.
+      .argument('[target]', 'host name or IP address (default: every target)', parseMitmTarget),
+  )
     .option('--json', 'one JSON object per target and port')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 the baselines were printed (none is not an error); 2 a usage error.',
+    )
     .action(async (target: string | undefined, flags: MonitorFlags & { json?: boolean }) => {
       const baselines = await withStore(flags, (store) => store.listMitmBaselines(target), {
         readOnly: true,
       });
       for (const b of baselines)
         await writeLine(
-          flags.json
-            ? JSON.stringify(b)
-            : `${b.target}:${b.port} JARM ${b.jarms.join(' | ') || '(none)'}; last hops ${
-                b.lastHops.map((h) => h.join(' > ')).join(' | ') || '(none)'
-              }; hops ${b.hopCounts.join('/') || '?'}; learned ${b.learnedAt}`,
+          flags.json ? safeJson(b) : `${formatBaseline(b)}; learned ${sanitizeText(b.learnedAt)}`,
         );
       ctx.setExit(EXIT.OK);
     });
 
-  addStateOptions(mitm.command('forget').summary('delete a target’s baselines').argument('<target>'))
+  addStateOptions(
+    mitm
+      .command('forget')
+      .summary('delete a target’s baselines')
+      .argument('<target>', 'host name or IP address'),
+  )
     .option('--ports <list>', 'only these ports')
-    .action(async (target: string, flags: MonitorFlags & { ports?: string }) => {
-      const n = await withStore(flags, (store) =>
-        store.deleteMitmBaselines(target, flags.ports ? parsePorts(flags.ports) : undefined),
-      );
+    .addHelpText('after', '\nExit status: 0 done (also when there was nothing to forget); 2 a usage error.')
+    .action(async (rawTarget: string, flags: MonitorFlags & { ports?: string }) => {
+      const target = parseMitmTarget(rawTarget);
+      const ports = flags.ports !== undefined ? parsePorts(flags.ports) : undefined;
+      const n = await withStore(flags, (store) => store.deleteMitmBaselines(target, ports));
       await writeLine(`forgot ${n} baseline${n === 1 ? '' : 's'} of ${target}`);
       ctx.setExit(EXIT.OK);
     });
+}
+
+/**
+ * `check mitm` only reads baselines: without state there is nothing to compare with, and a plugin
+ * run every few minutes must not create a state directory (and an empty database) as it goes.
+ */
+async function requireState(flags: MonitorFlags): Promise<void> {
+  const config = await loadConfig(flags);
+  if (config.database) return;
+  const st = await stat(join(config.stateDir, SQLITE_FILE_NAME)).catch(() => null);
+  if (!st?.isFile())
+    throw new CertvigilError(
+      'USAGE',
+      `no certvigil state at ${sanitizeText(config.stateDir, { maxLength: 200 })} (run \`certvigil mitm learn\` first)`,
+    );
+}
+
+/** One baseline as text; "no TLS" for the expected-no-TLS marker of `--allow-no-tls`. */
+function formatBaseline(b: PortBaseline): string {
+  const jarms = b.jarms.map((j) => (j === EMPTY_JARM ? 'no TLS' : j));
+  return sanitizeText(
+    `${b.target}:${b.port} JARM ${jarms.join(' | ') || '(not probed)'}; last hops ${
+      b.lastHops.map((h) => h.join(' > ') || '(none answered)').join(' | ') || '(not traced)'
+    }; hops ${b.hopCounts.join('/') || '?'}`,
+  );
 }
 
 /** `certvigil check mitm TARGET`: registered under `check` (check.ts). */
@@ -194,17 +319,20 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
         'Probe the ports of TARGET (default: every port with a baseline from `mitm learn`) and compare the JARM\n' +
           'fingerprint and the last hops of a TCP traceroute with the baseline. A change on some ports only —\n' +
           'a new last hop, one hop more, another TLS stack — is CRITICAL: that is how an interception in front of\n' +
-          'those ports looks (jabber.ru, 2023). The same change on every port is a WARNING (re-learn if expected).\n\n' +
+          'those ports looks (jabber.ru, 2023). The same change on every port is a WARNING (re-learn if expected).\n' +
+          'A port learned with --allow-no-tls ("no TLS here") that answers with TLS has changed too, by the same rule.\n\n' +
           'Output: one status line "CERTVIGIL STATUS - text | perfdata" and the findings, or --json.\n' +
-          'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no baseline, usage error).',
+          'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no baseline, a baseline that holds nothing,\n' +
+          'a usage error: then one "CERTVIGIL UNKNOWN - …" line).',
       )
       .argument('<target>', 'host name or IP address'),
     undefined,
   ).action(async (target: string, flags: ProbeFlags) => {
     try {
       const options = probeOptions(target, flags, []);
+      await requireState(flags);
       const result = await withStore(flags, (store) => checkMitm(store, options));
-      if (flags.json) await writeLine(JSON.stringify(result));
+      if (flags.json) await writeLine(safeJson(result));
       else {
         const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
         process.stdout.write(
