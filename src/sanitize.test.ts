@@ -40,6 +40,11 @@ describe('sanitizeDeep', () => {
     expect(out.buf).toBe(buf);
   });
 
+  it('sanitises an object shared by two paths at both places (not a cycle)', () => {
+    const shared = { s: 'x\u001b' };
+    expect(sanitizeDeep({ a: shared, b: [shared] })).toEqual({ a: { s: 'x\\x1B' }, b: [{ s: 'x\\x1B' }] });
+  });
+
   it('cuts cycles', () => {
     const a: Record<string, unknown> = { x: 'y' };
     a.self = a;

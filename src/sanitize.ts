@@ -69,22 +69,44 @@ export function isSafeText(text: string, keepNewlines = false): boolean {
 /**
  * Deep-sanitises a JSON-like value (strings in objects and arrays, keys included) for a log line or
  * an alert payload. Non-plain objects (Buffers, Dates, class instances) are passed through
- * untouched; cycles are cut.
+ * untouched. A cycle is cut (`[circular]`); an object reached twice by different paths is not a
+ * cycle and is sanitised at each place, so only the ancestors on the current path are tracked.
  */
-export function sanitizeDeep<T>(value: T, options: SanitizeOptions = {}, seen = new WeakSet<object>()): T {
+export function sanitizeDeep<T>(value: T, options: SanitizeOptions = {}, ancestors = new Set<object>()): T {
   if (typeof value === 'string') return sanitizeText(value, options) as T;
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[circular]' as T;
+  if (ancestors.has(value)) return '[circular]' as T;
   if (Array.isArray(value)) {
-    seen.add(value);
-    return value.map((v: unknown) => sanitizeDeep(v, options, seen)) as T;
+    ancestors.add(value);
+    const out = value.map((v: unknown) => sanitizeDeep(v, options, ancestors));
+    ancestors.delete(value);
+    return out as T;
   }
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return value;
-  seen.add(value);
+  ancestors.add(value);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[sanitizeText(k)] = sanitizeDeep(v, options, seen);
+    out[sanitizeText(k)] = sanitizeDeep(v, options, ancestors);
   }
+  ancestors.delete(value);
   return out as T;
+}
+
+/** What JSON.stringify leaves raw but a terminal acts on: C1 controls, Cf (bidi, zero-width), U+2028/9. */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * `JSON.stringify(value)` that is safe on a terminal and still the same data (for `--json` output
+ * and JSON alert payloads): every code point above is written as a `\uXXXX` escape (per UTF-16 unit,
+ * so astral characters become a valid surrogate-pair escape). C0 controls and lone surrogates are
+ * already escaped by JSON.stringify. `JSON.parse` gives back the exact value: lossless, unlike
+ * `sanitizeDeep`, which is for text that a person reads.
+ */
+export function safeJsonStringify(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE_IN_JSON, (ch) => {
+    let out = '';
+    for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
 }

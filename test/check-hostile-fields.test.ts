@@ -63,19 +63,20 @@ describe('check endpoint: hostile certificate fields', () => {
     expect(lines[0]).toMatch(/^CERTVIGIL CRITICAL - /);
     expect(lines.filter((l) => l.startsWith('CERTVIGIL '))).toHaveLength(1);
     for (const l of lines) expect(isSafeText(l), l).toBe(true);
-    // The DN formatter escapes the C0 controls (RFC 4514 style, `\1b`); the sanitiser the rest.
+    // The DN formatter escapes controls, bidi overrides and U+2028 as RFC 4514 hex pairs of their
+    // UTF-8 bytes (`\1b`, `\e2\80\ae`); the sanitiser guards whatever else comes from outside.
     expect(r.stdout).not.toContain('\u001b');
-    expect(r.stdout).toContain('\\u202Etset.');
-    expect(r.stdout).toContain('\\u2028x');
+    expect(r.stdout).toContain('\\e2\\80\\aetset.');
+    expect(r.stdout).toContain('\\e2\\80\\a8x');
   });
 
-  it('--json: every string sanitised, findings intact', async () => {
+  it('--json: nothing raw on the terminal, findings intact', async () => {
     const r = await runCli([...args, '--json']);
     expect(r.code, r.stdout).toBe(2);
     expect(isSafeText(r.stdout.trimEnd())).toBe(true);
     const [result] = jsonLines(r.stdout) as { findings: { id: string; message: string }[] }[];
     const unexpected = result?.findings.find((f) => f.id === 'issuer-unexpected');
-    expect(unexpected?.message).toMatch(/issuer CN=Evil .*CERTVIGIL OK - all fine\\u2028x/);
+    expect(unexpected?.message).toMatch(/issuer CN=Evil .*CERTVIGIL OK - all fine\\e2\\80\\a8x/);
     expect(unexpected?.message).not.toMatch(/[\r\n\u202e\u2028]/);
   });
 });

@@ -5,7 +5,7 @@
  * Nagios and Icinga keep the first line as the service status and the rest as details, and the
  * status arithmetic of findings (worst wins, CRITICAL > UNKNOWN > WARNING > OK). Pure.
  */
-import { sanitizeDeep, sanitizeText } from '../sanitize.js';
+import { safeJsonStringify, sanitizeText } from '../sanitize.js';
 import type { Finding, FindingSeverity, PerfDatum, PluginStatus } from './types.js';
 
 const SEVERITY_ORDER: Record<FindingSeverity, number> = {
@@ -86,11 +86,9 @@ export function formatPluginOutput(
 }
 
 /**
- * A `--json` result as one line (no newline) with every string sanitised (certificate fields and server banners
- * are outside text, and JSON.stringify leaves C1 controls, bidi overrides and U+2028 as they are).
- * The JSON round trip first turns shared sub-objects (a finding listed per address and overall)
- * into copies, which sanitizeDeep would otherwise take for cycles.
+ * A `--json` result as one line (no newline): certificate fields and server banners are outside
+ * text, so every code point a terminal would act on is escaped, losslessly (`safeJsonStringify`).
  */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(sanitizeDeep(JSON.parse(JSON.stringify(value)) as unknown));
+  return safeJsonStringify(value);
 }
