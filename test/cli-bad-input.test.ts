@@ -100,7 +100,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
 type Row = readonly [label: string, args: () => string[], env?: NodeJS.ProcessEnv];
 
 const BIG = '99999999999999999999';
-const S = (): string[] => ['--state-dir', f.missingState];
+/** A state directory that does not exist, new for each row (one row creating it must not hide another). */
+let stateSeq = 0;
+const S = (): string[] => ['--state-dir', `${f.missingState}-${++stateSeq}`];
 
 /** Commands that follow the CLI's own exit codes: 2 for bad input. */
 const ERROR_ROWS: Row[] = [

@@ -274,11 +274,17 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       .argument('<target>', 'host name or IP address'),
   )
     .option('--ports <list>', 'only these ports')
-    .addHelpText('after', '\nExit status: 0 done (also when there was nothing to forget); 2 a usage error.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 done (also when there was nothing to forget); 2 a usage error or no certvigil state.',
+    )
     .action(async (rawTarget: string, flags: MonitorFlags & { ports?: string }) => {
       const target = parseMitmTarget(rawTarget);
       const ports = flags.ports !== undefined ? parsePorts(flags.ports) : undefined;
-      const n = await withStore(flags, (store) => store.deleteMitmBaselines(target, ports));
+      // Nothing to forget without state: say so instead of creating a state directory to delete from.
+      const n = await withStore(flags, (store) => store.deleteMitmBaselines(target, ports), {
+        mustExist: true,
+      });
       await writeLine(`forgot ${n} baseline${n === 1 ? '' : 's'} of ${target}`);
       ctx.setExit(EXIT.OK);
     });
