@@ -501,3 +501,40 @@ describe('a command group without its subcommand prints its help', () => {
     expectNothingCreated(before);
   });
 });
+
+describe('every command states its exit statuses in --help', () => {
+  it.each([
+    ['caa', 'check'],
+    ['caa', 'suggest'],
+    ['caa', 'evaluate'],
+    ['caa', 'audit'],
+    ['ct', 'entries'],
+    ['ct', 'audit'],
+    ['monitor'],
+    ['certs', 'list'],
+    ['certs', 'show'],
+    ['certs', 'authorize'],
+    ['certs', 'unauthorize'],
+    ['inventory', 'scan'],
+    ['notify', 'test'],
+    ['acme', 'accounts'],
+    ['check', 'endpoint'],
+    ['check', 'endpoints'],
+    ['check', 'mitm'],
+    ['jarm'],
+    ['mitm', 'learn'],
+    ['mitm', 'relearn'],
+    ['mitm', 'show'],
+    ['mitm', 'forget'],
+    ['iodef', 'build'],
+    ['iodef', 'send'],
+    ['iodef', 'serve'],
+    ['iodef', 'list'],
+  ])('%s %s --help', async (...cmd) => {
+    const r = await run([...cmd.filter((c): c is string => typeof c === 'string'), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Exit status/i);
+    expect(r.stdout).toMatch(/\b0\b/);
+    expect(r.stdout).toMatch(/\b2\b/);
+  });
+});

@@ -29,7 +29,21 @@ afterEach(async () => {
 });
 
 /** A UDP+TCP server on one loopback port whose replies come from `behave`. */
+/**
+ * A UDP and a TCP server on one port. The UDP port is picked by the kernel; TCP on the same number
+ * can be taken by someone else's ephemeral connection, so a clash (EADDRINUSE) tries another port.
+ */
 async function fixture(behave: Behaviour, host = '127.0.0.1'): Promise<Fixture> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fixtureOnce(behave, host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw err;
+    }
+  }
+}
+
+async function fixtureOnce(behave: Behaviour, host: string): Promise<Fixture> {
   const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   await new Promise<void>((r) => udp.bind(0, host, r));
   const port = (udp.address() as AddressInfo).port;
@@ -51,7 +65,12 @@ async function fixture(behave: Behaviour, host = '127.0.0.1'): Promise<Fixture> 
       }
     });
   });
-  await new Promise<void>((r, j) => tcp.listen(port, host, r).once('error', j));
+  try {
+    await new Promise<void>((r, j) => tcp.listen(port, host, r).once('error', j));
+  } catch (err) {
+    udp.close();
+    throw err;
+  }
   const f: Fixture = {
     port,
     udpQueries: 0,

@@ -91,9 +91,10 @@ function assertStateDir(stateDir: string): void {
 }
 
 async function seenIssuers(stateDir: string, domain: string): Promise<string[]> {
-  const store = await openStore({ stateDir });
+  // Only reads the monitor's issuances: read-only, so the audit never writes to the monitor's state.
+  const store = await openStore({ stateDir, readOnly: true });
   try {
-    await store.migrate();
+    await store.migrate(); // read-only: checks the schema version, changes nothing
     const all = await store.listIssuances();
     const mine = all.filter((i) =>
       i.dnsNames.some((n) => {

@@ -161,10 +161,12 @@ async function loadLogs(source: string | undefined, logger: Logger): Promise<Log
 
 async function openStoreIfAsked(flags: { stateDir?: string; database?: string }): Promise<Store | undefined> {
   if (!flags.stateDir && !flags.database) return undefined;
-  return openConfiguredStore({
-    stateDir: flags.stateDir ?? '.',
-    database: flags.database ?? null,
-  });
+  // The external check only reads the monitor's state (CT presence, inventory): a read-only open,
+  // so a plugin run every few minutes never creates, migrates or locks it.
+  return openConfiguredStore(
+    { stateDir: flags.stateDir ?? '.', database: flags.database ?? null },
+    { readOnly: true },
+  );
 }
 
 /** Runs one check with a hard deadline of its own, so a plugin never outlives `-t`. */

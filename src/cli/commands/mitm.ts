@@ -337,7 +337,8 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
     try {
       const options = probeOptions(target, flags, []);
       await requireState(flags);
-      const result = await withStore(flags, (store) => checkMitm(store, options));
+      // The plugin only reads baselines: a read-only open, no migration, nothing written.
+      const result = await withStore(flags, (store) => checkMitm(store, options), { readOnly: true });
       if (flags.json) await writeLine(safeJson(result));
       else {
         const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
