@@ -317,3 +317,34 @@ export interface MitmBaselineRecord {
   hopCounts: number[];
   learnedAt: string;
 }
+
+/**
+ * Per-log health as the monitor last saw it (issue 13), for `certvigil status` and `check monitor`.
+ * `unreachable`: network or HTTP failures (a log-health alert); `misbehaving`: cryptographic
+ * evidence against the log; `internal`: our bug or the store (logged with its stack).
+ */
+export interface LogHealthRecord {
+  logId: string;
+  url: string;
+  status: 'ok' | 'unreachable' | 'misbehaving' | 'internal';
+  /** When the monitor last tried to read the log, and when the log last answered correctly. */
+  lastAttemptAt: string | null;
+  lastContactAt: string | null;
+  /** Sanitised, at most 500 characters. */
+  lastError: string | null;
+  /** The newest signed tree head seen from the log (size and its timestamp), verified or not. */
+  newestTreeSize: number | null;
+  newestTreeTimestamp: string | null;
+  updatedAt: string;
+}
+
+/** The monitor process as a whole (issue 13): its log list and its last sign of life. */
+export interface MonitorStatusRecord {
+  logListSource: string | null;
+  logListFetchedAt: string | null;
+  logListError: string | null;
+  /** The daemon's heartbeat: when it last finished a pass over its logs. */
+  lastCycleAt: string | null;
+  /** Inventory paths that could not be scanned in the last scan. */
+  inventoryErrors: number;
+}
