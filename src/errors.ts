@@ -51,6 +51,8 @@ export type ErrorCode =
   // CT log lists (src/ct/loglist.ts).
   | 'LOGLIST_INVALID'
   | 'LOGLIST_SIGNATURE'
+  // No log list at all: the location failed and there is neither a cached copy nor a snapshot.
+  | 'LOGLIST_UNAVAILABLE'
   // Alert delivery (src/notify): the sink refused or failed, or did not answer in time.
   | 'NOTIFY_FAILED'
   | 'NOTIFY_TIMEOUT'

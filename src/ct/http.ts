@@ -18,12 +18,14 @@
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { Agent, request } from 'undici';
+import { Agent, ProxyAgent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
+import { proxyConfigFromEnv, proxyFor } from './proxy.js';
+import type { ProxyConfig } from './proxy.js';
 import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
 import type { Clock } from './rate-limit.js';
 
@@ -149,8 +151,16 @@ export interface CtHttpOptions {
   userAgent?: string;
   /** Cancels every request of this client, now and later. */
   signal?: AbortSignal;
-  /** Connection pool; by default the client owns a keep-alive `undici.Agent`. */
+  /**
+   * Connection pool; by default the client owns a keep-alive `undici.Agent` (and one
+   * `undici.ProxyAgent` per proxy in use). A dispatcher given here is used as is, proxy or not.
+   */
   dispatcher?: Dispatcher;
+  /**
+   * Proxy settings (see `ct/proxy`). Default: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (and lower-case
+   * forms) from the environment as it is when the client is made; `false`: never a proxy.
+   */
+  proxy?: ProxyConfig | false;
   /** Backoff, Retry-After and rate-limit waits. Per-attempt deadlines use real timers. */
   clock?: Clock;
   /** In [0, 1); jitter source. */
@@ -279,6 +289,10 @@ export class CtHttpClient {
   private readonly bucket: TokenBucket | undefined;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly proxyConfig: ProxyConfig;
+  /** One pool per proxy URL, made on first use (an unused HTTPS_PROXY costs nothing). */
+  private readonly proxyAgents = new Map<string, ProxyAgent>();
+  private readonly connections: number;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly signal: AbortSignal | undefined;
@@ -310,6 +324,11 @@ export class CtHttpClient {
             this.clock,
           );
     this.ownsDispatcher = options.dispatcher === undefined;
+    this.connections = concurrency;
+    this.proxyConfig =
+      options.dispatcher !== undefined || options.proxy === false
+        ? {}
+        : (options.proxy ?? proxyConfigFromEnv());
     // Keep-alive pool; one connection per allowed in-flight request (HTTP/1.1, no pipelining).
     this.dispatcher =
       options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: concurrency, pipelining: 1 });
@@ -425,12 +444,50 @@ export class CtHttpClient {
 
   /** Closes the pool this client created (waits for requests in flight); a shared one is left alone. */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher)
+      await Promise.all([this.dispatcher.close(), ...[...this.proxyAgents.values()].map((a) => a.close())]);
   }
 
   /** Like `close`, but drops open connections at once. */
   async destroy(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.destroy();
+    if (this.ownsDispatcher)
+      await Promise.all([
+        this.dispatcher.destroy(),
+        ...[...this.proxyAgents.values()].map((a) => a.destroy()),
+      ]);
+  }
+
+  /** The proxy `url` goes through under this client's settings, or undefined (direct). */
+  proxyFor(url: string | URL): string | undefined {
+    return proxyFor(new URL(String(url)), this.proxyConfig);
+  }
+
+  /** The pool for `url`: direct, or the proxy's (HTTPS_PROXY / HTTP_PROXY unless NO_PROXY). */
+  private dispatcherFor(url: string): Dispatcher {
+    const proxy = this.ownsDispatcher ? this.proxyFor(url) : undefined;
+    if (proxy === undefined) return this.dispatcher;
+    let agent = this.proxyAgents.get(proxy);
+    if (agent === undefined) {
+      try {
+        agent = new ProxyAgent({
+          uri: proxy,
+          // http:// targets as absolute-form requests to the proxy (RFC 9112 §3.2.2), not CONNECT
+          // tunnels: proxies commonly allow CONNECT to port 443 only. https:// still tunnels
+          // (RFC 9110 §9.3.6), so TLS runs end to end with the log and the proxy sees no content.
+          proxyTunnel: false,
+          keepAliveTimeout: 30_000,
+          connections: this.connections,
+          pipelining: 1,
+        });
+      } catch (cause) {
+        throw new CtHttpError('CT_INVALID_ARGUMENT', `the proxy for ${url} is not a usable URL`, {
+          url,
+          cause,
+        });
+      }
+      this.proxyAgents.set(proxy, agent);
+    }
+    return agent;
   }
 
   private async waitWhilePaused(signal: AbortSignal): Promise<void> {
@@ -487,6 +544,8 @@ export class CtHttpClient {
 
   /** One request/response under its own deadline. Never throws: failures are classified. */
   private async attempt(url: string, options: CtGetOptions, callSignal: AbortSignal): Promise<Attempt> {
+    // Outside the try: an unusable proxy URL is a configuration error, not a network one to retry.
+    const dispatcher = this.dispatcherFor(url);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -503,7 +562,7 @@ export class CtHttpClient {
     try {
       res = await request(url, {
         method: 'GET',
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: controller.signal,
         // Redirects are followed by `get`, which checks each target's origin first.
         maxRedirections: 0,

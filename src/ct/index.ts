@@ -13,14 +13,36 @@ export { HeadStore, fromStoredHead, toStoredHead } from './head-store.js';
 export type { StoredHead } from './head-store.js';
 export { CtHttpClient, CtHttpError } from './http.js';
 export type { CtHttpOptions } from './http.js';
+export { bypassesProxy, proxyConfigFromEnv, proxyFor } from './proxy.js';
+export type { ProxyConfig } from './proxy.js';
 export {
   DEFAULT_LOG_LIST_URL,
+  GOOGLE_ALL_LOGS_LIST_URL,
+  GOOGLE_LOG_LIST_URL,
   findLog,
   loadLogList,
   parseLogList,
   verifyLogListSignature,
 } from './loglist.js';
 export { loadLogListCached } from './loglist-cache.js';
+export {
+  APPLE_LOG_LIST_URL,
+  createLogListSource,
+  DEFAULT_GRACE_MS,
+  DEFAULT_LOG_LIST_PARTS,
+  DEFAULT_LOG_STATES,
+  DEFAULT_MAX_AGE_MS,
+  isLogListUnavailable,
+  mergeLogs,
+  SHIPPED_SNAPSHOT_DIR,
+} from './loglist-source.js';
+export type {
+  LogListOrigin,
+  LogListPart,
+  LogListSource,
+  LogListSourceOptions,
+  LogListState,
+} from './loglist-source.js';
 export type { CachedLogList, LogListCacheOptions } from './loglist-cache.js';
 export { Rfc6962LogClient } from './rfc6962-client.js';
 export { StaticCtLogClient } from './static-client.js';

@@ -64,9 +64,12 @@ describe('loadLogListCached', () => {
     expect(stale.cache).toBe('stale');
     expect(stale.refreshError).toBeTruthy();
     expect(stale.logs.length).toBe(logs);
-    // … but not forever.
+    // … and goes on serving (issue 13: once a list exists, a failing refresh never throws).
     now += 8 * 24 * 3600_000;
-    await expect(loadLogListCached(url, opts)).rejects.toThrow();
+    const older = await loadLogListCached(url, opts);
+    expect(older.cache).toBe('stale');
+    expect(older.state.stale).toBe(true);
+    expect(older.logs.length).toBe(logs);
     failing = false;
     // No temporary files are left behind.
     expect((await readdir(cacheDir)).every((f) => !f.endsWith('.tmp'))).toBe(true);
@@ -75,8 +78,7 @@ describe('loadLogListCached', () => {
   it('ignores a corrupt cache and downloads again', async () => {
     const cacheDir = join(work, 'b');
     await loadLogListCached(url, { cacheDir });
-    for (const f of await readdir(cacheDir))
-      if (!f.endsWith('.meta.json')) await writeFile(join(cacheDir, f), '{ not json');
+    for (const f of await readdir(cacheDir)) await writeFile(join(cacheDir, f), '{ not json');
     const before = requests;
     const again = await loadLogListCached(url, { cacheDir });
     expect(again.cache).toBe('downloaded');

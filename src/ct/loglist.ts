@@ -322,6 +322,42 @@ export interface LoadedLogList extends ParsedLogList {
   signatureVerified: boolean;
   /** The list as read (for caching it). */
   bytes: Uint8Array;
+  /** The detached signature that verified it (kept with a cached copy, to check it again). */
+  signature?: Uint8Array;
+}
+
+/** The signature check `loadLogList` applies to `source` when none is given (see `verify`). */
+export function defaultVerify(source: string): NonNullable<LoadLogListOptions['verify']> {
+  return source.startsWith(GOOGLE_LIST_PREFIX) ? { publicKeyPem: GOOGLE_LOG_LIST_PUBLIC_KEY_PEM } : false;
+}
+
+/**
+ * Refuses, before any I/O, a location `loadLogList` could never read: a URL that is neither https
+ * nor loopback http, or an empty one. Throws `CONFIG_INVALID`.
+ */
+export function checkLogListLocation(source: string): void {
+  if (source.trim() === '') throw new CertvigilError('CONFIG_INVALID', 'the log list location is empty');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !/^(https?|file):\/\//i.test(source))
+    throw new CertvigilError(
+      'CONFIG_INVALID',
+      `log list ${sanitizeText(source, { maxLength: 200 })}: only https:// URLs (or loopback http://) and files`,
+    );
+  if (/^http:\/\//i.test(source)) {
+    let url: URL;
+    try {
+      url = new URL(source);
+    } catch {
+      throw new CertvigilError(
+        'CONFIG_INVALID',
+        `log list ${sanitizeText(source, { maxLength: 200 })}: not a URL`,
+      );
+    }
+    if (!isLoopback(url))
+      throw new CertvigilError(
+        'CONFIG_INVALID',
+        `log list ${sanitizeText(source, { maxLength: 200 })}: only https:// URLs (or loopback http://)`,
+      );
+  }
 }
 
 function isLoopback(url: URL): boolean {
@@ -402,11 +438,10 @@ export async function loadLogList(
   source: string = DEFAULT_LOG_LIST_URL,
   options: LoadLogListOptions = {},
 ): Promise<LoadedLogList> {
-  const verify =
-    options.verify ??
-    (source.startsWith(GOOGLE_LIST_PREFIX) ? { publicKeyPem: GOOGLE_LOG_LIST_PUBLIC_KEY_PEM } : false);
+  const verify = options.verify ?? defaultVerify(source);
   const bytes = await readSource(source, options.http, options.signal, RESPONSE_LIMITS.logList);
   let signatureVerified = false;
+  let signature: Uint8Array | undefined;
   if (verify !== false) {
     const sigSource = verify.signatureSource ?? source.replace(/\.json$/i, '.sig');
     if (sigSource === source) {
@@ -431,9 +466,10 @@ export async function loadLogList(
       );
     }
     signatureVerified = true;
+    signature = sig;
   }
   try {
-    return { ...parseLogList(bytes), source, signatureVerified, bytes };
+    return { ...parseLogList(bytes), source, signatureVerified, bytes, ...(signature ? { signature } : {}) };
   } catch (err) {
     // Name the list: "the log list is not JSON" alone does not say which of several.
     if (isCertvigilError(err) && err.code === 'LOGLIST_INVALID')
