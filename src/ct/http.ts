@@ -24,7 +24,7 @@ import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
-import { proxyConfigFromEnv, proxyFor } from './proxy.js';
+import { describeProxy, proxyConfigFromEnv, proxyFor } from './proxy.js';
 import type { ProxyConfig } from './proxy.js';
 import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
 import type { Clock } from './rate-limit.js';
@@ -463,9 +463,9 @@ export class CtHttpClient {
   }
 
   /** The pool for `url`: direct, or the proxy's (HTTPS_PROXY / HTTP_PROXY unless NO_PROXY). */
-  private dispatcherFor(url: string): Dispatcher {
+  private dispatcherFor(url: string): { dispatcher: Dispatcher; proxy?: string } {
     const proxy = this.ownsDispatcher ? this.proxyFor(url) : undefined;
-    if (proxy === undefined) return this.dispatcher;
+    if (proxy === undefined) return { dispatcher: this.dispatcher };
     let agent = this.proxyAgents.get(proxy);
     if (agent === undefined) {
       try {
@@ -487,7 +487,7 @@ export class CtHttpClient {
       }
       this.proxyAgents.set(proxy, agent);
     }
-    return agent;
+    return { dispatcher: agent, proxy };
   }
 
   private async waitWhilePaused(signal: AbortSignal): Promise<void> {
@@ -545,7 +545,9 @@ export class CtHttpClient {
   /** One request/response under its own deadline. Never throws: failures are classified. */
   private async attempt(url: string, options: CtGetOptions, callSignal: AbortSignal): Promise<Attempt> {
     // Outside the try: an unusable proxy URL is a configuration error, not a network one to retry.
-    const dispatcher = this.dispatcherFor(url);
+    const { dispatcher, proxy } = this.dispatcherFor(url);
+    // Said in network errors: "ECONNREFUSED 10.0.0.1:3128" alone does not say it was the proxy.
+    const via = proxy === undefined ? '' : ` (through proxy ${describeProxy(proxy)})`;
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -592,7 +594,7 @@ export class CtHttpClient {
       if (callSignal.aborted) return { ok: false, error: this.aborted(url) };
       const code = (cause as { code?: unknown }).code;
       if (timedOut || (typeof code === 'string' && UNDICI_TIMEOUTS.has(code))) {
-        return fail('CT_TIMEOUT', `no complete answer within ${this.timeoutMs} ms`, {
+        return fail('CT_TIMEOUT', `no complete answer within ${this.timeoutMs} ms${via}`, {
           retryable: true,
           cause,
         });
@@ -601,7 +603,7 @@ export class CtHttpClient {
       // Headers arrived but the body did not: the connection closed early or the length lied.
       if (res !== undefined)
         return fail('CT_TRUNCATED', `body cut short (${why})`, { retryable: true, cause });
-      return fail('CT_NETWORK', why, { retryable: true, cause });
+      return fail('CT_NETWORK', `${why}${via}`, { retryable: true, cause });
     } finally {
       clearTimeout(timer);
       callSignal.removeEventListener('abort', onAbort);

@@ -183,6 +183,7 @@ describe('CtHttpClient through a real tinyproxy (HTTP_PROXY / HTTPS_PROXY / NO_P
     // The origin speaks no TLS, so the request fails, but only after the proxy opened the tunnel.
     await expect(client.get(`https://127.0.0.1:${port}/ct/v1/get-sth`)).rejects.toMatchObject({
       code: 'CT_NETWORK',
+      message: expect.stringContaining(`(through proxy ${proxyUrl}/)`),
     });
     expect(await readFile(logFile(), 'utf8')).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${port}`));
     await client.close();
