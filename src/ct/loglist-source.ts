@@ -10,7 +10,9 @@
  * all-logs list (signed: its `.sig` with Google's key) and Apple's list (NOT signed: Apple
  * publishes no signature, so that half is trusted on its TLS connection to valid.apple.com, plus
  * the schema and the log ID = SHA-256(key) check every list gets). The union keeps the logs that
- * are usable, qualified or readonly in either list, each log ID once (Google's entry first).
+ * are usable, qualified or readonly in either list, each log ID once (Google's entry first). A
+ * refresh of the default succeeds only when both lists do; otherwise both stay as they were (one
+ * consistent pair on disk, one `fetchedAt`).
  *
  * Cache file (one per location, named by its SHA-256): `loglist-cache-<hash>.json`, holding every
  * part's bytes and signature, so a cached copy is verified again when read (a bit flip on disk or a
@@ -19,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CertvigilError, isCertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
@@ -114,7 +116,9 @@ export interface LogListSource {
   /**
    * The list in effect, refreshing first when `maxAgeMs` has passed since the last attempt (or the
    * file changed). Never throws once any list (network, file, cache, snapshot) was available; with
-   * none at all, throws `LOGLIST_UNAVAILABLE` (its message says why the location failed).
+   * none at all, throws `LOGLIST_UNAVAILABLE` (its message says why the location failed). The
+   * first call also throws `STATE_UNSAFE` when `cacheDir` exists but others can write it (a copy
+   * there could choose the logs and keys trusted): a configuration error, like the store's.
    */
   current(): Promise<LogListState>;
   /**
@@ -208,9 +212,12 @@ export function createLogListSource(options: LogListSourceOptions): LogListSourc
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const snapshotDir = options.snapshotDir === undefined ? SHIPPED_SNAPSHOT_DIR : options.snapshotDir;
   const isFile = location !== undefined && !isUrl(location);
+  // A relative file path names the same list from any working directory: key the cache by its
+  // absolute form (and check that form again when reading, below).
+  const cacheKey = isFile ? resolve(filePath(sourceName)) : sourceName;
   const cacheFile = join(
     options.cacheDir,
-    `loglist-cache-${createHash('sha256').update(sourceName).digest('hex').slice(0, 32)}.json`,
+    `loglist-cache-${createHash('sha256').update(cacheKey).digest('hex').slice(0, 32)}.json`,
   );
   const verifyFor = (source: string): LoadLogListOptions['verify'] =>
     location !== undefined && options.verify !== undefined ? options.verify : defaultVerify(source);
@@ -278,7 +285,7 @@ export function createLogListSource(options: LogListSourceOptions): LogListSourc
       const file = JSON.parse(text) as Partial<CacheFile>;
       if (
         file.format !== CACHE_FORMAT ||
-        file.location !== sourceName ||
+        file.location !== cacheKey ||
         typeof file.fetchedAt !== 'string' ||
         Number.isNaN(Date.parse(file.fetchedAt)) ||
         !Array.isArray(file.parts) ||
@@ -323,7 +330,7 @@ export function createLogListSource(options: LogListSourceOptions): LogListSourc
   const writeCache = async (loaded: Loaded): Promise<void> => {
     const file: CacheFile = {
       format: CACHE_FORMAT,
-      location: sourceName,
+      location: cacheKey,
       fetchedAt: loaded.fetchedAt ?? new Date(now()).toISOString(),
       parts: loaded.parts.map((p) => ({
         source: p.source,
