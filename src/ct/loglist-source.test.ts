@@ -219,6 +219,23 @@ describe('createLogListSource over HTTP', () => {
     await http.close();
   });
 
+  it('callers at the same moment share one download', async () => {
+    const srv = await listServer();
+    const http = quickHttp();
+    const lists = createLogListSource({
+      location: srv.url,
+      cacheDir: join(work, 'http-d'),
+      http,
+      verify: signed,
+    });
+    const [a, b, c] = await Promise.all([lists.current(), lists.current(), lists.refresh()]);
+    expect(srv.requests).toBe(2); // one list, one signature
+    expect(a.fetchedAt).toBe(b.fetchedAt);
+    expect(c.fetchedAt).toBe(a.fetchedAt);
+    await srv.close();
+    await http.close();
+  });
+
   it('with nothing available at all (unreachable URL, no cache, no snapshot) throws LOGLIST_UNAVAILABLE', async () => {
     const http = quickHttp();
     const lists = createLogListSource({
@@ -343,6 +360,24 @@ describe('createLogListSource, file location', () => {
     expect(restarted.logs.length).toBe(back.logs.length);
     expect(restarted.lastError).toMatch(/no such file/);
     expect(chromeSig.length).toBe(512);
+  });
+
+  it('a relative path and its absolute form share one cached copy', async () => {
+    const dir = join(work, 'file-c');
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    const path = join(dir, 'list.json');
+    await writeFile(path, google);
+    const cacheDir = join(dir, 'cache');
+    await createLogListSource({ location: path, cacheDir }).current();
+    await rm(path);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const state = await createLogListSource({ location: 'list.json', cacheDir }).current();
+      expect(state.origin).toBe('cache');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('readOnly reads the file but writes nothing', async () => {

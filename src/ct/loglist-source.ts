@@ -293,9 +293,11 @@ export function createLogListSource(options: LogListSourceOptions): LogListSourc
       )
         return null;
       const parts = file.parts.map((p, i) => {
-        if (p.source !== partSources[i]) throw new Error('parts differ');
+        const source = partSources[i] as string;
+        // A file's own name may be relative; `location` (its absolute form) was checked above.
+        if (!isFile && p.source !== source) throw new Error('parts differ');
         return revive(
-          p.source,
+          source,
           Buffer.from(p.list, 'base64'),
           p.signature === null ? null : Buffer.from(p.signature, 'base64'),
         );
