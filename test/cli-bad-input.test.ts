@@ -6,7 +6,7 @@
  * bytes, and nothing created anywhere: not in the working directory, not in $HOME (where the default
  * state directory lives), not in the state directory named on the command line.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -530,11 +530,30 @@ describe('every command states its exit statuses in --help', () => {
     ['iodef', 'send'],
     ['iodef', 'serve'],
     ['iodef', 'list'],
+    ['loglist', 'update'],
+    ['loglist', 'show'],
   ])('%s %s --help', async (...cmd) => {
     const r = await run([...cmd.filter((c): c is string => typeof c === 'string'), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Exit status/i);
     expect(r.stdout).toMatch(/\b0\b/);
     expect(r.stdout).toMatch(/\b2\b/);
+  });
+});
+
+describe('a reader that goes away (`| head`) is not an error', () => {
+  it('loglist show into a pipe closed by the reader exits 0 without a word on stderr', async () => {
+    const child = spawn(process.execPath, [CLI, 'loglist', 'show'], {
+      cwd: work,
+      env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Close our end before the command writes (as `head` does once it has its lines): its writes
+    // then fail with EPIPE.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });

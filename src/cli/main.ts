@@ -212,6 +212,12 @@ const crash = (err: unknown): void => {
 };
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
+// `certvigil certs list | head`: the reader went away. That is not an error of ours (nor a crash to
+// report); stop writing and exit as a Unix filter does, quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  crash(err);
+});
 
 run(process.argv).then(
   (code) => {
