@@ -215,6 +215,21 @@ export interface Store {
   listReceivedIodef(): Promise<IodefReceivedRecord[]>;
   /** Retention: deletes received reports with `receivedAt` before `cutoff` (ISO); returns how many. */
   deleteReceivedIodefBefore(cutoff: string): Promise<number>;
+
+  /**
+   * Replaces the health record of `r.logId` (idempotent; last write wins). `lastError` is
+   * sanitised and cut to 500 characters. Never touches the log's cursor.
+   */
+  putLogHealth(r: LogHealthRecord): Promise<void>;
+  /** Every log's health record, by log ID; empty when the monitor never recorded one. */
+  listLogHealth(): Promise<LogHealthRecord[]>;
+  /**
+   * Merges `patch` into the monitor status: an absent key keeps its value, `null` clears it
+   * (idempotent). Unknown keys are refused (STORE_INVALID_ARGUMENT).
+   */
+  putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void>;
+  /** The monitor status; all-null with `inventoryErrors: 0` when none was ever written. */
+  getMonitorStatus(): Promise<MonitorStatusRecord>;
 }
 
 export interface IodefOutboxInput {
