@@ -53,6 +53,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['jarm'], async () => (await import('./commands/jarm.js')).registerJarm],
   [['mitm'], async () => (await import('./commands/mitm.js')).registerMitm],
   [['iodef'], async () => (await import('./commands/iodef.js')).registerIodef],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */
