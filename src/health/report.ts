@@ -53,6 +53,7 @@ export interface HealthReport {
   };
   lastCycleAt: string | null;
   inventoryErrors: number;
+  lastHeartbeatAt: string | null;
 }
 
 export interface HealthInput {
@@ -143,5 +144,6 @@ export function buildHealthReport(input: HealthInput): HealthReport {
     },
     lastCycleAt: input.status.lastCycleAt,
     inventoryErrors: input.status.inventoryErrors,
+    lastHeartbeatAt: input.status.lastHeartbeatAt,
   };
 }

@@ -52,6 +52,7 @@ const STATUS: MonitorStatusRecord = {
   logListError: null,
   lastCycleAt: ago(30),
   inventoryErrors: 0,
+  lastHeartbeatAt: null,
 };
 
 interface Row {

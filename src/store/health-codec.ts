@@ -63,6 +63,7 @@ export const EMPTY_MONITOR_STATUS: Readonly<MonitorStatusRecord> = {
   logListError: null,
   lastCycleAt: null,
   inventoryErrors: 0,
+  lastHeartbeatAt: null,
 };
 
 /**
@@ -86,6 +87,7 @@ export function mergeMonitorStatus(
         break;
       case 'logListFetchedAt':
       case 'lastCycleAt':
+      case 'lastHeartbeatAt':
         if (value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value))))
           throw invalidArgument(`${key} must be an ISO time or null`);
         out[key] = value;
@@ -109,5 +111,6 @@ export function monitorStatusFromRow(r: Record<string, unknown>): MonitorStatusR
     logListError: r.log_list_error === null ? null : String(r.log_list_error),
     lastCycleAt: toIsoOrNull(r.last_cycle_at),
     inventoryErrors: toNumber(r.inventory_errors),
+    lastHeartbeatAt: toIsoOrNull(r.last_heartbeat_at),
   };
 }

@@ -119,6 +119,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
       logListError: null,
       lastCycleAt: null,
       inventoryErrors: 0,
+      lastHeartbeatAt: null,
     });
     await store.putMonitorStatus({
       logListSource: 'https://www.gstatic.com/ct/log_list/v3/log_list.json',
@@ -126,13 +127,14 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
       logListError: 'stale',
     });
     await store.putMonitorStatus({ lastCycleAt: '2026-12-07T08:00:00.000Z', inventoryErrors: 2 });
-    await store.putMonitorStatus({ logListError: null });
+    await store.putMonitorStatus({ logListError: null, lastHeartbeatAt: '2026-12-07T06:00:00.000Z' });
     expect(await store.getMonitorStatus()).toEqual({
       logListSource: 'https://www.gstatic.com/ct/log_list/v3/log_list.json',
       logListFetchedAt: '2026-12-07T07:00:00.000Z',
       logListError: null,
       lastCycleAt: '2026-12-07T08:00:00.000Z',
       inventoryErrors: 2,
+      lastHeartbeatAt: '2026-12-07T06:00:00.000Z',
     });
   });
 
@@ -153,6 +155,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
           logListError: null,
           lastCycleAt: `2026-12-07T08:00:0${round}.000Z`,
           inventoryErrors: round,
+          lastHeartbeatAt: null,
         });
       }
     } finally {

@@ -359,7 +359,8 @@ const monitorHealth: Migration = {
   log_list_fetched_at ${t.time},
   log_list_error ${t.text},
   last_cycle_at ${t.time},
-  inventory_errors ${t.int} NOT NULL DEFAULT 0 CHECK (inventory_errors >= 0)
+  inventory_errors ${t.int} NOT NULL DEFAULT 0 CHECK (inventory_errors >= 0),
+  last_heartbeat_at ${t.time}
 )${t.strict}`,
     ];
   },

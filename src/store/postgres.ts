@@ -762,7 +762,8 @@ class PostgresStore implements Store {
       await tx`
         UPDATE monitor_status SET log_list_source = ${s.logListSource},
           log_list_fetched_at = ${s.logListFetchedAt}, log_list_error = ${s.logListError},
-          last_cycle_at = ${s.lastCycleAt}, inventory_errors = ${s.inventoryErrors}
+          last_cycle_at = ${s.lastCycleAt}, inventory_errors = ${s.inventoryErrors},
+          last_heartbeat_at = ${s.lastHeartbeatAt}
         WHERE id = 1`;
     });
   }

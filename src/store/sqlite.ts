@@ -804,11 +804,19 @@ class SqliteStore implements Store {
       );
       this.stmt(
         `INSERT INTO monitor_status (id, log_list_source, log_list_fetched_at, log_list_error, last_cycle_at,
-           inventory_errors) VALUES (1, ?, ?, ?, ?, ?)
+           inventory_errors, last_heartbeat_at) VALUES (1, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET log_list_source = excluded.log_list_source,
            log_list_fetched_at = excluded.log_list_fetched_at, log_list_error = excluded.log_list_error,
-           last_cycle_at = excluded.last_cycle_at, inventory_errors = excluded.inventory_errors`,
-      ).run(s.logListSource, s.logListFetchedAt, s.logListError, s.lastCycleAt, s.inventoryErrors);
+           last_cycle_at = excluded.last_cycle_at, inventory_errors = excluded.inventory_errors,
+           last_heartbeat_at = excluded.last_heartbeat_at`,
+      ).run(
+        s.logListSource,
+        s.logListFetchedAt,
+        s.logListError,
+        s.lastCycleAt,
+        s.inventoryErrors,
+        s.lastHeartbeatAt,
+      );
     });
     write.immediate();
   }

@@ -362,4 +362,6 @@ export interface MonitorStatusRecord {
   lastCycleAt: string | null;
   /** Inventory paths that could not be scanned in the last scan. */
   inventoryErrors: number;
+  /** When the last `heartbeat` event was sent (notify `heartbeatDue`); null if never. */
+  lastHeartbeatAt: string | null;
 }
