@@ -13,6 +13,8 @@ import type { LogHealthRecord, Store } from '../src/store/types.js';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
 import { runCli } from './cli-run.js';
+import { startPostgres } from './harness/postgres.js';
+import type { PostgresServer } from './harness/postgres.js';
 import { buildScenario } from './monitor-scenario.js';
 
 let work: string;
@@ -20,6 +22,10 @@ let server: CtLogServer;
 let stateDir: string;
 let logId: string;
 let logUrl: string;
+let list: string;
+let config: string;
+let watchlist: string;
+let inventoryDir: string;
 
 async function withWritableStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore({ stateDir });
@@ -53,11 +59,13 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-health-'));
   const scenario = await buildScenario(work, { bulk: 20 });
   server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/s/', staticPrefix: '/static/' });
-  const list = join(work, 'loglist.json');
+  list = join(work, 'loglist.json');
   await writeLogList(list, [{ server, api: 'rfc6962' }]);
-  const config = join(work, 'config.yaml');
+  config = join(work, 'config.yaml');
   await writeFile(config, 'caaResolver: false\nalerts:\n  exec: { command: "cat >/dev/null" }\n');
   stateDir = join(work, 'state');
+  watchlist = scenario.watchlist;
+  inventoryDir = scenario.inventoryDir;
   const run = await runCli([
     'monitor',
     '--once',
@@ -212,5 +220,56 @@ describe('certvigil check monitor', () => {
   it('--help states the exit statuses', async () => {
     const out = await runCli(['check', 'monitor', '--help']);
     expect(out.stdout).toMatch(/Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN/);
+  });
+});
+
+describe('on PostgreSQL (--database)', () => {
+  let pg: PostgresServer;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it('status and check monitor read a state a real monitor --once wrote', async () => {
+    const url = await pg.createDatabase();
+    const run = await runCli([
+      'monitor',
+      '--once',
+      '--log-list',
+      list,
+      '--watchlist',
+      watchlist,
+      '--database',
+      url,
+      '--inventory',
+      inventoryDir,
+      '--config',
+      config,
+    ]);
+    expect([0, 1], run.stderr).toContain(run.code);
+    const status = await runCli(['status', '--database', url, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const r = JSON.parse(status.stdout) as {
+      logs: { url: string; position: number; verifiedSize: number }[];
+    };
+    expect(r.logs.map((l) => l.url)).toEqual([logUrl]);
+    expect(r.logs[0]?.position).toBe(r.logs[0]?.verifiedSize);
+    const check = await runCli(['check', 'monitor', '--database', url]);
+    expect(check.stdout).toMatch(/^CERTVIGIL OK - 1 logs verified/);
+    expect(check.code).toBe(0);
+  });
+
+  it('a database without certvigil schema: status exit 2, check monitor UNKNOWN 3, nothing created', async () => {
+    const url = await pg.createDatabase();
+    const status = await runCli(['status', '--database', url]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/^certvigil: no certvigil state at /);
+    const check = await runCli(['check', 'monitor', '--database', url]);
+    expect(check.stdout).toMatch(/^CERTVIGIL UNKNOWN - no certvigil state at /);
+    expect(check.code).toBe(3);
+    // Still no schema: a second status says the same.
+    expect((await runCli(['status', '--database', url])).code).toBe(2);
   });
 });
