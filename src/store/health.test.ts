@@ -65,7 +65,34 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
     expect(all[1]).toEqual(health(LOG_B, { status: 'unreachable', lastError: 'HTTP 503' }));
   });
 
-  it('keeps null fields null and sanitises and bounds the error text', async () => {
+  it('a failed attempt (nulls) keeps the last contact and newest head; the error is replaced', async () => {
+    await fresh();
+    await store.putLogHealth(health(LOG_A, { lastError: 'old' }));
+    await store.putLogHealth(
+      health(LOG_A, {
+        status: 'unreachable',
+        lastAttemptAt: '2026-12-07T09:00:00.000Z',
+        lastContactAt: null,
+        newestTreeSize: null,
+        newestTreeTimestamp: null,
+        lastError: 'HTTP 503',
+        updatedAt: '2026-12-07T09:00:01.000Z',
+      }),
+    );
+    expect(await store.listLogHealth()).toEqual([
+      health(LOG_A, {
+        status: 'unreachable',
+        lastAttemptAt: '2026-12-07T09:00:00.000Z',
+        lastError: 'HTTP 503',
+        updatedAt: '2026-12-07T09:00:01.000Z',
+      }),
+    ]);
+    await store.putLogHealth(health(LOG_A, { lastError: null, newestTreeSize: 1500 }));
+    const [h] = await store.listLogHealth();
+    expect([h?.status, h?.lastError, h?.newestTreeSize]).toEqual(['ok', null, 1500]);
+  });
+
+  it('keeps null fields null on a first record and sanitises and bounds the error text', async () => {
     await fresh();
     const hostile = `\u001b[31mred\u0000${'x'.repeat(2000)}`;
     await store.putLogHealth(

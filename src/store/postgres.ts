@@ -740,9 +740,12 @@ class PostgresStore implements Store {
       VALUES (${h.logId}, ${h.url}, ${h.status}, ${h.lastAttemptAt}, ${h.lastContactAt}, ${h.lastError},
         ${h.newestTreeSize}, ${h.newestTreeTimestamp}, ${h.updatedAt})
       ON CONFLICT (log_id) DO UPDATE SET url = excluded.url, status = excluded.status,
-        last_attempt_at = excluded.last_attempt_at, last_contact_at = excluded.last_contact_at,
-        last_error = excluded.last_error, newest_tree_size = excluded.newest_tree_size,
-        newest_tree_timestamp = excluded.newest_tree_timestamp, updated_at = excluded.updated_at`;
+        last_attempt_at = COALESCE(excluded.last_attempt_at, log_health.last_attempt_at),
+        last_contact_at = COALESCE(excluded.last_contact_at, log_health.last_contact_at),
+        last_error = excluded.last_error,
+        newest_tree_size = COALESCE(excluded.newest_tree_size, log_health.newest_tree_size),
+        newest_tree_timestamp = COALESCE(excluded.newest_tree_timestamp, log_health.newest_tree_timestamp),
+        updated_at = excluded.updated_at`;
   }
 
   async listLogHealth(): Promise<LogHealthRecord[]> {

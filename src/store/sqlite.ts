@@ -774,9 +774,12 @@ class SqliteStore implements Store {
       `INSERT INTO log_health (log_id, url, status, last_attempt_at, last_contact_at, last_error,
          newest_tree_size, newest_tree_timestamp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (log_id) DO UPDATE SET url = excluded.url, status = excluded.status,
-         last_attempt_at = excluded.last_attempt_at, last_contact_at = excluded.last_contact_at,
-         last_error = excluded.last_error, newest_tree_size = excluded.newest_tree_size,
-         newest_tree_timestamp = excluded.newest_tree_timestamp, updated_at = excluded.updated_at`,
+         last_attempt_at = COALESCE(excluded.last_attempt_at, log_health.last_attempt_at),
+         last_contact_at = COALESCE(excluded.last_contact_at, log_health.last_contact_at),
+         last_error = excluded.last_error,
+         newest_tree_size = COALESCE(excluded.newest_tree_size, log_health.newest_tree_size),
+         newest_tree_timestamp = COALESCE(excluded.newest_tree_timestamp, log_health.newest_tree_timestamp),
+         updated_at = excluded.updated_at`,
     ).run(
       h.logId,
       h.url,

@@ -217,8 +217,11 @@ export interface Store {
   deleteReceivedIodefBefore(cutoff: string): Promise<number>;
 
   /**
-   * Replaces the health record of `r.logId` (idempotent; last write wins). `lastError` is
-   * sanitised and cut to 500 characters. Never touches the log's cursor.
+   * Records the health of `r.logId` after an attempt (idempotent; last write wins), except that a
+   * null `lastAttemptAt`, `lastContactAt`, `newestTreeSize` or `newestTreeTimestamp` keeps the
+   * stored value: a failed attempt passes null for what it did not learn, and the last contact and
+   * newest head seen are not forgotten. `lastError` (null clears it) is sanitised and cut to 500
+   * characters. Never touches the log's cursor.
    */
   putLogHealth(r: LogHealthRecord): Promise<void>;
   /** Every log's health record, by log ID; empty when the monitor never recorded one. */
