@@ -80,7 +80,9 @@ export function formatStatus(r: HealthReport, style: Style): string[] {
       (r.logList.ageSeconds === null ? '' : ` (${roughAge(r.logList.ageSeconds)} ago)`) +
       (r.logList.error === null ? '' : `; last refresh failed: ${safe(r.logList.error)}`),
   );
-  lines.push(`last pass completed: ${time(r.lastCycleAt)}; inventory errors: ${r.inventoryErrors}`);
+  lines.push(
+    `last pass completed: ${time(r.lastCycleAt)}; last heartbeat: ${time(r.lastHeartbeatAt)}; inventory errors: ${r.inventoryErrors}`,
+  );
   return lines;
 }
 
