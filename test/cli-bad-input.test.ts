@@ -412,10 +412,17 @@ const ERROR_ROWS: Row[] = [
     ],
   ],
   ['iodef list: no state', () => ['iodef', 'list', ...S()]],
+  ['status: no state', () => ['status', ...S()]],
+  ['status: --json, no state', () => ['status', '--json', ...S()]],
+  ['status: --config binary', () => ['status', '--config', f.binary, ...S()]],
 ];
 
 /** The monitoring plugins: 3 (UNKNOWN) and one status line on stdout. */
 const PLUGIN_ROWS: Row[] = [
+  ['check monitor: no state', () => ['check', 'monitor', ...S()]],
+  ['check monitor: --max-age words', () => ['check', 'monitor', '--max-age', 'soon', ...S()]],
+  ['check monitor: --max-age huge', () => ['check', 'monitor', '--max-age', BIG, ...S()]],
+  ['check monitor: --database not a URL', () => ['check', 'monitor', '--database', 'notaurl']],
   ['check endpoint: no target', () => ['check', 'endpoint']],
   ['check endpoint: [::1', () => ['check', 'endpoint', '[::1']],
   ['check endpoint: port 99999', () => ['check', 'endpoint', '127.0.0.1:99999']],
@@ -521,6 +528,8 @@ describe('every command states its exit statuses in --help', () => {
     ['check', 'endpoint'],
     ['check', 'endpoints'],
     ['check', 'mitm'],
+    ['check', 'monitor'],
+    ['status'],
     ['jarm'],
     ['mitm', 'learn'],
     ['mitm', 'relearn'],

@@ -54,6 +54,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['mitm'], async () => (await import('./commands/mitm.js')).registerMitm],
   [['iodef'], async () => (await import('./commands/iodef.js')).registerIodef],
   [['loglist'], async () => (await import('./commands/loglist.js')).registerLoglist],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */

@@ -22,9 +22,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotifyError } from './errors.js';
 import { sanitizeText } from '../sanitize.js';
@@ -131,6 +132,8 @@ function certspotterEvent(event: MonitorEvent): string {
       return 'error';
     case 'test':
       return 'test';
+    case 'heartbeat':
+      return 'heartbeat';
     case 'iodef-report':
       return 'iodef_report';
   }
@@ -164,7 +167,12 @@ export function hookFiles(raw: MonitorEvent): HookFile[] {
     const i = event.issuance;
     const stem = fileStem(certHash(i));
     const pem = i.certificateDerBase64 === undefined ? null : pemFromDerBase64(i.certificateDerBase64);
-    if (pem !== null) files.push({ variable: 'CERT_FILENAME', name: `${stem}.pem`, content: pem });
+    if (pem !== null) {
+      // certspotter 0.24 writes the chain as logged (RFC 6962 §4.6 extra_data) after the
+      // certificate: scripts that build or check the chain get it without asking the log again.
+      const chain = (i.chainDerBase64 ?? []).map(pemFromDerBase64).filter((p): p is string => p !== null);
+      files.push({ variable: 'CERT_FILENAME', name: `${stem}.pem`, content: [pem, ...chain].join('') });
+    }
     files.push({ variable: 'JSON_FILENAME', name: `${stem}.v1.json`, content: certspotterJson(event) });
     files.push({ variable: 'TEXT_FILENAME', name: `${stem}.txt`, content: text });
   } else {
@@ -346,6 +354,7 @@ export function hookEnvironment(
       set('CERTVIGIL_MESSAGE', event.message);
       break;
     case 'test':
+    case 'heartbeat':
     case 'iodef-report':
       set('TEXT_FILENAME', paths.TEXT_FILENAME);
       set('CERTVIGIL_MESSAGE', event.message);
@@ -365,15 +374,65 @@ interface HookExit {
   stderr: string;
 }
 
+/**
+ * The hooks of a `hooks.d` directory, as certspotter 0.24 runs them: every entry whose name does not
+ * start with a dot and that is (or links to) a regular file executable by us, in byte order of the
+ * name. Read at each event, so a hook added or removed takes effect without a restart.
+ */
+export async function listHookDirectory(directory: string): Promise<string[]> {
+  const names = (await readdir(directory)).filter((n) => !n.startsWith('.'));
+  names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const hooks: string[] = [];
+  for (const name of names) {
+    const path = join(directory, name);
+    const st = await stat(path).catch(() => null);
+    if (st === null || !st.isFile()) continue;
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      hooks.push(path);
+  }
+  return hooks;
+}
+
+interface Hook {
+  /** For messages: `hook` for the command, else the executable's file name. */
+  label: string;
+  file: string;
+  args: string[];
+}
+
 export function createExecNotifier(config: ExecConfig, options: ExecNotifierOptions = {}): Notifier {
   const timeoutMs = config.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
   const killGraceMs = options.killGraceMs ?? 2_000;
   return {
     name: 'exec',
     async send(event: MonitorEvent): Promise<void> {
+      const hooks: Hook[] = [];
+      if (config.command !== undefined)
+        hooks.push({ label: 'hook', file: '/bin/sh', args: ['-c', config.command] });
+      if (config.directory !== undefined) {
+        let found: string[];
+        try {
+          found = await listHookDirectory(config.directory);
+        } catch (err) {
+          throw new NotifyError(
+            'NOTIFY_FAILED',
+            'exec',
+            `cannot read the hooks directory ${sanitizeText(config.directory, { maxLength: 200 })}: ${sanitizeText((err as Error).message)}`,
+            { cause: err },
+          );
+        }
+        for (const file of found)
+          hooks.push({ label: `hook ${sanitizeText(basename(file), { maxLength: 100 })}`, file, args: [] });
+      }
+      if (hooks.length === 0) return;
       // mkdtemp creates the directory 0700: the files are readable by the hook's user only.
       const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'certvigil-hook-'));
-      let exit: HookExit;
+      const failures: NotifyError[] = [];
       try {
         const paths: Partial<Record<HookFile['variable'], string>> = {};
         for (const file of hookFiles(event)) {
@@ -385,47 +444,63 @@ export function createExecNotifier(config: ExecConfig, options: ExecNotifierOpti
           ([name]) => !HOOK_VARIABLE_SET.has(name),
         );
         const env = { ...Object.fromEntries(inherited), ...hookEnvironment(event, paths) };
-        exit = await runHook(config.command, env, timeoutMs, killGraceMs);
+        // One after the other, each with the same environment and files; a failing hook does not
+        // stop the next (each is someone's alert path), but fails the delivery so it is retried.
+        for (const hook of hooks) {
+          const exit = await runHook(hook.file, hook.args, env, timeoutMs, killGraceMs);
+          const failure = hookFailure(hook.label, exit, timeoutMs);
+          if (failure !== null) failures.push(failure);
+        }
       } finally {
         // Also after a timeout: runHook has killed the whole process group by then.
         await rm(dir, { recursive: true, force: true });
       }
-      // The hook's stderr ends up in logs and in the next alert's failure note: one safe line.
-      const output = sanitizeText(exit.stderr.trim(), { maxLength: 1000 });
-      const tail = output === '' ? '' : `: ${output}`;
-      if (exit.timedOut) {
-        throw new NotifyError(
-          'NOTIFY_TIMEOUT',
-          'exec',
-          `hook did not finish within ${timeoutMs} ms and was killed${tail}`,
-          {
-            exitCode: exit.code,
-            signal: exit.signal,
-            output,
-          },
-        );
-      }
-      if (exit.code !== 0) {
-        const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-        throw new NotifyError('NOTIFY_FAILED', 'exec', `hook ${how}${tail}`, {
-          exitCode: exit.code,
-          signal: exit.signal,
-          output,
-        });
-      }
+      const [first] = failures;
+      if (first === undefined) return;
+      if (failures.length === 1) throw first;
+      throw new NotifyError(
+        first.code === 'NOTIFY_TIMEOUT' ? 'NOTIFY_TIMEOUT' : 'NOTIFY_FAILED',
+        'exec',
+        `${failures.length} of ${hooks.length} hooks failed: ${failures.map((f) => f.message).join('; ')}`,
+        { cause: first },
+      );
     },
   };
 }
 
-/** Runs `/bin/sh -c command` in its own process group; kills the group on timeout. */
+function hookFailure(label: string, exit: HookExit, timeoutMs: number): NotifyError | null {
+  // The hook's stderr ends up in logs and in the next alert's failure note: one safe line.
+  const output = sanitizeText(exit.stderr.trim(), { maxLength: 1000 });
+  const tail = output === '' ? '' : `: ${output}`;
+  if (exit.timedOut) {
+    return new NotifyError(
+      'NOTIFY_TIMEOUT',
+      'exec',
+      `${label} did not finish within ${timeoutMs} ms and was killed${tail}`,
+      { exitCode: exit.code, signal: exit.signal, output },
+    );
+  }
+  if (exit.code !== 0) {
+    const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
+    return new NotifyError('NOTIFY_FAILED', 'exec', `${label} ${how}${tail}`, {
+      exitCode: exit.code,
+      signal: exit.signal,
+      output,
+    });
+  }
+  return null;
+}
+
+/** Runs `file args…` (`/bin/sh -c command`, or a hooks.d executable) in its own process group; kills the group on timeout. */
 async function runHook(
-  command: string,
+  file: string,
+  args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
   killGraceMs: number,
 ): Promise<HookExit> {
   // stdout goes nowhere, as with certspotter (exec.Cmd with a nil Stdout); stderr is kept for errors.
-  const child = spawn('/bin/sh', ['-c', command], {
+  const child = spawn(file, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -469,9 +544,14 @@ async function runHook(
   // Whatever of the group survived the shell after a timeout (a child that ignores SIGTERM) ends now.
   if (timedOut) killGroup('SIGKILL');
   if (result.error !== undefined) {
-    throw new NotifyError('NOTIFY_FAILED', 'exec', `cannot run /bin/sh: ${result.error.message}`, {
-      cause: result.error,
-    });
+    throw new NotifyError(
+      'NOTIFY_FAILED',
+      'exec',
+      `cannot run ${sanitizeText(file, { maxLength: 200 })}: ${sanitizeText(result.error.message)}`,
+      {
+        cause: result.error,
+      },
+    );
   }
   // A background job of the hook may hold stderr open: wait a little for the rest, then let go.
   await Promise.race([stderrClosed, sleep(100)]);

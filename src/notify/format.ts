@@ -86,6 +86,9 @@ export function summaryLine(event: MonitorEvent): string {
     case 'test':
       line = `${sev} test notification: ${oneLine(event.message)}`;
       break;
+    case 'heartbeat':
+      line = `${sev} certvigil heartbeat: ${oneLine(event.message)}`;
+      break;
     case 'iodef-report':
       line = `${sev} CAA iodef ${event.report.kind === 'conflicting-report' ? 'CONFLICTING report' : 'report'}: ${oneLine(event.message)}`;
       break;
@@ -126,6 +129,11 @@ export function advice(event: MonitorEvent): string {
       );
     case 'test':
       return 'No action needed: this is a test of the alert path.';
+    case 'heartbeat':
+      return (
+        'No action needed: the monitor is alive. If this message stops arriving, check the monitor ' +
+        '(`certvigil check monitor`).'
+      );
     case 'iodef-report':
       return (
         'A CA refused a certificate for your names because of your CAA records: if nobody in your ' +
@@ -152,6 +160,8 @@ function headline(event: MonitorEvent): string {
       return `${sev}: inventory path ${oneLine(event.path)} cannot be read. ${advice(event)}`;
     case 'test':
       return `${sev}: test notification. ${advice(event)}`;
+    case 'heartbeat':
+      return `${sev}: certvigil heartbeat. ${advice(event)}`;
     case 'iodef-report':
       return `${sev}: CAA iodef report received. ${advice(event)}`;
   }
@@ -187,6 +197,10 @@ function issuanceLines(i: IssuanceEventData): string[] {
     ),
     field('PEM', i.certificateDerBase64 !== undefined ? 'attached / in the hook files' : 'not available'),
   );
+  if (i.chainDerBase64 !== undefined && i.chainDerBase64.length > 0)
+    lines.push(
+      field('Chain', `${i.chainDerBase64.length} issuer certificates from the log entry (in CERT_FILENAME)`),
+    );
   return lines;
 }
 
@@ -256,6 +270,9 @@ export function formatText(event: MonitorEvent): string {
       break;
     case 'test':
       out.push(field('Severity', event.severity), field('Message', event.message));
+      break;
+    case 'heartbeat':
+      out.push(field('Severity', event.severity), field('At', event.at), field('Message', event.message));
       break;
     case 'iodef-report':
       out.push(

@@ -10,7 +10,9 @@
  * const results = await deliverAll(notifiers, event);
  * for (const r of results) if (!r.ok) outbox.retryLater(r.name, event, r.error.code);
  */
+import { statSync } from 'node:fs';
 import { CertvigilError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import { createEmailNotifier } from './email.js';
 import { NotifyError } from './errors.js';
 import { createExecNotifier } from './exec.js';
@@ -23,13 +25,22 @@ export { NotifyError } from './errors.js';
 export type { NotifyErrorDetails } from './errors.js';
 export { advice, eventId, eventJson, formatText, pemFromDerBase64, summaryLine } from './format.js';
 export type { EventJson } from './format.js';
+export { heartbeatDue, heartbeatEvent } from './heartbeat.js';
+export type { HeartbeatEvent, HeartbeatFacts } from './heartbeat.js';
+export { formatTerminal } from './terminal.js';
 export { createStdoutNotifier } from './stdout.js';
 export type { StdoutNotifierOptions } from './stdout.js';
 export { createEmailNotifier } from './email.js';
 export type { EmailConfig, EmailNotifierOptions } from './email.js';
 export { createWebhookNotifier, DEFAULT_WEBHOOK_TIMEOUT_MS } from './webhook.js';
 export type { WebhookConfig } from './webhook.js';
-export { createExecNotifier, DEFAULT_HOOK_TIMEOUT_MS, hookEnvironment, hookFiles } from './exec.js';
+export {
+  createExecNotifier,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  hookEnvironment,
+  hookFiles,
+  listHookDirectory,
+} from './exec.js';
 export type { ExecConfig, ExecNotifierOptions, HookFile } from './exec.js';
 
 /** One sink's outcome for one event. */
@@ -68,11 +79,28 @@ export function createNotifiers(config: NotifyConfig): Notifier[] {
     notifiers.push(createWebhookNotifier(config.webhook));
   }
   if (config.exec !== undefined) {
-    if (config.exec.command.trim() === '') invalid('exec.command is empty');
+    const { command, directory } = config.exec;
+    if (command === undefined && directory === undefined) invalid('exec needs a command or a directory');
+    if (command !== undefined && command.trim() === '') invalid('exec.command is empty');
+    if (directory !== undefined) checkHookDirectory(directory);
     checkTimeout('exec.timeoutMs', config.exec.timeoutMs);
     notifiers.push(createExecNotifier(config.exec));
   }
   return notifiers;
+}
+
+/** A configured hooks.d must be a directory now: a typo would otherwise silently run no hook. */
+function checkHookDirectory(directory: string): void {
+  let st;
+  try {
+    st = statSync(directory);
+  } catch (err) {
+    invalid(
+      `exec.directory ${sanitizeText(directory, { maxLength: 200 })}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
+  }
+  if (!st.isDirectory())
+    invalid(`exec.directory ${sanitizeText(directory, { maxLength: 200 })} is not a directory`);
 }
 
 function invalid(message: string): never {

@@ -28,6 +28,12 @@ export interface IssuanceEventData {
   entries: { log: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
   /** DER of the logged certificate or precertificate, base64, when available (for hook files). */
   certificateDerBase64?: string;
+  /**
+   * The chain the log entry carries (RFC 6962 §4.6 `extra_data`: `certificate_chain`, or the
+   * `precertificate_chain` after the pre-certificate), DER base64, issuer first. Hook scripts get
+   * it after the certificate in CERT_FILENAME, as certspotter 0.24 writes the whole chain there.
+   */
+  chainDerBase64?: string[];
   /** RFC 4514 subject DN (`CertSummary.subject`), when known: hook scripts get it as SUBJECT_DN. */
   subject?: string;
 }
@@ -65,6 +71,11 @@ export type MonitorEvent =
   /** A configured inventory path cannot be read: alerts for our own certificates may follow. */
   | { type: 'inventory-health'; severity: Severity; path: string; message: string }
   | { type: 'test'; severity: 'info'; message: string }
+  /**
+   * The opt-in daily "still alive" (issue 13, certspotter #85): sent every `alerts.heartbeat` so a
+   * monitor that fell silent is noticed by its absence. `at` (ISO) makes each one distinct.
+   */
+  | { type: 'heartbeat'; severity: 'info'; at: string; message: string }
   | {
       /** A CA reported a CAA-refused issuance to our iodef receiver (RFC 8659 §4.4); sent once per report. */
       type: 'iodef-report';
@@ -112,6 +123,15 @@ export interface NotifyConfig {
     to: string[];
   };
   webhook?: { url: string; headers?: Record<string, string>; timeoutMs?: number };
-  /** A certspotter-compatible hook script: run with EVENT, TBS_SHA256, CERT_FILENAME, … set. */
-  exec?: { command: string; timeoutMs?: number };
+  /**
+   * certspotter-compatible hooks, run with EVENT, TBS_SHA256, CERT_FILENAME, … set: `command` (one
+   * shell command), and/or `directory` (a `hooks.d`: every executable file in it, in name order,
+   * dotfiles and non-executables skipped, as certspotter 0.24). At least one of the two.
+   */
+  exec?: { command?: string; directory?: string; timeoutMs?: number };
+  /**
+   * Opt-in: milliseconds between `heartbeat` events through every sink (config `alerts.heartbeat:
+   * 24h`); absent means none. The daemon decides with `heartbeatDue`.
+   */
+  heartbeat?: number;
 }

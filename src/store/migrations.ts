@@ -330,8 +330,50 @@ const iodefReceivedPerSender: Migration = {
   },
 };
 
+/**
+ * The monitor's own health (issue 13), for `certvigil status` and `check monitor`. `log_health`:
+ * one row per log, replaced after each attempt to read it (`putLogHealth`); it is apart from
+ * `logs` so that writing health never touches a cursor or races a `commitBatch`. `monitor_status`:
+ * exactly one row (`id = 1`), the process's log list and last completed pass.
+ */
+const monitorHealth: Migration = {
+  version: 5,
+  name: 'monitor health: per-log health and monitor status',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    return [
+      `CREATE TABLE log_health (
+  log_id ${t.key} PRIMARY KEY,
+  url ${t.text} NOT NULL,
+  status ${t.text} NOT NULL CHECK (status IN ('ok', 'unreachable', 'misbehaving', 'internal')),
+  last_attempt_at ${t.time},
+  last_contact_at ${t.time},
+  last_error ${t.text},
+  newest_tree_size ${t.int} CHECK (newest_tree_size >= 0),
+  newest_tree_timestamp ${t.time},
+  updated_at ${t.time} NOT NULL
+)${t.strict}`,
+      `CREATE TABLE monitor_status (
+  id ${t.int} PRIMARY KEY CHECK (id = 1),
+  log_list_source ${t.text},
+  log_list_fetched_at ${t.time},
+  log_list_error ${t.text},
+  last_cycle_at ${t.time},
+  inventory_errors ${t.int} NOT NULL DEFAULT 0 CHECK (inventory_errors >= 0),
+  last_heartbeat_at ${t.time}
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, mitmBaselines, iodef, iodefReceivedPerSender];
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  mitmBaselines,
+  iodef,
+  iodefReceivedPerSender,
+  monitorHealth,
+];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

@@ -46,6 +46,13 @@ import {
 } from './codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
+  EMPTY_MONITOR_STATUS,
+  checkLogHealth,
+  logHealthFromRow,
+  mergeMonitorStatus,
+  monitorStatusFromRow,
+} from './health-codec.js';
+import {
   StoreLockedError,
   checkReadableVersion,
   conflictError,
@@ -75,6 +82,8 @@ import type {
   IodefReceivedQuota,
   IodefReceivedRecord,
   IodefStoreResult,
+  LogHealthRecord,
+  MonitorStatusRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -721,6 +730,50 @@ class PostgresStore implements Store {
   async listReceivedIodef(): Promise<IodefReceivedRecord[]> {
     const rows = await this.sql<Row[]>`SELECT * FROM iodef_received ORDER BY id`;
     return rows.map((row) => iodefReceivedFromRow(row, row.summary, toIso));
+  }
+
+  async putLogHealth(r: LogHealthRecord): Promise<void> {
+    const h = checkLogHealth(r);
+    await this.sql`
+      INSERT INTO log_health (log_id, url, status, last_attempt_at, last_contact_at, last_error,
+        newest_tree_size, newest_tree_timestamp, updated_at)
+      VALUES (${h.logId}, ${h.url}, ${h.status}, ${h.lastAttemptAt}, ${h.lastContactAt}, ${h.lastError},
+        ${h.newestTreeSize}, ${h.newestTreeTimestamp}, ${h.updatedAt})
+      ON CONFLICT (log_id) DO UPDATE SET url = excluded.url, status = excluded.status,
+        last_attempt_at = COALESCE(excluded.last_attempt_at, log_health.last_attempt_at),
+        last_contact_at = COALESCE(excluded.last_contact_at, log_health.last_contact_at),
+        last_error = excluded.last_error,
+        newest_tree_size = COALESCE(excluded.newest_tree_size, log_health.newest_tree_size),
+        newest_tree_timestamp = COALESCE(excluded.newest_tree_timestamp, log_health.newest_tree_timestamp),
+        updated_at = excluded.updated_at`;
+  }
+
+  async listLogHealth(): Promise<LogHealthRecord[]> {
+    const rows = await this.sql<Row[]>`SELECT * FROM log_health ORDER BY log_id`;
+    return rows.map(logHealthFromRow);
+  }
+
+  async putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      // Make sure the one row exists, then lock it: concurrent patches of other fields both win.
+      await tx`INSERT INTO monitor_status (id) VALUES (1) ON CONFLICT (id) DO NOTHING`;
+      const [row] = await tx<Row[]>`SELECT * FROM monitor_status WHERE id = 1 FOR UPDATE`;
+      const s = mergeMonitorStatus(
+        row === undefined ? EMPTY_MONITOR_STATUS : monitorStatusFromRow(row),
+        patch,
+      );
+      await tx`
+        UPDATE monitor_status SET log_list_source = ${s.logListSource},
+          log_list_fetched_at = ${s.logListFetchedAt}, log_list_error = ${s.logListError},
+          last_cycle_at = ${s.lastCycleAt}, inventory_errors = ${s.inventoryErrors},
+          last_heartbeat_at = ${s.lastHeartbeatAt}
+        WHERE id = 1`;
+    });
+  }
+
+  async getMonitorStatus(): Promise<MonitorStatusRecord> {
+    const [row] = await this.sql<Row[]>`SELECT * FROM monitor_status WHERE id = 1`;
+    return row === undefined ? { ...EMPTY_MONITOR_STATUS } : monitorStatusFromRow(row);
   }
 }
 

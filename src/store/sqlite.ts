@@ -44,6 +44,13 @@ import {
 } from './codec.js';
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
+  EMPTY_MONITOR_STATUS,
+  checkLogHealth,
+  logHealthFromRow,
+  mergeMonitorStatus,
+  monitorStatusFromRow,
+} from './health-codec.js';
+import {
   StoreLockedError,
   checkReadableVersion,
   conflictError,
@@ -73,6 +80,8 @@ import type {
   IodefReceivedQuota,
   IodefReceivedRecord,
   IodefStoreResult,
+  LogHealthRecord,
+  MonitorStatusRecord,
   Store,
   StoredHead,
 } from './types.js';
@@ -757,6 +766,67 @@ class SqliteStore implements Store {
   async listReceivedIodef(): Promise<IodefReceivedRecord[]> {
     const rows = this.stmt('SELECT * FROM iodef_received ORDER BY id').all() as Row[];
     return rows.map((row) => iodefReceivedFromRow(row, parseJson<unknown>(row.summary), String));
+  }
+
+  async putLogHealth(r: LogHealthRecord): Promise<void> {
+    const h = checkLogHealth(r);
+    this.stmt(
+      `INSERT INTO log_health (log_id, url, status, last_attempt_at, last_contact_at, last_error,
+         newest_tree_size, newest_tree_timestamp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (log_id) DO UPDATE SET url = excluded.url, status = excluded.status,
+         last_attempt_at = COALESCE(excluded.last_attempt_at, log_health.last_attempt_at),
+         last_contact_at = COALESCE(excluded.last_contact_at, log_health.last_contact_at),
+         last_error = excluded.last_error,
+         newest_tree_size = COALESCE(excluded.newest_tree_size, log_health.newest_tree_size),
+         newest_tree_timestamp = COALESCE(excluded.newest_tree_timestamp, log_health.newest_tree_timestamp),
+         updated_at = excluded.updated_at`,
+    ).run(
+      h.logId,
+      h.url,
+      h.status,
+      h.lastAttemptAt,
+      h.lastContactAt,
+      h.lastError,
+      h.newestTreeSize,
+      h.newestTreeTimestamp,
+      h.updatedAt,
+    );
+  }
+
+  async listLogHealth(): Promise<LogHealthRecord[]> {
+    return (this.stmt('SELECT * FROM log_health ORDER BY log_id').all() as Row[]).map(logHealthFromRow);
+  }
+
+  async putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void> {
+    // Read-merge-write in one IMMEDIATE transaction: two writers patching different fields both win.
+    const write = this.db.transaction(() => {
+      const row = this.stmt('SELECT * FROM monitor_status WHERE id = 1').get() as Row | undefined;
+      const s = mergeMonitorStatus(
+        row === undefined ? EMPTY_MONITOR_STATUS : monitorStatusFromRow(row),
+        patch,
+      );
+      this.stmt(
+        `INSERT INTO monitor_status (id, log_list_source, log_list_fetched_at, log_list_error, last_cycle_at,
+           inventory_errors, last_heartbeat_at) VALUES (1, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET log_list_source = excluded.log_list_source,
+           log_list_fetched_at = excluded.log_list_fetched_at, log_list_error = excluded.log_list_error,
+           last_cycle_at = excluded.last_cycle_at, inventory_errors = excluded.inventory_errors,
+           last_heartbeat_at = excluded.last_heartbeat_at`,
+      ).run(
+        s.logListSource,
+        s.logListFetchedAt,
+        s.logListError,
+        s.lastCycleAt,
+        s.inventoryErrors,
+        s.lastHeartbeatAt,
+      );
+    });
+    write.immediate();
+  }
+
+  async getMonitorStatus(): Promise<MonitorStatusRecord> {
+    const row = this.stmt('SELECT * FROM monitor_status WHERE id = 1').get() as Row | undefined;
+    return row === undefined ? { ...EMPTY_MONITOR_STATUS } : monitorStatusFromRow(row);
   }
 }
 

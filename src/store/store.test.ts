@@ -657,6 +657,8 @@ describe.each(ENGINES)('%s store', (kind) => {
       await state.query('DROP TABLE mitm_baselines');
       await state.query('DROP TABLE iodef_outbox');
       await state.query('DROP TABLE iodef_received');
+      await state.query('DROP TABLE log_health');
+      await state.query('DROP TABLE monitor_status');
       await state.query('DELETE FROM schema_migrations WHERE version > 1');
       const reopened = await state.open();
       try {

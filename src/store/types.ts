@@ -215,6 +215,24 @@ export interface Store {
   listReceivedIodef(): Promise<IodefReceivedRecord[]>;
   /** Retention: deletes received reports with `receivedAt` before `cutoff` (ISO); returns how many. */
   deleteReceivedIodefBefore(cutoff: string): Promise<number>;
+
+  /**
+   * Records the health of `r.logId` after an attempt (idempotent; last write wins), except that a
+   * null `lastAttemptAt`, `lastContactAt`, `newestTreeSize` or `newestTreeTimestamp` keeps the
+   * stored value: a failed attempt passes null for what it did not learn, and the last contact and
+   * newest head seen are not forgotten. `lastError` (null clears it) is sanitised and cut to 500
+   * characters. Never touches the log's cursor.
+   */
+  putLogHealth(r: LogHealthRecord): Promise<void>;
+  /** Every log's health record, by log ID; empty when the monitor never recorded one. */
+  listLogHealth(): Promise<LogHealthRecord[]>;
+  /**
+   * Merges `patch` into the monitor status: an absent key keeps its value, `null` clears it
+   * (idempotent). Unknown keys are refused (STORE_INVALID_ARGUMENT).
+   */
+  putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void>;
+  /** The monitor status; all-null with `inventoryErrors: 0` when none was ever written. */
+  getMonitorStatus(): Promise<MonitorStatusRecord>;
 }
 
 export interface IodefOutboxInput {
@@ -347,4 +365,6 @@ export interface MonitorStatusRecord {
   lastCycleAt: string | null;
   /** Inventory paths that could not be scanned in the last scan. */
   inventoryErrors: number;
+  /** When the last `heartbeat` event was sent (notify `heartbeatDue`); null if never. */
+  lastHeartbeatAt: string | null;
 }

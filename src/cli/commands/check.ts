@@ -29,6 +29,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { openConfiguredStore } from '../monitor-setup.js';
 import { registerCheckMitm } from './mitm.js';
+import { registerCheckMonitor } from './check-monitor.js';
 import { resolverFromFlags } from '../resolver-options.js';
 import { collect, positiveInt } from '../flags.js';
 import {
@@ -320,6 +321,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     });
 
   registerCheckMitm(check, ctx);
+  registerCheckMonitor(check, ctx);
 
   check
     .command('endpoints')

@@ -1,0 +1,9 @@
+/**
+ * @module health
+ * The monitor's own health (issue 13): one view per log (`buildHealthReport`), the plugin verdict
+ * (`monitorVerdict`) and the heartbeat schedule (`heartbeatDue`). Pure.
+ */
+export { buildHealthReport, verifiedThrough } from './report.js';
+export type { HealthInput, HealthReport, LogStatus, LogView } from './report.js';
+export { DEFAULT_LOG_LIST_MAX_AGE_S, DEFAULT_MAX_AGE_S, monitorVerdict, roughAge } from './verdict.js';
+export type { MonitorVerdict, VerdictOptions } from './verdict.js';
