@@ -28,6 +28,11 @@ export interface IssuanceEventData {
   entries: { log: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
   /** DER of the logged certificate or precertificate, base64, when available (for hook files). */
   certificateDerBase64?: string;
+  /**
+   * The issuer chain the log entry carries (RFC 6962 `extra_data`, leaf excluded), each DER in
+   * base64, when it has one: hook scripts get it after the certificate in CERT_FILENAME.
+   */
+  chainDerBase64?: string[];
   /** RFC 4514 subject DN (`CertSummary.subject`), when known: hook scripts get it as SUBJECT_DN. */
   subject?: string;
 }
@@ -52,6 +57,8 @@ export type MonitorEvent =
       leafHash?: string;
       /** The raw entry, base64, as get-entries gives it (hook scripts: ENTRY_FILENAME). */
       entry?: { leafInput: string; extraData: string };
+      /** Why the entry could not be parsed (hook scripts: PARSE_ERROR); the same text as `error`. */
+      parseError?: string;
     }
   | {
       type: 'log-misbehaviour';
