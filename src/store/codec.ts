@@ -505,9 +505,7 @@ export function verifiedColumn(head: StoredHead, tree: TreeState | undefined): s
   return toJsonText(tree === undefined ? head : { ...head, tree });
 }
 
-export function splitVerified(
-  value: unknown,
-): { verified: StoredHead | null; verifiedTree?: TreeState } {
+export function splitVerified(value: unknown): { verified: StoredHead | null; verifiedTree?: TreeState } {
   if (value === null || value === undefined) return { verified: null };
   const v = (typeof value === 'string' ? JSON.parse(value) : value) as StoredHead & { tree?: TreeState };
   const { tree, ...head } = v;

@@ -170,7 +170,11 @@ export interface Store {
    * moved); `to.position` must not pass `expectedPosition`. What was committed (issuances,
    * alerts) stays: a replay of the same entries adds nothing twice.
    */
-  rewindCursor(logId: string, expectedPosition: number, to: { position: number; tree: TreeState }): Promise<void>;
+  rewindCursor(
+    logId: string,
+    expectedPosition: number,
+    to: { position: number; tree: TreeState },
+  ): Promise<void>;
 
   listIssuances(): Promise<Issuance[]>;
   /** Issuances whose TBS or certificate SHA-256 starts with `hexPrefix` (≥ 8 hex digits). */
