@@ -31,8 +31,13 @@ export interface DaemonDeps extends CycleDeps {
   /** Outbox tick (default 5 s): failed deliveries are retried, and nothing waits for a commit. */
   drainEveryMs?: number;
   random?: () => number;
-  /** Before each pass (the CLI re-reads the watch list there). */
+  /** Before each pass. */
   beforePass?: () => Promise<void>;
+  /**
+   * Before each attempt on a log (the CLI re-reads the watch list there when its file changed):
+   * an entry is matched against the watch list as it was when its log was read, not a pass ago.
+   */
+  beforeAttempt?: () => Promise<void>;
   /** After each pass: the latest result of every log, the inventory, deliveries since the last pass. */
   onPass?: (result: CycleResult) => void;
 }
@@ -243,6 +248,7 @@ export class MonitorDaemon {
       while (!stop.signal.aborted) {
         const pass = this.pass;
         if (pass === null) break;
+        await this.deps.beforeAttempt?.().catch(() => undefined);
         const settings = this.deps.settings();
         const result = await attemptLog(
           this.deps,

@@ -11,6 +11,7 @@
  * log list, alert sinks, resolver): a usage error creates nothing. A missing inventory path is a
  * usage error for `--once`; the daemon raises a health alert instead and keeps running.
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CtHttpClient } from '../../ct/http.js';
 import { CertvigilError } from '../../errors.js';
@@ -64,6 +65,17 @@ function summarize(result: CycleResult): string {
         : ''),
   );
   return lines.join('\n');
+}
+
+/** Identifies a version of the watch list file (null: stdin, none, or unreadable now). */
+async function stampOf(path: string | null): Promise<string | null> {
+  if (path === null || path === '-') return null;
+  try {
+    const st = await stat(path);
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch (err) {
+    return `error:${(err as NodeJS.ErrnoException).code ?? ''}`;
+  }
 }
 
 export function registerMonitor(program: Command, ctx: Ctx): void {
@@ -170,6 +182,21 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         return;
       }
 
+      let watchStamp = await stampOf(config.watchlistFile);
+      let refreshing: Promise<void> | null = null;
+      const refreshWatch = (): Promise<void> =>
+        (refreshing ??= (async () => {
+          const stamp = await stampOf(config.watchlistFile);
+          if (stamp === watchStamp) return;
+          watchStamp = stamp;
+          try {
+            watch = await loadWatchList(config, flags.config);
+          } catch (err) {
+            ctx.logger.warn({}, `watch list not reloaded, keeping the last one: ${(err as Error).message}`);
+          }
+        })().finally(() => {
+          refreshing = null;
+        }));
       const daemon = new MonitorDaemon({
         ...base,
         get notifiers() {
@@ -185,15 +212,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         // The log list as last loaded; on failure the daemon keeps the last good one.
         loadLogList: () => selectLogs(config, ctx.logger),
         settings: () => ({ watch, startAtEnd: config.startAtEnd, intervalMs: config.intervalMs }),
-        // The watch list is re-read every pass; a broken edit is reported and the last good one kept,
-        // so a typo does not stop the monitoring.
-        beforePass: async () => {
-          try {
-            watch = await loadWatchList(config, flags.config);
-          } catch (err) {
-            ctx.logger.warn({}, `watch list not reloaded, keeping the last one: ${(err as Error).message}`);
-          }
-        },
+        // The watch list file is re-read when it changed, before any log is read; a broken edit is
+        // reported and the last good one kept, so a typo does not stop the monitoring.
+        beforeAttempt: refreshWatch,
         onPass: (result) => process.stderr.write(`${summarize(result)}\n`),
       });
       // SIGHUP: re-read the config file, the watch list and (next pass) the inventory and the log
@@ -211,6 +232,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
               );
             config = { ...next, stateDir: config.stateDir, database: config.database };
             watch = nextWatch;
+            watchStamp = await stampOf(config.watchlistFile);
             notifiers = nextNotifiers;
             ctx.logger.info({}, 'SIGHUP: configuration, watch list and inventory paths reloaded');
           } catch (err) {
