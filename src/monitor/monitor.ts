@@ -9,6 +9,7 @@
 import type { CaaResolverPort } from '../caa/index.js';
 import type { CtHttpClient } from '../ct/http.js';
 import { createLogReader } from '../ct/log-reader.js';
+import type { LogReader } from '../ct/log-reader.js';
 import type { LogInfo } from '../ct/types.js';
 import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
 import type { Notifier } from '../notify/types.js';
@@ -38,6 +39,8 @@ export interface CycleDeps {
   caaIssuers: Readonly<Record<string, string[]>>;
   /** HTTP client per log (its concurrency, rate limit and timeouts are per log). */
   httpFor: (log: LogInfo) => CtHttpClient;
+  /** The reader of a log; by default one over `httpFor(log)` (tests give a fake). */
+  readerFor?: (log: LogInfo) => LogReader;
   /** Parallel entry requests per log (default 4). */
   readerConcurrencyFor?: (log: LogInfo) => number;
   log: MonitorLog;
@@ -232,14 +235,17 @@ export async function attemptLog(
 ): Promise<SyncResult> {
   const now = options.now ?? Date.now;
   const attemptAt = new Date(now()).toISOString();
-  const http = deps.httpFor(log);
+  const http = deps.readerFor ? null : deps.httpFor(log);
   let result: SyncResult;
   try {
-    const reader = createLogReader(log, {
-      http,
-      concurrency: deps.readerConcurrencyFor?.(log) ?? 4,
-      batchSize: 256,
-    });
+    const reader =
+      http === null && deps.readerFor
+        ? deps.readerFor(log)
+        : createLogReader(log, {
+            http: http ?? deps.httpFor(log),
+            concurrency: deps.readerConcurrencyFor?.(log) ?? 4,
+            batchSize: 256,
+          });
     result = await syncLog(reader, {
       store: deps.store,
       watch: pass.watch,
@@ -266,7 +272,7 @@ export async function attemptLog(
       error: err instanceof Error ? err : new Error(String(err)),
     };
   } finally {
-    await http.close().catch(() => undefined);
+    await http?.close().catch(() => undefined);
   }
   const stopping = options.signal?.aborted === true;
   const { error, ...shown } = result;
