@@ -80,6 +80,30 @@ export async function alertsForIssuances(
   return alerts;
 }
 
+/** Which failed alerts to try again now (the daemon drains every few seconds: a sink that is down
+ * must not be hit that often). */
+export interface RetryPolicy {
+  due(id: number): boolean;
+  failed(id: number): void;
+  succeeded(id: number): void;
+}
+
+/**
+ * Exponential backoff per failed alert, in memory: 10 s after the first failure, doubling, at most
+ * 15 min. A restart retries everything once (the outbox itself is durable).
+ */
+export function alertBackoff(now: () => number = Date.now): RetryPolicy {
+  const next = new Map<number, { at: number; failures: number }>();
+  return {
+    due: (id) => (next.get(id)?.at ?? 0) <= now(),
+    failed: (id) => {
+      const failures = (next.get(id)?.failures ?? 0) + 1;
+      next.set(id, { at: now() + Math.min(900_000, 10_000 * 2 ** (failures - 1)), failures });
+    },
+    succeeded: (id) => void next.delete(id),
+  };
+}
+
 export interface DeliveryReport {
   delivered: number;
   failed: number;
@@ -96,10 +120,12 @@ export async function deliverPendingAlerts(
   notifiers: readonly Notifier[],
   known: KnownIndex,
   onError?: (message: string) => void,
+  retry?: RetryPolicy,
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { delivered: 0, failed: 0, skipped: 0 };
-  // One pass per cycle: an alert that fails now stays pending and is retried next cycle.
+  // An alert that fails stays pending; it is retried on a later drain (when `retry` allows it).
   for (const alert of await store.pendingAlerts(1000)) {
+    if (retry && !retry.due(alert.id)) continue;
     let event: MonitorEvent;
     try {
       event = eventOfAlert(alert);
@@ -126,8 +152,10 @@ export async function deliverPendingAlerts(
     );
     if (failures.length === 0) {
       await store.markAlertDelivered(alert.id);
+      retry?.succeeded(alert.id);
       report.delivered++;
     } else {
+      retry?.failed(alert.id);
       await store.markAlertFailed(alert.id, failures.join('; '));
       onError?.(`alert ${alert.key} not delivered: ${failures.join('; ')}`);
       report.failed++;

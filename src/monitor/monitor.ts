@@ -15,7 +15,7 @@ import type { InventoryCertificate, InventoryScan } from '../inventory/types.js'
 import type { Notifier } from '../notify/types.js';
 import { sanitizeDeep, sanitizeText } from '../sanitize.js';
 import type { InventoryRecord, LogHealthRecord, Store } from '../store/types.js';
-import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
+import { alertBackoff, alertsForIssuances, deliverPendingAlerts } from './alerts.js';
 import type { AlertContext, DeliveryReport } from './alerts.js';
 import type { KnownIndex } from './classify.js';
 import { inventoryUnreadableAlert, logStaleAlert, logUnreachableAlert } from './events.js';
@@ -37,8 +37,11 @@ export interface CycleDeps {
   scanInventory: (() => Promise<InventoryScan>) | null;
   caaResolver: CaaResolverPort | null;
   caaIssuers: Readonly<Record<string, string[]>>;
-  /** HTTP client per log (its concurrency, rate limit and timeouts are per log). */
-  httpFor: (log: LogInfo) => CtHttpClient;
+  /**
+   * HTTP client per log attempt (its concurrency, rate limit and timeouts are per log); `signal`
+   * cancels this log's requests (the log left the list, or the daemon stops).
+   */
+  httpFor: (log: LogInfo, signal?: AbortSignal) => CtHttpClient;
   /** The reader of a log; by default one over `httpFor(log)` (tests give a fake). */
   readerFor?: (log: LogInfo) => LogReader;
   /** Parallel entry requests per log (default 4). */
@@ -235,14 +238,14 @@ export async function attemptLog(
 ): Promise<SyncResult> {
   const now = options.now ?? Date.now;
   const attemptAt = new Date(now()).toISOString();
-  const http = deps.readerFor ? null : deps.httpFor(log);
+  const http = deps.readerFor ? null : deps.httpFor(log, options.signal);
   let result: SyncResult;
   try {
     const reader =
       http === null && deps.readerFor
         ? deps.readerFor(log)
         : createLogReader(log, {
-            http: http ?? deps.httpFor(log),
+            http: http ?? deps.httpFor(log, options.signal),
             concurrency: deps.readerConcurrencyFor?.(log) ?? 4,
             batchSize: 256,
           });
@@ -326,6 +329,7 @@ export class OutboxDrainer {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly retry = alertBackoff();
 
   constructor(
     private readonly deps: Pick<CycleDeps, 'store' | 'notifiers' | 'log'>,
@@ -345,8 +349,12 @@ export class OutboxDrainer {
         const known = this.known();
         if (known === null) break;
         try {
-          const r = await deliverPendingAlerts(this.deps.store, this.deps.notifiers, known, (m) =>
-            this.deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+          const r = await deliverPendingAlerts(
+            this.deps.store,
+            this.deps.notifiers,
+            known,
+            (m) => this.deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+            this.retry,
           );
           this.total.delivered += r.delivered;
           this.total.failed += r.failed;

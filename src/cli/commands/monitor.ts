@@ -142,13 +142,13 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       // Each log gets its own client: its concurrency, rate limit and per-request deadline.
-      const httpFor = (log: LogInfo): CtHttpClient => {
+      const httpFor = (log: LogInfo, signal?: AbortSignal): CtHttpClient => {
         const limits = limitsFor(log, config);
         return new CtHttpClient({
           maxConcurrency: limits.concurrency,
           timeoutMs: limits.timeoutMs,
           ...(limits.requestsPerSecond !== null ? { requestsPerSecond: limits.requestsPerSecond } : {}),
-          signal: abort.signal,
+          signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
         });
       };
       const base = {
