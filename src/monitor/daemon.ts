@@ -175,7 +175,8 @@ export class MonitorDaemon {
         continue;
       }
       w?.stop.abort(new Error('log changed in the list'));
-      this.workers.set(log.logId, this.startWorker(log, signal));
+      // The new loop starts once the old one has finished its commit: one writer per log.
+      this.workers.set(log.logId, this.startWorker(log, signal, w?.done));
     }
     // A pass ends when every log finished one more attempt, or after one interval: a stuck log
     // shows in the pass's results, it does not hold the pass (nor anything else) up.
@@ -231,7 +232,7 @@ export class MonitorDaemon {
     });
   }
 
-  private startWorker(log: LogInfo, signal: AbortSignal): Worker {
+  private startWorker(log: LogInfo, signal: AbortSignal, after?: Promise<void>): Worker {
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -244,6 +245,7 @@ export class MonitorDaemon {
       attempted: new EventTarget(),
     };
     worker.done = (async () => {
+      await after;
       let failures = 0;
       while (!stop.signal.aborted) {
         const pass = this.pass;
