@@ -5,6 +5,7 @@
  * SIGHUP re-reads the watch list and config (a broken config keeps the old one), SIGTERM exits 0,
  * and a log whose signed root stops matching is rewound and alerted once per evidence.
  */
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -310,6 +311,20 @@ describe('a log whose signed root stops matching (flip root)', () => {
       const first = await once();
       expect(first.code, first.stderr).toBe(1);
       expect(first.stderr).toMatch(/MISBEHAVING .*hash to .* but it signed/);
+      // The download position went back to the verified head (21 entries), not past the unverified one.
+      const cursor = (): { position: number; verified: string } => {
+        const db = new Database(join(state, 'certvigil.sqlite3'), { readonly: true });
+        try {
+          return db.prepare('SELECT position, verified FROM logs').get() as {
+            position: number;
+            verified: string;
+          };
+        } finally {
+          db.close();
+        }
+      };
+      expect(cursor().position).toBe(21);
+      expect((JSON.parse(cursor().verified) as { treeSize: number }).treeSize).toBe(21);
       const second = await once();
       expect(second.code, second.stderr).toBe(1);
       // The rewound entries were read again (the cursor did not stay past them) ...
