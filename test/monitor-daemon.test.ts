@@ -154,6 +154,10 @@ describe('a stuck log holds nothing up', () => {
       expect(elapsed).toBeLessThan(30_000);
       // The stuck log was really asked (and never answered).
       expect(hung.requests.some((r) => r.fault === 'hang')).toBe(true);
+      // The pass reports the stuck log after one interval instead of waiting for it.
+      expect(await until(() => d.passes() >= 1, 15_000)).toBe(true);
+      expect(d.stderr.join('\n')).toMatch(/WAITING hung log .*first attempt still running/);
+      expect(d.stderr.join('\n')).toMatch(/ok healthy log/);
       expect(d.child.exitCode).toBeNull();
       d.child.kill('SIGTERM');
       expect(await d.exit).toBe(0);

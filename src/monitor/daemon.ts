@@ -39,7 +39,7 @@ export interface DaemonDeps extends CycleDeps {
    */
   beforeAttempt?: () => Promise<void>;
   /** After each pass: the latest result of every log, the inventory, deliveries since the last pass. */
-  onPass?: (result: CycleResult) => void;
+  onPass?: (result: CycleResult, waiting: readonly LogInfo[]) => void;
 }
 
 /**
@@ -182,15 +182,19 @@ export class MonitorDaemon {
     // shows in the pass's results, it does not hold the pass (nor anything else) up.
     await this.nextAttempts(deps.settings().intervalMs, signal);
     const delivered = this.drainer?.total ?? { delivered: 0, failed: 0, skipped: 0 };
-    deps.onPass?.({
-      logs: [...this.workers.values()].flatMap((w) => (w.last ? [{ log: w.log, result: w.last }] : [])),
-      inventory: this.pass?.inventory ?? null,
-      delivery: {
-        delivered: delivered.delivered - this.reported.delivered,
-        failed: delivered.failed - this.reported.failed,
-        skipped: delivered.skipped - this.reported.skipped,
+    const workers = [...this.workers.values()];
+    deps.onPass?.(
+      {
+        logs: workers.flatMap((w) => (w.last ? [{ log: w.log, result: w.last }] : [])),
+        inventory: this.pass?.inventory ?? null,
+        delivery: {
+          delivered: delivered.delivered - this.reported.delivered,
+          failed: delivered.failed - this.reported.failed,
+          skipped: delivered.skipped - this.reported.skipped,
+        },
       },
-    });
+      workers.filter((w) => w.last === null).map((w) => w.log),
+    );
     this.reported = { ...delivered };
     await deps
       .onCycle?.()

@@ -215,7 +215,13 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         // The watch list file is re-read when it changed, before any log is read; a broken edit is
         // reported and the last good one kept, so a typo does not stop the monitoring.
         beforeAttempt: refreshWatch,
-        onPass: (result) => process.stderr.write(`${summarize(result)}\n`),
+        onPass: (result, waiting) => {
+          // A log whose first attempt has not finished (slow or stuck) holds nothing up: say so.
+          const pending = waiting.map(
+            (l) => `WAITING ${sanitizeText(`${l.description} (${l.url})`)}: first attempt still running`,
+          );
+          process.stderr.write(`${[...pending, summarize(result)].join('\n')}\n`);
+        },
       });
       // SIGHUP: re-read the config file, the watch list and (next pass) the inventory and the log
       // list, without losing state; a broken new config keeps the old one, and says why.
