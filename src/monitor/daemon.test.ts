@@ -140,6 +140,48 @@ describe('MonitorDaemon', () => {
   });
 });
 
+describe('MonitorDaemon.reload (SIGHUP)', () => {
+  it('a log busy when the reload comes tries again at once, with the new settings, instead of sleeping', async () => {
+    const log = logInfo(3);
+    const reader = fakeReader(log, 2, false);
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((r) => (release = r));
+    let heads = 0;
+    const treeHead = reader.treeHead.bind(reader);
+    reader.treeHead = async () => {
+      if (heads++ === 0) await blocked; // the first attempt is in flight when the reload comes
+      return treeHead();
+    };
+    let watch = buildWatchList(['old.test']);
+    const seen: string[] = [];
+    const daemon = new MonitorDaemon({
+      store,
+      notifiers: [],
+      scanInventory: null,
+      caaResolver: null,
+      caaIssuers: {},
+      httpFor: () => {
+        throw new Error('no HTTP');
+      },
+      readerFor: () => reader,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      loadLogList: async () => [log],
+      settings: () => ({ watch, startAtEnd: false, intervalMs: 3_600_000 }),
+      beforeAttempt: async () => void seen.push(watch.matches('new.test') ? 'new' : 'old'),
+    });
+    const abort = new AbortController();
+    const running = daemon.run(abort.signal);
+    expect(await until(() => heads === 1, 2000)).toBe(true);
+    watch = buildWatchList(['new.test']);
+    daemon.reload();
+    release();
+    expect(await until(() => (daemon.attempts().get(log.logId) ?? 0) >= 2, 2000)).toBe(true);
+    expect(seen.slice(0, 2)).toEqual(['old', 'new']);
+    abort.abort();
+    await running;
+  });
+});
+
 describe('nextDelayMs', () => {
   const half = (): number => 0.5;
   it.each([

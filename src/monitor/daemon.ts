@@ -97,11 +97,14 @@ export class MonitorDaemon {
   private logs: LogInfo[] = [];
   private drainer: OutboxDrainer | null = null;
   private reported = { delivered: 0, failed: 0, skipped: 0 };
+  private generation = 0;
 
   constructor(private readonly deps: DaemonDeps) {}
 
   /** SIGHUP: the settings were replaced; run a pass now and let every idle log try again. */
   reload(): void {
+    // A loop busy at this moment misses the event: it sees the generation change instead.
+    this.generation++;
     this.wake.dispatchEvent(new Event('wake'));
   }
 
@@ -123,10 +126,11 @@ export class MonitorDaemon {
     drainer.start(deps.drainEveryMs ?? 5_000);
     try {
       while (!signal.aborted) {
+        const generation = this.generation;
         await this.supervise(signal);
         drainer.wake();
         if (signal.aborted) break;
-        await sleep(deps.settings().intervalMs, signal, this.wake);
+        if (generation === this.generation) await sleep(deps.settings().intervalMs, signal, this.wake);
       }
     } finally {
       for (const w of this.workers.values()) w.stop.abort(new Error('stopping'));
@@ -254,6 +258,7 @@ export class MonitorDaemon {
       while (!stop.signal.aborted) {
         const pass = this.pass;
         if (pass === null) break;
+        const generation = this.generation;
         await this.deps.beforeAttempt?.().catch(() => undefined);
         const settings = this.deps.settings();
         const result = await attemptLog(
@@ -271,6 +276,7 @@ export class MonitorDaemon {
         worker.attempted.dispatchEvent(new Event('attempt'));
         failures = result.status === 'ok' ? 0 : failures + 1;
         if (stop.signal.aborted) break;
+        if (generation !== this.generation) continue; // reloaded meanwhile: try again now
         await sleep(
           nextDelayMs(result, failures, settings.intervalMs, this.deps.random),
           stop.signal,
