@@ -156,23 +156,27 @@ async function runCertvigil(list: string, url: string, watch: string, kind: stri
   };
 }
 
-/** The whole monitor (`certvigil monitor --once`, SQLite state, alerts to a discarded stdout). */
+/**
+ * The whole monitor (`certvigil monitor --once`, SQLite state, alerts to a discarded stdout), or
+ * the daemon (`daemon`): timed until its first pass reports the log caught up, then SIGTERM.
+ */
 async function runMonitor(
   dir: string,
   list: string,
   watch: string,
   kind: string,
   entries: number,
+  daemon = false,
 ): Promise<CtRow> {
   const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const state = join(dir, `monitor-state-${kind}`);
+  const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}`);
   const started = performance.now();
   const child = spawn(
     process.execPath,
     [
       cli,
       'monitor',
-      '--once',
+      ...(daemon ? ['--interval', '1h'] : ['--once']),
       '--log-list',
       list,
       '--watchlist',
@@ -186,13 +190,21 @@ async function runMonitor(
   );
   const peak = watchPeak(child);
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const seconds = (performance.now() - started) / 1000;
+  let caughtUpAt: number | null = null;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (daemon && caughtUpAt === null && new RegExp(`at ${entries}/${entries}`).test(stderr)) {
+      caughtUpAt = performance.now();
+      child.kill('SIGTERM');
+    }
+  });
+  const code = await exited;
+  const seconds = ((caughtUpAt ?? performance.now()) - started) / 1000;
   const rss = await peak.stop();
   const matched = /(\d+) matched/.exec(stderr);
   return {
-    tool: 'certvigil monitor',
+    tool: daemon ? 'certvigil monitor (daemon)' : 'certvigil monitor',
     kind,
     entries,
     seconds,
@@ -231,6 +243,8 @@ export async function benchCt(
     rows.push(await runCertvigil(staticList, info.static, watch, 'static-ct-api'));
     rows.push(await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize));
     rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize));
+    rows.push(await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize, true));
+    rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize, true));
     return { rows, generatedMs: info.generatedMs };
   } finally {
     server.kill('SIGTERM');

@@ -41,6 +41,8 @@ export interface MalformedEntry {
   error: string;
   /** Present when the leaf input itself was readable (RFC 6962) so it can still be hashed. */
   leafInput?: Uint8Array;
+  /** RFC 6962 `extra_data` as served, when known (certspotter hooks write it to ENTRY_FILENAME). */
+  extraData?: Uint8Array;
 }
 
 export function isMalformed(e: RawLogEntry | MalformedEntry): e is MalformedEntry {
@@ -179,13 +181,14 @@ class Rfc6962Reader implements LogReader {
       signal,
     })) {
       try {
-        batch.push(parseRawEntry(e.index, e.leafInput, e.extraData));
+        batch.push({ ...parseRawEntry(e.index, e.leafInput, e.extraData), extraData: e.extraData });
       } catch (err) {
         batch.push({
           index: e.index,
           malformed: true,
           error: (err as Error).message,
           leafInput: e.leafInput,
+          extraData: e.extraData,
         });
       }
       if (batch.length >= flushAt) {

@@ -49,6 +49,8 @@ export interface RawLogEntry {
    * static-ct-api entries, which carry `chainFingerprints` instead.
    */
   chain: Uint8Array[];
+  /** RFC 6962 only: the `extra_data` bytes as served (for hook scripts' ENTRY_FILENAME). */
+  extraData?: Uint8Array;
   /** static-ct-api only: SHA-256 fingerprints of the chain certificates. */
   chainFingerprints?: Uint8Array[];
   /** Precert entries of both kinds: the pre_certificate as submitted to the log. */

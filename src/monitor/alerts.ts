@@ -8,11 +8,14 @@
 import { evaluateCaaMany } from '../caa/index.js';
 import type { CaaResolverPort } from '../caa/index.js';
 import type { MonitorEvent, Notifier } from '../notify/types.js';
-import type { AlertInput, IssuanceInput, Store } from '../store/types.js';
+import type { IssuanceInput, Store } from '../store/types.js';
 import { caaIdentifiersForIssuer } from './caa-issuers.js';
 import { classify } from './classify.js';
 import type { CaaVerdict, KnownIndex } from './classify.js';
+import { eventOfAlert, issuanceAlert } from './events.js';
+import type { MonitorAlert } from './events.js';
 import { historyFor, isKnown } from './known.js';
+import type { MatchedCertificate } from './sync-log.js';
 import type { WatchList } from './watchlist.js';
 
 export interface AlertContext {
@@ -49,10 +52,10 @@ async function caaVerdict(i: IssuanceInput, ctx: AlertContext): Promise<CaaVerdi
 
 export async function alertsForIssuances(
   issuances: readonly IssuanceInput[],
-  certificates: ReadonlyMap<string, Uint8Array>,
+  certificates: ReadonlyMap<string, MatchedCertificate>,
   ctx: AlertContext,
-): Promise<AlertInput[]> {
-  const alerts: AlertInput[] = [];
+): Promise<MonitorAlert[]> {
+  const alerts: MonitorAlert[] = [];
   const seen = new Set<string>();
   for (const i of issuances) {
     if (seen.has(i.tbsSha256)) continue;
@@ -62,33 +65,43 @@ export async function alertsForIssuances(
     const history = await historyFor(ctx.store, i.dnsNames, ctx.known);
     const verdict = classify(facts, ctx.known, history, await caaVerdict(i, ctx));
     if (verdict.known) continue;
-    const der = certificates.get(i.tbsSha256);
-    const event: MonitorEvent = {
-      type: 'issuance',
-      severity: verdict.severity,
-      watchItems: [...new Set(i.dnsNames.flatMap((n) => ctx.watch.matchingEntries(n)))],
-      known: false,
-      reasons: verdict.reasons,
-      issuance: {
-        tbsSha256: i.tbsSha256,
-        certSha256s: facts.certSha256s,
-        dnsNames: i.dnsNames,
-        ipAddresses: i.ipAddresses,
-        issuer: i.issuer,
-        serial: i.serial,
-        notBefore: i.notBefore,
-        notAfter: i.notAfter,
-        spkiSha256: i.spkiSha256,
-        keyType: i.keyType,
-        entries: [
-          { log: ctx.logUrls.get(i.logId) ?? i.logId, index: i.index, type: i.type, timestamp: i.timestamp },
-        ],
-        ...(der ? { certificateDerBase64: Buffer.from(der).toString('base64') } : {}),
-      },
-    };
-    alerts.push({ key: `issuance:${i.tbsSha256}`, kind: 'issuance', payload: event });
+    const cert = certificates.get(i.tbsSha256);
+    alerts.push(
+      issuanceAlert({
+        issuance: i,
+        severity: verdict.severity,
+        reasons: verdict.reasons,
+        watchItems: [...new Set(i.dnsNames.flatMap((n) => ctx.watch.matchingEntries(n)))],
+        logUrl: ctx.logUrls.get(i.logId) ?? i.logId,
+        ...(cert ? { der: cert.der, chain: cert.chain } : {}),
+      }),
+    );
   }
   return alerts;
+}
+
+/** Which failed alerts to try again now (the daemon drains every few seconds: a sink that is down
+ * must not be hit that often). */
+export interface RetryPolicy {
+  due(id: number): boolean;
+  failed(id: number): void;
+  succeeded(id: number): void;
+}
+
+/**
+ * Exponential backoff per failed alert, in memory: 10 s after the first failure, doubling, at most
+ * 15 min. A restart retries everything once (the outbox itself is durable).
+ */
+export function alertBackoff(now: () => number = Date.now): RetryPolicy {
+  const next = new Map<number, { at: number; failures: number }>();
+  return {
+    due: (id) => (next.get(id)?.at ?? 0) <= now(),
+    failed: (id) => {
+      const failures = (next.get(id)?.failures ?? 0) + 1;
+      next.set(id, { at: now() + Math.min(900_000, 10_000 * 2 ** (failures - 1)), failures });
+    },
+    succeeded: (id) => void next.delete(id),
+  };
 }
 
 export interface DeliveryReport {
@@ -107,11 +120,23 @@ export async function deliverPendingAlerts(
   notifiers: readonly Notifier[],
   known: KnownIndex,
   onError?: (message: string) => void,
+  retry?: RetryPolicy,
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { delivered: 0, failed: 0, skipped: 0 };
-  // One pass per cycle: an alert that fails now stays pending and is retried next cycle.
+  // An alert that fails stays pending; it is retried on a later drain (when `retry` allows it).
   for (const alert of await store.pendingAlerts(1000)) {
-    const event = alert.payload as MonitorEvent;
+    if (retry && !retry.due(alert.id)) continue;
+    let event: MonitorEvent;
+    try {
+      event = eventOfAlert(alert);
+    } catch (err) {
+      // Not an event: retrying cannot help, and it must not block the alerts behind it.
+      await store.markAlertFailed(alert.id, (err as Error).message);
+      await store.markAlertDelivered(alert.id);
+      onError?.((err as Error).message);
+      report.failed++;
+      continue;
+    }
     if (event.type === 'issuance' && isKnown(event.issuance, known)) {
       await store.markAlertDelivered(alert.id);
       report.skipped++;
@@ -127,8 +152,10 @@ export async function deliverPendingAlerts(
     );
     if (failures.length === 0) {
       await store.markAlertDelivered(alert.id);
+      retry?.succeeded(alert.id);
       report.delivered++;
     } else {
+      retry?.failed(alert.id);
       await store.markAlertFailed(alert.id, failures.join('; '));
       onError?.(`alert ${alert.key} not delivered: ${failures.join('; ')}`);
       report.failed++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from './config.js';
+import { DEFAULT_LOG_LIMITS, limitsFor, parseConfigText, resolveConfig } from './config.js';
 
 const SECRET = 'hunter2-S3cret';
 
@@ -108,5 +108,45 @@ describe('durations in the config: the one syntax of the flags, bounded', () => 
       'cfg.yaml',
     );
     expect(c.alerts?.webhook?.timeoutMs).toBe(15_000);
+  });
+});
+
+describe('per-log limits (issue 13)', () => {
+  const file = parseConfigText(
+    [
+      'logDefaults: { concurrency: 2, timeout: 10s }',
+      'perLog:',
+      '  Google: { requestsPerSecond: 5 }',
+      '  https://ct.example/2026/: { concurrency: 1, requestsPerSecond: 0 }',
+    ].join('\n'),
+    'c.yaml',
+  );
+  const config = resolveConfig(file, {}, { stateDir: '/s', logList: 'l' });
+  it.each([
+    [
+      'defaults from the file',
+      { url: 'https://other.example/', operator: 'X' },
+      { concurrency: 2, requestsPerSecond: null, timeoutMs: 10_000 },
+    ],
+    [
+      'by operator',
+      { url: 'https://argon.example/', operator: 'Google' },
+      { concurrency: 2, requestsPerSecond: 5, timeoutMs: 10_000 },
+    ],
+    [
+      'by URL (trailing slash ignored), 0 = no rate',
+      { url: 'https://ct.example/2026', operator: 'Google' },
+      { concurrency: 1, requestsPerSecond: null, timeoutMs: 10_000 },
+    ],
+  ])('%s', (_what, log, expected) => {
+    expect(limitsFor(log, config)).toEqual(expected);
+  });
+  it('without a config: 4 in flight, no fixed rate, 30 s per request', () => {
+    expect(
+      limitsFor({ url: 'u', operator: 'o' }, resolveConfig({}, {}, { stateDir: '/s', logList: 'l' })),
+    ).toEqual(DEFAULT_LOG_LIMITS);
+  });
+  it('refuses an unknown limit key', () => {
+    expect(() => parseConfigText('perLog: { Google: { burst: 3 } }', 'c.yaml')).toThrow(/unknown key burst/);
   });
 });

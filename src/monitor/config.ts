@@ -9,6 +9,10 @@
  * watchlist: /etc/certvigil/watchlist      # certspotter syntax; or `names: [example.com, .example.org]`
  * inventory: [/etc/letsencrypt, /var/lib/caddy/.local/share/caddy]
  * intervalSeconds: 5m                     # durations: 500ms, 15s, 5m; a bare number in the key's unit
+ * logDefaults: { concurrency: 4, requestsPerSecond: 0, timeout: 30s }   # 0: no fixed rate
+ * perLog:                                 # by log URL, or by operator name for all its logs
+ *   Google: { requestsPerSecond: 5 }
+ *   https://ct.example.net/2026/: { concurrency: 1, timeout: 10s }
  * alerts:
  *   email: { smtp: { host: localhost, port: 25 }, from: certvigil@example.com, to: [security@example.com] }
  *   exec: { command: /usr/local/bin/certspotter-hook, timeoutMs: 30s }
@@ -68,6 +72,18 @@ const alertsSchema = z
   })
   .strict();
 
+/** Per-log request limits (issue 13): each log runs on its own, within these. */
+const limitsSchema = z
+  .object({
+    /** Requests in flight to the log at once. */
+    concurrency: z.number().int().positive().max(32).optional(),
+    /** Requests per second at most (token bucket); `0` turns the rate limit off. */
+    requestsPerSecond: z.number().min(0).max(10_000).optional(),
+    /** Deadline of one request, from sending to the last body byte (a stuck log gives up here). */
+    timeout: duration('s', 100).optional(),
+  })
+  .strict();
+
 /** Logs caught up at once: each holds 4 connections, so more only hammers the logs. */
 export const MAX_CONCURRENCY = 64;
 
@@ -91,6 +107,10 @@ const fileSchema = z
     /** Extra issuer → CAA identifier mappings: keys match the issuer's O= or the whole issuer DN. */
     caaIssuers: z.record(z.string(), z.array(z.string())).optional(),
     concurrency: z.number().int().positive().max(MAX_CONCURRENCY).optional(),
+    /** Request limits of every log, unless `perLog` says otherwise. */
+    logDefaults: limitsSchema.optional(),
+    /** Limits for one log (key: its URL) or every log of one operator (key: the operator's name). */
+    perLog: z.record(z.string(), limitsSchema).optional(),
   })
   .strict();
 
@@ -111,6 +131,46 @@ export interface MonitorConfig {
   caaResolver: string | false | null;
   caaIssuers: Record<string, string[]>;
   concurrency: number;
+  logDefaults: LogLimits;
+  perLog: Record<string, Partial<LogLimits>>;
+}
+
+/** What one log may be asked: in flight at once, per second (null: no limit), and per-request deadline. */
+export interface LogLimits {
+  concurrency: number;
+  requestsPerSecond: number | null;
+  timeoutMs: number;
+}
+
+/**
+ * Defaults: 4 requests in flight, no fixed rate, 30 s per request. Public logs throttle per client
+ * with 429 + Retry-After (RFC 6585 §4), which the client obeys and slows down for, so a fixed rate
+ * would only slow the catch-up of the logs that do not need it; set one per log or operator where a
+ * log asks for it. A stuck request is abandoned after 30 s (then retried with backoff) and only
+ * holds up its own log.
+ */
+export const DEFAULT_LOG_LIMITS: LogLimits = { concurrency: 4, requestsPerSecond: null, timeoutMs: 30_000 };
+
+function limitsOf(file: z.output<typeof limitsSchema> | undefined): Partial<LogLimits> {
+  if (file === undefined) return {};
+  return {
+    ...(file.concurrency !== undefined ? { concurrency: file.concurrency } : {}),
+    ...(file.requestsPerSecond !== undefined
+      ? { requestsPerSecond: file.requestsPerSecond === 0 ? null : file.requestsPerSecond }
+      : {}),
+    ...(file.timeout !== undefined ? { timeoutMs: file.timeout } : {}),
+  };
+}
+
+/** The limits of one log: `perLog[url]` over `perLog[operator]` over `logDefaults`. */
+export function limitsFor(
+  log: { url: string; operator: string },
+  config: Pick<MonitorConfig, 'logDefaults' | 'perLog'>,
+): LogLimits {
+  const norm = (u: string): string => u.replace(/\/+$/, '');
+  const byUrl = Object.entries(config.perLog).find(([k]) => norm(k) === norm(log.url))?.[1] ?? {};
+  const byOperator = config.perLog[log.operator] ?? {};
+  return { ...config.logDefaults, ...byOperator, ...byUrl };
 }
 
 export async function readConfigFile(path: string): Promise<ConfigFile> {
@@ -245,5 +305,7 @@ export function resolveConfig(
     caaResolver: pick('caaResolver', file.caaResolver, null),
     caaIssuers: pick('caaIssuers', file.caaIssuers, {}),
     concurrency: pick('concurrency', file.concurrency, 4),
+    logDefaults: { ...DEFAULT_LOG_LIMITS, ...limitsOf(file.logDefaults) },
+    perLog: Object.fromEntries(Object.entries(file.perLog ?? {}).map(([k, v]) => [k, limitsOf(v)])),
   };
 }

@@ -10,7 +10,7 @@ import type { InventoryCertificate, InventoryScan } from '../inventory/types.js'
 import type { MonitorEvent } from '../notify/types.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
-import { recordInventory, runCycle } from './monitor.js';
+import { recordInventory, runCycle, staleHeadMessage } from './monitor.js';
 import { buildWatchList } from './watchlist.js';
 
 let dir: string;
@@ -102,7 +102,7 @@ describe('a configured inventory path that cannot be read', () => {
       httpFor: () => {
         throw new Error('no logs in this test');
       },
-      log: { info: () => undefined, warn: () => undefined },
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     };
     const options = { logs: [], watch: buildWatchList(['example.test']), startAtEnd: false, concurrency: 1 };
     const first = await runCycle(deps, options);
@@ -117,5 +117,40 @@ describe('a configured inventory path that cannot be read', () => {
     expect(payload.message).toMatch(
       /^cannot read inventory path \/etc\/letsencrypt\\x1B\[2J: no such file or directory \(ENOENT\); the inventory read before is kept/,
     );
+  });
+});
+
+describe('staleHeadMessage (RFC 6962 §3.5: a head older than the MMD + 1 h)', () => {
+  const log = {
+    kind: 'rfc6962' as const,
+    description: 'fake log',
+    operator: 'test',
+    logId: 'bG9n',
+    key: new Uint8Array(),
+    url: 'https://log.example/',
+    mmdSeconds: 86_400,
+    state: 'usable' as const,
+  };
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  it.each([
+    ['no head read', null, false],
+    ['a fresh head', now - 60_000, false],
+    ['just within MMD + 1 h', now - (86_400_000 + 3_600_000), false],
+    ['past MMD + 1 h', now - (86_400_000 + 3_600_001), true],
+  ])('%s', (_what, timestamp, stale) => {
+    const result = {
+      status: 'ok' as const,
+      treeSize: 1,
+      treeHeadTimestamp: timestamp,
+      position: 1,
+      verifiedSize: 1,
+      entriesRead: 0,
+      matched: 0,
+      malformed: 0,
+      message: null,
+      contacted: true,
+      retryAfterMs: null,
+    };
+    expect(staleHeadMessage(log, result, now) !== null).toBe(stale);
   });
 });

@@ -1,25 +1,34 @@
 /**
  * @module monitor/monitor
- * One monitoring cycle: refresh the inventory, catch every log up to its current signed tree head
- * (several logs at once), raise health alerts for logs that could not be read, and deliver the
- * alerts waiting in the outbox. The CLI runs it once (`--once`) or in a loop (daemon). The store,
+ * The pieces of a monitoring pass: refresh the inventory (once per pass), one attempt on one log
+ * (catch it up, raise a health alert only if it could not be read, report its health), and the
+ * outbox drainer that delivers alerts as soon as they are committed. `runCycle` is `--once`;
+ * daemon.ts runs one independent loop per log over the same pieces. The store,
  * the notifiers and the inventory scanner are given: this module builds no concrete I/O.
  */
-import { createHash } from 'node:crypto';
 import type { CaaResolverPort } from '../caa/index.js';
 import type { CtHttpClient } from '../ct/http.js';
 import { createLogReader } from '../ct/log-reader.js';
+import type { LogReader } from '../ct/log-reader.js';
 import type { LogInfo } from '../ct/types.js';
 import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
 import type { Notifier } from '../notify/types.js';
 import { sanitizeDeep, sanitizeText } from '../sanitize.js';
-import type { InventoryRecord, Store } from '../store/types.js';
-import { alertsForIssuances, deliverPendingAlerts } from './alerts.js';
-import type { DeliveryReport } from './alerts.js';
+import type { InventoryRecord, LogHealthRecord, Store } from '../store/types.js';
+import { alertBackoff, alertsForIssuances, deliverPendingAlerts } from './alerts.js';
+import type { AlertContext, DeliveryReport } from './alerts.js';
+import type { KnownIndex } from './classify.js';
+import { inventoryUnreadableAlert, logStaleAlert, logUnreachableAlert } from './events.js';
 import { loadKnownIndex } from './known.js';
 import { syncLog } from './sync-log.js';
 import type { SyncResult } from './sync-log.js';
 import type { WatchList } from './watchlist.js';
+
+export interface MonitorLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface CycleDeps {
   store: Store;
@@ -28,13 +37,21 @@ export interface CycleDeps {
   scanInventory: (() => Promise<InventoryScan>) | null;
   caaResolver: CaaResolverPort | null;
   caaIssuers: Readonly<Record<string, string[]>>;
-  /** HTTP client per log (limits are per log). */
-  httpFor: (log: LogInfo) => CtHttpClient;
-  log: {
-    info(obj: object, msg: string): void;
-    warn(obj: object, msg: string): void;
-  };
+  /**
+   * HTTP client per log attempt (its concurrency, rate limit and timeouts are per log); `signal`
+   * cancels this log's requests (the log left the list, or the daemon stops).
+   */
+  httpFor: (log: LogInfo, signal?: AbortSignal) => CtHttpClient;
+  /** The reader of a log; by default one over `httpFor(log)` (tests give a fake). */
+  readerFor?: (log: LogInfo) => LogReader;
+  /** Parallel entry requests per log (default 4). */
+  readerConcurrencyFor?: (log: LogInfo) => number;
+  log: MonitorLog;
   onProgress?: (done: number, total: number) => void;
+  /** After every attempt on a log: its health, for `status` and `check monitor`. */
+  onLogHealth?: (r: LogHealthRecord) => Promise<void>;
+  /** After each pass over the logs (a heartbeat). */
+  onCycle?: () => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -123,20 +140,10 @@ async function refreshInventory(
   // change) says nothing about what we own: replacing the inventory with "nothing" would make
   // every one of our certificates look foreign. Keep the last good inventory, and tell the
   // operator through the sinks: one health alert per path and day.
-  const day = new Date().toISOString().slice(0, 10);
   for (const e of unreadable) {
-    const path = sanitizeText(e.path, { maxLength: 300 });
-    const id = createHash('sha256').update(e.path).digest('hex').slice(0, 16);
-    await deps.store.enqueueAlert({
-      key: `health:inventory:${id}:${day}`,
-      kind: 'health',
-      payload: {
-        type: 'inventory-health',
-        severity: 'warning',
-        path,
-        message: `cannot read inventory path ${path}: ${sanitizeText(e.error.replace(/^INVENTORY_PATH_UNREADABLE: /, ''), { maxLength: 300 })}; the inventory read before is kept until it can be read again`,
-      },
-    });
+    await deps.store.enqueueAlert(
+      inventoryUnreadableAlert(e.path, e.error.replace(/^INVENTORY_PATH_UNREADABLE: /, ''), Date.now()),
+    );
   }
   return { scan, unreadable: unreadable.length };
 }
@@ -160,8 +167,23 @@ async function mapLimited<T, R>(
   return out;
 }
 
-export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
-  const { store } = deps;
+/** What one pass over the logs shares: the inventory read once, and what alerts are built with. */
+export interface PassContext {
+  known: KnownIndex;
+  watch: WatchList;
+  alertContext: AlertContext;
+  inventory: CycleResult['inventory'];
+}
+
+/**
+ * Reads the inventory once for the pass (not once per issuance) and builds the alert context.
+ * `logs` gives log IDs their URLs in alerts.
+ */
+export async function preparePass(
+  deps: CycleDeps,
+  logs: readonly LogInfo[],
+  watch: WatchList,
+): Promise<PassContext> {
   const { scan, unreadable } = await refreshInventory(deps);
   // A scan with unreadable files is inconclusive: "managed here but not in the inventory" would then
   // be a guess, so the managed-name reason is only raised after a clean scan.
@@ -171,19 +193,210 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
       { errors: scan.errors.length },
       'inventory scan incomplete: managed-name checks skipped this cycle',
     );
-  const known = await loadKnownIndex(store, managed);
-  const logUrls = new Map(options.logs.map((l) => [l.logId, l.url]));
-  const alertContext = {
-    store,
+  const known = await loadKnownIndex(deps.store, managed);
+  return {
     known,
-    watch: options.watch,
-    logUrls,
-    caaResolver: deps.caaResolver,
-    caaIssuers: deps.caaIssuers,
-    // Certificate names and resolver answers are outside text: escaped before any log line.
-    onWarning: (m: string) => deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+    watch,
+    inventory: scan
+      ? {
+          certificates: scan.certificates.length,
+          errors: scan.errors.length - unreadable,
+          unreadablePaths: unreadable,
+        }
+      : null,
+    alertContext: {
+      store: deps.store,
+      known,
+      watch,
+      logUrls: new Map(logs.map((l) => [l.logId, l.url])),
+      caaResolver: deps.caaResolver,
+      caaIssuers: deps.caaIssuers,
+      // Certificate names and resolver answers are outside text: escaped before any log line.
+      onWarning: (m: string) => deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+    },
   };
+}
 
+export interface AttemptOptions {
+  startAtEnd: boolean;
+  signal?: AbortSignal;
+  onCommit?: () => void;
+  onProgress?: (done: number, total: number) => void;
+  now?: () => number;
+}
+
+/**
+ * One attempt on one log: catch it up, then say how it went — a log line, a health alert when it
+ * could not be read (only then: evidence is its own alert, and our own failures are logged with
+ * their stack, not blamed on the log), a stale-head alert, and the health record.
+ */
+export async function attemptLog(
+  deps: CycleDeps,
+  pass: PassContext,
+  log: LogInfo,
+  options: AttemptOptions,
+): Promise<SyncResult> {
+  const now = options.now ?? Date.now;
+  const attemptAt = new Date(now()).toISOString();
+  const http = deps.readerFor ? null : deps.httpFor(log, options.signal);
+  let result: SyncResult;
+  try {
+    const reader =
+      http === null && deps.readerFor
+        ? deps.readerFor(log)
+        : createLogReader(log, {
+            http: http ?? deps.httpFor(log, options.signal),
+            concurrency: deps.readerConcurrencyFor?.(log) ?? 4,
+            batchSize: 256,
+          });
+    result = await syncLog(reader, {
+      store: deps.store,
+      watch: pass.watch,
+      startAtEnd: options.startAtEnd,
+      alertsFor: (issuances, certificates) => alertsForIssuances(issuances, certificates, pass.alertContext),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (err) {
+    // createLogReader (an unusable key in the list) or a bug above syncLog's own handling.
+    result = {
+      status: 'internal',
+      treeSize: null,
+      treeHeadTimestamp: null,
+      position: 0,
+      verifiedSize: null,
+      entriesRead: 0,
+      matched: 0,
+      malformed: 0,
+      message: (err as Error).message,
+      contacted: false,
+      retryAfterMs: null,
+      error: err instanceof Error ? err : new Error(String(err)),
+    };
+  } finally {
+    await http?.close().catch(() => undefined);
+  }
+  const stopping = options.signal?.aborted === true;
+  const { error, ...shown } = result;
+  // The log's error text (its HTTP body) is outside text.
+  if (result.status === 'internal')
+    deps.log.error(
+      sanitizeDeep({ log: log.url, ...shown, stack: error?.stack ?? null }),
+      'internal error while reading a log (our bug or the store, not the log)',
+    );
+  else deps.log.info(sanitizeDeep({ log: log.url, ...shown }), `log ${result.status}`);
+  try {
+    if (result.status === 'unreachable' && !stopping)
+      await deps.store.enqueueAlert(logUnreachableAlert(log, result.message ?? '', now()));
+    const stale = staleHeadMessage(log, result, now());
+    if (stale) {
+      deps.log.warn({ log: log.url }, stale);
+      await deps.store.enqueueAlert(logStaleAlert(log, stale, now()));
+    }
+    await deps.onLogHealth?.(healthRecord(log, result, attemptAt, now()));
+  } catch (err) {
+    deps.log.error(
+      { log: log.url, stack: (err as Error).stack ?? null },
+      `cannot record the health of a log: ${sanitizeText((err as Error).message)}`,
+    );
+  }
+  return result;
+}
+
+/** The health record of one attempt (lastContactAt: only when the log answered with a valid head). */
+export function healthRecord(log: LogInfo, r: SyncResult, attemptAt: string, now: number): LogHealthRecord {
+  return {
+    logId: log.logId,
+    url: log.url,
+    status: r.status,
+    lastAttemptAt: attemptAt,
+    lastContactAt: r.contacted ? new Date(now).toISOString() : null,
+    lastError: r.message === null || r.status === 'ok' ? null : sanitizeText(r.message, { maxLength: 500 }),
+    newestTreeSize: r.treeSize,
+    newestTreeTimestamp: r.treeHeadTimestamp === null ? null : new Date(r.treeHeadTimestamp).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * Drains the outbox continuously: woken by every commit that stored alerts, and by a periodic
+ * tick, one drain at a time (a wake during a drain runs one more). An alert reaches its sinks
+ * seconds after its commit, whatever the other logs are doing.
+ */
+export class OutboxDrainer {
+  readonly total: DeliveryReport = { delivered: 0, failed: 0, skipped: 0 };
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly retry = alertBackoff();
+
+  constructor(
+    private readonly deps: Pick<CycleDeps, 'store' | 'notifiers' | 'log'>,
+    /** The inventory index of the current pass; null before the first (nothing is drained yet). */
+    private readonly known: () => KnownIndex | null,
+  ) {}
+
+  /** Starts a drain (or queues one more after the running one). */
+  wake(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const known = this.known();
+        if (known === null) break;
+        try {
+          const r = await deliverPendingAlerts(
+            this.deps.store,
+            this.deps.notifiers,
+            known,
+            (m) => this.deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+            this.retry,
+          );
+          this.total.delivered += r.delivered;
+          this.total.failed += r.failed;
+          this.total.skipped += r.skipped;
+        } catch (err) {
+          this.deps.log.error(
+            { stack: (err as Error).stack ?? null },
+            `cannot drain the alert outbox: ${sanitizeText((err as Error).message)}`,
+          );
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Waits for the running drain and runs one more over everything pending now. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    this.wake();
+    while (this.running) await this.running;
+  }
+
+  /** A periodic tick (failed deliveries are retried on it). */
+  start(everyMs: number): void {
+    this.timer ??= setInterval(() => this.wake(), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/**
+ * `--once`: every log caught up once (at most `concurrency` at a time, each on its own), the
+ * outbox drained as the commits come in, and once more at the end.
+ */
+export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<CycleResult> {
+  const pass = await preparePass(deps, options.logs, options.watch);
+  const drainer = new OutboxDrainer(deps, () => pass.known);
   // One progress figure over all logs: entries still to read, summed.
   const progress = new Map<string, { done: number; total: number }>();
   const report = (): void => {
@@ -195,68 +408,21 @@ export async function runCycle(deps: CycleDeps, options: CycleOptions): Promise<
     }
     deps.onProgress?.(done, total);
   };
-
   const results = await mapLimited(options.logs, options.concurrency, async (log) => {
-    const http = deps.httpFor(log);
-    try {
-      const reader = createLogReader(log, { http, concurrency: 4, batchSize: 256 });
-      const result = await syncLog(reader, {
-        store,
-        watch: options.watch,
-        startAtEnd: options.startAtEnd,
-        alertsFor: (issuances, certificates) => alertsForIssuances(issuances, certificates, alertContext),
-        onProgress: (done, total) => {
-          progress.set(log.logId, { done, total });
-          report();
-        },
-        signal: deps.signal,
-      });
-      // The log's error text (its HTTP body) is outside text.
-      deps.log.info(sanitizeDeep({ log: log.url, ...result }), `log ${result.status}`);
-      if (result.status === 'unreachable') {
-        // One health alert per log and day: a log that stays down does not flood the sinks.
-        await store.enqueueAlert({
-          key: `health:${log.logId}:${new Date().toISOString().slice(0, 10)}`,
-          kind: 'health',
-          payload: {
-            type: 'log-health',
-            severity: 'warning',
-            log: log.url,
-            message: sanitizeText(`cannot read ${log.description}: ${result.message ?? ''}`, {
-              maxLength: 1000,
-            }),
-          },
-        });
-      }
-      const stale = staleHeadMessage(log, result, Date.now());
-      if (stale) {
-        deps.log.warn({ log: log.url }, stale);
-        await store.enqueueAlert({
-          key: `health:${log.logId}:stale:${new Date().toISOString().slice(0, 10)}`,
-          kind: 'health',
-          payload: { type: 'log-health', severity: 'warning', log: log.url, message: stale },
-        });
-      }
-      return { log, result };
-    } finally {
-      await http.close();
-    }
+    const result = await attemptLog(deps, pass, log, {
+      startAtEnd: options.startAtEnd,
+      onCommit: () => drainer.wake(),
+      onProgress: (done, total) => {
+        progress.set(log.logId, { done, total });
+        report();
+      },
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    return { log, result };
   });
-
-  const delivery = await deliverPendingAlerts(store, deps.notifiers, known, (m) =>
-    deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
-  );
-  return {
-    logs: results,
-    inventory: scan
-      ? {
-          certificates: scan.certificates.length,
-          errors: scan.errors.length - unreadable,
-          unreadablePaths: unreadable,
-        }
-      : null,
-    delivery,
-  };
+  await drainer.flush();
+  await deps.onCycle?.();
+  return { logs: results, inventory: pass.inventory, delivery: drainer.total };
 }
 
 /**
@@ -271,9 +437,12 @@ export function staleHeadMessage(log: LogInfo, result: SyncResult, now: number):
   return `${log.description} has fallen behind: its newest signed tree head is ${Math.round(age / 3_600_000)} h old (maximum merge delay ${Math.round(log.mmdSeconds / 3600)} h)`;
 }
 
-/** `monitor --once` exit status: 2 if a log could not be read (cannot vouch for it), else 1 if one misbehaved, else 0. */
+/**
+ * `monitor --once` exit status: 2 if a log could not be read (cannot vouch for it; our own
+ * failure included), else 1 if one misbehaved, else 0.
+ */
 export function cycleExitCode(result: CycleResult): 0 | 1 | 2 {
-  if (result.logs.some((l) => l.result.status === 'unreachable')) return 2;
+  if (result.logs.some((l) => l.result.status === 'unreachable' || l.result.status === 'internal')) return 2;
   if (result.logs.some((l) => l.result.status === 'misbehaving')) return 1;
   return 0;
 }

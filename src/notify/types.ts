@@ -58,6 +58,8 @@ export type MonitorEvent =
       leafHash?: string;
       /** The raw entry, base64, as get-entries gives it (hook scripts: ENTRY_FILENAME). */
       entry?: { leafInput: string; extraData: string };
+      /** Why the entry could not be parsed (hook scripts: PARSE_ERROR); the same text as `error`. */
+      parseError?: string;
     }
   | {
       type: 'log-misbehaviour';

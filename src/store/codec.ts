@@ -19,6 +19,8 @@ import type {
   IodefReceivedInput,
   IodefReceivedQuota,
   IodefReceivedRecord,
+  StoredHead,
+  TreeState,
 } from './types.js';
 import { invalidArgument } from './errors.js';
 
@@ -491,4 +493,30 @@ export function sameIodefDocument(row: Record<string, unknown>, documentSha256: 
     return String(row.document_sha256) === documentSha256;
   // Stored before schema version 4: no hash, compare the text (`same_text` from the query).
   return Number(row.same_text) === 1 || row.same_text === true;
+}
+
+/**
+ * The `verified` column holds the head and, since issue 13, its compact tree (`{...head, tree}`):
+ * no new column, and an older row (head only) still reads.
+ */
+export function verifiedColumn(head: StoredHead, tree: TreeState | undefined): string {
+  if (tree !== undefined && tree.size !== head.treeSize)
+    throw invalidArgument(`verified tree size ${tree.size} does not match head size ${head.treeSize}`);
+  return toJsonText(tree === undefined ? head : { ...head, tree });
+}
+
+export function splitVerified(value: unknown): { verified: StoredHead | null; verifiedTree?: TreeState } {
+  if (value === null || value === undefined) return { verified: null };
+  const v = (typeof value === 'string' ? JSON.parse(value) : value) as StoredHead & { tree?: TreeState };
+  const { tree, ...head } = v;
+  return tree === undefined ? { verified: head } : { verified: head, verifiedTree: tree };
+}
+
+export function checkRewind(expectedPosition: number, to: { position: number; tree: TreeState }): void {
+  checkPosition('expectedPosition', expectedPosition);
+  checkPosition('position', to.position);
+  if (to.position > expectedPosition)
+    throw invalidArgument(`a rewind cannot move forward (${expectedPosition} to ${to.position})`);
+  if (to.tree.size !== to.position)
+    throw invalidArgument(`tree size ${to.tree.size} does not match position ${to.position}`);
 }

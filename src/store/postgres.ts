@@ -43,6 +43,9 @@ import {
   checkIodefQuota,
   checkIodefReceived,
   sameIodefDocument,
+  checkRewind,
+  splitVerified,
+  verifiedColumn,
 } from './codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -86,6 +89,7 @@ import type {
   MonitorStatusRecord,
   Store,
   StoredHead,
+  TreeState,
 } from './types.js';
 
 type Sql = postgres.Sql;
@@ -122,7 +126,7 @@ function cursorFrom(r: Row): LogCursor {
     description: String(r.description),
     position: toNumber(r.position),
     tree: (r.tree ?? null) as LogCursor['tree'],
-    verified: (r.verified ?? null) as StoredHead | null,
+    ...splitVerified(r.verified ?? null),
     updatedAt: toIso(r.updated_at),
   };
 }
@@ -417,14 +421,29 @@ class PostgresStore implements Store {
     });
   }
 
-  async setVerifiedHead(logId: string, head: StoredHead): Promise<void> {
+  async setVerifiedHead(logId: string, head: StoredHead, tree?: TreeState): Promise<void> {
     this.checkLock();
     const changed = await this.sql`
-      UPDATE logs SET verified = ${toJsonText(head)}::text::jsonb, updated_at = ${nowIso()}
+      UPDATE logs SET verified = ${verifiedColumn(head, tree)}::text::jsonb, updated_at = ${nowIso()}
       WHERE log_id = ${logId} AND position >= ${head.treeSize}`;
     if (changed.count === 1) return;
     const [r] = await this.sql<Row[]>`SELECT position FROM logs WHERE log_id = ${logId}`;
     throw verifiedHeadConflict(logId, head, r === undefined ? null : toNumber(r.position));
+  }
+
+  async rewindCursor(
+    logId: string,
+    expectedPosition: number,
+    to: { position: number; tree: TreeState },
+  ): Promise<void> {
+    this.checkLock();
+    checkRewind(expectedPosition, to);
+    const moved = await this.sql`
+      UPDATE logs SET position = ${to.position}, tree = ${toJsonText(to.tree)}::text::jsonb, updated_at = ${nowIso()}
+      WHERE log_id = ${logId} AND position = ${expectedPosition}`;
+    if (moved.count === 1) return;
+    const [r] = await this.sql<Row[]>`SELECT position FROM logs WHERE log_id = ${logId}`;
+    throw conflictError(logId, expectedPosition, r === undefined ? null : toNumber(r.position));
   }
 
   /** `filter` selects TBS hashes; the three reads share one snapshot (REPEATABLE READ). */

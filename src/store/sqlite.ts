@@ -41,6 +41,9 @@ import {
   checkIodefQuota,
   checkIodefReceived,
   sameIodefDocument,
+  checkRewind,
+  splitVerified,
+  verifiedColumn,
 } from './codec.js';
 import type { BatchRows, EntryRow, IssuanceReadRow } from './codec.js';
 import {
@@ -84,6 +87,7 @@ import type {
   MonitorStatusRecord,
   Store,
   StoredHead,
+  TreeState,
 } from './types.js';
 
 type Db = Database.Database;
@@ -109,7 +113,7 @@ function cursorFrom(r: Row): LogCursor {
     description: String(r.description),
     position: Number(r.position),
     tree: r.tree === null ? null : parseJson<LogCursor['tree']>(r.tree),
-    verified: r.verified === null ? null : parseJson<StoredHead>(r.verified),
+    ...splitVerified(r.verified),
     updatedAt: String(r.updated_at),
   };
 }
@@ -415,13 +419,27 @@ class SqliteStore implements Store {
     this.commitTx.immediate(batch, rows, nowIso());
   }
 
-  async setVerifiedHead(logId: string, head: StoredHead): Promise<void> {
+  async setVerifiedHead(logId: string, head: StoredHead, tree?: TreeState): Promise<void> {
     const changed = this.stmt(
       'UPDATE logs SET verified = ?, updated_at = ? WHERE log_id = ? AND position >= ?',
-    ).run(toJsonText(head), nowIso(), logId, head.treeSize);
+    ).run(verifiedColumn(head, tree), nowIso(), logId, head.treeSize);
     if (changed.changes === 1) return;
     const r = this.stmt('SELECT position FROM logs WHERE log_id = ?').get(logId) as Row | undefined;
     throw verifiedHeadConflict(logId, head, r === undefined ? null : Number(r.position));
+  }
+
+  async rewindCursor(
+    logId: string,
+    expectedPosition: number,
+    to: { position: number; tree: TreeState },
+  ): Promise<void> {
+    checkRewind(expectedPosition, to);
+    const moved = this.stmt(
+      'UPDATE logs SET position = ?, tree = ?, updated_at = ? WHERE log_id = ? AND position = ?',
+    ).run(to.position, toJsonText(to.tree), nowIso(), logId, expectedPosition);
+    if (moved.changes === 1) return;
+    const r = this.stmt('SELECT position FROM logs WHERE log_id = ?').get(logId) as Row | undefined;
+    throw conflictError(logId, expectedPosition, r === undefined ? null : Number(r.position));
   }
 
   private readIssuances(where: string, params: unknown[]): Issuance[] {

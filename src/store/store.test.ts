@@ -139,6 +139,30 @@ describe.each(ENGINES)('%s store', (kind) => {
       expect(await codeOf(store.setVerifiedHead(LOG_B, head(0)))).toBe('STORE_CONFLICT');
       expect((await store.getCursor(LOG_A))?.verified).toEqual(head(4));
     });
+
+    it('keep the verified tree with its head, and rewind the download position to it (issue 13)', async () => {
+      await fresh();
+      await store.ensureCursor(cursorInit(LOG_A, 0));
+      await store.commitBatch(batch(LOG_A, 0, 10));
+      await store.setVerifiedHead(LOG_A, head(6), treeOf(6));
+      const c = await store.getCursor(LOG_A);
+      expect(c?.verified).toEqual(head(6));
+      expect(c?.verifiedTree).toEqual(treeOf(6));
+      expect(await codeOf(store.setVerifiedHead(LOG_A, head(6), treeOf(5)))).toBe('STORE_INVALID_ARGUMENT');
+      // Compare-and-set on the position; never forward.
+      expect(await codeOf(store.rewindCursor(LOG_A, 9, { position: 6, tree: treeOf(6) }))).toBe(
+        'STORE_CONFLICT',
+      );
+      expect(await codeOf(store.rewindCursor(LOG_A, 10, { position: 11, tree: treeOf(11) }))).toBe(
+        'STORE_INVALID_ARGUMENT',
+      );
+      await store.rewindCursor(LOG_A, 10, { position: 6, tree: treeOf(6) });
+      const r = await store.getCursor(LOG_A);
+      expect(r).toMatchObject({ position: 6, tree: treeOf(6), verified: head(6), verifiedTree: treeOf(6) });
+      // The entries after it can be committed again (a replay adds nothing twice).
+      await store.commitBatch(batch(LOG_A, 6, 10));
+      expect((await store.getCursor(LOG_A))?.position).toBe(10);
+    });
   });
 
   describe('commitBatch', () => {

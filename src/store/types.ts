@@ -31,6 +31,12 @@ export interface LogCursor {
   tree: TreeState | null;
   /** Last signed head whose root was verified against the downloaded entries. */
   verified: StoredHead | null;
+  /**
+   * The compact tree of `verified` (entries [0, verified.treeSize)): where the download position
+   * is rewound to when a later root does not match (certspotter's VerifiedPosition). Absent for a
+   * head verified by an older certvigil, which kept the head only.
+   */
+  verifiedTree?: TreeState;
   updatedAt: string;
 }
 
@@ -148,12 +154,27 @@ export interface Store {
   /** The cursor of a log, or null when the log was never seen. */
   getCursor(logId: string): Promise<LogCursor | null>;
   /** Creates the cursor at `position` if absent; returns the stored cursor either way. */
-  ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified'>): Promise<LogCursor>;
+  ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified' | 'verifiedTree'>): Promise<LogCursor>;
   listCursors(): Promise<LogCursor[]>;
   /** Atomic: issuances, entries, malformed records, alerts and the new position, or nothing. */
   commitBatch(batch: CommitBatch): Promise<void>;
-  /** Records a head verified against the stored tree of the same size. */
-  setVerifiedHead(logId: string, head: StoredHead): Promise<void>;
+  /**
+   * Records a head verified against the stored tree of the same size, and (when given, of the
+   * same size) that tree, so a later root mismatch can rewind to it. Idempotent.
+   */
+  setVerifiedHead(logId: string, head: StoredHead, tree?: TreeState): Promise<void>;
+  /**
+   * Moves the download position BACK to `to.position` with its tree (a root mismatch: the entries
+   * after the verified head are unverified and will be downloaded again; certspotter's
+   * rewindDownloadPosition). Compare-and-set on `expectedPosition` (StoreConflictError if it
+   * moved); `to.position` must not pass `expectedPosition`. What was committed (issuances,
+   * alerts) stays: a replay of the same entries adds nothing twice.
+   */
+  rewindCursor(
+    logId: string,
+    expectedPosition: number,
+    to: { position: number; tree: TreeState },
+  ): Promise<void>;
 
   listIssuances(): Promise<Issuance[]>;
   /** Issuances whose TBS or certificate SHA-256 starts with `hexPrefix` (≥ 8 hex digits). */

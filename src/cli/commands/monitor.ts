@@ -3,19 +3,26 @@
  * `certvigil monitor` — watch CT logs for certificates of your names and alert on those your own
  * ACME clients did not obtain. `--once` catches up every log and exits (for cron):
  * 0 all logs read and verified, 1 a log misbehaved, 2 a log could not be read (or usage error).
- * Without `--once` it runs as a daemon, re-reading the watch list and inventory every cycle.
+ * Without `--once` it runs as a daemon (monitor/daemon.ts): one independent loop per log, the outbox
+ * drained as commits come in, the watch list, inventory and log list re-read every pass (the last
+ * good log list kept when it cannot be loaded); SIGHUP re-reads the config file too.
  *
  * Everything is checked before the store is opened (flags, config, watch list, inventory paths,
  * log list, alert sinks, resolver): a usage error creates nothing. A missing inventory path is a
  * usage error for `--once`; the daemon raises a health alert instead and keeps running.
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CtHttpClient } from '../../ct/http.js';
 import { CertvigilError } from '../../errors.js';
 import { scanInventory } from '../../inventory/index.js';
 import { sanitizeText } from '../../sanitize.js';
+import type { LogInfo } from '../../ct/types.js';
+import { limitsFor } from '../../monitor/config.js';
+import type { MonitorConfig } from '../../monitor/config.js';
+import { MonitorDaemon } from '../../monitor/daemon.js';
 import { cycleExitCode, runCycle } from '../../monitor/monitor.js';
-import type { CycleResult } from '../../monitor/monitor.js';
+import type { CycleDeps, CycleResult } from '../../monitor/monitor.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -60,6 +67,17 @@ function summarize(result: CycleResult): string {
   return lines.join('\n');
 }
 
+/** Identifies a version of the watch list file (null: stdin, none, or unreadable now). */
+async function stampOf(path: string | null): Promise<string | null> {
+  if (path === null || path === '-') return null;
+  try {
+    const st = await stat(path);
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch (err) {
+    return `error:${(err as NodeJS.ErrnoException).code ?? ''}`;
+  }
+}
+
 export function registerMonitor(program: Command, ctx: Ctx): void {
   addMonitorOptions(
     program
@@ -77,8 +95,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         '\nExit status with --once: 0 all logs read and verified, 1 a log misbehaved, 2 a log could not be read,\n' +
           'or a usage error (bad flag, config or watch list; an inventory path that is missing or unreadable);\n' +
           '2 wins: a log that could not be read cannot be vouched for.\n' +
-          'Daemon (without --once): 0 after SIGTERM/SIGINT, 2 for a usage error at start; a missing inventory\n' +
-          'path is a health alert, and the daemon keeps running.',
+          'Daemon (without --once): 0 after SIGTERM/SIGINT (the current commits finish first), 2 for a usage\n' +
+          'error at start; a missing inventory path is a health alert, and the daemon keeps running. SIGHUP\n' +
+          're-reads the config file, the watch list and the inventory (a broken config keeps the old one).',
       )
       .option('--once', 'catch up once and exit (for cron)')
       .option(
@@ -92,22 +111,26 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       .option('--caa-resolver <host:port|off>', 'resolver for the CAA heuristic (default /etc/resolv.conf)'),
   ).action(async (flags: MonitorFlags & { caaResolver?: string }) => {
     // Every check before the store: a usage error leaves no state directory behind.
-    const config = await loadConfig(flags);
-    if (flags.caaResolver !== undefined) {
-      if (flags.caaResolver.trim() === '')
-        throw new CertvigilError('USAGE', '--caa-resolver must not be empty');
-      config.caaResolver = flags.caaResolver === 'off' ? false : flags.caaResolver;
-    }
+    const configure = async (): Promise<MonitorConfig> => {
+      const c = await loadConfig(flags);
+      if (flags.caaResolver !== undefined) {
+        if (flags.caaResolver.trim() === '')
+          throw new CertvigilError('USAGE', '--caa-resolver must not be empty');
+        c.caaResolver = flags.caaResolver === 'off' ? false : flags.caaResolver;
+      }
+      return c;
+    };
+    let config = await configure();
     let watch = await loadWatchList(config, flags.config);
     if (flags.once) await requireReadableInventory(config);
     else {
       for (const p of await inventoryProblems(config))
         ctx.logger.warn({}, `${p}: a health alert is raised and the last inventory kept`);
     }
-    const notifiers = notifiersFor(config);
+    let notifiers = notifiersFor(config);
     const caaResolver = await caaResolverFor(config);
     // Last: it may fetch the list over the network.
-    let logs = await selectLogs(config, ctx.logger);
+    const logs = await selectLogs(config, ctx.logger);
     const onSkip = (path: string, reason: string): void =>
       ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`);
 
@@ -118,56 +141,122 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       const stop = (): void => abort.abort(new Error('stopping on signal'));
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      for (let cycle = 0; ; cycle++) {
-        if (cycle > 0) {
-          // The daemon re-reads the watch list and the log list; a broken edit is reported and the
-          // last good one kept, so a typo does not stop the monitoring.
+      // Each log gets its own client: its concurrency, rate limit and per-request deadline.
+      const httpFor = (log: LogInfo, signal?: AbortSignal): CtHttpClient => {
+        const limits = limitsFor(log, config);
+        return new CtHttpClient({
+          maxConcurrency: limits.concurrency,
+          timeoutMs: limits.timeoutMs,
+          ...(limits.requestsPerSecond !== null ? { requestsPerSecond: limits.requestsPerSecond } : {}),
+          signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
+        });
+      };
+      const base = {
+        store,
+        get notifiers() {
+          return notifiers;
+        },
+        get scanInventory() {
+          const paths = config.inventory;
+          return paths.length > 0 ? () => scanInventory(paths, { onSkip }) : null;
+        },
+        caaResolver,
+        get caaIssuers() {
+          return config.caaIssuers;
+        },
+        httpFor,
+        readerConcurrencyFor: (log: LogInfo) => limitsFor(log, config).concurrency,
+        log: ctx.logger,
+        signal: abort.signal,
+      } satisfies CycleDeps;
+
+      if (flags.once) {
+        const progress = makeProgress('catch-up', ctx.logger);
+        const result = await runCycle(
+          { ...base, notifiers, onProgress: (done, total) => progress.update(done, total) },
+          { logs, watch, startAtEnd: config.startAtEnd, concurrency: config.concurrency },
+        );
+        progress.stop();
+        process.stderr.write(`${summarize(result)}\n`);
+        ctx.setExit(cycleExitCode(result));
+        return;
+      }
+
+      let watchStamp = await stampOf(config.watchlistFile);
+      let refreshing: Promise<void> | null = null;
+      const refreshWatch = (): Promise<void> =>
+        (refreshing ??= (async () => {
+          const stamp = await stampOf(config.watchlistFile);
+          if (stamp === watchStamp) return;
+          watchStamp = stamp;
           try {
             watch = await loadWatchList(config, flags.config);
           } catch (err) {
             ctx.logger.warn({}, `watch list not reloaded, keeping the last one: ${(err as Error).message}`);
           }
+        })().finally(() => {
+          refreshing = null;
+        }));
+      const daemon = new MonitorDaemon({
+        ...base,
+        get notifiers() {
+          return notifiers;
+        },
+        get scanInventory() {
+          const paths = config.inventory;
+          return paths.length > 0 ? () => scanInventory(paths, { onSkip }) : null;
+        },
+        get caaIssuers() {
+          return config.caaIssuers;
+        },
+        // The log list as last loaded; on failure the daemon keeps the last good one.
+        loadLogList: () => selectLogs(config, ctx.logger),
+        settings: () => ({ watch, startAtEnd: config.startAtEnd, intervalMs: config.intervalMs }),
+        // The watch list file is re-read when it changed, before any log is read; a broken edit is
+        // reported and the last good one kept, so a typo does not stop the monitoring.
+        beforeAttempt: refreshWatch,
+        onPass: (result, waiting) => {
+          // A log whose first attempt has not finished (slow or stuck) holds nothing up: say so.
+          const pending = waiting.map(
+            (l) => `WAITING ${sanitizeText(`${l.description} (${l.url})`)}: first attempt still running`,
+          );
+          process.stderr.write(`${[...pending, summarize(result)].join('\n')}\n`);
+        },
+      });
+      // SIGHUP: re-read the config file, the watch list and (next pass) the inventory and the log
+      // list, without losing state; a broken new config keeps the old one, and says why.
+      const reload = (): void => {
+        void (async () => {
           try {
-            logs = await selectLogs(config, ctx.logger);
+            const next = await configure();
+            const nextWatch = await loadWatchList(next, flags.config);
+            const nextNotifiers = notifiersFor(next);
+            if (next.stateDir !== config.stateDir || next.database !== config.database)
+              ctx.logger.warn(
+                {},
+                'SIGHUP: the state location cannot change while running; restart to move it',
+              );
+            config = { ...next, stateDir: config.stateDir, database: config.database };
+            watch = nextWatch;
+            watchStamp = await stampOf(config.watchlistFile);
+            notifiers = nextNotifiers;
+            ctx.logger.info({}, 'SIGHUP: configuration, watch list and inventory paths reloaded');
           } catch (err) {
             ctx.logger.warn(
               {},
-              `log list not reloaded, keeping the last one: ${sanitizeText((err as Error).message)}`,
+              `SIGHUP: configuration not reloaded, keeping the last one: ${sanitizeText((err as Error).message, { maxLength: 500 })}`,
             );
           }
-        }
-        const progress = makeProgress('catch-up', ctx.logger);
-        const result = await runCycle(
-          {
-            store,
-            notifiers,
-            scanInventory:
-              config.inventory.length > 0 ? () => scanInventory(config.inventory, { onSkip }) : null,
-            caaResolver,
-            caaIssuers: config.caaIssuers,
-            httpFor: () => new CtHttpClient({ maxConcurrency: 4, signal: abort.signal }),
-            log: ctx.logger,
-            onProgress: (done, total) => progress.update(done, total),
-            signal: abort.signal,
-          },
-          { logs, watch, startAtEnd: config.startAtEnd, concurrency: config.concurrency },
-        );
-        progress.stop();
-        process.stderr.write(`${summarize(result)}\n`);
-        if (flags.once || abort.signal.aborted) {
-          ctx.setExit(flags.once ? cycleExitCode(result) : EXIT.OK);
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          // intervalMs is bounded by parseDuration (≤ 2^31 − 1 ms): a larger value would fire at once.
-          const timer = setTimeout(resolve, config.intervalMs);
-          abort.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        if (abort.signal.aborted) return;
+          daemon.reload();
+        })();
+      };
+      process.on('SIGHUP', reload);
+      try {
+        await daemon.run(abort.signal);
+      } finally {
+        process.off('SIGHUP', reload);
       }
+      ctx.setExit(EXIT.OK);
     } catch (err) {
       if ((err as { code?: string }).code === 'STORE_LOCKED') {
         throw new CertvigilError(
