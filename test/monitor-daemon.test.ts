@@ -380,3 +380,54 @@ describe('malformed entries in a real run', () => {
     expect(entry).toBe('entry');
   }, 60_000);
 });
+
+describe('heartbeat and a hooks.d directory in a real daemon run', () => {
+  it('every executable of the directory gets the discovered certificate and the opt-in heartbeat', async () => {
+    const dir = await caseDir();
+    const server = await serveLog('heartbeat log', false, [['hb.watched.test']]);
+    const list = join(dir, 'list.json');
+    await writeLogList(list, [{ server, api: 'rfc6962' }]);
+    const watchlist = join(dir, 'watchlist');
+    await writeFile(watchlist, '.watched.test\n');
+    const hooks = join(dir, 'hooks.d');
+    await mkdir(hooks);
+    for (const name of ['10-first', '20-second']) {
+      await writeFile(
+        join(hooks, name),
+        `#!/bin/sh\ncat >/dev/null\nprintf '%s\\n' "$EVENT" >> '${join(dir, `${name}.log`)}'\n`,
+        { mode: 0o755 },
+      );
+    }
+    // Not executable, and a dotfile: skipped, as certspotter does.
+    await writeFile(join(hooks, '30-not-executable'), '#!/bin/sh\nexit 1\n', { mode: 0o644 });
+    await writeFile(join(hooks, '.hidden'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const config = join(dir, 'config.yaml');
+    await writeFile(
+      config,
+      `caaResolver: false\nalerts:\n  heartbeat: 1h\n  exec: { directory: '${hooks}' }\n`,
+    );
+    const d = startDaemon([
+      '--config',
+      config,
+      '--log-list',
+      list,
+      '--watchlist',
+      watchlist,
+      '--state-dir',
+      join(dir, 'state'),
+      '--interval',
+      '1',
+    ]);
+    const events = async (name: string): Promise<string[]> => hookLines(join(dir, `${name}.log`));
+    const both = async (event: string): Promise<boolean> =>
+      (await events('10-first')).includes(event) && (await events('20-second')).includes(event);
+    expect(await until(() => both('discovered_cert'), 20_000), d.stderr.join('\n')).toBe(true);
+    expect(await until(() => both('heartbeat'), 20_000), d.stderr.join('\n')).toBe(true);
+    // One heartbeat per interval (1 h), not one per pass.
+    const before = d.passes();
+    expect(await until(() => d.passes() >= before + 2, 20_000)).toBe(true);
+    expect((await events('10-first')).filter((e) => e === 'heartbeat')).toHaveLength(1);
+    d.child.kill('SIGTERM');
+    expect(await d.exit).toBe(0);
+  }, 90_000);
+});

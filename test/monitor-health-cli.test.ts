@@ -96,6 +96,27 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+describe('what the monitor records itself (no crafted records)', () => {
+  it('status: the log ok, contacted and caught up, the log list it used, the last pass; check monitor OK', async () => {
+    const out = await runCli(['status', '--state-dir', stateDir, '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const r = JSON.parse(out.stdout.trim()) as {
+      logs: Record<string, unknown>[];
+      logList: Record<string, unknown>;
+      lastCycleAt: unknown;
+    };
+    expect(r.logs).toHaveLength(1);
+    expect(r.logs[0]).toMatchObject({ url: logUrl, status: 'ok', backlog: 0, treeSize: verifiedSize });
+    expect(r.logs[0]?.lastContact).toEqual(expect.any(String));
+    expect(String(r.logList.source)).toContain('loglist.json');
+    expect(r.logList.fetchedAt).toEqual(expect.any(String));
+    expect(r.lastCycleAt).toEqual(expect.any(String));
+    const check = await runCli(['check', 'monitor', '--state-dir', stateDir]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(/^CERTVIGIL OK - /);
+  });
+});
+
 describe('certvigil status', () => {
   it('--json: the contract object, from a real monitor run', async () => {
     await putHealth({});

@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { parseEndpoint, StubResolver, loadResolvConf } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
-import { DEFAULT_LOG_LIST_URL, loadLogList } from '../ct/loglist.js';
+import { createLogListSource } from '../ct/loglist-source.js';
+import type { LogListSource, LogListState } from '../ct/loglist-source.js';
 import type { LogInfo } from '../ct/types.js';
 import { inventoryPathProblem } from '../inventory/index.js';
 import { MAX_CONCURRENCY, readConfigFile, resolveConfig } from '../monitor/config.js';
@@ -56,7 +57,10 @@ export function addStateOptions(cmd: Command): Command {
 
 export function addMonitorOptions(cmd: Command): Command {
   return addStateOptions(cmd)
-    .option('--log-list <file|url>', `CT log list v3 (default ${DEFAULT_LOG_LIST_URL})`)
+    .option(
+      '--log-list <file|url>',
+      "CT log list v3 (default: the union of Chrome's and Apple's lists, cached, signed snapshot as fallback)",
+    )
     .option(
       '--watchlist <file|->',
       'names to watch (certspotter syntax): example.com, .example.com with subdomains, . every name; - for stdin',
@@ -105,7 +109,7 @@ export async function loadConfig(flags: MonitorFlags): Promise<MonitorConfig> {
     fromFlags.intervalMs = parseDuration(flags.interval, '--interval', { unit: 's', minMs: 1000 });
   const config = resolveConfig(file, fromFlags, {
     stateDir: defaultStateDir(),
-    logList: DEFAULT_LOG_LIST_URL,
+    logList: null,
   });
   checkConfig(config);
   return config;
@@ -332,10 +336,46 @@ export async function loadWatchList(config: MonitorConfig, configPath?: string):
   return buildFromEntries(entries);
 }
 
-/** Rejected and retired logs take no new certificates; monitor the rest (or exactly `config.logs`). */
-export async function selectLogs(config: MonitorConfig, logger: Logger): Promise<LogInfo[]> {
-  const list = await loadLogList(config.logList);
-  for (const w of list.warnings) logger.warn({ logList: sanitizeText(config.logList) }, sanitizeText(w));
+const logListSources = new Map<string, LogListSource>();
+
+/**
+ * The monitor's log list as a cached, signed input (issue 13): fetched at most every
+ * `logListMaxAgeMs`, the last good copy kept in the state directory, the signed snapshot shipped in
+ * data/ when there is no copy yet. One source per location and directory for the process's life, so
+ * the daemon's passes and a SIGHUP share its cache and its memory of failures.
+ */
+export function logListSourceFor(config: MonitorConfig): LogListSource {
+  const key = JSON.stringify([config.logList, config.stateDir, config.logListMaxAgeMs]);
+  let source = logListSources.get(key);
+  if (source === undefined) {
+    source = createLogListSource({
+      ...(config.logList !== null ? { location: config.logList } : {}),
+      cacheDir: config.stateDir,
+      maxAgeMs: config.logListMaxAgeMs,
+    });
+    logListSources.set(key, source);
+  }
+  return source;
+}
+
+/**
+ * Rejected and retired logs take no new certificates; monitor the rest (or exactly `config.logs`).
+ * `onList` sees the list's state (source, age, last refresh error) for the monitor's health.
+ */
+export async function selectLogs(
+  config: MonitorConfig,
+  logger: Logger,
+  onList?: (state: LogListState) => void,
+): Promise<LogInfo[]> {
+  const list = await logListSourceFor(config).current();
+  onList?.(list);
+  const where = sanitizeText(list.source, { maxLength: 200 });
+  for (const w of list.warnings) logger.warn({ logList: where }, sanitizeText(w));
+  if (list.lastError !== null)
+    logger.warn(
+      { logList: where, origin: list.origin, fetchedAt: list.fetchedAt },
+      `log list not reloaded, keeping the last one (${list.origin}): ${list.lastError}`,
+    );
   if (config.logs.length > 0) {
     const norm = (u: string): string => u.replace(/\/+$/, '');
     const wanted = new Set(config.logs.map(norm));

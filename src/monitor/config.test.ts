@@ -150,3 +150,27 @@ describe('per-log limits (issue 13)', () => {
     expect(() => parseConfigText('perLog: { Google: { burst: 3 } }', 'c.yaml')).toThrow(/unknown key burst/);
   });
 });
+
+describe('issue 13 keys: hooks.d directory, heartbeat, log list refresh', () => {
+  it('accepts a hooks directory, a heartbeat and logListMaxAge in the one duration syntax', () => {
+    const c = parseConfigText(
+      'logListMaxAge: 30m\nalerts:\n  heartbeat: 24h\n  exec: { directory: /etc/certvigil/hooks.d }\n',
+      'cfg.yaml',
+    );
+    expect(c.logListMaxAge).toBe(1_800_000);
+    expect(c.alerts?.heartbeat).toBe(86_400_000);
+    expect(c.alerts?.exec).toEqual({ directory: '/etc/certvigil/hooks.d' });
+    expect(resolveConfig(c, {}, { stateDir: '/s', logList: null }).logListMaxAgeMs).toBe(1_800_000);
+    expect(resolveConfig({}, {}, { stateDir: '/s', logList: null }).logListMaxAgeMs).toBe(3_600_000);
+  });
+
+  it.each([
+    ['an exec with neither command nor directory', 'alerts:\n  exec: { timeoutMs: 5s }\n'],
+    ['a heartbeat under a minute', 'alerts:\n  heartbeat: 5s\n'],
+    ['an unknown exec key', 'alerts:\n  exec: { command: x, dir: y }\n'],
+  ])('rejects %s', (_label, text) => {
+    expect(() => parseConfigText(text, 'cfg.yaml')).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+  });
+});

@@ -68,7 +68,20 @@ const alertsSchema = z
         timeoutMs: duration('ms', 1).optional(),
       })
       .optional(),
-    exec: z.object({ command: z.string(), timeoutMs: duration('ms', 1).optional() }).optional(),
+    // certspotter-compatible hooks: one command and/or a hooks.d directory (at least one).
+    exec: z
+      .object({
+        command: z.string().min(1).optional(),
+        directory: z.string().min(1).optional(),
+        timeoutMs: duration('ms', 1).optional(),
+      })
+      .strict()
+      .refine((e) => e.command !== undefined || e.directory !== undefined, {
+        message: 'needs a command or a directory',
+      })
+      .optional(),
+    /** Opt-in: a `heartbeat` event through every sink this often (e.g. `24h`), so silence is noticed. */
+    heartbeat: duration('ms', 60_000).optional(),
   })
   .strict();
 
@@ -95,6 +108,8 @@ const fileSchema = z
     watchlist: z.string().optional(),
     names: z.array(z.string()).optional(),
     logList: z.string().optional(),
+    /** How often the log list is fetched at most (default 1 h); the last good copy is kept on disk. */
+    logListMaxAge: duration('s', 1000).optional(),
     /** Only these logs of the list (URL prefixes); default: every log whose state is usable/qualified/readonly/pending/unknown. */
     logs: z.array(z.string()).optional(),
     inventory: z.array(z.string()).optional(),
@@ -121,7 +136,10 @@ export interface MonitorConfig {
   database: string | null;
   watchlistFile: string | null;
   names: string[];
-  logList: string;
+  /** File or URL of the log list; null: the default, the union of Chrome's and Apple's lists. */
+  logList: string | null;
+  /** The log list is fetched at most this often (milliseconds). */
+  logListMaxAgeMs: number;
   logs: string[];
   inventory: string[];
   alerts: NotifyConfig;
@@ -281,7 +299,7 @@ function issueText(issue: z.core.$ZodIssue): string {
 export function resolveConfig(
   file: ConfigFile,
   flags: Partial<MonitorConfig>,
-  defaults: { stateDir: string; logList: string },
+  defaults: { stateDir: string; logList: string | null },
 ): MonitorConfig {
   const pick = <K extends keyof MonitorConfig>(
     key: K,
@@ -297,6 +315,7 @@ export function resolveConfig(
     watchlistFile: pick('watchlistFile', file.watchlist, null),
     names: pick('names', file.names, []),
     logList: pick('logList', file.logList, defaults.logList),
+    logListMaxAgeMs: pick('logListMaxAgeMs', file.logListMaxAge, 3_600_000),
     logs: pick('logs', file.logs, []),
     inventory: pick('inventory', file.inventory, []),
     alerts: pick('alerts', file.alerts, {}),

@@ -162,6 +162,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<MonitorEvent['type']>([
   'inventory-health',
   'test',
   'iodef-report',
+  'heartbeat',
 ]);
 
 /**

@@ -9,6 +9,7 @@ import { CertvigilError } from '../../errors.js';
 import { scanInventory } from '../../inventory/index.js';
 import { classify } from '../../monitor/classify.js';
 import type { Classification, KnownIndex } from '../../monitor/classify.js';
+import { eventOfAlert } from '../../monitor/events.js';
 import { historyFor, loadKnownIndex } from '../../monitor/known.js';
 import { recordInventory } from '../../monitor/monitor.js';
 import { deliverAll } from '../../notify/index.js';
@@ -132,7 +133,14 @@ async function views(store: Store, issuances: Issuance[]): Promise<IssuanceView[
   const known = await loadKnownIndex(store);
   const alerted = new Map<string, MonitorEvent>();
   for (const a of await store.listAlerts()) {
-    const e = a.payload as MonitorEvent;
+    // The outbox payload is checked, not cast: a row that holds no monitor event is skipped here
+    // (a listing must not die of one bad row), never read as one.
+    let e: MonitorEvent;
+    try {
+      e = eventOfAlert(a);
+    } catch {
+      continue;
+    }
     if (e.type === 'issuance') alerted.set(e.issuance.tbsSha256, e);
   }
   const logUrls = new Map((await store.listCursors()).map((c) => [c.logId, c.url]));

@@ -20,7 +20,12 @@ import { sanitizeText } from '../../sanitize.js';
 import type { LogInfo } from '../../ct/types.js';
 import { limitsFor } from '../../monitor/config.js';
 import type { MonitorConfig } from '../../monitor/config.js';
+import type { LogListState } from '../../ct/loglist-source.js';
+import { DEFAULT_MAX_AGE_S } from '../../health/index.js';
 import { MonitorDaemon } from '../../monitor/daemon.js';
+import { heartbeatDue, heartbeatEvent } from '../../notify/heartbeat.js';
+import type { LogHealthRecord, MonitorStatusRecord } from '../../store/types.js';
+import { readHealthReport } from './check-monitor.js';
 import { cycleExitCode, runCycle } from '../../monitor/monitor.js';
 import type { CycleDeps, CycleResult } from '../../monitor/monitor.js';
 import { EXIT } from '../exit-codes.js';
@@ -129,14 +134,52 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
     }
     let notifiers = notifiersFor(config);
     const caaResolver = await caaResolverFor(config);
-    // Last: it may fetch the list over the network.
-    const logs = await selectLogs(config, ctx.logger);
+    // Last: it may fetch the list over the network (cached, signed, snapshot as the last resort).
+    let logList: LogListState | null = null;
+    const onList = (state: LogListState): void => {
+      logList = state;
+    };
+    const logs = await selectLogs(config, ctx.logger, onList);
     const onSkip = (path: string, reason: string): void =>
       ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`);
 
     const store = await openConfiguredStore(config);
     try {
       await store.lock(lockOwner());
+      // The monitor's own health (issue 13), for `certvigil status` and `check monitor`.
+      let inventoryErrors = 0;
+      const recordStatus = async (extra: Partial<MonitorStatusRecord> = {}): Promise<void> => {
+        const list: LogListState | null = logList;
+        await store.putMonitorStatus({
+          inventoryErrors,
+          ...(list !== null
+            ? { logListSource: list.source, logListFetchedAt: list.fetchedAt, logListError: list.lastError }
+            : {}),
+          ...extra,
+        });
+      };
+      // After each pass: a sign of life, and the opt-in heartbeat through the sinks when it is due.
+      const onCycle = async (): Promise<void> => {
+        const now = new Date();
+        await recordStatus({ lastCycleAt: now.toISOString() });
+        const every = config.alerts.heartbeat;
+        if (every === undefined) return;
+        const status = await store.getMonitorStatus();
+        if (!heartbeatDue(status.lastHeartbeatAt, now, every)) return;
+        const report = await readHealthReport(store, now);
+        const stale = report.logs.filter(
+          (l) => l.behindSeconds === null || l.behindSeconds > DEFAULT_MAX_AGE_S,
+        ).length;
+        const event = heartbeatEvent(now, {
+          logs: report.logs.length,
+          staleLogs: stale,
+          pendingAlerts: report.pendingAlerts,
+          lastCycleAt: now.toISOString(),
+        });
+        await store.enqueueAlert({ key: `heartbeat:${event.at}`, kind: 'health', payload: event });
+        await store.putMonitorStatus({ lastHeartbeatAt: event.at });
+      };
+      await recordStatus();
       const abort = new AbortController();
       const stop = (): void => abort.abort(new Error('stopping on signal'));
       process.once('SIGTERM', stop);
@@ -168,6 +211,8 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         readerConcurrencyFor: (log: LogInfo) => limitsFor(log, config).concurrency,
         log: ctx.logger,
         signal: abort.signal,
+        onLogHealth: (record: LogHealthRecord) => store.putLogHealth(record),
+        onCycle,
       } satisfies CycleDeps;
 
       if (flags.once) {
@@ -177,6 +222,8 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           { logs, watch, startAtEnd: config.startAtEnd, concurrency: config.concurrency },
         );
         progress.stop();
+        inventoryErrors = result.inventory?.unreadablePaths ?? 0;
+        await recordStatus();
         process.stderr.write(`${summarize(result)}\n`);
         ctx.setExit(cycleExitCode(result));
         return;
@@ -210,12 +257,13 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           return config.caaIssuers;
         },
         // The log list as last loaded; on failure the daemon keeps the last good one.
-        loadLogList: () => selectLogs(config, ctx.logger),
+        loadLogList: () => selectLogs(config, ctx.logger, onList),
         settings: () => ({ watch, startAtEnd: config.startAtEnd, intervalMs: config.intervalMs }),
         // The watch list file is re-read when it changed, before any log is read; a broken edit is
         // reported and the last good one kept, so a typo does not stop the monitoring.
         beforeAttempt: refreshWatch,
         onPass: (result, waiting) => {
+          inventoryErrors = result.inventory?.unreadablePaths ?? inventoryErrors;
           // A log whose first attempt has not finished (slow or stuck) holds nothing up: say so.
           const pending = waiting.map(
             (l) => `WAITING ${sanitizeText(`${l.description} (${l.url})`)}: first attempt still running`,
