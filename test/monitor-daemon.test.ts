@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -427,6 +429,59 @@ describe('heartbeat and a hooks.d directory in a real daemon run', () => {
     const before = d.passes();
     expect(await until(() => d.passes() >= before + 2, 20_000)).toBe(true);
     expect((await events('10-first')).filter((e) => e === 'heartbeat')).toHaveLength(1);
+    d.child.kill('SIGTERM');
+    expect(await d.exit).toBe(0);
+  }, 90_000);
+});
+
+describe('a log list that cannot be refreshed past its grace period', () => {
+  it('raises one health alert, and the daemon goes on reading the logs of the last good list', async () => {
+    const dir = await caseDir();
+    const server = await serveLog('list gone log', false);
+    const file = join(dir, 'list.json');
+    await writeLogList(file, [{ server, api: 'rfc6962' }]);
+    const body = await readFile(file);
+    const listServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => listServer.listen(0, '127.0.0.1', resolve));
+    const port = (listServer.address() as AddressInfo).port;
+    const watchlist = join(dir, 'watchlist');
+    await writeFile(watchlist, '.watched.test\n');
+    const hookLog = join(dir, 'hook.log');
+    const config = join(dir, 'config.yaml');
+    await writeFile(config, await hookConfig(hookLog, 'logListMaxAge: 1s\nlogListGrace: 2s\n'));
+    const d = startDaemon([
+      '--config',
+      config,
+      '--log-list',
+      `http://127.0.0.1:${port}/list.json`,
+      '--watchlist',
+      watchlist,
+      '--state-dir',
+      join(dir, 'state'),
+      '--interval',
+      '1',
+    ]);
+    expect(await until(() => d.passes() >= 1, 20_000), d.stderr.join('\n')).toBe(true);
+    listServer.closeAllConnections();
+    await new Promise<void>((resolve) => listServer.close(() => resolve()));
+    const listAlerts = async (): Promise<string[]> =>
+      (await hookLines(hookLog)).filter((l) => l.startsWith('error|') && l.includes('log list'));
+    expect(await until(async () => (await listAlerts()).length > 0, 30_000), d.stderr.join('\n')).toBe(true);
+    // Still reading the log of the last good list.
+    server.log.addCertificate(ca.issue({ dnsNames: ['after.watched.test'] }));
+    server.log.publish();
+    expect(
+      await until(
+        async () =>
+          (await hookLines(hookLog)).some((l) => l.startsWith('discovered_cert|after.watched.test')),
+        20_000,
+      ),
+    ).toBe(true);
+    expect(await listAlerts()).toHaveLength(1);
+    expect(d.child.exitCode).toBeNull();
     d.child.kill('SIGTERM');
     expect(await d.exit).toBe(0);
   }, 90_000);

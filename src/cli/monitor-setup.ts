@@ -345,13 +345,19 @@ const logListSources = new Map<string, LogListSource>();
  * the daemon's passes and a SIGHUP share its cache and its memory of failures.
  */
 export function logListSourceFor(config: MonitorConfig): LogListSource {
-  const key = JSON.stringify([config.logList, config.stateDir, config.logListMaxAgeMs]);
+  const key = JSON.stringify([
+    config.logList,
+    config.stateDir,
+    config.logListMaxAgeMs,
+    config.logListGraceMs,
+  ]);
   let source = logListSources.get(key);
   if (source === undefined) {
     source = createLogListSource({
       ...(config.logList !== null ? { location: config.logList } : {}),
       cacheDir: config.stateDir,
       maxAgeMs: config.logListMaxAgeMs,
+      graceMs: config.logListGraceMs,
     });
     logListSources.set(key, source);
   }

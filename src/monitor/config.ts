@@ -110,6 +110,8 @@ const fileSchema = z
     logList: z.string().optional(),
     /** How often the log list is fetched at most (default 1 h); the last good copy is kept on disk. */
     logListMaxAge: duration('s', 1000).optional(),
+    /** How long refreshes may fail before a health alert (default 24 h); the last good list is used meanwhile. */
+    logListGrace: duration('s', 1000).optional(),
     /** Only these logs of the list (URL prefixes); default: every log whose state is usable/qualified/readonly/pending/unknown. */
     logs: z.array(z.string()).optional(),
     inventory: z.array(z.string()).optional(),
@@ -140,6 +142,8 @@ export interface MonitorConfig {
   logList: string | null;
   /** The log list is fetched at most this often (milliseconds). */
   logListMaxAgeMs: number;
+  /** Refreshes failing longer than this raise a health alert. */
+  logListGraceMs: number;
   logs: string[];
   inventory: string[];
   alerts: NotifyConfig;
@@ -316,6 +320,7 @@ export function resolveConfig(
     names: pick('names', file.names, []),
     logList: pick('logList', file.logList, defaults.logList),
     logListMaxAgeMs: pick('logListMaxAgeMs', file.logListMaxAge, 3_600_000),
+    logListGraceMs: pick('logListGraceMs', file.logListGrace, 86_400_000),
     logs: pick('logs', file.logs, []),
     inventory: pick('inventory', file.inventory, []),
     alerts: pick('alerts', file.alerts, {}),

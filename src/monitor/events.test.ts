@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { leafHash } from '../ct/merkle.js';
 import type { IssuanceInput } from '../store/types.js';
-import { eventOfAlert, issuanceAlert, malformedAlert, misbehaviourAlert } from './events.js';
+import {
+  eventOfAlert,
+  issuanceAlert,
+  logListStaleAlert,
+  malformedAlert,
+  misbehaviourAlert,
+} from './events.js';
 
 const issuance: IssuanceInput = {
   tbsSha256: 'ab'.repeat(32),
@@ -103,5 +109,25 @@ describe('eventOfAlert', () => {
     expect(() => eventOfAlert({ key: 'k', payload })).toThrow(
       expect.objectContaining({ code: 'MONITOR_INTERNAL' }),
     );
+  });
+});
+
+describe('logListStaleAlert', () => {
+  it('one warning per list and day, naming the list, the last good copy and the error, sanitised', () => {
+    const now = Date.parse('2026-12-07T10:00:00Z');
+    const list = {
+      source: 'https://list.test/x.json',
+      fetchedAt: '2026-12-05T09:00:00.000Z',
+      lastError: 'HTTP 503\u001b[2J',
+    };
+    const a = logListStaleAlert(list, now);
+    expect(a.kind).toBe('health');
+    expect(a.key).toMatch(/^health:loglist:[0-9a-f]{16}:2026-12-07$/);
+    expect(logListStaleAlert(list, now + 3_600_000).key).toBe(a.key);
+    expect(a.payload).toMatchObject({ type: 'log-health', severity: 'warning', log: list.source });
+    const message = (a.payload as { message: string }).message;
+    expect(message).toContain('2026-12-05T09:00:00.000Z');
+    expect(message).toContain('HTTP 503\\x1B[2J');
+    expect(eventOfAlert(a)).toEqual(a.payload);
   });
 });

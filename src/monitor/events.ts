@@ -154,6 +154,30 @@ export function inventoryUnreadableAlert(path: string, reason: string, now: numb
   return { key: `health:inventory:${id}:${day(now)}`, kind: 'health', payload: event };
 }
 
+/**
+ * The log list could not be refreshed for longer than its grace period (issue 13): the monitor goes
+ * on with the last good copy (or the shipped snapshot), but logs added since are not read and keys
+ * may be out of date. Once per list and day.
+ */
+export function logListStaleAlert(
+  list: { source: string; fetchedAt: string | null; lastError: string | null },
+  now: number,
+): MonitorAlert {
+  const source = sanitizeText(list.source, { maxLength: 300 });
+  const id = createHash('sha256').update(list.source).digest('hex').slice(0, 16);
+  const since = list.fetchedAt ?? 'never (the shipped snapshot is in use)';
+  const event = {
+    type: 'log-health',
+    severity: 'warning',
+    log: source,
+    message: sanitizeText(
+      `the CT log list ${list.source} could not be refreshed (last good copy: ${since}): ${list.lastError ?? 'unknown error'}; the logs of the last good list are still read`,
+      { maxLength: 1000 },
+    ),
+  } satisfies EventOf<'log-health'>;
+  return { key: `health:loglist:${id}:${day(now)}`, kind: 'health', payload: event };
+}
+
 const EVENT_TYPES: ReadonlySet<string> = new Set<MonitorEvent['type']>([
   'issuance',
   'malformed',

@@ -23,6 +23,7 @@ import type { MonitorConfig } from '../../monitor/config.js';
 import type { LogListState } from '../../ct/loglist-source.js';
 import { DEFAULT_MAX_AGE_S } from '../../health/index.js';
 import { MonitorDaemon } from '../../monitor/daemon.js';
+import { logListStaleAlert } from '../../monitor/events.js';
 import { heartbeatDue, heartbeatEvent } from '../../notify/heartbeat.js';
 import type { LogHealthRecord, MonitorStatusRecord } from '../../store/types.js';
 import { readHealthReport } from './check-monitor.js';
@@ -162,6 +163,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       const onCycle = async (): Promise<void> => {
         const now = new Date();
         await recordStatus({ lastCycleAt: now.toISOString() });
+        // A log list that stays unrefreshable past its grace period is a health alert (once a day).
+        const list: LogListState | null = logList;
+        if (list !== null && list.stale) await store.enqueueAlert(logListStaleAlert(list, now.getTime()));
         const every = config.alerts.heartbeat;
         if (every === undefined) return;
         const status = await store.getMonitorStatus();
