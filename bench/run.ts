@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, check, jarm; all by default)
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, jarm; all by default)
  * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
  * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
@@ -10,6 +10,7 @@ import { benchCheck, CHECK_SSL_CERT, formatCheckRows } from './check-endpoint.js
 import { benchCt, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
+import { benchMonitorLatency, formatLatencyRows } from './monitor-latency.js';
 import { benchX509, formatX509Rows } from './x509.js';
 
 function version(cmd: string, args: string[]): string {
@@ -22,7 +23,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'check', 'jarm'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'jarm'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -54,6 +55,12 @@ if (run('ct')) {
   const { rows, generatedMs } = await benchCt(entries);
   console.log(`(log generated in ${(generatedMs / 1000).toFixed(1)} s, served from a separate process)\n`);
   console.log(formatCtRows(rows));
+}
+if (run('latency')) {
+  console.log(
+    '\n## monitor daemon: a new certificate to its exec hook, with and without a stuck log (10 each)\n',
+  );
+  console.log(formatLatencyRows(await benchMonitorLatency(10)));
 }
 if (run('check')) {
   const runsAt = process.argv.indexOf('--runs');
