@@ -101,7 +101,12 @@ export function buildHealthReport(input: HealthInput): HealthReport {
   const now = input.now.getTime();
   const cursors = new Map(input.cursors.map((c) => [c.logId, c]));
   const health = new Map(input.health.map((h) => [h.logId, h]));
-  const ids = [...new Set([...cursors.keys(), ...health.keys()])];
+  // Only the logs the monitor reads now: a log that left the list (retired, removed from --log)
+  // keeps its cursor and its last health record, but is no longer expected to make progress.
+  const monitored = input.status.monitoredLogIds === null ? null : new Set(input.status.monitoredLogIds);
+  const ids = [...new Set([...cursors.keys(), ...health.keys()])].filter(
+    (id) => monitored === null || monitored.has(id),
+  );
   const logs = ids.map((logId): LogView => {
     const c = cursors.get(logId);
     const h = health.get(logId);

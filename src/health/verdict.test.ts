@@ -53,6 +53,7 @@ const STATUS: MonitorStatusRecord = {
   lastCycleAt: ago(30),
   inventoryErrors: 0,
   lastHeartbeatAt: null,
+  monitoredLogIds: null,
 };
 
 interface Row {
@@ -230,5 +231,16 @@ describe('verifiedThrough', () => {
       NOW.getTime() - 5_000_000,
     );
     expect(verifiedThrough(cursor('a', { verifiedSize: null }), health('a'))).toBeNull();
+  });
+});
+
+describe('a log that left the list', () => {
+  it('is not judged: its old cursor and health stay, but only the monitored logs count', () => {
+    const row: Row = {
+      cursors: [cursor('a'), cursor('gone', { position: 50, verifiedSize: 50, sthAgo: 999_999 })],
+      health: [health('a'), health('gone', { lastContactAt: ago(999_999) })],
+    };
+    expect(judge(row).status).toBe('CRITICAL');
+    expect(judge({ ...row, status: { monitoredLogIds: ['a'] } }).status).toBe('OK');
   });
 });

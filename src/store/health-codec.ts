@@ -64,6 +64,7 @@ export const EMPTY_MONITOR_STATUS: Readonly<MonitorStatusRecord> = {
   lastCycleAt: null,
   inventoryErrors: 0,
   lastHeartbeatAt: null,
+  monitoredLogIds: null,
 };
 
 /**
@@ -92,6 +93,11 @@ export function mergeMonitorStatus(
           throw invalidArgument(`${key} must be an ISO time or null`);
         out[key] = value;
         break;
+      case 'monitoredLogIds':
+        if (value !== null && (!Array.isArray(value) || !value.every((v) => typeof v === 'string')))
+          throw invalidArgument('monitoredLogIds must be a list of log IDs or null');
+        out.monitoredLogIds = value === null ? null : [...new Set(value as string[])].sort();
+        break;
       case 'inventoryErrors':
         if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
           throw invalidArgument('inventoryErrors must be a non-negative integer');
@@ -112,5 +118,17 @@ export function monitorStatusFromRow(r: Record<string, unknown>): MonitorStatusR
     lastCycleAt: toIsoOrNull(r.last_cycle_at),
     inventoryErrors: toNumber(r.inventory_errors),
     lastHeartbeatAt: toIsoOrNull(r.last_heartbeat_at),
+    monitoredLogIds: monitoredFromColumn(r.monitored_log_ids),
   };
+}
+
+/** The JSON list kept in `monitored_log_ids`; anything unreadable counts as "not said" (null). */
+function monitoredFromColumn(v: unknown): string[] | null {
+  if (typeof v !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? parsed : null;
+  } catch {
+    return null;
+  }
 }

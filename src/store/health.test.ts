@@ -147,6 +147,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
       lastCycleAt: null,
       inventoryErrors: 0,
       lastHeartbeatAt: null,
+      monitoredLogIds: null,
     });
     await store.putMonitorStatus({
       logListSource: 'https://www.gstatic.com/ct/log_list/v3/log_list.json',
@@ -155,6 +156,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
     });
     await store.putMonitorStatus({ lastCycleAt: '2026-12-07T08:00:00.000Z', inventoryErrors: 2 });
     await store.putMonitorStatus({ logListError: null, lastHeartbeatAt: '2026-12-07T06:00:00.000Z' });
+    await store.putMonitorStatus({ monitoredLogIds: ['b', 'a', 'b'] });
     expect(await store.getMonitorStatus()).toEqual({
       logListSource: 'https://www.gstatic.com/ct/log_list/v3/log_list.json',
       logListFetchedAt: '2026-12-07T07:00:00.000Z',
@@ -162,7 +164,11 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
       lastCycleAt: '2026-12-07T08:00:00.000Z',
       inventoryErrors: 2,
       lastHeartbeatAt: '2026-12-07T06:00:00.000Z',
+      monitoredLogIds: ['a', 'b'],
     });
+    await expect(
+      store.putMonitorStatus({ monitoredLogIds: [1] as unknown as string[] }),
+    ).rejects.toMatchObject({ code: 'STORE_INVALID_ARGUMENT' });
   });
 
   it('concurrent patches of different fields all land (no lost update)', async () => {
@@ -183,6 +189,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
           lastCycleAt: `2026-12-07T08:00:0${round}.000Z`,
           inventoryErrors: round,
           lastHeartbeatAt: null,
+          monitoredLogIds: null,
         });
       }
     } finally {

@@ -360,7 +360,8 @@ const monitorHealth: Migration = {
   log_list_error ${t.text},
   last_cycle_at ${t.time},
   inventory_errors ${t.int} NOT NULL DEFAULT 0 CHECK (inventory_errors >= 0),
-  last_heartbeat_at ${t.time}
+  last_heartbeat_at ${t.time},
+  monitored_log_ids ${t.text}
 )${t.strict}`,
     ];
   },

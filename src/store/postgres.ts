@@ -785,7 +785,8 @@ class PostgresStore implements Store {
         UPDATE monitor_status SET log_list_source = ${s.logListSource},
           log_list_fetched_at = ${s.logListFetchedAt}, log_list_error = ${s.logListError},
           last_cycle_at = ${s.lastCycleAt}, inventory_errors = ${s.inventoryErrors},
-          last_heartbeat_at = ${s.lastHeartbeatAt}
+          last_heartbeat_at = ${s.lastHeartbeatAt},
+          monitored_log_ids = ${s.monitoredLogIds === null ? null : JSON.stringify(s.monitoredLogIds)}
         WHERE id = 1`;
     });
   }

@@ -825,11 +825,11 @@ class SqliteStore implements Store {
       );
       this.stmt(
         `INSERT INTO monitor_status (id, log_list_source, log_list_fetched_at, log_list_error, last_cycle_at,
-           inventory_errors, last_heartbeat_at) VALUES (1, ?, ?, ?, ?, ?, ?)
+           inventory_errors, last_heartbeat_at, monitored_log_ids) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET log_list_source = excluded.log_list_source,
            log_list_fetched_at = excluded.log_list_fetched_at, log_list_error = excluded.log_list_error,
            last_cycle_at = excluded.last_cycle_at, inventory_errors = excluded.inventory_errors,
-           last_heartbeat_at = excluded.last_heartbeat_at`,
+           last_heartbeat_at = excluded.last_heartbeat_at, monitored_log_ids = excluded.monitored_log_ids`,
       ).run(
         s.logListSource,
         s.logListFetchedAt,
@@ -837,6 +837,7 @@ class SqliteStore implements Store {
         s.lastCycleAt,
         s.inventoryErrors,
         s.lastHeartbeatAt,
+        s.monitoredLogIds === null ? null : JSON.stringify(s.monitoredLogIds),
       );
     });
     write.immediate();

@@ -386,6 +386,11 @@ export interface MonitorStatusRecord {
   lastCycleAt: string | null;
   /** Inventory paths that could not be scanned in the last scan. */
   inventoryErrors: number;
+  /**
+   * The log IDs the monitor reads now (its last log list, after selection); null before the monitor
+   * said. A log that left the list keeps its cursor, but is no longer expected to make progress.
+   */
+  monitoredLogIds: string[] | null;
   /** When the last `heartbeat` event was sent (notify `heartbeatDue`); null if never. */
   lastHeartbeatAt: string | null;
 }

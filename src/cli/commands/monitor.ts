@@ -140,7 +140,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
     const onList = (state: LogListState): void => {
       logList = state;
     };
-    const logs = await selectLogs(config, ctx.logger, onList);
+    let logs = await selectLogs(config, ctx.logger, onList);
     const onSkip = (path: string, reason: string): void =>
       ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`);
 
@@ -156,6 +156,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           ...(list !== null
             ? { logListSource: list.source, logListFetchedAt: list.fetchedAt, logListError: list.lastError }
             : {}),
+          monitoredLogIds: logs.map((l) => l.logId),
           ...extra,
         });
       };
@@ -261,7 +262,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           return config.caaIssuers;
         },
         // The log list as last loaded; on failure the daemon keeps the last good one.
-        loadLogList: () => selectLogs(config, ctx.logger, onList),
+        loadLogList: async () => (logs = await selectLogs(config, ctx.logger, onList)),
         settings: () => ({ watch, startAtEnd: config.startAtEnd, intervalMs: config.intervalMs }),
         // The watch list file is re-read when it changed, before any log is read; a broken edit is
         // reported and the last good one kept, so a typo does not stop the monitoring.
