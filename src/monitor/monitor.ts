@@ -20,7 +20,7 @@ import type { AlertContext, DeliveryReport } from './alerts.js';
 import type { KnownIndex } from './classify.js';
 import { inventoryUnreadableAlert, logStaleAlert, logUnreachableAlert } from './events.js';
 import { loadKnownIndex } from './known.js';
-import { syncLog } from './sync-log.js';
+import { emptySyncResult, syncLog } from './sync-log.js';
 import type { SyncResult } from './sync-log.js';
 import type { WatchList } from './watchlist.js';
 
@@ -261,17 +261,9 @@ export async function attemptLog(
   } catch (err) {
     // createLogReader (an unusable key in the list) or a bug above syncLog's own handling.
     result = {
+      ...emptySyncResult(),
       status: 'internal',
-      treeSize: null,
-      treeHeadTimestamp: null,
-      position: 0,
-      verifiedSize: null,
-      entriesRead: 0,
-      matched: 0,
-      malformed: 0,
       message: (err as Error).message,
-      contacted: false,
-      retryAfterMs: null,
       error: err instanceof Error ? err : new Error(String(err)),
     };
   } finally {

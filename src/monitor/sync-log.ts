@@ -184,8 +184,9 @@ async function rewindTarget(
   }
 }
 
-export async function syncLog(reader: LogReader, options: SyncOptions): Promise<SyncResult> {
-  const result: SyncResult = {
+/** The result of an attempt before anything happened: nothing read, nothing learned, no contact. */
+export function emptySyncResult(): SyncResult {
+  return {
     status: 'ok',
     treeSize: null,
     treeHeadTimestamp: null,
@@ -198,6 +199,10 @@ export async function syncLog(reader: LogReader, options: SyncOptions): Promise<
     contacted: false,
     retryAfterMs: null,
   };
+}
+
+export async function syncLog(reader: LogReader, options: SyncOptions): Promise<SyncResult> {
+  const result = emptySyncResult();
   try {
     return await sync(reader, options, result);
   } catch (err) {
