@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 describe('stdout alerts', () => {
-  it.skipIf(!hasScript)('on a terminal: a readable block, not JSON', () => {
+  // No skip: CI installs bsdutils (`script`); without it this fails and says so.
+  it('on a terminal: a readable block, not JSON', () => {
+    expect(hasScript, '`script` (Debian bsdutils) is needed to run the CLI on a terminal').toBe(true);
     const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
     const r = spawnSync(
       'script',
