@@ -129,6 +129,8 @@ function runCertvigil(s: EndpointScenario, caFile: string, logList: string): Pro
     caFile,
     '--log-list',
     logList,
+    // The scenarios' CA is private; their SCTs are what is being compared, so CT is required.
+    '--require-ct',
     '-t',
     '10',
     ...s.extraArgs,

@@ -171,7 +171,7 @@ describe('check endpoints --config', () => {
       config,
       [
         `logList: ${world.logList}`,
-        `defaults: { caFile: ${world.caFile}, timeout: 10 }`,
+        `defaults: { caFile: ${world.caFile}, requireCt: true, timeout: 10 }`,
         'endpoints:',
         ...entries,
         `  - { target: "${jabber.target}", sni: ${jabber.sni}, pins: [${pin}] }`,
@@ -181,11 +181,14 @@ describe('check endpoints --config', () => {
     const r = await runCli(['check', 'endpoints', '--config', config]);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^CERTVIGIL OK - /);
-    expect(lines[1]).toMatch(/^CERTVIGIL CRITICAL - .*expired/);
-    expect(lines[2]).toMatch(/^CERTVIGIL WARNING - .*expires in/);
-    expect(lines[3]).toMatch(/^CERTVIGIL CRITICAL - .*pin/);
-    expect(lines[4]).toBe('4 endpoints: 1 OK, 1 WARNING, 2 CRITICAL, 0 UNKNOWN');
+    // The overall line first (Nagios shows only the first line), with a count per status.
+    expect(lines[0]).toMatch(
+      /^CERTVIGIL CRITICAL - 4 endpoints: 1 OK, 1 WARNING, 2 CRITICAL, 0 UNKNOWN \(.+\) \| ok=1;;;0 warning=1;;;0 critical=2;;;0 unknown=0;;;0$/,
+    );
+    expect(lines[1]).toMatch(/^OK: /);
+    expect(lines[2]).toMatch(/^CRITICAL: .*expired/);
+    expect(lines[3]).toMatch(/^WARNING: .*expires in/);
+    expect(lines[4]).toMatch(/^CRITICAL: .*pin/);
     expect(r.code).toBe(2);
     const json = await runCli(['check', 'endpoints', '--config', config, '--json', '--concurrency', '2']);
     expect(jsonLines(json.stdout).map((o) => o.status)).toEqual(['OK', 'CRITICAL', 'WARNING', 'CRITICAL']);

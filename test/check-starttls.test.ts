@@ -103,6 +103,7 @@ describe('check endpoint --starttls against real daemons', () => {
         'none',
         '--min-scts',
         '1',
+        '--require-ct',
         '-t',
         '10',
       ];

@@ -140,7 +140,7 @@ describe('checkExpectations', () => {
 });
 
 describe('CT presence, inventory and CAA findings', () => {
-  it('found anywhere wins; not found is CRITICAL; all errors are UNKNOWN; no source is a WARNING', () => {
+  it('found anywhere wins; not found is CRITICAL; all errors are a WARNING (CT says nothing about the certificate); no source is a WARNING', () => {
     const src = (status: 'found' | 'not-found' | 'error') => ({
       kind: 'crtsh' as const,
       where: 'x',
@@ -152,7 +152,7 @@ describe('CT presence, inventory and CAA findings', () => {
       'ct-not-logged:critical',
     ]);
     expect(bad(checkCtPresence('a', { found: false, sources: [src('error')] }))).toEqual([
-      'ct-unknown:unknown',
+      'ct-unknown:warning',
     ]);
     expect(bad(checkCtPresence('a', { found: false, sources: [] }))).toEqual(['ct-unchecked:warning']);
     expect(checkCtPresence('a', null)).toEqual([]);

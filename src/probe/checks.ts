@@ -74,6 +74,15 @@ export function daysLeft(summary: CertSummary, now: Date): number {
   return (Date.parse(summary.notAfter) - now.getTime()) / DAY_MS;
 }
 
+/**
+ * The day count every output shows (status line, expiry finding, `days` perfdata): whole days
+ * left, rounded down as check_ssl_cert does, so 14.9 days is "14 days" everywhere and meets
+ * `-c 15`. Negative once expired (-1 on the first day after notAfter).
+ */
+export function wholeDays(fractionalDays: number): number {
+  return Math.floor(fractionalDays);
+}
+
 /** Path, name, validity period and key strength. */
 export function checkCertificate(facts: CertificateFacts, expect: CertificateExpectations): Finding[] {
   const a = facts.address;
@@ -109,15 +118,16 @@ export function checkCertificate(facts: CertificateFacts, expect: CertificateExp
     );
 
   const notBefore = Date.parse(s.notBefore);
-  const days = daysLeft(s, expect.now);
+  // Thresholds compare the whole days shown, so the finding, the status line and the perfdata agree.
+  const days = wholeDays(daysLeft(s, expect.now));
   if (notBefore > expect.now.getTime())
     out.push(finding(a, 'not-yet-valid', 'critical', `not valid before ${s.notBefore}`));
   if (days < 0) out.push(finding(a, 'expired', 'critical', `expired on ${s.notAfter}`));
   else if (days < expect.critDays)
-    out.push(finding(a, 'expires-soon', 'critical', `expires in ${days.toFixed(1)} days (${s.notAfter})`));
+    out.push(finding(a, 'expires-soon', 'critical', `expires in ${days} days (${s.notAfter})`));
   else if (days < expect.warnDays)
-    out.push(finding(a, 'expires-soon', 'warning', `expires in ${days.toFixed(1)} days (${s.notAfter})`));
-  else out.push(finding(a, 'validity', 'ok', `expires in ${Math.floor(days)} days (${s.notAfter})`));
+    out.push(finding(a, 'expires-soon', 'warning', `expires in ${days} days (${s.notAfter})`));
+  else out.push(finding(a, 'validity', 'ok', `expires in ${days} days (${s.notAfter})`));
 
   out.push(...checkKey(a, s.keyType, expect.minRsaBits));
   return out;
@@ -255,7 +265,8 @@ export function checkCtPresence(address: string, presence: CtPresence | null): F
     finding(
       address,
       'ct-unknown',
-      'unknown',
+      // A CT source that cannot be reached says nothing about the certificate: WARNING at most.
+      'warning',
       `CT presence unknown: ${presence.sources.map((s) => `${s.kind} ${s.where}: ${s.detail}`).join('; ')}`,
     ),
   ];

@@ -8,6 +8,7 @@
  * of ours, does CAA allow its CA. Addresses that present different certificates get each asked.
  */
 import type { Socket } from 'node:net';
+import { CertvigilError } from '../errors.js';
 import { caaIdentifiersForIssuer } from '../monitor/caa-issuers.js';
 import { evaluateCaa } from '../caa/index.js';
 import type { CaaResolverPort } from '../caa/index.js';
@@ -24,12 +25,15 @@ import {
   checkInventory,
   checkScts,
   daysLeft,
+  wholeDays,
 } from './checks.js';
 import type { CaaAnswer, CertificateExpectations, CertificateFacts, InventoryAnswer } from './checks.js';
 import { hostPort, openTcp, resolveAddresses } from './connect.js';
 import type { ProxySpec } from './connect.js';
 import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
 import { evaluateCtPolicy } from './ct-policy.js';
+import { ctScope, ctScopeNote } from './ct-scope.js';
+import type { CtScope } from './ct-scope.js';
 import type { CtPolicyName, CtPolicyResult } from './ct-policy.js';
 import { tlsHandshake } from './handshake.js';
 import { statusOfFindings, worstStatus } from './plugin-output.js';
@@ -45,6 +49,14 @@ export interface CtPresenceSettings {
   crtShUrl: string | null;
   certSpotterUrl: string | null;
   certSpotterApiKey?: string;
+}
+
+/** The log list as the check could get it (see cli/commands/check-loglist.ts). */
+export interface LogsForCheck {
+  /** Null: no list at all; SCTs cannot be verified (the CT findings degrade to WARNING). */
+  logs: LogInfo[] | null;
+  /** Why an older copy serves (INFO), or why there is none; null when current. */
+  note: string | null;
 }
 
 export interface EndpointCheckOptions {
@@ -65,7 +77,19 @@ export interface EndpointCheckOptions {
   expectIssuer: string[];
   /** `--expect-caa`: a resolver for the CAA engine, and optional explicit CA identifiers. */
   expectCaa?: { resolver: CaaResolverPort; issuerDomains?: string[] };
-  logs: LogInfo[];
+  /** The log list, when the caller has it already (library use). */
+  logs?: LogInfo[];
+  /**
+   * Loads the log list within `budgetMs`, asked only when CT applies to a presented chain (so a
+   * private CA or `--min-scts 0` never causes a download). Ignored when `logs` is given.
+   */
+  loadLogs?: (budgetMs: number) => Promise<LogsForCheck>;
+  /** The trust anchors are the user's (`--ca-file`): CT applies only to chains ending at a public root. */
+  customAnchors?: boolean;
+  /** Hex SHA-256 of the public roots, asked only with `customAnchors` (probe/public-roots.ts). */
+  publicRoots?: () => Promise<ReadonlySet<string>>;
+  /** `--require-ct`: the CT policy applies even to a chain that ends at a private anchor. */
+  requireCt?: boolean;
   ctPolicy: CtPolicyName;
   minScts?: number;
   ctPresence: CtPresenceSettings | null;
@@ -74,7 +98,10 @@ export interface EndpointCheckOptions {
   warnDays: number;
   critDays: number;
   minRsaBits: number;
+  /** `-t`: the whole check (resolution, every handshake, log list, CT and CAA lookups) ends within it. */
   timeoutMs: number;
+  /** Absolute end (ms since the epoch) when the caller's clock started earlier; default now + timeoutMs. */
+  deadline?: number;
   now?: Date;
   signal?: AbortSignal;
 }
@@ -101,6 +128,8 @@ export interface AddressResult {
     daysLeft: number;
   } | null;
   chainLength: number;
+  /** Whether the CT policy applied to this chain (probe/ct-scope.ts); null without a handshake. */
+  ctScope: CtScope | null;
   scts: SctCheck[];
   ctPolicy: CtPolicyResult | null;
   ctPresence: CtPresence | null;
@@ -123,6 +152,30 @@ export interface EndpointCheckResult {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** `--ct-policy none` (without a count) or `--min-scts 0`: no CT work at all, not even the log list. */
+export function ctOff(options: Pick<EndpointCheckOptions, 'ctPolicy' | 'minScts'>): boolean {
+  return options.minScts === 0 || (options.ctPolicy === 'none' && options.minScts === undefined);
+}
+
+/** Time kept back from `-t` to draw the findings and print them. */
+const marginMs = (timeoutMs: number): number => Math.min(250, Math.max(20, timeoutMs * 0.05));
+/** At most this long (and half the time left) goes to downloading the log list. */
+const LOG_LIST_BUDGET_MS = 3000;
+const NO_ROOTS: ReadonlySet<string> = new Set();
+
+/** `work` or, when it has not settled by `deadline`, `fallback()`: a phase never outlives `-t`. */
+async function byDeadline<T>(work: Promise<T>, deadline: number, fallback: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback()), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface Observed {
   address: string;
@@ -162,8 +215,8 @@ async function observe(
   address: string,
   options: EndpointCheckOptions,
   sni: string | null,
+  deadline: number,
 ): Promise<Observed> {
-  const deadline = Date.now() + options.timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   const main = (async () => {
     const socket = await connectAndUpgrade(address, options, deadline);
@@ -176,7 +229,9 @@ async function observe(
   })();
   // RFC 6962 §3.3.1: the TLS extension is only visible to a client that asks for it, which Node
   // cannot; a second connection sends our own TLS 1.2 hello and reads the ServerHello.
+  // With CT off the extension's SCTs are of no use: no second connection.
   const ext = (async () => {
+    if (ctOff(options)) return null;
     const socket = await connectAndUpgrade(address, options, deadline);
     return probeTlsExtensionScts(socket, sni, {
       timeoutMs: left(),
@@ -189,6 +244,7 @@ async function observe(
   let tlsExtSctList: Uint8Array | null = null;
   let tlsExtNote: string | null = null;
   if (x.status === 'rejected') tlsExtNote = `TLS-extension SCTs not read: ${message(x.reason)}`;
+  else if (x.value === null) tlsExtNote = null;
   else if (x.value.alert)
     tlsExtNote = `TLS-extension SCTs not read: the server refused a TLS 1.2 hello (alert ${x.value.alert.description})`;
   else if (x.value.version !== 0x0303)
@@ -255,11 +311,13 @@ async function perCertificate(
   summary: CertSummary,
   certSha256: string,
   scts: SctCheck[],
+  ct: { scope: CtScope; logs: LogInfo[] | null },
+  deadline: number,
 ): Promise<PerCertificate> {
-  const settings = options.ctPresence;
+  const settings = ct.scope === 'public' ? options.ctPresence : null;
   const presence = settings
     ? lookupCtPresence({
-        logs: settings.proofs ? options.logs : [],
+        logs: settings.proofs ? (ct.logs ?? []) : [],
         scts: settings.proofs ? scts : [],
         certSha256,
         tbsSha256: summary.tbsSha256,
@@ -268,7 +326,7 @@ async function perCertificate(
         crtShUrl: settings.crtShUrl,
         certSpotterUrl: settings.certSpotterUrl,
         ...(settings.certSpotterApiKey ? { certSpotterApiKey: settings.certSpotterApiKey } : {}),
-        timeoutMs: options.timeoutMs,
+        timeoutMs: Math.max(1, deadline - Date.now()),
         ...(options.signal ? { signal: options.signal } : {}),
       })
     : Promise.resolve(null);
@@ -284,11 +342,20 @@ async function perCertificate(
   return { presence: await presence, inventory: await inventory, caa: await caa };
 }
 
+interface CtContext {
+  scope: CtScope;
+  /** The log list for a public chain; null when there is none (or CT does not apply). */
+  logs: LogInfo[] | null;
+  /** Why CT is off: `--ct-policy none` or `--min-scts 0`. */
+  offBecause: 'policy-none' | 'min-scts-0';
+}
+
 function analyse(
   o: Observed,
   options: EndpointCheckOptions,
   name: string,
   now: Date,
+  ct: CtContext | null,
 ): { result: AddressResult; leaf: Uint8Array; summary: CertSummary; certSha256: string } | AddressResult {
   const empty: AddressResult = {
     address: o.address,
@@ -299,6 +366,7 @@ function analyse(
     handshakeMs: null,
     certificate: null,
     chainLength: 0,
+    ctScope: null,
     scts: [],
     ctPolicy: null,
     ctPresence: null,
@@ -357,30 +425,47 @@ function analyse(
     minRsaBits: options.minRsaBits,
     now,
   };
-  const collected = collectScts({
-    leaf,
-    issuer,
-    ocspResponse: h.ocspResponse,
-    tlsExtensionSctList: o.tlsExtSctList,
-    logs: options.logs,
-  });
-  const policy =
-    options.ctPolicy === 'none' && options.minScts === undefined
-      ? null
-      : evaluateCtPolicy(collected.scts, {
-          policy: options.ctPolicy,
-          ...(options.minScts !== undefined ? { minScts: options.minScts } : {}),
-          notBefore: summary.notBefore,
-          notAfter: summary.notAfter,
-          logs: options.logs,
-          now,
-        });
-  const findings: Finding[] = [
-    ...checkCertificate(facts, expect),
-    ...checkExpectations(facts, expect),
-    ...checkScts(o.address, collected.scts, collected.errors as SctDeliveryError[], policy),
-  ];
-  if (o.tlsExtNote)
+  const scope = ct?.scope ?? 'off';
+  const findings: Finding[] = [...checkCertificate(facts, expect), ...checkExpectations(facts, expect)];
+  let scts: SctCheck[] = [];
+  let policy: CtPolicyResult | null = null;
+  if (scope === 'public' && ct?.logs) {
+    const collected = collectScts({
+      leaf,
+      issuer,
+      ocspResponse: h.ocspResponse,
+      tlsExtensionSctList: o.tlsExtSctList,
+      logs: ct.logs,
+    });
+    scts = collected.scts;
+    policy = evaluateCtPolicy(collected.scts, {
+      policy: options.ctPolicy,
+      ...(options.minScts !== undefined ? { minScts: options.minScts } : {}),
+      notBefore: summary.notBefore,
+      notAfter: summary.notAfter,
+      logs: ct.logs,
+      now,
+    });
+    findings.push(...checkScts(o.address, collected.scts, collected.errors as SctDeliveryError[], policy));
+  } else if (scope === 'public') {
+    // No log list at all: the SCTs cannot be verified. Only the CT findings degrade (WARNING).
+    findings.push({
+      id: 'ct-unchecked',
+      severity: 'warning',
+      message: 'SCTs not verified: no CT log list could be loaded',
+      address: o.address,
+    });
+  } else {
+    const note = ctScopeNote(scope, ct?.offBecause ?? 'policy-none');
+    if (note)
+      findings.push({
+        id: scope === 'private' ? 'ct-not-required' : 'ct-off',
+        severity: 'info',
+        message: note,
+        address: o.address,
+      });
+  }
+  if (scope === 'public' && o.tlsExtNote)
     findings.push({
       id: 'tls-extension-unread',
       severity: 'info',
@@ -412,7 +497,8 @@ function analyse(
         daysLeft: daysLeft(summary, now),
       },
       chainLength: h.chain.length,
-      scts: collected.scts,
+      ctScope: scope,
+      scts,
       ctPolicy: policy,
       ctPresence: null,
       tlsExtension: o.tlsExtNote,
@@ -421,9 +507,13 @@ function analyse(
   };
 }
 
-/** Checks every address of the endpoint; never throws for a network failure (those are findings). */
+/**
+ * Checks every address of the endpoint; never throws for a network failure (those are findings).
+ * The whole check ends by `-t`: what has not answered by then becomes a finding about itself.
+ */
 export async function checkEndpoint(options: EndpointCheckOptions): Promise<EndpointCheckResult> {
   const now = options.now ?? new Date();
+  const deadline = (options.deadline ?? Date.now() + options.timeoutMs) - marginMs(options.timeoutMs);
   const sni = options.sni ?? (/^[\d.]+$|:/.test(options.host) ? null : options.host);
   const name = options.sni ?? options.host;
   const target = hostPort(options.host, options.port);
@@ -435,12 +525,27 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     sni,
   };
 
+  // The log list is needed only when CT applies; with the system store it surely does, so the
+  // download (if due) runs alongside the handshakes instead of after them.
+  const off = ctOff(options);
+  let logsPromise: Promise<LogsForCheck> | null = null;
+  const logsForCt = (): Promise<LogsForCheck> => {
+    if (options.logs) return Promise.resolve({ logs: options.logs, note: null });
+    if (!options.loadLogs) return Promise.resolve({ logs: null, note: 'no CT log list given' });
+    const load = options.loadLogs;
+    logsPromise ??= load(Math.min(LOG_LIST_BUDGET_MS, Math.max(1, (deadline - Date.now()) / 2))).catch(
+      (e: unknown): LogsForCheck => ({ logs: null, note: `no log list: ${message(e)}` }),
+    );
+    return logsPromise;
+  };
+  if (!off && (!options.customAnchors || options.requireCt)) void logsForCt();
+
   let addresses: string[];
   try {
     if (options.proxy?.remoteDns && !options.connectTo) addresses = [options.host];
     else {
       const wanted = options.connectTo && options.connectTo.length > 0 ? options.connectTo : [options.host];
-      const lists = await Promise.all(
+      const lists = Promise.all(
         wanted.map((h) =>
           resolveAddresses(h, {
             ...(options.resolver ? { resolver: options.resolver } : {}),
@@ -448,7 +553,10 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
           }),
         ),
       );
-      addresses = [...new Set(lists.flat())];
+      const resolved = await byDeadline<string[][] | null>(lists, deadline, () => null);
+      if (resolved === null)
+        throw new CertvigilError('PROBE_TIMEOUT', `resolving ${options.host} did not finish within -t`);
+      addresses = [...new Set(resolved.flat())];
     }
   } catch (e) {
     const f: Finding = { id: 'resolve-failed', severity: 'unknown', message: message(e), address: '*' };
@@ -462,28 +570,67 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     };
   }
 
-  const observed = await Promise.all(addresses.map((a) => observe(a, options, sni)));
-  const analysed = observed.map((o) => analyse(o, options, name, now));
+  const observed = await Promise.all(addresses.map((a) => observe(a, options, sni, deadline)));
 
-  // The slow questions, once per distinct certificate.
+  // Does CT apply to what was presented? (probe/ct-scope.ts)
+  const customAnchors = options.customAnchors ?? false;
+  const roots =
+    !off && customAnchors && !options.requireCt && options.publicRoots
+      ? await options.publicRoots().catch(() => NO_ROOTS)
+      : NO_ROOTS;
+  const scopes = observed.map((o) =>
+    ctScope({
+      off,
+      requireCt: options.requireCt ?? false,
+      customAnchors,
+      chainSha256: o.handshake?.chain.map((c) => sha256Hex(c)) ?? [],
+      publicRoots: roots,
+    }),
+  );
+  const logs = scopes.includes('public')
+    ? await byDeadline(logsForCt(), deadline, (): LogsForCheck => ({
+        logs: null,
+        note: 'no log list: loading it did not finish within -t',
+      }))
+    : null;
+  const offBecause = options.minScts === 0 ? 'min-scts-0' : 'policy-none';
+  const analysed = observed.map((o, i) =>
+    analyse(o, options, name, now, { scope: scopes[i] ?? 'off', logs: logs?.logs ?? null, offBecause }),
+  );
+
+  // The slow questions, once per distinct certificate, all ending by the deadline.
   const byCert = new Map<string, Promise<PerCertificate>>();
-  for (const a of analysed) {
-    if (!('result' in a)) continue;
-    if (!byCert.has(a.certSha256))
-      byCert.set(
-        a.certSha256,
-        perCertificate(options, name, a.summary, a.certSha256, a.result.scts).catch(
-          (e: unknown): PerCertificate => ({
-            presence: {
-              found: false,
-              sources: [{ kind: 'store', where: '-', status: 'error', detail: message(e) }],
-            },
-            inventory: null,
-            caa: null,
-          }),
-        ),
-      );
-  }
+  analysed.forEach((a, i) => {
+    if (!('result' in a) || byCert.has(a.certSha256)) return;
+    const scope = scopes[i] ?? 'off';
+    const failed = (detail: string): PerCertificate => ({
+      presence:
+        scope === 'public'
+          ? { found: false, sources: [{ kind: 'store', where: '-', status: 'error', detail }] }
+          : null,
+      inventory: null,
+      caa: null,
+    });
+    byCert.set(
+      a.certSha256,
+      byDeadline(
+        perCertificate(
+          options,
+          name,
+          a.summary,
+          a.certSha256,
+          a.result.scts,
+          {
+            scope,
+            logs: logs?.logs ?? null,
+          },
+          deadline,
+        ).catch((e: unknown) => failed(message(e))),
+        deadline,
+        () => failed('no answer within -t'),
+      ),
+    );
+  });
   const results: AddressResult[] = [];
   for (const a of analysed) {
     if (!('result' in a)) {
@@ -505,6 +652,13 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
   }
 
   const findings = results.flatMap((r) => r.findings);
+  if (logs?.note)
+    findings.push({
+      id: logs.logs ? 'loglist-fallback' : 'loglist-unavailable',
+      severity: logs.logs ? 'info' : 'warning',
+      message: logs.note,
+      address: '*',
+    });
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
   if (distinct.size > 1)
     findings.push({
@@ -535,11 +689,19 @@ function summarize(
   const n = results.length;
   const where = `${target}${n > 1 ? ` (${n} addresses)` : ''}`;
   if (status === 'OK') {
-    const c = results.find((r) => r.certificate)?.certificate;
-    const scts = Math.min(...results.map((r) => r.scts.filter((s) => s.status === 'valid').length));
-    return c
-      ? `${where}: certificate for ${c.dnsNames[0] ?? c.subject} from ${c.issuer}, ${Math.floor(c.daysLeft)} days left, ${scts} valid SCTs`
-      : `${where}: OK`;
+    const withCert = results.filter((r) => r.certificate);
+    const c = withCert[0]?.certificate;
+    if (!c) return `${where}: OK`;
+    // The same day count as the perfdata and the expiry finding: whole days, the soonest address.
+    const days = Math.min(...withCert.map((r) => wholeDays(r.certificate?.daysLeft ?? 0)));
+    const ct = withCert.filter((r) => r.ctScope === 'public');
+    const scts =
+      ct.length > 0
+        ? `, ${Math.min(...ct.map((r) => r.scts.filter((s) => s.status === 'valid').length))} valid SCTs`
+        : withCert.some((r) => r.ctScope === 'private')
+          ? ', private CA'
+          : '';
+    return `${where}: certificate for ${c.dnsNames[0] ?? c.subject} from ${c.issuer}, ${days} days left${scts}`;
   }
   const wanted = status === 'CRITICAL' ? 'critical' : status === 'UNKNOWN' ? 'unknown' : 'warning';
   const bad = findings.filter((f) => f.severity === wanted);
@@ -554,17 +716,21 @@ function perfdata(results: AddressResult[], options: EndpointCheckOptions): Perf
   const withCert = results.filter((r) => r.certificate);
   const out: PerfDatum[] = [];
   if (withCert.length > 0) {
-    const days = Math.min(...withCert.map((r) => r.certificate?.daysLeft ?? 0));
+    const days = Math.min(...withCert.map((r) => wholeDays(r.certificate?.daysLeft ?? 0)));
     out.push({
       label: 'days',
-      value: Math.floor(days),
+      value: days,
       uom: '',
       warn: options.warnDays,
       crit: options.critDays,
       min: 0,
     });
-    const scts = Math.min(...withCert.map((r) => r.scts.filter((s) => s.status === 'valid').length));
-    out.push({ label: 'scts', value: scts, uom: '', min: 0 });
+    // SCTs are counted only where CT applies: a private CA's 0 is not a value worth graphing.
+    const ct = withCert.filter((r) => r.ctScope === 'public');
+    if (ct.length > 0) {
+      const scts = Math.min(...ct.map((r) => r.scts.filter((s) => s.status === 'valid').length));
+      out.push({ label: 'scts', value: scts, uom: '', min: 0 });
+    }
     const ms = Math.max(...withCert.map((r) => r.handshakeMs ?? 0));
     out.push({ label: 'handshake', value: Math.round(ms) / 1000, uom: 's', min: 0 });
   }

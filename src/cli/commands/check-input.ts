@@ -45,6 +45,7 @@ const endpointSpecSchema = z
     ctPolicy: z.enum(['chrome', 'apple', 'none']).optional(),
     minScts: z.number().int().nonnegative().max(MAX_MIN_SCTS).optional(),
     ctProof: z.boolean().optional(),
+    requireCt: z.boolean().optional(),
     crtsh: z.union([z.string(), z.boolean()]).optional(),
     certspotter: z.union([z.string(), z.boolean()]).optional(),
     warning: z.number().nonnegative().max(MAX_DAYS).optional(),
@@ -93,6 +94,7 @@ export interface EndpointFlags {
   ctPolicy?: string;
   minScts?: string;
   ctProof: boolean;
+  requireCt?: boolean;
   crtsh?: string | boolean;
   certspotter?: string | boolean;
   stateDir?: string;
@@ -146,6 +148,7 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.ctPolicy) spec.ctPolicy = flags.ctPolicy as 'chrome' | 'apple' | 'none';
   if (flags.minScts !== undefined) spec.minScts = positiveOrZero(flags.minScts, '--min-scts', MAX_MIN_SCTS);
   if (!flags.ctProof) spec.ctProof = false;
+  if (flags.requireCt) spec.requireCt = true;
   if (flags.crtsh !== undefined) spec.crtsh = flags.crtsh;
   if (flags.certspotter !== undefined) spec.certspotter = flags.certspotter;
   if (flags.warning !== undefined) spec.warning = days(flags.warning, '-w/--warning');

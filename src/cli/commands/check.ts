@@ -13,13 +13,20 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
-import { DEFAULT_LOG_LIST_URL, loadLogListCached } from '../../ct/index.js';
-import type { LogInfo } from '../../ct/index.js';
+import { DEFAULT_LOG_LIST_URL } from '../../ct/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { parseHostPort, parseProxy } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
-import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
-import { formatPluginOutput, safeJson, statusText, unknownStatusLine } from '../../probe/plugin-output.js';
+import type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from '../../probe/endpoint.js';
+import { publicRootHashes } from '../../probe/public-roots.js';
+import { loadCheckLogList } from './check-loglist.js';
+import {
+  formatPluginOutput,
+  safeJson,
+  statusText,
+  unknownStatusLine,
+  worstStatus,
+} from '../../probe/plugin-output.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { PluginStatus } from '../../probe/types.js';
@@ -62,7 +69,11 @@ interface Ctx {
 }
 
 interface Shared {
-  logs: LogInfo[];
+  /** The log list, loaded at most once per run and only when a chain needs it. */
+  loadLogs: (budgetMs: number) => Promise<LogsForCheck>;
+  publicRoots: () => Promise<ReadonlySet<string>>;
+  /** When the run's `-t` clock started (ms since the epoch); endpoints of `check endpoints` start their own. */
+  startedAt?: number;
   store?: Store;
   resolverFlags: { resolver?: string[] };
   certSpotterApiKey?: string;
@@ -124,7 +135,10 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
           },
         }
       : {}),
-    logs: shared.logs,
+    loadLogs: shared.loadLogs,
+    customAnchors: spec.caFile !== undefined,
+    publicRoots: shared.publicRoots,
+    ...(spec.requireCt ? { requireCt: true } : {}),
     ctPolicy: spec.ctPolicy ?? 'chrome',
     ...(spec.minScts !== undefined ? { minScts: spec.minScts } : {}),
     ctPresence: {
@@ -137,27 +151,34 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     warnDays,
     critDays,
     minRsaBits: spec.minRsaBits ?? 2048,
-    timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
+    timeoutMs: Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000),
+    ...(shared.startedAt !== undefined
+      ? { deadline: shared.startedAt + Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000) }
+      : {}),
+  };
+}
+
+/** `-t` default: under NRPE's and Icinga's 10 s command timeouts… with room to print. */
+const DEFAULT_TIMEOUT_S = 9;
+
+/** Memoises an async loader: one download and one root-store read per process. */
+function once<A extends unknown[], T>(load: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return (...args: A) => (promise ??= load(...args));
+}
+
+function sharedLoaders(logList: string | undefined): Pick<Shared, 'loadLogs' | 'publicRoots'> {
+  return {
+    loadLogs: once((budgetMs: number) =>
+      loadCheckLogList({ source: logList ?? DEFAULT_LOG_LIST_URL, cacheDir: defaultCacheDir(), budgetMs }),
+    ),
+    publicRoots: once(() => publicRootHashes()),
   };
 }
 
 /** Where a downloaded log list is kept between plugin runs ($XDG_CACHE_HOME/certvigil). */
 function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'certvigil');
-}
-
-/**
- * The log list, downloaded at most once a day (ct/loglist-cache.ts): a plugin run every few minutes
- * must neither fetch Google's list each time nor turn UNKNOWN when one download fails.
- */
-async function loadLogs(source: string | undefined, logger: Logger): Promise<LogInfo[]> {
-  const list = await loadLogListCached(source ?? DEFAULT_LOG_LIST_URL, { cacheDir: defaultCacheDir() });
-  if (list.cache === 'stale')
-    logger.warn(
-      { source: list.source, fetchedAt: list.fetchedAt, error: list.refreshError },
-      'using a stale log list',
-    );
-  return list.logs;
 }
 
 async function openStoreIfAsked(flags: { stateDir?: string; database?: string }): Promise<Store | undefined> {
@@ -170,11 +191,14 @@ async function openStoreIfAsked(flags: { stateDir?: string; database?: string })
   );
 }
 
-/** Runs one check with a hard deadline of its own, so a plugin never outlives `-t`. */
+/**
+ * Runs one check; `checkEndpoint` ends its phases by the deadline itself, and this abort is the
+ * backstop that closes whatever socket is still open when it passes.
+ */
 async function runWithDeadline(options: EndpointCheckOptions): Promise<EndpointCheckResult> {
   const controller = new AbortController();
-  const hardLimit = options.timeoutMs + 2000;
-  const timer = setTimeout(() => controller.abort(), hardLimit);
+  const deadline = options.deadline ?? Date.now() + options.timeoutMs;
+  const timer = setTimeout(() => controller.abort(), Math.max(1, deadline - Date.now()));
   try {
     return await checkEndpoint({ ...options, signal: controller.signal });
   } finally {
@@ -276,11 +300,15 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('--min-rsa-bits <n>', `smallest acceptable RSA key (up to ${MAX_RSA_BITS})`, '2048')
     .option(
       '-t, --timeout <duration>',
-      'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
-      '15',
+      `time limit for the whole check: every address, the log list, CT and CAA lookups (100ms-1h; a bare number is seconds; default ${DEFAULT_TIMEOUT_S}, under NRPE's 10 s)`,
+    )
+    .option(
+      '--require-ct',
+      'apply the CT policy even when the chain ends at a private --ca-file anchor (default: CT is required only of publicly trusted chains)',
     )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
+      const startedAt = Date.now();
       let store: Store | undefined;
       try {
         // Everything the user gave is checked before the log list is loaded or the store opened.
@@ -290,10 +318,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         await checkLogListFile(flags.logList);
         checkDatabaseUrl(flags.database);
         if (!flags.database) await checkStateDir(flags.stateDir);
-        const logs = await loadLogs(flags.logList, ctx.logger);
         store = await openStoreIfAsked(flags);
         const options = await buildOptions(spec, {
-          logs,
+          ...sharedLoaders(flags.logList),
+          startedAt,
           resolverFlags: { ...(flags.resolver ? { resolver: flags.resolver } : {}) },
           ...(store ? { store } : {}),
           ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
@@ -337,8 +365,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
-        'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
+        'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'Output: first the overall status line (the worst endpoint; Nagios and Icinga show only this line),\n' +
+        'with perfdata counting each status, then one status line per endpoint; or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
         'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
         '"CERTVIGIL UNKNOWN - …" line for an unreadable or invalid --config or a usage error.',
@@ -361,10 +390,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         await checkLogListFile(config.logList);
         checkDatabaseUrl(config.database);
         if (!config.database) await checkStateDir(config.stateDir);
-        const logs = await loadLogs(config.logList, ctx.logger);
         store = await openStoreIfAsked(config);
         const shared: Shared = {
-          logs,
+          ...sharedLoaders(config.logList),
           resolverFlags: { ...(config.resolver ? { resolver: config.resolver } : {}) },
           ...(store ? { store } : {}),
           ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
@@ -392,18 +420,26 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
         const counts: Record<PluginStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
-        for (const r of results) {
-          counts[r.status]++;
-          if (flags.json) process.stdout.write(`${safeJson(r.result ?? r)}\n`);
-          else if (r.result)
-            process.stdout.write(`CERTVIGIL ${r.result.status} - ${statusText(r.result.summary)}\n`);
-          else process.stdout.write(unknownStatusLine(`${r.target}: ${r.error ?? ''}`));
+        for (const r of results) counts[r.status]++;
+        const worst = worstStatus(results.map((r) => r.status));
+        if (flags.json) for (const r of results) process.stdout.write(`${safeJson(r.result ?? r)}\n`);
+        else {
+          // The overall line first: Nagios and Icinga take the first line as the service's status.
+          const bad = results.filter((r) => r.status !== 'OK').map((r) => `${r.target} ${r.status}`);
+          const perf = `ok=${counts.OK};;;0 warning=${counts.WARNING};;;0 critical=${counts.CRITICAL};;;0 unknown=${counts.UNKNOWN};;;0`;
+          const text = `${results.length} endpoints: ${counts.OK} OK, ${counts.WARNING} WARNING, ${counts.CRITICAL} CRITICAL, ${counts.UNKNOWN} UNKNOWN${
+            bad.length > 0
+              ? ` (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? `, +${bad.length - 5} more` : ''})`
+              : ''
+          }`;
+          process.stdout.write(`CERTVIGIL ${worst} - ${statusText(text)} | ${perf}\n`);
+          for (const r of results)
+            process.stdout.write(
+              r.result
+                ? `${r.result.status}: ${statusText(r.result.summary)}\n`
+                : `UNKNOWN: ${statusText(`${r.target}: ${r.error ?? ''}`)}\n`,
+            );
         }
-        const worst = (['CRITICAL', 'UNKNOWN', 'WARNING', 'OK'] as const).find((s) => counts[s] > 0) ?? 'OK';
-        if (!flags.json)
-          process.stdout.write(
-            `${results.length} endpoints: ${counts.OK} OK, ${counts.WARNING} WARNING, ${counts.CRITICAL} CRITICAL, ${counts.UNKNOWN} UNKNOWN\n`,
-          );
         ctx.setExit(pluginExit(worst));
       } catch (e) {
         if (!isCertvigilError(e)) throw e;

@@ -1,0 +1,52 @@
+/**
+ * @module probe/public-roots
+ * The publicly trusted roots, as hashes: Node's bundled Mozilla root store and the system's CA
+ * bundle (what OpenSSL-based tools on the machine trust). Used only to tell whether a chain that
+ * validated against a `--ca-file` ends at a public root (`ct-scope.ts`), so a hash set is enough.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+
+/** Where Debian/Ubuntu, RHEL/Fedora and Alpine/macOS-style systems keep their bundle. */
+export const SYSTEM_CA_FILES: readonly string[] = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+];
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
+
+/** DER of every certificate in a PEM text (other blocks and text between them ignored). */
+export function pemCertificates(pem: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of pem.matchAll(PEM_BLOCK)) out.push(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
+  return out;
+}
+
+const sha256Hex = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
+
+/**
+ * Hex SHA-256 of the DER of every public root. `systemFiles` defaults to `$SSL_CERT_FILE` and the
+ * usual bundle paths; the first readable one counts (as OpenSSL reads one bundle).
+ */
+export async function publicRootHashes(
+  systemFiles: readonly string[] = [
+    ...(process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE] : []),
+    ...SYSTEM_CA_FILES,
+  ],
+): Promise<Set<string>> {
+  const hashes = new Set<string>();
+  for (const pem of rootCertificates) for (const der of pemCertificates(pem)) hashes.add(sha256Hex(der));
+  for (const path of systemFiles) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const der of pemCertificates(text)) hashes.add(sha256Hex(der));
+    break;
+  }
+  return hashes;
+}
