@@ -227,7 +227,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'it presents: path validation, host name, expiry (-w/-c days), key, expected issuer (--expect-issuer),\n' +
         'leaf key pins (--pin), CAA (--expect-caa), SCTs from all three deliveries verified against the log list,\n' +
         'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
-        "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n\n" +
+        "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n" +
+        'CT is required only of chains ending at a public root (a private --ca-file CA: INFO, unless --require-ct);\n' +
+        '--min-scts 0 or --ct-policy none turn CT off, log list included. -t bounds the whole run.\n\n' +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
         'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check;\n' +
         'a usage error or bad input, such as a bad target or an unreadable --ca-file, is one "CERTVIGIL UNKNOWN - …"\n' +
