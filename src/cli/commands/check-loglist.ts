@@ -31,6 +31,13 @@ export interface CheckLogListOptions {
   retryAfterFailureMs?: number;
   /** The shipped snapshot directory (default the package's `data/`); false: none. */
   snapshotDir?: string | false;
+  /**
+   * The monitor's state directory (`--state-dir`): its cached copy of the default lists (Google's
+   * and Apple's, refreshed hourly by the monitor) serves while younger than a day, with no download.
+   */
+  monitorStateDir?: string;
+  /** True when `source` is the default (no `--log-list`): only then is the monitor's copy the same list. */
+  sourceIsDefault?: boolean;
   now?: () => number;
 }
 
@@ -110,8 +117,28 @@ async function offlineState(o: CheckLogListOptions): Promise<LogListState | null
   }
 }
 
+/** The monitor's cached default lists, if it has a copy younger than a day (read-only, no network). */
+async function monitorCopy(stateDir: string, now: number): Promise<LogListState | null> {
+  try {
+    const state = await createLogListSource({
+      cacheDir: stateDir,
+      readOnly: true,
+      snapshotDir: false,
+    }).current();
+    const at = state.fetchedAt ? Date.parse(state.fetchedAt) : NaN;
+    return state.origin === 'cache' && now - at < DAY_MS && now >= at ? state : null;
+  } catch {
+    // Unreadable (another user's 0700 directory) or unsafe: the check's own cache serves instead.
+    return null;
+  }
+}
+
 export async function loadCheckLogList(o: CheckLogListOptions): Promise<CheckLogList> {
   const now = o.now ?? Date.now;
+  if (o.monitorStateDir !== undefined && o.sourceIsDefault) {
+    const shared = await monitorCopy(o.monitorStateDir, now());
+    if (shared) return { logs: shared.logs, note: null };
+  }
   if (!isUrl(o.source)) {
     // A file is the operator's own copy: read as it is, errors are theirs to see (usage-checked before).
     const list = await loadLogListCached(o.source, { cacheDir: o.cacheDir });

@@ -167,10 +167,21 @@ function once<A extends unknown[], T>(load: (...args: A) => Promise<T>): (...arg
   return (...args: A) => (promise ??= load(...args));
 }
 
-function sharedLoaders(logList: string | undefined): Pick<Shared, 'loadLogs' | 'publicRoots'> {
+function sharedLoaders(
+  logList: string | undefined,
+  stateDir: string | undefined,
+): Pick<Shared, 'loadLogs' | 'publicRoots'> {
   return {
     loadLogs: once((budgetMs: number) =>
-      loadCheckLogList({ source: logList ?? DEFAULT_LOG_LIST_URL, cacheDir: defaultCacheDir(), budgetMs }),
+      loadCheckLogList({
+        source: logList ?? DEFAULT_LOG_LIST_URL,
+        cacheDir: defaultCacheDir(),
+        budgetMs,
+        // The monitor's hourly-refreshed copy of the default lists, when it shares this host.
+        ...(stateDir !== undefined
+          ? { monitorStateDir: stateDir, sourceIsDefault: logList === undefined }
+          : {}),
+      }),
     ),
     publicRoots: once(() => publicRootHashes()),
   };
@@ -322,7 +333,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         if (!flags.database) await checkStateDir(flags.stateDir);
         store = await openStoreIfAsked(flags);
         const options = await buildOptions(spec, {
-          ...sharedLoaders(flags.logList),
+          ...sharedLoaders(flags.logList, flags.database ? undefined : flags.stateDir),
           startedAt,
           resolverFlags: { ...(flags.resolver ? { resolver: flags.resolver } : {}) },
           ...(store ? { store } : {}),
@@ -394,7 +405,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         if (!config.database) await checkStateDir(config.stateDir);
         store = await openStoreIfAsked(config);
         const shared: Shared = {
-          ...sharedLoaders(config.logList),
+          ...sharedLoaders(config.logList, config.database ? undefined : config.stateDir),
           resolverFlags: { ...(config.resolver ? { resolver: config.resolver } : {}) },
           ...(store ? { store } : {}),
           ...(process.env.CERTSPOTTER_API_KEY ? { certSpotterApiKey: process.env.CERTSPOTTER_API_KEY } : {}),
