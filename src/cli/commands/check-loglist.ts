@@ -124,6 +124,9 @@ async function monitorCopy(stateDir: string, now: number): Promise<LogListState 
       cacheDir: stateDir,
       readOnly: true,
       snapshotDir: false,
+      // Retired and rejected logs too, as the check's own list: an SCT made before its log was
+      // retired still counts (CT policy).
+      states: 'all',
     }).current();
     const at = state.fetchedAt ? Date.parse(state.fetchedAt) : NaN;
     return state.origin === 'cache' && now - at < DAY_MS && now >= at ? state : null;
