@@ -32,6 +32,9 @@ import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
 import { evaluateCtPolicy } from './ct-policy.js';
 import type { CtPolicyName, CtPolicyResult } from './ct-policy.js';
 import { tlsHandshake } from './handshake.js';
+import { checkChain } from './chain.js';
+import { keyTypeAddress, keyTypeMatches, keyTypeOffer } from './key-types.js';
+import type { ServerKeyType } from './key-types.js';
 import { statusOfFindings, worstStatus } from './plugin-output.js';
 import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
@@ -77,6 +80,10 @@ export interface EndpointCheckOptions {
   timeoutMs: number;
   now?: Date;
   signal?: AbortSignal;
+  /** `--key-types`: one handshake per key type, each checked as its own "address" (`1.2.3.4 [ecdsa]`). */
+  keyTypes?: ServerKeyType[];
+  /** `--client-cert`/`--client-key` (PEM) for servers that require a client certificate. */
+  clientCert?: { cert: string; key: string };
 }
 
 /** What one address presented, and the findings about it. */
@@ -130,6 +137,11 @@ interface Observed {
   handshake: Awaited<ReturnType<typeof tlsHandshake>> | null;
   tlsExtSctList: Uint8Array | null;
   tlsExtNote: string | null;
+  /** The Certificate message as served (raw TLS 1.2 hello), when it shows the same leaf. */
+  servedChain: Uint8Array[] | null;
+  keyType?: ServerKeyType;
+  /** The connection worked but the TLS handshake failed (a missing key type, not a dead server). */
+  tlsFailed?: boolean;
 }
 
 async function connectAndUpgrade(
@@ -162,7 +174,9 @@ async function observe(
   address: string,
   options: EndpointCheckOptions,
   sni: string | null,
+  keyType?: ServerKeyType,
 ): Promise<Observed> {
+  const label = keyTypeAddress(address, keyType);
   const deadline = Date.now() + options.timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   const main = (async () => {
@@ -172,6 +186,8 @@ async function observe(
       ca: options.trustAnchors,
       timeoutMs: left(),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(keyType ? { keyType } : {}),
+      ...(options.clientCert ? { clientCert: options.clientCert } : {}),
     });
   })();
   // RFC 6962 §3.3.1: the TLS extension is only visible to a client that asks for it, which Node
@@ -181,11 +197,20 @@ async function observe(
     return probeTlsExtensionScts(socket, sni, {
       timeoutMs: left(),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(keyType ? { cipherSuites: keyTypeOffer(keyType).helloSuites } : {}),
     });
   })();
   const [m, x] = await Promise.allSettled([main, ext]);
   if (m.status === 'rejected')
-    return { address, error: message(m.reason), handshake: null, tlsExtSctList: null, tlsExtNote: null };
+    return {
+      address: label,
+      error: message(m.reason),
+      handshake: null,
+      tlsExtSctList: null,
+      tlsExtNote: null,
+      servedChain: null,
+      ...(keyType ? { keyType, tlsFailed: (m.reason as { code?: unknown }).code === 'PROBE_TLS' } : {}),
+    };
   let tlsExtSctList: Uint8Array | null = null;
   let tlsExtNote: string | null = null;
   if (x.status === 'rejected') tlsExtNote = `TLS-extension SCTs not read: ${message(x.reason)}`;
@@ -194,7 +219,19 @@ async function observe(
   else if (x.value.version !== 0x0303)
     tlsExtNote = 'TLS-extension SCTs not read: the server did not negotiate TLS 1.2';
   else tlsExtSctList = x.value.sctList;
-  return { address, error: null, handshake: m.value, tlsExtSctList, tlsExtNote };
+  // Node rebuilds the chain (chain.ts); the raw hello saw it as sent, if it got the same leaf.
+  const served = x.status === 'fulfilled' ? x.value.certificates : [];
+  const leaf = m.value.chain[0];
+  const servedChain = served[0] && leaf && Buffer.from(served[0]).equals(Buffer.from(leaf)) ? served : null;
+  return {
+    address: label,
+    error: null,
+    handshake: m.value,
+    tlsExtSctList,
+    tlsExtNote,
+    servedChain,
+    ...(keyType ? { keyType } : {}),
+  };
 }
 
 interface PerCertificate {
@@ -308,9 +345,12 @@ function analyse(
   const h = o.handshake;
   if (!h) {
     empty.findings.push({
-      id: 'connect-failed',
+      id: o.keyType && o.tlsFailed ? 'key-type-missing' : 'connect-failed',
       severity: 'critical',
-      message: o.error ?? 'no handshake',
+      message:
+        o.keyType && o.tlsFailed
+          ? `no ${o.keyType} certificate: a handshake offering only ${o.keyType} failed (${o.error ?? '?'})`
+          : (o.error ?? 'no handshake'),
       address: o.address,
     });
     return empty;
@@ -379,7 +419,24 @@ function analyse(
     ...checkCertificate(facts, expect),
     ...checkExpectations(facts, expect),
     ...checkScts(o.address, collected.scts, collected.errors as SctDeliveryError[], policy),
+    ...checkChain({
+      address: o.address,
+      served: o.servedChain,
+      validated: h.chain,
+      authorized: h.authorized,
+      warnDays: options.warnDays,
+      critDays: options.critDays,
+      minRsaBits: options.minRsaBits,
+      now,
+    }),
   ];
+  if (o.keyType && !keyTypeMatches(o.keyType, summary.keyType))
+    findings.push({
+      id: 'key-type-missing',
+      severity: 'critical',
+      message: `no ${o.keyType} certificate: offered only ${o.keyType}, the server presented a ${summary.keyType} one`,
+      address: o.address,
+    });
   if (o.tlsExtNote)
     findings.push({
       id: 'tls-extension-unread',
@@ -462,7 +519,13 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     };
   }
 
-  const observed = await Promise.all(addresses.map((a) => observe(a, options, sni)));
+  const observed = await Promise.all(
+    addresses.flatMap((a) =>
+      options.keyTypes?.length
+        ? options.keyTypes.map((k) => observe(a, options, sni, k))
+        : [observe(a, options, sni)],
+    ),
+  );
   const analysed = observed.map((o) => analyse(o, options, name, now));
 
   // The slow questions, once per distinct certificate.
@@ -506,7 +569,8 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
 
   const findings = results.flatMap((r) => r.findings);
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
-  if (distinct.size > 1)
+  // A dual-certificate server presents one certificate per key type, on every address alike.
+  if (distinct.size > (options.keyTypes?.length || 1))
     findings.push({
       id: 'certificates-differ',
       severity: 'warning',

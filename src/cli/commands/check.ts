@@ -42,6 +42,7 @@ import {
   checkResolvers,
   checkSpec,
   checkStateDir,
+  readClientCert,
   readEndpointsConfig,
   specFromFlags,
 } from './check-input.js';
@@ -138,6 +139,8 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     critDays,
     minRsaBits: spec.minRsaBits ?? 2048,
     timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
+    ...(spec.keyTypes ? { keyTypes: spec.keyTypes } : {}),
+    ...(spec.clientCert ? { clientCert: await readClientCert(spec.clientCert, spec.clientKey) } : {}),
   };
 }
 
@@ -203,7 +206,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'it presents: path validation, host name, expiry (-w/-c days), key, expected issuer (--expect-issuer),\n' +
         'leaf key pins (--pin), CAA (--expect-caa), SCTs from all three deliveries verified against the log list,\n' +
         'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
-        "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n\n" +
+        "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n" +
+        'Every certificate the server sends is checked too (chain-expiry by -w/-c, key, signature algorithm,\n' +
+        'order, missing intermediates; an INFO line each); --key-types checks each certificate of a\n' +
+        'dual-certificate server, --client-cert presents a client certificate.\n\n' +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
         'Exit status: 0 OK, 1 WARNING, 2 CRITICAL (including an unreachable server), 3 UNKNOWN (could not check;\n' +
         'a usage error or bad input, such as a bad target or an unreadable --ca-file, is one "CERTVIGIL UNKNOWN - …"\n' +
@@ -279,6 +285,16 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
       '15',
     )
+    .option(
+      '--key-types <list>',
+      'dual-certificate server: check the certificate of each key type (rsa, ecdsa, ed25519; comma-separated)',
+      collect,
+    )
+    .option(
+      '--client-cert <pem>',
+      'client certificate (PEM; may hold the key too) for servers that require one',
+    )
+    .option('--client-key <pem>', 'private key of --client-cert (PEM, unencrypted)')
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       let store: Store | undefined;
@@ -287,6 +303,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         const spec = specFromFlags(target, flags);
         checkResolvers(flags.resolver);
         if (spec.caFile !== undefined) await checkCaFile(spec.caFile);
+        if (spec.clientCert !== undefined) await readClientCert(spec.clientCert, spec.clientKey);
         await checkLogListFile(flags.logList);
         checkDatabaseUrl(flags.database);
         if (!flags.database) await checkStateDir(flags.stateDir);
@@ -337,7 +354,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout\n' +
+        'keyTypes ([rsa, ecdsa]) clientCert clientKey.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
         'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
@@ -358,6 +376,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         checkResolvers(config.resolver);
         for (const caFile of new Set(specs.map((sp) => sp.caFile)))
           if (caFile !== undefined) await checkCaFile(caFile);
+        for (const sp of specs)
+          if (sp.clientCert !== undefined) await readClientCert(sp.clientCert, sp.clientKey);
         await checkLogListFile(config.logList);
         checkDatabaseUrl(config.database);
         if (!config.database) await checkStateDir(config.stateDir);
