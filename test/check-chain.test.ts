@@ -108,6 +108,7 @@ beforeAll(() => {
   });
   certs.leaf18 = pki.issue(cert('int18'), { cn: NAME, dns: [NAME] });
   certs.rsaLeaf = pki.issue(cert('int'), { cn: NAME, dns: [NAME], key: 'rsa:2048' });
+  certs.edLeaf = pki.issue(cert('int'), { cn: NAME, dns: [NAME], key: 'ed25519' });
   certs.clientRoot = pki.root('Client Root');
   certs.client = pki.issue(cert('clientRoot'), { cn: 'monitoring client' });
   certs.otherClient = pki.issue(cert('clientRoot'), { cn: 'other client' });
@@ -172,6 +173,8 @@ describe('the whole chain', () => {
     );
     const els = r.findings.filter((f) => f.id === 'chain-element').map((f) => f.message);
     expect(els).toHaveLength(3);
+    // chainLength counts what was sent, not the root Node added from the trust store.
+    expect((r.result?.addresses as { chainLength: number }[])[0]?.chainLength).toBe(2);
     expect(els[0]).toMatch(
       /^#0 sent: subject "CN=www.example.test", issuer "CN=Chain Test Int", notAfter \S+, key ecdsa-p256, signature ecdsa-with-SHA256$/,
     );
@@ -214,6 +217,7 @@ describe('the whole chain', () => {
 describe('dual-certificate servers (--key-types)', () => {
   let dual: NginxTlsServer;
   let rsaOnly: NginxTlsServer;
+  let edAndRsa: NginxTlsServer;
   beforeAll(async () => {
     dual = await startNginxTlsServer({
       certificates: [
@@ -222,6 +226,13 @@ describe('dual-certificate servers (--key-types)', () => {
       ],
     });
     servers.push(dual);
+    edAndRsa = await startNginxTlsServer({
+      certificates: [
+        { chainPem: chain('rsaLeaf', 'int'), keyPem: cert('rsaLeaf').keyPem },
+        { chainPem: chain('edLeaf', 'int'), keyPem: cert('edLeaf').keyPem },
+      ],
+    });
+    servers.push(edAndRsa);
     rsaOnly = await startNginxTlsServer({
       certificates: [{ chainPem: chain('rsaLeaf', 'int'), keyPem: cert('rsaLeaf').keyPem }],
     });
@@ -254,6 +265,19 @@ describe('dual-certificate servers (--key-types)', () => {
     const f = r.findings.find((x) => x.id === 'key-type-missing');
     expect(f?.address).toBe('127.0.0.1 [ecdsa]');
     expect(f?.message).toMatch(/^no ecdsa certificate/);
+  }, 30_000);
+
+  it('ed25519 too: present on one server, missing (ecdsa) there', async () => {
+    const r = await checkJson(edAndRsa.port, ['--key-types', 'ed25519,ecdsa']);
+    const addresses = (r.result?.addresses ?? []) as {
+      address: string;
+      certificate: { keyType: string } | null;
+    }[];
+    expect(addresses.map((a) => `${a.address} ${a.certificate?.keyType ?? '-'}`)).toEqual([
+      '127.0.0.1 [ed25519] ed25519',
+      '127.0.0.1 [ecdsa] -',
+    ]);
+    expect(bad(r.findings)).toEqual(['key-type-missing:critical']);
   }, 30_000);
 
   it('without --key-types one handshake, as before', async () => {

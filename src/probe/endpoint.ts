@@ -107,6 +107,7 @@ export interface AddressResult {
     serial: string;
     daysLeft: number;
   } | null;
+  /** Certificates the server sent (when the raw hello read them; else Node's chain length). */
   chainLength: number;
   scts: SctCheck[];
   ctPolicy: CtPolicyResult | null;
@@ -468,7 +469,8 @@ function analyse(
         serial: summary.serialHex,
         daysLeft: daysLeft(summary, now),
       },
-      chainLength: h.chain.length,
+      // As sent: Node's chain may end with a root it took from our trust store (chain.ts).
+      chainLength: o.servedChain?.length ?? h.chain.length,
       scts: collected.scts,
       ctPolicy: policy,
       ctPresence: null,
