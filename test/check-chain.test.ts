@@ -296,7 +296,7 @@ describe('client certificates', () => {
     writeFileSync(clientCa, cert('clientRoot').certPem);
     both = join(work, 'client-both.pem');
     writeFileSync(both, cert('client').certPem + cert('client').keyPem);
-    server = await serve(['leaf', 'int'], ['-Verify', '1', '-CAfile', clientCa]);
+    server = await serve(['leaf', 'int'], ['-Verify', '1', '-verify_return_error', '-CAfile', clientCa]);
   }, 30_000);
 
   it('without a client certificate the handshake fails: CRITICAL', async () => {
@@ -316,6 +316,33 @@ describe('client certificates', () => {
     ]);
     expect(bad(r.findings)).toEqual([]);
     expect(r.findings.map((f) => f.id)).toContain('name-match');
+  }, 30_000);
+
+  it('a client certificate the server does not accept (TLS 1.3: refused after the handshake) is CRITICAL', async () => {
+    const r = await checkJson(server.port, [
+      '--client-cert',
+      cert('leaf').certFile,
+      '--client-key',
+      cert('leaf').keyFile,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.findings.find((f) => f.id === 'connect-failed')?.message).toMatch(
+      /the server refused the client certificate \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\)/,
+    );
+  }, 30_000);
+
+  it('TLS 1.2: without a client certificate CRITICAL, with one OK', async () => {
+    const tls12 = await serve(
+      ['leaf', 'int'],
+      ['-Verify', '1', '-verify_return_error', '-CAfile', clientCa, '-tls1_2'],
+    );
+    const without = await checkJson(tls12.port);
+    expect(without.code).toBe(2);
+    expect(without.findings.find((f) => f.id === 'connect-failed')?.message).toContain(
+      'a server that requires a client certificate answers so too: --client-cert',
+    );
+    const withCert = await checkJson(tls12.port, ['--client-cert', both]);
+    expect(bad(withCert.findings)).toEqual([]);
   }, 30_000);
 
   it('with the key inside the certificate file', async () => {

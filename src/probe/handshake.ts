@@ -72,6 +72,10 @@ function tlsErrorText(e: Error, options: TlsHandshakeOptions): string {
       : 'the server requires a client certificate (give --client-cert)';
   if (options.clientCert && /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)/.test(code))
     return `the server refused the client certificate (${code})`;
+  // TLS 1.2 has no certificate_required alert: a server that wants a client certificate and gets
+  // none usually answers handshake_failure (RFC 5246 §7.4.6), as it does for no common cipher.
+  if (!options.clientCert && /ALERT_HANDSHAKE_FAILURE/.test(code))
+    return `${e.message.trim()} (a server that requires a client certificate answers so too: --client-cert)`;
   return e.message;
 }
 
