@@ -201,6 +201,30 @@ describe('the whole chain', () => {
     );
   }, 30_000);
 
+  it('leaf only, but the --ca-file holds the intermediate: validates here, WARNING chain-incomplete', async () => {
+    const s = await serve(['leaf']);
+    const withInt = join(work, 'ca-with-int.pem');
+    writeFileSync(withInt, chain('root', 'int'));
+    const r = await checkJson(s.port, ['--ca-file', withInt]);
+    expect(bad(r.findings)).toEqual(['chain-incomplete:warning']);
+    expect(r.findings.find((f) => f.id === 'chain-incomplete')?.message).toContain(
+      'the intermediate "CN=Chain Test Int" is not sent by the server',
+    );
+  }, 30_000);
+
+  it('a TLS 1.3-only server: chain from Node (INFO chain-served-unknown), the expiring intermediate still found', async () => {
+    const s = await serve(['leaf5', 'int5'], ['-tls1_3']);
+    const r = await checkJson(s.port);
+    expect(r.code).toBe(2);
+    expect(bad(r.findings)).toEqual(['chain-expiry:critical']);
+    expect(r.findings.map((f) => f.id)).toContain('chain-served-unknown');
+    expect(r.findings.filter((f) => f.id === 'chain-element').map((f) => f.message.split(':')[0])).toEqual([
+      '#0 sent',
+      '#1 sent',
+      '#2 from the trust store, not sent',
+    ]);
+  }, 30_000);
+
   it('in check endpoints the chain decides the entry too', async () => {
     const s = await serve(['leaf5', 'int5']);
     const config = join(work, 'chain.yaml');
