@@ -74,7 +74,8 @@ function tlsErrorText(e: Error, options: TlsHandshakeOptions): string {
     return `the server refused the client certificate (${code})`;
   // TLS 1.2 has no certificate_required alert: a server that wants a client certificate and gets
   // none usually answers handshake_failure (RFC 5246 §7.4.6), as it does for no common cipher.
-  if (!options.clientCert && /ALERT_HANDSHAKE_FAILURE/.test(code))
+  // (Not with a key-type offer: there the missing certificate type is the likely reason.)
+  if (!options.clientCert && !options.keyType && /ALERT_HANDSHAKE_FAILURE/.test(code))
     return `${e.message.trim()} (a server that requires a client certificate answers so too: --client-cert)`;
   return e.message;
 }
