@@ -36,6 +36,9 @@ import { ctScope, ctScopeNote } from './ct-scope.js';
 import type { CtScope } from './ct-scope.js';
 import type { CtPolicyName, CtPolicyResult } from './ct-policy.js';
 import { tlsHandshake } from './handshake.js';
+import { checkChain } from './chain.js';
+import { keyTypeAddress, keyTypeMatches, keyTypeOffer } from './key-types.js';
+import type { ServerKeyType } from './key-types.js';
 import { statusOfFindings, worstStatus } from './plugin-output.js';
 import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
@@ -104,6 +107,10 @@ export interface EndpointCheckOptions {
   deadline?: number;
   now?: Date;
   signal?: AbortSignal;
+  /** `--key-types`: one handshake per key type, each checked as its own "address" (`1.2.3.4 [ecdsa]`). */
+  keyTypes?: ServerKeyType[];
+  /** `--client-cert`/`--client-key` (PEM) for servers that require a client certificate. */
+  clientCert?: { cert: string; key: string };
 }
 
 /** What one address presented, and the findings about it. */
@@ -127,6 +134,7 @@ export interface AddressResult {
     serial: string;
     daysLeft: number;
   } | null;
+  /** Certificates the server sent (when the raw hello read them; else Node's chain length). */
   chainLength: number;
   /** Whether the CT policy applied to this chain (probe/ct-scope.ts); null without a handshake. */
   ctScope: CtScope | null;
@@ -183,6 +191,11 @@ interface Observed {
   handshake: Awaited<ReturnType<typeof tlsHandshake>> | null;
   tlsExtSctList: Uint8Array | null;
   tlsExtNote: string | null;
+  /** The Certificate message as served (raw TLS 1.2 hello), when it shows the same leaf. */
+  servedChain: Uint8Array[] | null;
+  keyType?: ServerKeyType;
+  /** The connection worked but the TLS handshake failed (a missing key type, not a dead server). */
+  tlsFailed?: boolean;
 }
 
 async function connectAndUpgrade(
@@ -216,7 +229,9 @@ async function observe(
   options: EndpointCheckOptions,
   sni: string | null,
   deadline: number,
+  keyType?: ServerKeyType,
 ): Promise<Observed> {
+  const label = keyTypeAddress(address, keyType);
   const left = (): number => Math.max(1, deadline - Date.now());
   const main = (async () => {
     const socket = await connectAndUpgrade(address, options, deadline);
@@ -225,32 +240,53 @@ async function observe(
       ca: options.trustAnchors,
       timeoutMs: left(),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(keyType ? { keyType } : {}),
+      ...(options.clientCert ? { clientCert: options.clientCert } : {}),
     });
   })();
   // RFC 6962 §3.3.1: the TLS extension is only visible to a client that asks for it, which Node
   // cannot; a second connection sends our own TLS 1.2 hello and reads the ServerHello.
-  // With CT off the extension's SCTs are of no use: no second connection.
+  // It also shows the chain exactly as sent (chain.ts), so it runs even with CT off.
   const ext = (async () => {
-    if (ctOff(options)) return null;
     const socket = await connectAndUpgrade(address, options, deadline);
     return probeTlsExtensionScts(socket, sni, {
       timeoutMs: left(),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(keyType ? { cipherSuites: keyTypeOffer(keyType).helloSuites } : {}),
     });
   })();
   const [m, x] = await Promise.allSettled([main, ext]);
   if (m.status === 'rejected')
-    return { address, error: message(m.reason), handshake: null, tlsExtSctList: null, tlsExtNote: null };
+    return {
+      address: label,
+      error: message(m.reason),
+      handshake: null,
+      tlsExtSctList: null,
+      tlsExtNote: null,
+      servedChain: null,
+      ...(keyType ? { keyType, tlsFailed: (m.reason as { code?: unknown }).code === 'PROBE_TLS' } : {}),
+    };
   let tlsExtSctList: Uint8Array | null = null;
   let tlsExtNote: string | null = null;
   if (x.status === 'rejected') tlsExtNote = `TLS-extension SCTs not read: ${message(x.reason)}`;
-  else if (x.value === null) tlsExtNote = null;
   else if (x.value.alert)
     tlsExtNote = `TLS-extension SCTs not read: the server refused a TLS 1.2 hello (alert ${x.value.alert.description})`;
   else if (x.value.version !== 0x0303)
     tlsExtNote = 'TLS-extension SCTs not read: the server did not negotiate TLS 1.2';
   else tlsExtSctList = x.value.sctList;
-  return { address, error: null, handshake: m.value, tlsExtSctList, tlsExtNote };
+  // Node rebuilds the chain (chain.ts); the raw hello saw it as sent, if it got the same leaf.
+  const served = x.status === 'fulfilled' ? x.value.certificates : [];
+  const leaf = m.value.chain[0];
+  const servedChain = served[0] && leaf && Buffer.from(served[0]).equals(Buffer.from(leaf)) ? served : null;
+  return {
+    address: label,
+    error: null,
+    handshake: m.value,
+    tlsExtSctList,
+    tlsExtNote,
+    servedChain,
+    ...(keyType ? { keyType } : {}),
+  };
 }
 
 interface PerCertificate {
@@ -376,9 +412,12 @@ function analyse(
   const h = o.handshake;
   if (!h) {
     empty.findings.push({
-      id: 'connect-failed',
+      id: o.keyType && o.tlsFailed ? 'key-type-missing' : 'connect-failed',
       severity: 'critical',
-      message: o.error ?? 'no handshake',
+      message:
+        o.keyType && o.tlsFailed
+          ? `no ${o.keyType} certificate: a handshake offering only ${o.keyType} failed (${o.error ?? '?'})`
+          : (o.error ?? 'no handshake'),
       address: o.address,
     });
     return empty;
@@ -426,7 +465,27 @@ function analyse(
     now,
   };
   const scope = ct?.scope ?? 'off';
-  const findings: Finding[] = [...checkCertificate(facts, expect), ...checkExpectations(facts, expect)];
+  const findings: Finding[] = [
+    ...checkCertificate(facts, expect),
+    ...checkExpectations(facts, expect),
+    ...checkChain({
+      address: o.address,
+      served: o.servedChain,
+      validated: h.chain,
+      authorized: h.authorized,
+      warnDays: options.warnDays,
+      critDays: options.critDays,
+      minRsaBits: options.minRsaBits,
+      now,
+    }),
+  ];
+  if (o.keyType && !keyTypeMatches(o.keyType, summary.keyType))
+    findings.push({
+      id: 'key-type-missing',
+      severity: 'critical',
+      message: `no ${o.keyType} certificate: offered only ${o.keyType}, the server presented a ${summary.keyType} one`,
+      address: o.address,
+    });
   let scts: SctCheck[] = [];
   let policy: CtPolicyResult | null = null;
   if (scope === 'public' && ct?.logs) {
@@ -496,7 +555,8 @@ function analyse(
         serial: summary.serialHex,
         daysLeft: daysLeft(summary, now),
       },
-      chainLength: h.chain.length,
+      // As sent: Node's chain may end with a root it took from our trust store (chain.ts).
+      chainLength: o.servedChain?.length ?? h.chain.length,
       ctScope: scope,
       scts,
       ctPolicy: policy,
@@ -570,7 +630,13 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     };
   }
 
-  const observed = await Promise.all(addresses.map((a) => observe(a, options, sni, deadline)));
+  const observed = await Promise.all(
+    addresses.flatMap((a) =>
+      options.keyTypes?.length
+        ? options.keyTypes.map((k) => observe(a, options, sni, deadline, k))
+        : [observe(a, options, sni, deadline)],
+    ),
+  );
 
   // Does CT apply to what was presented? (probe/ct-scope.ts)
   const customAnchors = options.customAnchors ?? false;
@@ -660,7 +726,8 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       address: '*',
     });
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
-  if (distinct.size > 1)
+  // A dual-certificate server presents one certificate per key type, on every address alike.
+  if (distinct.size > (options.keyTypes?.length || 1))
     findings.push({
       id: 'certificates-differ',
       severity: 'warning',

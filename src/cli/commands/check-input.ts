@@ -5,6 +5,7 @@
  * a `USAGE` error the command turns into one `CERTVIGIL UNKNOWN - …` line (exit 3). Outside text in
  * messages (file names, values, YAML errors) is sanitised; a YAML error never quotes its source.
  */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +14,8 @@ import { parseEndpoint } from '../../dns/index.js';
 import { CertvigilError } from '../../errors.js';
 import { parsePin } from '../../probe/checks.js';
 import { hostPort, parseHost, parseHostPort, parseProxy } from '../../probe/connect.js';
+import { SERVER_KEY_TYPES, parseKeyTypes } from '../../probe/key-types.js';
+import type { ServerKeyType } from '../../probe/key-types.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
@@ -57,6 +60,14 @@ const endpointSpecSchema = z
       .min(MIN_TIMEOUT_MS / 1000)
       .max(MAX_TIMEOUT_MS / 1000)
       .optional(),
+    /** `--key-types`: one handshake per key type of a dual-certificate server. */
+    keyTypes: z
+      .array(z.enum(SERVER_KEY_TYPES as [ServerKeyType, ...ServerKeyType[]]))
+      .min(1)
+      .optional(),
+    /** `--client-cert` / `--client-key`: PEM files (the key may be in the certificate file). */
+    clientCert: z.string().optional(),
+    clientKey: z.string().optional(),
   })
   .strict();
 export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
@@ -104,6 +115,9 @@ export interface EndpointFlags {
   minRsaBits?: string;
   timeout?: string;
   json?: boolean;
+  keyTypes?: string[];
+  clientCert?: string;
+  clientKey?: string;
 }
 
 /** `-w`/`-c`: days, a non-negative number up to MAX_DAYS. */
@@ -162,6 +176,9 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
         minMs: MIN_TIMEOUT_MS,
         maxMs: MAX_TIMEOUT_MS,
       }) / 1000;
+  if (flags.keyTypes?.length) spec.keyTypes = parseKeyTypes(flags.keyTypes);
+  if (flags.clientCert !== undefined) spec.clientCert = flags.clientCert;
+  if (flags.clientKey !== undefined) spec.clientKey = flags.clientKey;
   return checkSpec(spec, '');
 }
 
@@ -214,6 +231,11 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
         );
     if (spec.caFile !== undefined && spec.caFile === '')
       throw new CertvigilError('USAGE', '--ca-file is empty');
+    if (spec.keyTypes) out.keyTypes = parseKeyTypes(spec.keyTypes);
+    if (spec.clientKey !== undefined && spec.clientCert === undefined)
+      throw new CertvigilError('USAGE', '--client-key needs --client-cert');
+    if (spec.clientCert === '' || spec.clientKey === '')
+      throw new CertvigilError('USAGE', '--client-cert/--client-key is empty');
   } catch (e) {
     fail(e);
   }
@@ -266,6 +288,53 @@ export async function checkCaFile(path: string): Promise<void> {
       'USAGE',
       `--ca-file ${sanitizeText(path, { maxLength: 200 })} holds no PEM certificate`,
     );
+}
+
+/**
+ * `--client-cert FILE [--client-key FILE]`: PEM certificate(s), leaf first, and the leaf's private
+ * key (from the key file, else from the certificate file), unencrypted. Read and matched before
+ * anything is probed: a missing file, no key, an encrypted key or a key of another certificate is
+ * a usage error (UNKNOWN), never a handshake that fails later as CRITICAL.
+ */
+export async function readClientCert(
+  certFile: string,
+  keyFile: string | undefined,
+): Promise<{ cert: string; key: string }> {
+  const cert = await readTextFile(certFile, '--client-cert');
+  const shownCert = `--client-cert ${sanitizeText(certFile, { maxLength: 200 })}`;
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(cert)?.[0];
+  if (!first) throw new CertvigilError('USAGE', `${shownCert} holds no PEM certificate`);
+  const keyText = keyFile === undefined ? cert : await readTextFile(keyFile, '--client-key');
+  const shownKey =
+    keyFile === undefined ? shownCert : `--client-key ${sanitizeText(keyFile, { maxLength: 200 })}`;
+  const keyPem = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/.exec(
+    keyText,
+  )?.[0];
+  if (!keyPem)
+    throw new CertvigilError(
+      'USAGE',
+      `${shownKey} holds no PEM private key${keyFile === undefined ? ' (give --client-key)' : ''}`,
+    );
+  if (keyPem.includes('ENCRYPTED'))
+    throw new CertvigilError('USAGE', `${shownKey}: encrypted private keys are not supported`);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(first);
+  } catch {
+    throw new CertvigilError('USAGE', `${shownCert}: the certificate cannot be parsed`);
+  }
+  let matches: boolean;
+  try {
+    matches = x509.checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    throw new CertvigilError('USAGE', `${shownKey}: the private key cannot be parsed`);
+  }
+  if (!matches)
+    throw new CertvigilError(
+      'USAGE',
+      `${shownKey}: the private key does not belong to the client certificate`,
+    );
+  return { cert, key: keyPem };
 }
 
 /** A `--log-list` that is a file (not a URL) must be a readable, non-empty text file. */

@@ -49,6 +49,7 @@ import {
   checkResolvers,
   checkSpec,
   checkStateDir,
+  readClientCert,
   readEndpointsConfig,
   specFromFlags,
 } from './check-input.js';
@@ -155,6 +156,8 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     ...(shared.startedAt !== undefined
       ? { deadline: shared.startedAt + Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000) }
       : {}),
+    ...(spec.keyTypes ? { keyTypes: spec.keyTypes } : {}),
+    ...(spec.clientCert ? { clientCert: await readClientCert(spec.clientCert, spec.clientKey) } : {}),
   };
 }
 
@@ -239,6 +242,9 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'leaf key pins (--pin), CAA (--expect-caa), SCTs from all three deliveries verified against the log list,\n' +
         'the CT policy (chrome by default), presence in CT (inclusion proofs from the logs named in the SCTs,\n' +
         "optionally crt.sh and Cert Spotter) and, with --state-dir, certvigil's monitor store and inventory.\n" +
+        'Every certificate the server sends is checked too (chain-expiry by -w/-c, key, signature algorithm,\n' +
+        'order, missing intermediates; an INFO line each); --key-types checks each certificate of a\n' +
+        'dual-certificate server, --client-cert presents a client certificate.\n' +
         'CT is required only of chains ending at a public root (a private --ca-file CA: INFO, unless --require-ct);\n' +
         '--min-scts 0 or --ct-policy none turn CT off, log list included. -t bounds the whole run.\n\n' +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
@@ -319,6 +325,16 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       '--require-ct',
       'apply the CT policy even when the chain ends at a private --ca-file anchor (default: CT is required only of publicly trusted chains)',
     )
+    .option(
+      '--key-types <list>',
+      'dual-certificate server: check the certificate of each key type (rsa, ecdsa, ed25519; comma-separated)',
+      collect,
+    )
+    .option(
+      '--client-cert <pem>',
+      'client certificate (PEM; may hold the key too) for servers that require one',
+    )
+    .option('--client-key <pem>', 'private key of --client-cert (PEM, unencrypted)')
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       const startedAt = Date.now();
@@ -328,6 +344,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         const spec = specFromFlags(target, flags);
         checkResolvers(flags.resolver);
         if (spec.caFile !== undefined) await checkCaFile(spec.caFile);
+        if (spec.clientCert !== undefined) await readClientCert(spec.clientCert, spec.clientKey);
         await checkLogListFile(flags.logList);
         checkDatabaseUrl(flags.database);
         if (!flags.database) await checkStateDir(flags.stateDir);
@@ -378,7 +395,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout\n' +
+        'keyTypes ([rsa, ecdsa]) clientCert clientKey.\n\n' +
         'Output: first the overall status line (the worst endpoint; Nagios and Icinga show only this line),\n' +
         'with perfdata counting each status, then one status line per endpoint; or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
@@ -400,6 +418,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         checkResolvers(config.resolver);
         for (const caFile of new Set(specs.map((sp) => sp.caFile)))
           if (caFile !== undefined) await checkCaFile(caFile);
+        for (const sp of specs)
+          if (sp.clientCert !== undefined) await readClientCert(sp.clientCert, sp.clientKey);
         await checkLogListFile(config.logList);
         checkDatabaseUrl(config.database);
         if (!config.database) await checkStateDir(config.stateDir);
