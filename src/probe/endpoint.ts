@@ -29,6 +29,8 @@ import type { CaaAnswer, CertificateExpectations, CertificateFacts, InventoryAns
 import { hostPort, openTcp, resolveAddresses } from './connect.js';
 import type { ProxySpec } from './connect.js';
 import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
+import { checkDane } from './dane-lookup.js';
+import type { DaneSettings } from './dane-lookup.js';
 import { evaluateCtPolicy } from './ct-policy.js';
 import type { CtPolicyName, CtPolicyResult } from './ct-policy.js';
 import { tlsHandshake } from './handshake.js';
@@ -77,6 +79,8 @@ export interface EndpointCheckOptions {
   timeoutMs: number;
   now?: Date;
   signal?: AbortSignal;
+  /** `--dane`: TLSA records (RFC 6698/7671/7672) must exist, be DNSSEC-validated and match. */
+  dane?: DaneSettings;
 }
 
 /** What one address presented, and the findings about it. */
@@ -505,6 +509,16 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
   }
 
   const findings = results.flatMap((r) => r.findings);
+  if (options.dane)
+    findings.push(
+      ...(await checkDane(
+        options.dane,
+        { host: options.host, port: options.port, sni: options.sni, starttls: options.starttls },
+        observed,
+        results,
+        options.signal,
+      )),
+    );
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
   if (distinct.size > 1)
     findings.push({

@@ -6,6 +6,7 @@
  * messages (file names, values, YAML errors) is sanitised; a YAML error never quotes its source.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -56,6 +57,8 @@ const endpointSpecSchema = z
       .min(MIN_TIMEOUT_MS / 1000)
       .max(MAX_TIMEOUT_MS / 1000)
       .optional(),
+    /** `--dane`: TLSA must exist, be DNSSEC-validated and match (src/probe/dane.ts). */
+    dane: z.boolean().optional(),
   })
   .strict();
 export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
@@ -102,6 +105,7 @@ export interface EndpointFlags {
   minRsaBits?: string;
   timeout?: string;
   json?: boolean;
+  dane?: boolean;
 }
 
 /** `-w`/`-c`: days, a non-negative number up to MAX_DAYS. */
@@ -159,6 +163,7 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
         minMs: MIN_TIMEOUT_MS,
         maxMs: MAX_TIMEOUT_MS,
       }) / 1000;
+  if (flags.dane) spec.dane = true;
   return checkSpec(spec, '');
 }
 
@@ -211,6 +216,9 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
         );
     if (spec.caFile !== undefined && spec.caFile === '')
       throw new CertvigilError('USAGE', '--ca-file is empty');
+    // RFC 6698 §3: TLSA records hang off a host name; an address has none.
+    if (spec.dane && spec.sni === undefined && isIP(parseHostPort(spec.target, 443).host) !== 0)
+      throw new CertvigilError('USAGE', '--dane needs a host name: give HOST, or --sni NAME with an address');
   } catch (e) {
     fail(e);
   }

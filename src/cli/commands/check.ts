@@ -103,7 +103,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   const critDays = spec.critical ?? 15;
   const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
   const resolver =
-    needsResolver || spec.expectCaa ? await resolverFromFlags(shared.resolverFlags) : undefined;
+    needsResolver || spec.expectCaa || spec.dane ? await resolverFromFlags(shared.resolverFlags) : undefined;
   return {
     host,
     port,
@@ -138,6 +138,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     critDays,
     minRsaBits: spec.minRsaBits ?? 2048,
     timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
+    ...(spec.dane && resolver ? { dane: { resolver } } : {}),
   };
 }
 
@@ -279,6 +280,11 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
       '15',
     )
+    .option(
+      '--dane',
+      'TLSA records (RFC 6698/7671; RFC 7672 with --starttls smtp) at _PORT._tcp.HOST must exist, be\n' +
+        'DNSSEC-validated (AD from the --resolver, which must validate) and match the presented chain',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       let store: Store | undefined;
@@ -337,7 +343,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout dane.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
         'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
