@@ -282,7 +282,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     )
     .option(
       '--dane',
-      'TLSA records (RFC 6698/7671; RFC 7672 with --starttls smtp) at _PORT._tcp.HOST must exist, be\n' +
+      'TLSA records at _PORT._tcp.HOST (RFC 6698/7671; RFC 7672 with --starttls smtp) must exist, be ' +
         'DNSSEC-validated (AD from the --resolver, which must validate) and match the presented chain',
     )
     .option('--json', 'print one JSON object instead of the plugin text')
