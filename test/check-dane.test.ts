@@ -197,6 +197,30 @@ describe('check endpoint --dane against a DNSSEC-signed zone (Knot + validating 
     expect(r.dane[0]?.message).toMatch(/SERVFAIL \(EDE \d+ /);
   });
 
+  it('a resolver that never answers: UNKNOWN dane-lookup-failed, within the -t deadline', async () => {
+    const started = Date.now();
+    const args = common().map((a) =>
+      a === `${dns.resolver.host}:${dns.resolver.port}` ? `${dns.blackhole.host}:${dns.blackhole.port}` : a,
+    );
+    const r = await runCli([
+      'check',
+      'endpoint',
+      `dane.caa.test:${port}`,
+      ...args.slice(0, -2),
+      '-t',
+      '1',
+      '--dane',
+      '--json',
+    ]);
+    const [result] = jsonLines(r.stdout) as unknown as Result[];
+    expect(result?.findings.filter((f) => f.id.startsWith('dane-')).map((f) => [f.id, f.severity])).toEqual([
+      ['dane-lookup-failed', 'unknown'],
+    ]);
+    expect(r.code).toBe(3);
+    // -t 1 bounds the lookup itself (not only the plugin's -t + 2 s hard limit); plus process start-up.
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   it('without --dane nothing about DANE is said', async () => {
     const r = await check('stale.caa.test', []);
     expect(r.code).toBe(0);

@@ -9,6 +9,7 @@ import type { DaneAddressResult } from './dane-lookup.js';
 
 const NAME = 'mx.example.test';
 const OWNER = `_25._tcp.${NAME}`;
+const LIMITS = { timeoutMs: 5000 };
 let ca: TestCa;
 let leaf: IssuedCertificate;
 let spkiSha256: Uint8Array;
@@ -142,7 +143,7 @@ describe('checkDane', () => {
   it('one DO query for the endpoint; a DANE-EE match over SMTP relaxes the PKIX finding and is OK', async () => {
     const resolver = new FakeResolver(() => response({ answers: [tlsa(spkiSha256)] }));
     const r = results();
-    const added = await checkDane({ resolver }, target, observed(), r);
+    const added = await checkDane({ resolver }, target, observed(), r, LIMITS);
     expect(resolver.queries).toEqual([{ name: OWNER, type: 'TLSA', dnssecOk: true }]);
     expect(added.map((f) => [f.id, f.address])).toEqual([
       ['dane-match', '127.0.0.1'],
@@ -156,16 +157,33 @@ describe('checkDane', () => {
     const resolver: DnsClient = {
       query: () => Promise.reject(new CertvigilError('DNS_TIMEOUT', 'no answer \u0007')),
     };
-    const added = await checkDane({ resolver }, target, observed(), results());
+    const added = await checkDane({ resolver }, target, observed(), results(), LIMITS);
     expect(added).toEqual([
       expect.objectContaining({ id: 'dane-lookup-failed', severity: 'unknown', address: '*' }),
     ]);
     expect(added[0]?.message).not.toContain('\u0007');
   });
 
+  it('a resolver that never answers is cut off at -t: UNKNOWN dane-lookup-failed', async () => {
+    const resolver: DnsClient = {
+      query: (_n, _t, options) =>
+        new Promise((_resolve, reject) =>
+          options?.signal?.addEventListener('abort', () =>
+            reject(new CertvigilError('DNS_TIMEOUT', 'query aborted')),
+          ),
+        ),
+    };
+    const started = Date.now();
+    const added = await checkDane({ resolver }, target, observed(), results(), { timeoutMs: 50 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(added.map((f) => f.id)).toEqual(['dane-lookup-failed']);
+  });
+
   it('no address completed a handshake: no query at all', async () => {
     const resolver = new FakeResolver(() => response());
-    expect(await checkDane({ resolver }, target, [{ address: 'x', handshake: null }], [])).toEqual([]);
+    expect(await checkDane({ resolver }, target, [{ address: 'x', handshake: null }], [], LIMITS)).toEqual(
+      [],
+    );
     expect(resolver.queries).toEqual([]);
   });
 });

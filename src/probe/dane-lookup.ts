@@ -114,7 +114,7 @@ export async function checkDane(
   target: DaneTarget,
   observed: readonly DaneObserved[],
   results: DaneAddressResult[],
-  signal?: AbortSignal,
+  limits: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<Finding[]> {
   const withChain = observed.filter((o) => (o.handshake?.chain.length ?? 0) > 0);
   if (withChain.length === 0) return [];
@@ -128,6 +128,9 @@ export async function checkDane(
         address: '*',
       },
     ];
+  // Bounded by -t on its own too: a resolver that never answers must not hold the plugin past it.
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
   const lookup = await lookupTlsa(settings.resolver, tlsaOwner(base, target.port), signal);
   const shared = daneLookupFindings(lookup);
   if (lookup.kind !== 'secure' || lookup.records.length === 0) return shared;

@@ -516,7 +516,7 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
         { host: options.host, port: options.port, sni: options.sni, starttls: options.starttls },
         observed,
         results,
-        options.signal,
+        { timeoutMs: options.timeoutMs, signal: options.signal },
       )),
     );
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
