@@ -300,7 +300,7 @@ export function daneChainFindings(
     return { findings, match: null };
   }
   if (verdict.ignored.length > 0)
-    push('dane-records-ignored', 'info', `unusable TLSA record(s) ignored: ${ignoredText}`);
+    push('dane-records-ignored', 'info', `TLSA record(s) ignored: ${ignoredText}`);
   if (verdict.outcome === 'match') {
     const { record, index } = verdict.match;
     push(
