@@ -73,9 +73,16 @@ describe('matchTlsa: every usage × selector × matching type (RFC 6698 §2.1)',
   );
 
   it.each(ALL)(
-    '$usage $selector $matchingType: one flipped bit does not',
+    '$usage $selector $matchingType: another certificate or key does not',
     ({ usage, selector, matchingType }) => {
-      const v = matchTlsa([flip(correct(usage, selector, matchingType))], presented, { smtp: false });
+      // A digest with one flipped bit; Full(0) data of another, well-formed certificate or key
+      // (a flipped bit in Full data makes a record that does not parse, or — in a CA's signature —
+      // one that still names the same trust anchor: see the Full(0) cases below).
+      const wrong =
+        matchingType === 0
+          ? { usage, selector, matchingType, data: dataFor(otherCa.certificate, otherCa.spki, selector, 0) }
+          : flip(correct(usage, selector, matchingType));
+      const v = matchTlsa([wrong], presented, { smtp: false });
       expect(v.outcome).toBe('mismatch');
     },
   );
@@ -113,10 +120,24 @@ describe('tlsaUnusableReason: records a client must ignore (RFC 7671 §4.1)', ()
     expect(v.outcome).toBe('no-usable-records');
   });
 
-  it('a Full(0) record of 65535 bytes is usable but matches nothing', () => {
-    const r: TlsaRecord = { usage: 3, selector: 0, matchingType: 0, data: new Uint8Array(65535) };
-    expect(tlsaUnusableReason(r, { smtp: false })).toBeNull();
-    expect(matchTlsa([r], presented, { smtp: false }).outcome).toBe('mismatch');
+  it.each([
+    ['65535 zero bytes as a certificate', 0, new Uint8Array(65535), /not a DER certificate/],
+    ['a truncated SPKI', 1, new Uint8Array(40).fill(0x30), /not a DER SubjectPublicKeyInfo/],
+    ['no data at all', 1, new Uint8Array(0), /empty/],
+  ] as const)(
+    'Full(0) data that is not DER is unusable (as OpenSSL refuses it): %s',
+    (_n, selector, data, reason) => {
+      const r: TlsaRecord = { usage: 3, selector, matchingType: 0, data };
+      expect(tlsaUnusableReason(r, { smtp: false })).toMatch(reason);
+    },
+  );
+
+  it('Full(0) SPKI with a flipped bit in the EC point is unusable, not a mismatch', () => {
+    const spki = new Uint8Array(leaf.spki);
+    spki[spki.length - 1] = (spki[spki.length - 1] ?? 0) ^ 0x01;
+    expect(
+      tlsaUnusableReason({ usage: 3, selector: 1, matchingType: 0, data: spki }, { smtp: false }),
+    ).toMatch(/not a DER SubjectPublicKeyInfo/);
   });
 
   it('an unusable record beside a usable matching one is reported as ignored, not fatal', () => {
@@ -170,7 +191,29 @@ describe('matchTlsa: the conditions beyond the data (RFC 7671 §5)', () => {
     expect(matchTlsa([r], presented, { smtp: false }).outcome).toBe('mismatch');
   });
 
-  it('DANE-TA of a CA the server does not send cannot match (§5.2: the TA must be in the chain)', () => {
+  it.each([0, 1])(
+    'DANE-TA 2 %i 0 holds the trust anchor itself: it need not be served (§5.2.2)',
+    (selector) => {
+      const v = matchTlsa(
+        [correct(2, selector, 0)],
+        { chain: [leaf.der], pkixValid: false, name: NAME },
+        {
+          smtp: false,
+        },
+      );
+      expect(v.outcome).toBe('match');
+      if (v.outcome === 'match') expect(v.match).toMatchObject({ index: -1, signs: 0 });
+    },
+  );
+
+  it('DANE-TA Full(0) of a CA that did not sign the chain does not match', () => {
+    const r: TlsaRecord = { usage: 2, selector: 1, matchingType: 0, data: new Uint8Array(otherCa.spki) };
+    expect(matchTlsa([r], { chain: [leaf.der], pkixValid: false, name: NAME }, { smtp: false }).outcome).toBe(
+      'mismatch',
+    );
+  });
+
+  it('DANE-TA digest of a CA the server does not send cannot match (§5.2.2: the TA must be in the chain)', () => {
     expect(
       matchTlsa([correct(2, 1, 1)], { chain: [leaf.der], pkixValid: true, name: NAME }, { smtp: false })
         .outcome,

@@ -10,7 +10,8 @@
  * §4.1 — but a non-validating resolver looks the same from here); a SERVFAIL is CRITICAL (a DANE
  * client refuses to connect: RFC 7672 §2.2); a resolver that cannot be reached is UNKNOWN.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { sanitizeText } from '../sanitize.js';
 import { subjectPublicKeyInfo, summarizeCertificate } from '../x509/index.js';
@@ -62,7 +63,22 @@ export function tlsaUnusableReason(r: TlsaRecord, ctx: DaneContext): string | nu
   if (want !== undefined && r.data.length !== want)
     return `${MATCHING_NAMES[r.matchingType] ?? ''} data is ${r.data.length} bytes, not ${want}`;
   if (r.data.length === 0) return 'empty certificate association data';
+  // Full(0) data is the DER itself: data that is not a certificate (selector 0) or a public key
+  // (selector 1) can never match anything, so it is a malformed record (OpenSSL's DANE refuses to
+  // load it too), not a mismatch worth a "publish this hash" hint.
+  if (r.matchingType === 0 && !parsesAs(r.data, r.selector))
+    return `Full data is not a DER ${r.selector === 0 ? 'certificate' : 'SubjectPublicKeyInfo'}`;
   return null;
+}
+
+function parsesAs(der: Uint8Array, selector: number): boolean {
+  try {
+    if (selector === 0) new X509Certificate(der);
+    else createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -93,8 +109,12 @@ export interface PresentedChain {
 
 export interface DaneMatch {
   record: TlsaRecord;
-  /** Index in the chain of the certificate that matched (0 = leaf). */
+  /**
+   * Index in the chain of the certificate that matched (0 = leaf), or -1 when a DANE-TA Full(0)
+   * record is itself the trust anchor and signed `chain[signs]` (RFC 7671 §5.2.2).
+   */
   index: number;
+  signs?: number;
 }
 
 export type DaneVerdict =
@@ -161,10 +181,11 @@ function nameMatches(leaf: Uint8Array | undefined, name: string): boolean {
 /**
  * Matches TLSA records against a presented chain (RFC 6698 §2.1.1 as updated by RFC 7671 §5):
  * - DANE-EE(3): the leaf matches; names and validity dates are not checked (RFC 7671 §5.1).
- * - DANE-TA(2): a certificate of the served chain above the leaf matches (RFC 7671 §5.2: the TA
- *   must be in the chain the server sends), the leaf chains up to it by signature, and the leaf
- *   carries the name. DEVIATION: a bare TA public key not sent in the chain (RFC 7671 §5.2.2) is
- *   not supported: without its certificate there is nothing to compare from the client side.
+ * - DANE-TA(2): a certificate of the served chain above the leaf matches (RFC 7671 §5.2.2: with
+ *   a digest, the TA must be in the chain the server sends), the leaf chains up to it by signature,
+ *   and the leaf carries the name. With Full(0) the record holds the trust anchor itself, which
+ *   then need not be served: it must have issued and signed a certificate of the chain (as OpenSSL's
+ *   DANE verifier does; test/dane-openssl.test.ts compares the two).
  * - PKIX-EE(1) / PKIX-TA(0): as DANE-EE / DANE-TA, and the chain must also pass PKIX validation
  *   against the configured trust anchors, name included (RFC 6698 §2.1.1).
  */
@@ -217,8 +238,45 @@ export function matchTlsa(
       }
       return { outcome: 'match', match: { record, index }, ignored };
     }
+    if (record.usage === 2 && record.matchingType === 0) {
+      const signs = signedByRecordAnchor(chain, record);
+      if (signs < 0) continue;
+      const label = describeTlsa(record);
+      if (!signedUpTo(chain, signs))
+        notes.push(`${label} signed chain[${signs}], but the leaf does not chain up to it`);
+      else if (!nameMatches(chain[0], presented.name))
+        notes.push(`${label} is the trust anchor, but the leaf is not valid for ${presented.name}`);
+      else return { outcome: 'match', match: { record, index: -1, signs }, ignored };
+    }
   }
   return { outcome: 'mismatch', usable: considered, notes, ignored };
+}
+
+/**
+ * RFC 7671 §5.2.2: a DANE-TA(2) Full(0) record carries the trust anchor (certificate or public key)
+ * itself. Returns the index of the first chain certificate it issued and signed, or -1.
+ */
+function signedByRecordAnchor(chain: readonly Uint8Array[], record: TlsaRecord): number {
+  let anchor: X509Certificate | null = null;
+  let key: KeyObject;
+  try {
+    if (record.selector === 0) {
+      anchor = new X509Certificate(record.data);
+      key = anchor.publicKey;
+    } else key = createPublicKey({ key: Buffer.from(record.data), format: 'der', type: 'spki' });
+  } catch {
+    return -1;
+  }
+  for (let i = 0; i < chain.length; i++) {
+    const cert = parse(chain[i]);
+    if (!cert || (anchor && !cert.checkIssued(anchor))) continue;
+    try {
+      if (cert.verify(key)) return i;
+    } catch {
+      // a key of another type: not this one's issuer
+    }
+  }
+  return -1;
 }
 
 /** What the TLSA lookup found, as `dane-lookup.ts` reports it. */
@@ -232,7 +290,9 @@ export type TlsaLookup =
   /** No usable answer at all: timeout, network error, REFUSED… */
   | { kind: 'failed'; owner: string; detail: string };
 
-function certLabel(der: Uint8Array | undefined, index: number): string {
+function certLabel(der: Uint8Array | undefined, index: number, signs?: number): string {
+  if (index === -1)
+    return `the trust anchor it holds, which signed ${signs === 0 ? 'the leaf' : `chain[${signs ?? '?'}]`}`;
   if (index === 0) return 'the leaf';
   try {
     return `chain[${index}] ${der ? summarizeCertificate(der).subject : ''}`.trim();
@@ -302,11 +362,11 @@ export function daneChainFindings(
   if (verdict.ignored.length > 0)
     push('dane-records-ignored', 'info', `TLSA record(s) ignored: ${ignoredText}`);
   if (verdict.outcome === 'match') {
-    const { record, index } = verdict.match;
+    const { record, index, signs } = verdict.match;
     push(
       'dane-match',
       'info',
-      `TLSA ${describeTlsa(record)} (${USAGE_NAMES[record.usage] ?? ''} ${SELECTOR_NAMES[record.selector] ?? ''} ${MATCHING_NAMES[record.matchingType] ?? ''}) at ${lookup.owner} matches ${certLabel(presented.chain[index], index)}`,
+      `TLSA ${describeTlsa(record)} (${USAGE_NAMES[record.usage] ?? ''} ${SELECTOR_NAMES[record.selector] ?? ''} ${MATCHING_NAMES[record.matchingType] ?? ''}) at ${lookup.owner} matches ${certLabel(presented.chain[index], index, signs)}`,
     );
     return { findings, match: verdict.match };
   }
