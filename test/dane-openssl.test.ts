@@ -25,6 +25,9 @@ let emptyCaFile: string;
 let ca: TestCa;
 let leaf: IssuedCertificate;
 let server: NodeTlsServer;
+/** Same CA, a leaf for another name: DANE-EE ignores names (RFC 7671 §5.1), DANE-TA does not. */
+let wrongName: IssuedCertificate;
+let wrongServer: NodeTlsServer;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-dane-openssl-'));
@@ -40,21 +43,29 @@ beforeAll(async () => {
     chainPem: chainPem(leaf.der, leaf.chain),
     keyPem: privateKeyPem(leaf.privateKey),
   });
+  wrongName = ca.issue({ dnsNames: ['other.example.test'] });
+  wrongServer = await startNodeTlsServer({
+    chainPem: chainPem(wrongName.der, wrongName.chain),
+    keyPem: privateKeyPem(wrongName.privateKey),
+  });
 }, 30_000);
 
 afterAll(async () => {
   await server?.stop();
+  await wrongServer?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
 type Verdict = 'match' | 'no-match' | 'unusable';
 
 /** OpenSSL's verdict: the handshake verifies, fails to, or no record could be loaded at all. */
-function openssl(records: TlsaRecord[], trust: string): Promise<Verdict> {
+function openssl(records: TlsaRecord[], trust: string, port = server.port): Promise<Verdict> {
   const args = [
     's_client',
     '-connect',
-    `127.0.0.1:${server.port}`,
+    `127.0.0.1:${port}`,
+    // RFC 7671 §5.1: DANE-EE(3) does not check names; s_client does unless told.
+    '-dane_ee_no_namechecks',
     '-servername',
     NAME,
     '-CAfile',
@@ -142,6 +153,23 @@ describe('matchTlsa agrees with OpenSSL DANE on a real handshake', () => {
     // And the table is not trivially "everything fails": the right data matches somewhere.
     expect(rows.filter((r) => r.endsWith('ours match openssl match')).length).toBeGreaterThanOrEqual(24);
   }, 120_000);
+
+  it.each([
+    [3, 'matches: DANE-EE ignores the name'],
+    [2, 'does not match: DANE-TA needs the name'],
+  ])('a leaf for another name, %i 1 1: %s (RFC 7671 §5.1, §5.2)', async (usage) => {
+    const ee = usage === 3;
+    const spki = ee ? wrongName.spki : ca.spki;
+    const r: TlsaRecord = { usage, selector: 1, matchingType: 1, data: digest('sha256', spki) };
+    const ours = verdictOf(
+      matchTlsa([r], { chain: [wrongName.der, ca.certificate], pkixValid: true, name: NAME }, { smtp: false })
+        .outcome,
+    );
+    const theirs = await openssl([r], caFile, wrongServer.port);
+    expect({ ours, openssl: theirs }).toEqual(
+      ee ? { ours: 'match', openssl: 'match' } : { ours: 'no-match', openssl: 'no-match' },
+    );
+  });
 
   it('digest agility (RFC 7671 §9): a wrong SHA2-512 beside a right SHA2-256 record', async () => {
     const records = [record(3, 1, 2, true), record(3, 1, 1)];
