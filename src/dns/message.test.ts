@@ -160,3 +160,54 @@ describe('decodeResponse', () => {
     );
   });
 });
+
+describe('decodeResponse: TLSA (RFC 6698 §2.1)', () => {
+  const owner = '_443._tcp.dane.example';
+  const tlsaCtx = { ...ctx, expectedName: owner, expectedType: 'TLSA' };
+  const tlsaReply = (certificate: Buffer): Buffer =>
+    dnsPacket.encode({
+      type: 'response',
+      id: 7,
+      flags: dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHENTIC_DATA,
+      questions: [{ type: 'TLSA', name: owner, class: 'IN' }],
+      answers: [
+        { type: 'TLSA', name: owner, ttl: 60, data: { usage: 3, selector: 1, matchingType: 1, certificate } },
+        { type: 'A', name: 'after.example', ttl: 60, data: '192.0.2.1' },
+      ],
+    });
+
+  it.each([0, 1, 32, 64, 1000])('keeps usage, selector, matching type and %i data bytes', (n) => {
+    const data = Buffer.alloc(n, 0xab);
+    const r = decodeResponse(tlsaReply(data), tlsaCtx);
+    expect(r.validation).toBe('authenticated');
+    expect(r.answers[0]?.data).toEqual({
+      type: 'TLSA',
+      usage: 3,
+      selector: 1,
+      matchingType: 1,
+      data: new Uint8Array(data),
+    });
+    expect(r.answers[1]?.data).toEqual({ type: 'A', address: '192.0.2.1' });
+  });
+
+  // RDLENGTH below the 3 fixed octets: dns-packet reads past the RDATA. Whatever comes out must be
+  // an error or a record no matcher can use (probe/dane.ts rejects the odd fields), never a match.
+  it.each([0, 1, 2])('a TLSA RDLENGTH of %i is an error or an unusable record', (len) => {
+    const wire = tlsaReply(Buffer.alloc(0));
+    const at = wire.indexOf(Buffer.from([0, 3, 3, 1, 1]));
+    const hostile = Buffer.concat([
+      wire.subarray(0, at),
+      Buffer.from([0, len]),
+      wire.subarray(at + 2, at + 2 + len),
+      wire.subarray(at + 5),
+    ]);
+    try {
+      const r = decodeResponse(hostile, tlsaCtx);
+      const d = r.answers[0]?.data;
+      expect(d?.type).toBe('TLSA');
+      if (d?.type === 'TLSA') expect(d.data.length === 0 || d.matchingType > 2).toBe(true);
+    } catch (err) {
+      expect(isCertvigilError(err) && err.code).toBe('DNS_MALFORMED_RESPONSE');
+    }
+  });
+});

@@ -178,6 +178,15 @@ function toRecordData(a: Answer): DnsRecordData {
         expiration: a.data.expiration,
         inception: a.data.inception,
       };
+    case 'TLSA':
+      // Copied out of the message buffer: a record outlives the packet it came in.
+      return {
+        type: 'TLSA',
+        usage: a.data.usage,
+        selector: a.data.selector,
+        matchingType: a.data.matchingType,
+        data: new Uint8Array(a.data.certificate),
+      };
     default:
       return { type: 'OTHER', typeName: a.type };
   }

@@ -32,6 +32,8 @@ export type DnsRecordData =
   | { type: 'SOA'; mname: string; rname: string; serial: number; minimum: number }
   | { type: 'DS'; keyTag: number; algorithm: number; digestType: number; digest: string }
   | { type: 'RRSIG'; typeCovered: string; signersName: string; expiration: number; inception: number }
+  /** RFC 6698 §2.1: certificate usage, selector, matching type, certificate association data. */
+  | { type: 'TLSA'; usage: number; selector: number; matchingType: number; data: Uint8Array }
   | { type: 'OTHER'; typeName: string };
 
 export interface DnsRecord {

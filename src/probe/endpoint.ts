@@ -31,6 +31,8 @@ import type { CaaAnswer, CertificateExpectations, CertificateFacts, InventoryAns
 import { hostPort, openTcp, resolveAddresses } from './connect.js';
 import type { ProxySpec } from './connect.js';
 import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
+import { checkDane } from './dane-lookup.js';
+import type { DaneSettings } from './dane-lookup.js';
 import { evaluateCtPolicy } from './ct-policy.js';
 import { ctScope, ctScopeNote } from './ct-scope.js';
 import type { CtScope } from './ct-scope.js';
@@ -111,6 +113,8 @@ export interface EndpointCheckOptions {
   keyTypes?: ServerKeyType[];
   /** `--client-cert`/`--client-key` (PEM) for servers that require a client certificate. */
   clientCert?: { cert: string; key: string };
+  /** `--dane`: TLSA records (RFC 6698/7671/7672) must exist, be DNSSEC-validated and match. */
+  dane?: DaneSettings;
 }
 
 /** What one address presented, and the findings about it. */
@@ -725,6 +729,16 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       message: logs.note,
       address: '*',
     });
+  if (options.dane)
+    findings.push(
+      ...(await checkDane(
+        options.dane,
+        { host: options.host, port: options.port, sni: options.sni, starttls: options.starttls },
+        observed,
+        results,
+        { timeoutMs: Math.max(1, deadline - Date.now()), signal: options.signal },
+      )),
+    );
   const distinct = new Set(results.map((r) => r.certificate?.sha256).filter((x): x is string => !!x));
   // A dual-certificate server presents one certificate per key type, on every address alike.
   if (distinct.size > (options.keyTypes?.length || 1))

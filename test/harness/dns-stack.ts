@@ -58,6 +58,8 @@ export interface DnsStack {
 export interface DnsStackOptions {
   /** Extra zone-file lines appended to zone caa.test. (owner names relative to caa.test., e.g. 'foo CAA 0 issue "x.example"') */
   extraRecords?: string[];
+  /** Extra zone-file lines appended to the unsigned zone test. (owner names relative to test.): answers without AD. */
+  insecureRecords?: string[];
 }
 
 const VECTORS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'caa-cases.json');
@@ -97,6 +99,7 @@ export async function startDnsStack(options: DnsStackOptions = {}): Promise<DnsS
       join(workDir, 'zones'),
       await loadVectorRecords(VECTORS_FILE),
       options.extraRecords ?? [],
+      options.insecureRecords ?? [],
     );
     const hole = await Blackhole.start();
     blackhole = hole;

@@ -150,6 +150,7 @@ export async function buildZones(
   dir: string,
   caaRecords: readonly string[],
   extraRecords: readonly string[],
+  insecureRecords: readonly string[] = [],
 ): Promise<ZoneFiles> {
   const keyDir = join(dir, 'keys');
   await mkdir(keyDir, { recursive: true });
@@ -192,6 +193,7 @@ export async function buildZones(
       `${NS_NAME} A 127.0.0.1`,
       // No DS: test. is unsigned and Unbound's trust anchor sits at caa.test. itself.
       ...delegation('caa'),
+      ...insecureRecords,
     ]),
   ]);
 

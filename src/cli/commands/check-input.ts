@@ -7,6 +7,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -68,6 +69,8 @@ const endpointSpecSchema = z
     /** `--client-cert` / `--client-key`: PEM files (the key may be in the certificate file). */
     clientCert: z.string().optional(),
     clientKey: z.string().optional(),
+    /** `--dane`: TLSA must exist, be DNSSEC-validated and match (src/probe/dane.ts). */
+    dane: z.boolean().optional(),
   })
   .strict();
 export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
@@ -118,6 +121,7 @@ export interface EndpointFlags {
   keyTypes?: string[];
   clientCert?: string;
   clientKey?: string;
+  dane?: boolean;
 }
 
 /** `-w`/`-c`: days, a non-negative number up to MAX_DAYS. */
@@ -179,6 +183,7 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.keyTypes?.length) spec.keyTypes = parseKeyTypes(flags.keyTypes);
   if (flags.clientCert !== undefined) spec.clientCert = flags.clientCert;
   if (flags.clientKey !== undefined) spec.clientKey = flags.clientKey;
+  if (flags.dane) spec.dane = true;
   return checkSpec(spec, '');
 }
 
@@ -236,6 +241,9 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
       throw new CertvigilError('USAGE', '--client-key needs --client-cert');
     if (spec.clientCert === '' || spec.clientKey === '')
       throw new CertvigilError('USAGE', '--client-cert/--client-key is empty');
+    // RFC 6698 §3: TLSA records hang off a host name; an address has none.
+    if (spec.dane && spec.sni === undefined && isIP(parseHostPort(spec.target, 443).host) !== 0)
+      throw new CertvigilError('USAGE', '--dane needs a host name: give HOST, or --sni NAME with an address');
   } catch (e) {
     fail(e);
   }

@@ -115,7 +115,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   const critDays = spec.critical ?? 15;
   const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
   const resolver =
-    needsResolver || spec.expectCaa ? await resolverFromFlags(shared.resolverFlags) : undefined;
+    needsResolver || spec.expectCaa || spec.dane ? await resolverFromFlags(shared.resolverFlags) : undefined;
   return {
     host,
     port,
@@ -157,6 +157,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
       ? { deadline: shared.startedAt + Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000) }
       : {}),
     ...(spec.keyTypes ? { keyTypes: spec.keyTypes } : {}),
+    ...(spec.dane && resolver ? { dane: { resolver } } : {}),
     ...(spec.clientCert ? { clientCert: await readClientCert(spec.clientCert, spec.clientKey) } : {}),
   };
 }
@@ -335,6 +336,11 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'client certificate (PEM; may hold the key too) for servers that require one',
     )
     .option('--client-key <pem>', 'private key of --client-cert (PEM, unencrypted)')
+    .option(
+      '--dane',
+      'TLSA records at _PORT._tcp.HOST (RFC 6698/7671; RFC 7672 with --starttls smtp) must exist, be ' +
+        'DNSSEC-validated (AD from the --resolver, which must validate) and match the presented chain',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       const startedAt = Date.now();
@@ -395,7 +401,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout\n' +
+        'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout dane\n' +
         'keyTypes ([rsa, ecdsa]) clientCert clientKey.\n\n' +
         'Output: first the overall status line (the worst endpoint; Nagios and Icinga show only this line),\n' +
         'with perfdata counting each status, then one status line per endpoint; or --json: one object per line.\n' +
