@@ -37,6 +37,9 @@ import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
+import { decideTlsPolicy, planTlsProbes } from './tls-policy.js';
+import type { TlsPolicySettings } from './tls-policy.js';
+import { runTlsProbes } from './tls-policy-probe.js';
 import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
 export interface CtPresenceSettings {
@@ -77,6 +80,8 @@ export interface EndpointCheckOptions {
   timeoutMs: number;
   now?: Date;
   signal?: AbortSignal;
+  /** TLS protocol policy (tls-policy.ts): versions to refuse, weak ciphers; none when absent. */
+  tlsPolicy?: TlsPolicySettings;
 }
 
 /** What one address presented, and the findings about it. */
@@ -462,8 +467,29 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     };
   }
 
+  // TLS protocol policy: its own raw hellos (one connection per question), alongside the main probes.
+  const policyProbes = options.tlsPolicy ? planTlsProbes(options.tlsPolicy) : [];
+  const policyRuns = addresses.map((a) => {
+    const deadline = Date.now() + options.timeoutMs;
+    return runTlsProbes(policyProbes, {
+      connect: () => connectAndUpgrade(a, options, deadline),
+      serverName: sni,
+      deadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
   const observed = await Promise.all(addresses.map((a) => observe(a, options, sni)));
   const analysed = observed.map((o) => analyse(o, options, name, now));
+  const policyOutcomes = await Promise.all(policyRuns);
+  for (const [i, a] of analysed.entries()) {
+    const outcomes = policyOutcomes[i] ?? [];
+    // Where the main handshake failed, say so only if a probe got a ServerHello (a TLS 1.0-only
+    // server): otherwise "cannot tell" would just repeat the connection failure.
+    if (!options.tlsPolicy || (!('result' in a) && !outcomes.some((o) => o.answer.kind === 'hello')))
+      continue;
+    const r = 'result' in a ? a.result : a;
+    r.findings.push(...decideTlsPolicy(outcomes, options.tlsPolicy, r.address, r.protocol));
+  }
 
   // The slow questions, once per distinct certificate.
   const byCert = new Map<string, Promise<PerCertificate>>();

@@ -211,6 +211,21 @@ describe('decideTlsPolicy', () => {
     for (const p of patterns) expect(got.text).toMatch(p);
   });
 
+  it('a failure detail quoting the server is sanitised and bounded', () => {
+    const got = decide(
+      [
+        out(versionProbe(0x0301), {
+          kind: 'failed',
+          detail: `not a TLS server: \u001b[2J\u202e${'x'.repeat(400)}`,
+        }),
+      ],
+      { requireNoTls1: true },
+    );
+    expect(got.text).toMatch(/\\x1B\[2J\\u202E/);
+    expect(got.text.includes('\u001b') || got.text.includes('\u202e')).toBe(false);
+    expect(got.text.length).toBeLessThan(400);
+  });
+
   it('without a main handshake (TLS 1.0-only server) the INFO leaves the negotiated version out', () => {
     const got = decide([out(versionProbe(0x0301), hello(0x0301))], { requireNoTls1: true }, null);
     expect(got.text).not.toMatch(/negotiated/);

@@ -15,6 +15,7 @@
 import { TLS_1_2, TLS_1_3 } from './tls-hello.js';
 import { BROKEN_CLASSES, VERSION_PROBE_SUITES, WEAK_SUITES, WEAKNESS_TEXT, suiteName } from './tls-suites.js';
 import type { Finding, FindingSeverity } from './types.js';
+import { sanitizeText } from '../sanitize.js';
 
 export const SSL_3_0 = 0x0300;
 export const TLS_1_0 = 0x0301;
@@ -122,8 +123,10 @@ export function decideTlsPolicy(
   for (const { probe, answer } of outcomes) {
     const what = probe.kind === 'version' ? `${versionName(probe.version)} hello` : 'weak-cipher hello';
     if (answer.kind === 'failed') {
-      if (probe.kind === 'version') undetermined.set(probe.version, answer.detail);
-      else add('tls-probe-failed', 'info', `weak ciphers not checked: ${answer.detail}`);
+      // The detail may quote what the server sent (tls-hello.ts describeStart): outside text.
+      const detail = sanitizeText(answer.detail, { maxLength: 200 });
+      if (probe.kind === 'version') undetermined.set(probe.version, detail);
+      else add('tls-probe-failed', 'info', `weak ciphers not checked: ${detail}`);
       continue;
     }
     if (answer.kind === 'refused') {

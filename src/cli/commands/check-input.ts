@@ -19,6 +19,8 @@ import type { StartTlsProtocol } from '../../probe/types.js';
 import { sanitizeText } from '../../sanitize.js';
 import { SQLITE_FILE_NAME } from '../../store/open.js';
 import { parseDuration, positiveInt } from '../flags.js';
+import { tlsPolicyFromFlags, tlsPolicySpecShape } from './check-tls-policy.js';
+import type { TlsPolicyFlags } from './check-tls-policy.js';
 
 /** Bounds of the numbers a check takes: anything outside is a typo, refused as UNKNOWN. */
 export const MAX_DAYS = 3650;
@@ -56,6 +58,8 @@ const endpointSpecSchema = z
       .min(MIN_TIMEOUT_MS / 1000)
       .max(MAX_TIMEOUT_MS / 1000)
       .optional(),
+    /** TLS protocol policy (check-tls-policy.ts): requireNoTls1 requireNoTls1_1 minTls weakCiphers. */
+    ...tlsPolicySpecShape,
   })
   .strict();
 export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
@@ -74,7 +78,7 @@ const configSchema = z
 
 export type EndpointsConfig = z.infer<typeof configSchema>;
 
-export interface EndpointFlags {
+export interface EndpointFlags extends TlsPolicyFlags {
   hostname?: string;
   port?: string;
   starttls?: string;
@@ -159,6 +163,7 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
         minMs: MIN_TIMEOUT_MS,
         maxMs: MAX_TIMEOUT_MS,
       }) / 1000;
+  Object.assign(spec, tlsPolicyFromFlags(flags));
   return checkSpec(spec, '');
 }
 

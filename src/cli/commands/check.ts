@@ -47,6 +47,7 @@ import {
 } from './check-input.js';
 import type { EndpointFlags, EndpointSpec } from './check-input.js';
 import { sanitizeText } from '../../sanitize.js';
+import { tlsPolicyOf } from './check-tls-policy.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
@@ -138,6 +139,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     critDays,
     minRsaBits: spec.minRsaBits ?? 2048,
     timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
+    ...tlsPolicyOf(spec),
   };
 }
 
@@ -279,6 +281,16 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
       '15',
     )
+    .option('--require-no-tls1', 'CRITICAL when the server accepts TLS 1.0 (one more connection)')
+    .option('--require-no-tls1_1', 'CRITICAL when the server accepts TLS 1.1 (one more connection)')
+    .option(
+      '--min-tls <version>',
+      'CRITICAL when the server accepts a version below this: 1.0, 1.1, 1.2 or 1.3 (one connection per version below)',
+    )
+    .option(
+      '--weak-ciphers <level>',
+      'warning or critical: probe for RC4, DES, 3DES suites at this level, NULL, anonymous, EXPORT always CRITICAL (one more connection); off (default)',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       let store: Store | undefined;
@@ -337,7 +349,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout\n' +
+        'requireNoTls1 requireNoTls1_1 minTls ("1.2") weakCiphers (warning|critical|off).\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
         'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
