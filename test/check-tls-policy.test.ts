@@ -24,6 +24,8 @@ import { buildEndpointScenarios, identity } from './fixtures/endpoint-scenarios.
 import type { EndpointScenarios, Identity } from './fixtures/endpoint-scenarios.js';
 import { chainPem, startOpensslServer } from './fixtures/tls/index.js';
 import { Daemon, LOOPBACK, findFreePort } from './harness/processes.js';
+import { startSmtpDaemon } from './harness/tls-daemons.js';
+import type { TlsDaemon } from './harness/tls-daemons.js';
 
 const NAME = 'www.example.test';
 
@@ -32,6 +34,7 @@ let set: EndpointScenarios;
 let id: Identity;
 const port: Record<string, number> = {};
 const gnutls: Daemon[] = [];
+let postfix: TlsDaemon<'smtp' | 'submission'> | undefined;
 
 async function accepting(p: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -92,10 +95,13 @@ beforeAll(async () => {
   ]);
   port['3des'] = await startGnutls('3des', 'NORMAL:+3DES-CBC');
   port['rc4'] = await startGnutls('rc4', 'NORMAL:+ARCFOUR-128');
+  postfix = await startSmtpDaemon({ certPem: chain, keyPem: id.keyPem, hostname: NAME });
+  port['smtp'] = postfix.ports.smtp;
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(gnutls.map((d) => d.stop()));
+  await postfix?.stop();
   await set?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -253,6 +259,35 @@ describe('check endpoint --weak-ciphers (openssl s_server, gnutls-serv)', () => 
     expect(r.code, r.explain).toBe(exit);
     expect(sevIds(r.mine), r.explain).toEqual(ids);
     if (pattern) expect(r.findings.map((f) => f.message).join('\n')).toMatch(pattern);
+  });
+});
+
+describe('through STARTTLS (Postfix 3.7 with its defaults)', () => {
+  // Postfix's defaults: smtpd_tls_protocols = >=TLSv1, and anonymous suites enabled for
+  // opportunistic TLS (a client that verifies certificates never offers them; RFC 7435). Every
+  // probe connection speaks SMTP and STARTTLS first, as the main handshake does.
+  it('sees TLS 1.0, TLS 1.1 and an anonymous suite after STARTTLS', async () => {
+    const r = await check('smtp', [
+      '--starttls',
+      'smtp',
+      '--require-no-tls1',
+      '--require-no-tls1_1',
+      '--weak-ciphers',
+      'warning',
+    ]);
+    expect(r.code, r.explain).toBe(2);
+    expect(sevIds(r.mine), r.explain).toEqual([
+      'critical tls-version-accepted',
+      'critical tls-version-accepted',
+      'critical weak-cipher',
+      'info tls-versions',
+    ]);
+    const text = r.mine.map((f) => f.message).join('\n');
+    expect(text).toMatch(/accepts TLS 1\.0 .*\n.*accepts TLS 1\.1 .*\n.*agreed to TLS_(EC)?DH_anon_WITH_/);
+    // Without the policy flags the same server is OK: nothing is probed.
+    const plain = await check('smtp', ['--starttls', 'smtp']);
+    expect(plain.code, plain.explain).toBe(0);
+    expect(plain.mine).toEqual([]);
   });
 });
 
