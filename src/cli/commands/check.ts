@@ -289,7 +289,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     )
     .option(
       '--weak-ciphers <level>',
-      'warning or critical: probe for RC4, DES, 3DES suites at this level, NULL, anonymous, EXPORT always CRITICAL (one more connection); off (default)',
+      'probe for weak suites (one more connection): NULL, anonymous, EXPORT are CRITICAL; RC4, DES, 3DES are WARNING (warning) or CRITICAL (critical); off (default) sends no probe',
     )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
