@@ -40,6 +40,14 @@ const scripts: Record<string, Script> = {
   versionNotOffered: (s) => s.end(flight(0x0303, 0xc013)),
   suiteNotOffered: (s) => s.end(flight(0x0301, 0x1301)),
   weak3des: (s) => s.end(flight(0x0303, 0x000a)),
+  // server_version 1.2 but an unsolicited supported_versions "TLS 1.0" (RFC 5246 §7.4.1.4)
+  unsolicitedVersions: (s) =>
+    s.end(
+      record(22, [
+        ...handshake(2, [...serverHelloBody(0x0303, 0xc013), 0, 6, 0, 43, 0, 2, 3, 1]),
+        ...handshake(14, []),
+      ]),
+    ),
 };
 
 const servers = new Map<string, { server: net.Server; port: number }>();
@@ -82,6 +90,12 @@ describe('runTlsProbes against scripted servers', () => {
     ['helloThenClose', 'hello', /./, ['critical tls-version-accepted', 'info tls-versions']],
     [
       'versionNotOffered',
+      'hello',
+      /./,
+      ['warning tls-probe-anomaly', 'unknown tls-probe-failed', 'info tls-versions'],
+    ],
+    [
+      'unsolicitedVersions',
       'hello',
       /./,
       ['warning tls-probe-anomaly', 'unknown tls-probe-failed', 'info tls-versions'],
@@ -159,6 +173,10 @@ describe('helloFor / answerOf', () => {
     expect(bytes[10]).toBe(3); // legacy_version 0x0303 (RFC 8446 §4.1.2)
     const sh = [...serverHelloBody(0x0303, 0x1301), 0, 6, 0, 43, 0, 2, 3, 4];
     const { facts } = parseServerFlight(record(22, handshake(2, sh)));
-    expect(answerOf(facts)).toEqual({ kind: 'hello', version: 0x0304, cipherSuite: 0x1301 });
+    expect(answerOf(facts, { kind: 'version', version: 0x0304, suites: [0x1301] })).toEqual({
+      kind: 'hello',
+      version: 0x0304,
+      cipherSuite: 0x1301,
+    });
   });
 });

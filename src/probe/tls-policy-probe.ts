@@ -10,7 +10,14 @@
  * exchange and no crypto happen, whatever the server picked.
  */
 import type { Socket } from 'node:net';
-import { TLS_1_2, TLS_1_3, TlsHelloError, buildClientHello, readServerHello } from './tls-hello.js';
+import {
+  EXTENSION_TYPE,
+  TLS_1_2,
+  TLS_1_3,
+  TlsHelloError,
+  buildClientHello,
+  readServerHello,
+} from './tls-hello.js';
 import type { ServerHelloFacts } from './tls-hello.js';
 import type { TlsProbe, TlsProbeAnswer, TlsProbeOutcome } from './tls-policy.js';
 
@@ -47,9 +54,17 @@ export function helloFor(probe: TlsProbe, serverName: string | null): Uint8Array
   return buildClientHello({ ...base, clientVersion: probe.version });
 }
 
-/** The answer the facts of a (possibly partial) server flight give. */
-export function answerOf(facts: ServerHelloFacts): TlsProbeAnswer {
-  if (facts.version !== 0) return { kind: 'hello', version: facts.version, cipherSuite: facts.cipherSuite };
+/** The answer the facts of a (possibly partial) server flight give to `probe`. */
+export function answerOf(facts: ServerHelloFacts, probe: TlsProbe): TlsProbeAnswer {
+  if (facts.version !== 0) {
+    const hello = { kind: 'hello' as const, version: facts.version, cipherSuite: facts.cipherSuite };
+    // RFC 5246 §7.4.1.4: no extension in the ServerHello that the ClientHello did not carry. A
+    // supported_versions we did not send would make facts.version the server's say-so alone.
+    const unsolicited = facts.extensions.some((e) => e.type === EXTENSION_TYPE.supportedVersions);
+    if (unsolicited && probe.version < TLS_1_3)
+      return { ...hello, anomaly: 'a supported_versions extension the hello did not carry' };
+    return hello;
+  }
   if (facts.alert) {
     const d = facts.alert.description;
     return { kind: 'refused', detail: `alert ${ALERTS[d] ?? d}` };
@@ -57,13 +72,13 @@ export function answerOf(facts: ServerHelloFacts): TlsProbeAnswer {
   return { kind: 'failed', detail: 'no ServerHello' };
 }
 
-function answerOfError(e: unknown): TlsProbeAnswer {
+function answerOfError(e: unknown, probe: TlsProbe): TlsProbeAnswer {
   if (e instanceof TlsHelloError) {
     // A closed or reset connection after our hello is how many servers refuse a version or find
     // no suite in common; a ServerHello read in full before the close still counts.
     if (e.code === 'TLS_HELLO_CLOSED')
       return e.partial && e.partial.version !== 0
-        ? answerOf(e.partial)
+        ? answerOf(e.partial, probe)
         : { kind: 'refused', detail: 'connection closed' };
     if (e.code === 'TLS_HELLO_NETWORK' && /ECONNRESET|EPIPE/.test(e.message))
       return { kind: 'refused', detail: 'connection reset' };
@@ -86,9 +101,9 @@ async function runOne(probe: TlsProbe, options: TlsPolicyProbeOptions): Promise<
       ...(options.signal ? { signal: options.signal } : {}),
     });
     socket.write(hello, () => undefined); // write errors surface as 'error' events, read above
-    return answerOf(await reading);
+    return answerOf(await reading, probe);
   } catch (e) {
-    return answerOfError(e);
+    return answerOfError(e, probe);
   } finally {
     socket.destroy();
   }

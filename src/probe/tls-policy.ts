@@ -62,7 +62,13 @@ export type TlsProbe =
 /** What the server answered to one probe. */
 export type TlsProbeAnswer =
   /** A ServerHello (the version is the negotiated one, RFC 8446 §4.2.1 supported_versions included). */
-  | { kind: 'hello'; version: number; cipherSuite: number }
+  | {
+      kind: 'hello';
+      version: number;
+      cipherSuite: number;
+      /** The ServerHello broke the protocol in a way that makes its version untrustworthy. */
+      anomaly?: string;
+    }
   /** An alert, or the connection closed or reset before any ServerHello: the hello was refused. */
   | { kind: 'refused'; detail: string }
   /** No answer we can read (timeout, garbage, malformed ServerHello): the question stays open. */
@@ -131,6 +137,11 @@ export function decideTlsPolicy(
     }
     if (answer.kind === 'refused') {
       if (probe.kind === 'version') refused.add(probe.version);
+      continue;
+    }
+    if (answer.anomaly !== undefined) {
+      add('tls-probe-anomaly', 'warning', `the server answered a ${what} with ${answer.anomaly}`);
+      if (probe.kind === 'version') undetermined.set(probe.version, 'the answer broke the protocol');
       continue;
     }
     // RFC 5246 §7.4.1.3: server_version is at most the client's, and cipher_suite is "selected
