@@ -76,10 +76,13 @@ function answerOfError(e: unknown, probe: TlsProbe): TlsProbeAnswer {
   if (e instanceof TlsHelloError) {
     // A closed or reset connection after our hello is how many servers refuse a version or find
     // no suite in common; a ServerHello read in full before the close still counts.
-    if (e.code === 'TLS_HELLO_CLOSED')
-      return e.partial && e.partial.version !== 0
+    if (e.code === 'TLS_HELLO_CLOSED') {
+      if (e.partial === undefined) return { kind: 'refused', detail: 'connection closed' };
+      // Some bytes but no whole ServerHello (a cut record, a length running past the end): no answer.
+      return e.partial.version !== 0
         ? answerOf(e.partial, probe)
-        : { kind: 'refused', detail: 'connection closed' };
+        : { kind: 'failed', detail: `closed mid-answer: ${e.message}` };
+    }
     if (e.code === 'TLS_HELLO_NETWORK' && /ECONNRESET|EPIPE/.test(e.message))
       return { kind: 'refused', detail: 'connection reset' };
     return { kind: 'failed', detail: e.message };
