@@ -6,6 +6,7 @@
  * - `openssl s_server` as shipped by Debian (TLS 1.2 + 1.3 only: its openssl.cnf sets
  *   MinProtocol = TLSv1.2), with `-min_protocol TLSv1 -cipher DEFAULT:@SECLEVEL=0` (TLS 1.0 and 1.1
  *   need security level 0), with `-tls1_3` only, and with a NULL or an anonymous suite enabled.
+ * - nginx (Debian) as an HTTPS server with `ssl_protocols TLSv1 TLSv1.1 TLSv1.2`.
  * - `gnutls-serv` (Debian gnutls-bin) for 3DES and RC4: Debian's OpenSSL 3 no longer has either
  *   (`openssl ciphers -v 'ALL:@SECLEVEL=0'` lists none). gnutls-serv cannot be told an address and
  *   listens on every interface, on a free port, for the few seconds of this file.
@@ -13,7 +14,7 @@
  * The certificates come from the shared endpoint scenarios (local CA, two local CT logs with
  * inclusion proofs), so a server that meets the policy is really OK (exit 0).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,8 @@ let work: string;
 let set: EndpointScenarios;
 let id: Identity;
 const port: Record<string, number> = {};
-const gnutls: Daemon[] = [];
+/** gnutls-serv and nginx processes, stopped after the file. */
+const servers: Daemon[] = [];
 let postfix: TlsDaemon<'smtp' | 'submission'> | undefined;
 
 async function accepting(p: number): Promise<boolean> {
@@ -49,6 +51,53 @@ async function accepting(p: number): Promise<boolean> {
   });
 }
 
+/**
+ * nginx as an HTTPS server with an old-style policy (TLS 1.0-1.2, the Mozilla "old" profile's
+ * SECLEVEL=0), from a private prefix, in the foreground, bound to loopback.
+ */
+async function startNginx(): Promise<number> {
+  const dir = join(work, 'nginx');
+  await mkdir(dir, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const p = await findFreePort();
+    const conf = [
+      'worker_processes 1;',
+      'daemon off;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} info;`,
+      'events { worker_connections 64; }',
+      'http {',
+      `  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};`,
+      `  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`,
+      '  server {',
+      `    listen ${LOOPBACK}:${p} ssl;`,
+      `    ssl_certificate ${join(work, 'chain.pem')};`,
+      `    ssl_certificate_key ${join(work, 'key.pem')};`,
+      '    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;',
+      '    ssl_ciphers DEFAULT:@SECLEVEL=0;',
+      '    return 204;',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'nginx.conf'), conf);
+    const daemon = new Daemon(
+      'nginx',
+      '/usr/sbin/nginx',
+      ['-p', dir, '-c', join(dir, 'nginx.conf')],
+      dir,
+      join(dir, `out-${p}.log`),
+      join(dir, 'error.log'),
+    );
+    servers.push(daemon);
+    const deadline = Date.now() + 10_000;
+    while (daemon.running && Date.now() < deadline && !(await accepting(p))) await sleep(50);
+    if (daemon.running && (await accepting(p))) return p;
+    await daemon.stop();
+    if (attempt >= 3) throw new Error(`nginx did not start:\n${daemon.describeLogs()}`);
+  }
+}
+
 /** gnutls-serv with a priority string (GnuTLS 3.7: 3DES-CBC and ARCFOUR-128 still built in). */
 async function startGnutls(name: string, priority: string): Promise<number> {
   const certFile = join(work, 'chain.pem');
@@ -62,7 +111,7 @@ async function startGnutls(name: string, priority: string): Promise<number> {
       work,
       join(work, `gnutls-${name}-${p}.log`),
     );
-    gnutls.push(daemon);
+    servers.push(daemon);
     const deadline = Date.now() + 10_000;
     while (daemon.running && Date.now() < deadline && !(await accepting(p))) await sleep(50);
     if (daemon.running && (await accepting(p))) return p;
@@ -95,12 +144,13 @@ beforeAll(async () => {
   ]);
   port['3des'] = await startGnutls('3des', 'NORMAL:+3DES-CBC');
   port['rc4'] = await startGnutls('rc4', 'NORMAL:+ARCFOUR-128');
+  port['nginx'] = await startNginx();
   postfix = await startSmtpDaemon({ certPem: chain, keyPem: id.keyPem, hostname: NAME });
   port['smtp'] = postfix.ports.smtp;
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(gnutls.map((d) => d.stop()));
+  await Promise.all(servers.map((d) => d.stop()));
   await postfix?.stop();
   await set?.stop();
   if (work) await rm(work, { recursive: true, force: true });
@@ -197,7 +247,17 @@ describe('check endpoint: TLS protocol versions (openssl s_server)', () => {
     if (pattern) expect(r.findings.map((f) => f.message).join('\n')).toMatch(pattern);
   });
 
-  it('the status line names the refused version (text output)', async () => {
+  it('nginx with ssl_protocols TLSv1 TLSv1.1 TLSv1.2: --min-tls 1.2 names TLS 1.0 and 1.1', async () => {
+    const r = await check('nginx', ['--min-tls', '1.2']);
+    expect(r.code, r.explain).toBe(2);
+    expect(r.mine.map((f) => f.message)).toEqual([
+      'the server accepts TLS 1.0 (--min-tls 1.2; RFC 8996 deprecates TLS 1.0 and 1.1)',
+      'the server accepts TLS 1.1 (--min-tls 1.2; RFC 8996 deprecates TLS 1.0 and 1.1)',
+      'protocol versions: TLS 1.0 accepted, TLS 1.1 accepted; the main handshake negotiated TLS 1.2',
+    ]);
+  });
+
+  it('the status line names the accepted version (text output)', async () => {
     const r = await runCli([
       'check',
       'endpoint',
