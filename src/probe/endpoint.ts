@@ -46,6 +46,9 @@ import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
+import { decideTlsPolicy, planTlsProbes } from './tls-policy.js';
+import type { TlsPolicySettings } from './tls-policy.js';
+import { runTlsProbes } from './tls-policy-probe.js';
 import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
 export interface CtPresenceSettings {
@@ -115,6 +118,8 @@ export interface EndpointCheckOptions {
   clientCert?: { cert: string; key: string };
   /** `--dane`: TLSA records (RFC 6698/7671/7672) must exist, be DNSSEC-validated and match. */
   dane?: DaneSettings;
+  /** TLS protocol policy (tls-policy.ts): versions to refuse, weak ciphers; none when absent. */
+  tlsPolicy?: TlsPolicySettings;
 }
 
 /** What one address presented, and the findings about it. */
@@ -634,6 +639,16 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
     };
   }
 
+  // TLS protocol policy: its own raw hellos (one connection per question), alongside the main probes.
+  const policyProbes = options.tlsPolicy ? planTlsProbes(options.tlsPolicy) : [];
+  const policyRuns = addresses.map((a) =>
+    runTlsProbes(policyProbes, {
+      connect: () => connectAndUpgrade(a, options, deadline),
+      serverName: sni,
+      deadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
   const observed = await Promise.all(
     addresses.flatMap((a) =>
       options.keyTypes?.length
@@ -667,6 +682,18 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
   const analysed = observed.map((o, i) =>
     analyse(o, options, name, now, { scope: scopes[i] ?? 'off', logs: logs?.logs ?? null, offBecause }),
   );
+  const policyOutcomes = await Promise.all(policyRuns);
+  // Observations run address by address, one per key type: the policy findings go to the first.
+  const perAddress = options.keyTypes?.length ?? 1;
+  for (const [i, outcomes] of policyOutcomes.entries()) {
+    const a = analysed[i * perAddress];
+    // Where the main handshake failed, say so only if a probe got a ServerHello (a TLS 1.0-only
+    // server): otherwise "cannot tell" would just repeat the connection failure.
+    if (!a || !options.tlsPolicy || (!('result' in a) && !outcomes.some((o) => o.answer.kind === 'hello')))
+      continue;
+    const r = 'result' in a ? a.result : a;
+    r.findings.push(...decideTlsPolicy(outcomes, options.tlsPolicy, r.address, r.protocol));
+  }
 
   // The slow questions, once per distinct certificate, all ending by the deadline.
   const byCert = new Map<string, Promise<PerCertificate>>();

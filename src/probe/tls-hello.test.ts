@@ -582,3 +582,59 @@ describe('parseServerFlight: properties (fast-check)', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// ClientHello for the protocol-policy probes (tls-policy-probe.ts)
+
+describe('buildClientHello: versions offered', () => {
+  it.each([
+    // [name, options, client_version, signature_algorithms sent, supported_versions body, key_share]
+    ['default: TLS 1.2, no supported_versions', {}, 0x0303, true, null, false],
+    [
+      'TLS 1.0: no signature_algorithms (RFC 5246 §7.4.1.4.1)',
+      { clientVersion: 0x0301 },
+      0x0301,
+      false,
+      null,
+      false,
+    ],
+    ['TLS 1.1', { clientVersion: 0x0302 }, 0x0302, false, null, false],
+    [
+      'TLS 1.3 via supported_versions, legacy_version 1.2, empty key_share (RFC 8446 §4.2.1, §4.2.8)',
+      { clientVersion: 0x0303, supportedVersions: [0x0304] },
+      0x0303,
+      true,
+      '020304',
+      true,
+    ],
+    [
+      'supported_versions without TLS 1.3: no key_share',
+      { supportedVersions: [0x0303, 0x0302] },
+      0x0303,
+      true,
+      '0403030302',
+      false,
+    ],
+  ] as const)('%s', (_name, options, clientVersion, sigalgs, supportedVersions, keyShare) => {
+    const hello = dissectClientHello(
+      buildClientHello({
+        serverName: 'www.example.test',
+        requestOcsp: false,
+        requestScts: false,
+        ...options,
+      }),
+    );
+    expect(hello.recordVersion).toBe(0x0301);
+    expect(hello.clientVersion).toBe(clientVersion);
+    expect(hello.extensions.has(EXTENSION_TYPE.signatureAlgorithms)).toBe(sigalgs);
+    expect(hexOf(hello.extensions.get(EXTENSION_TYPE.supportedVersions) ?? null)).toBe(supportedVersions);
+    expect(hexOf(hello.extensions.get(EXTENSION_TYPE.keyShare) ?? null)).toBe(keyShare ? '0000' : null);
+  });
+
+  it('offers exactly the suites asked for, in order', () => {
+    const suites = [0x0001, 0x000a, 0xc011];
+    expect(dissectClientHello(buildClientHello({ serverName: null, cipherSuites: suites })).suites).toEqual(
+      suites,
+    );
+  });
+});

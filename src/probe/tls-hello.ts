@@ -85,6 +85,7 @@ export const EXTENSION_TYPE = {
   padding: 21, // RFC 7685
   extendedMasterSecret: 23, // RFC 7627
   supportedVersions: 43, // RFC 8446 §4.2.1
+  keyShare: 51, // RFC 8446 §4.2.8
   renegotiationInfo: 0xff01, // RFC 5746
 } as const;
 
@@ -166,6 +167,17 @@ export interface ClientHelloOptions {
   requestOcsp?: boolean;
   /** Ask for SCTs (empty signed_certificate_timestamp); default true. */
   requestScts?: boolean;
+  /**
+   * `client_version`: the highest version offered (RFC 5246 §7.4.1.2, Appendix E.1); default
+   * TLS 1.2. Below TLS 1.2 the signature_algorithms extension is left out (RFC 5246 §7.4.1.4.1).
+   */
+  clientVersion?: number;
+  /**
+   * Send `supported_versions` (RFC 8446 §4.2.1) with these versions, and, when TLS 1.3 is among
+   * them, an empty `key_share` (§4.2.8: "MAY be empty if the client is requesting a
+   * HelloRetryRequest") so the server answers in the clear without any key exchange on our side.
+   */
+  supportedVersions?: readonly number[];
 }
 
 const u8 = (n: number): number[] => [n & 0xff];
@@ -210,12 +222,21 @@ export function buildClientHello(options: ClientHelloOptions): Uint8Array {
     extensions.push(...extension(EXTENSION_TYPE.signedCertificateTimestamp, []));
   extensions.push(...extension(EXTENSION_TYPE.supportedGroups, vec16(SUPPORTED_GROUPS.flatMap(u16))));
   extensions.push(...extension(EXTENSION_TYPE.ecPointFormats, vec8([0]))); // uncompressed
-  extensions.push(...extension(EXTENSION_TYPE.signatureAlgorithms, vec16(SIGNATURE_SCHEMES.flatMap(u16))));
+  const clientVersion = options.clientVersion ?? TLS_1_2;
+  if (clientVersion >= TLS_1_2)
+    extensions.push(...extension(EXTENSION_TYPE.signatureAlgorithms, vec16(SIGNATURE_SCHEMES.flatMap(u16))));
+  if (options.supportedVersions !== undefined) {
+    extensions.push(
+      ...extension(EXTENSION_TYPE.supportedVersions, vec8(options.supportedVersions.flatMap(u16))),
+    );
+    if (options.supportedVersions.includes(TLS_1_3))
+      extensions.push(...extension(EXTENSION_TYPE.keyShare, vec16([])));
+  }
   extensions.push(...extension(EXTENSION_TYPE.extendedMasterSecret, []));
   extensions.push(...extension(EXTENSION_TYPE.renegotiationInfo, vec8([]))); // initial: empty (RFC 5746 §3.4)
   const suites = options.cipherSuites ?? DEFAULT_CIPHER_SUITES;
   const head = [
-    ...u16(TLS_1_2), // client_version
+    ...u16(clientVersion),
     ...random,
     ...vec8([]), // session_id: no resumption
     ...vec16(suites.flatMap(u16)),

@@ -23,6 +23,8 @@ import type { StartTlsProtocol } from '../../probe/types.js';
 import { sanitizeText } from '../../sanitize.js';
 import { SQLITE_FILE_NAME } from '../../store/open.js';
 import { parseDuration, positiveInt } from '../flags.js';
+import { tlsPolicyFromFlags, tlsPolicySpecShape } from './check-tls-policy.js';
+import type { TlsPolicyFlags } from './check-tls-policy.js';
 
 /** Bounds of the numbers a check takes: anything outside is a typo, refused as UNKNOWN. */
 export const MAX_DAYS = 3650;
@@ -71,6 +73,8 @@ const endpointSpecSchema = z
     clientKey: z.string().optional(),
     /** `--dane`: TLSA must exist, be DNSSEC-validated and match (src/probe/dane.ts). */
     dane: z.boolean().optional(),
+    /** TLS protocol policy (check-tls-policy.ts): requireNoTls1 requireNoTls1_1 minTls weakCiphers. */
+    ...tlsPolicySpecShape,
   })
   .strict();
 export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
@@ -89,7 +93,7 @@ const configSchema = z
 
 export type EndpointsConfig = z.infer<typeof configSchema>;
 
-export interface EndpointFlags {
+export interface EndpointFlags extends TlsPolicyFlags {
   hostname?: string;
   port?: string;
   starttls?: string;
@@ -184,6 +188,7 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.clientCert !== undefined) spec.clientCert = flags.clientCert;
   if (flags.clientKey !== undefined) spec.clientKey = flags.clientKey;
   if (flags.dane) spec.dane = true;
+  Object.assign(spec, tlsPolicyFromFlags(flags));
   return checkSpec(spec, '');
 }
 

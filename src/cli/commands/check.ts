@@ -55,6 +55,7 @@ import {
 } from './check-input.js';
 import type { EndpointFlags, EndpointSpec } from './check-input.js';
 import { sanitizeText } from '../../sanitize.js';
+import { tlsPolicyOf } from './check-tls-policy.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
@@ -157,6 +158,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
       ? { deadline: shared.startedAt + Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000) }
       : {}),
     ...(spec.keyTypes ? { keyTypes: spec.keyTypes } : {}),
+    ...tlsPolicyOf(spec),
     ...(spec.dane && resolver ? { dane: { resolver } } : {}),
     ...(spec.clientCert ? { clientCert: await readClientCert(spec.clientCert, spec.clientKey) } : {}),
   };
@@ -341,6 +343,16 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'TLSA records at _PORT._tcp.HOST (RFC 6698/7671; RFC 7672 with --starttls smtp) must exist, be ' +
         'DNSSEC-validated (AD from the --resolver, which must validate) and match the presented chain',
     )
+    .option('--require-no-tls1', 'CRITICAL when the server accepts TLS 1.0 (one more connection)')
+    .option('--require-no-tls1_1', 'CRITICAL when the server accepts TLS 1.1 (one more connection)')
+    .option(
+      '--min-tls <version>',
+      'CRITICAL when the server accepts a version below this: 1.0, 1.1, 1.2 or 1.3 (one connection per version below)',
+    )
+    .option(
+      '--weak-ciphers <level>',
+      'probe for weak suites (one more connection): NULL, anonymous, EXPORT are CRITICAL; RC4, DES, 3DES are WARNING (warning) or CRITICAL (critical); off (default) sends no probe',
+    )
     .option('--json', 'print one JSON object instead of the plugin text')
     .action(async (target: string | undefined, flags: EndpointFlags) => {
       const startedAt = Date.now();
@@ -402,7 +414,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout dane\n' +
-        'keyTypes ([rsa, ecdsa]) clientCert clientKey.\n\n' +
+        'keyTypes ([rsa, ecdsa]) clientCert clientKey\n' +
+        'requireNoTls1 requireNoTls1_1 minTls ("1.2") weakCiphers (warning|critical|off).\n\n' +
         'Output: first the overall status line (the worst endpoint; Nagios and Icinga show only this line),\n' +
         'with perfdata counting each status, then one status line per endpoint; or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
