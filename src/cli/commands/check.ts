@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { DEFAULT_LOG_LIST_URL, loadLogListCached } from '../../ct/index.js';
 import type { LogInfo } from '../../ct/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
-import { parseHostPort, parseProxy } from '../../probe/connect.js';
+import { parseHostPort } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult } from '../../probe/endpoint.js';
 import { formatPluginOutput, safeJson, statusText, unknownStatusLine } from '../../probe/plugin-output.js';
@@ -42,6 +42,7 @@ import {
   checkResolvers,
   checkSpec,
   checkStateDir,
+  proxyForSpec,
   readEndpointsConfig,
   specFromFlags,
 } from './check-input.js';
@@ -101,6 +102,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   const { host, port } = parseHostPort(spec.target, defaultPort);
   const warnDays = spec.warning ?? 20;
   const critDays = spec.critical ?? 15;
+  const proxy = proxyForSpec(spec, host, port);
   const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
   const resolver =
     needsResolver || spec.expectCaa ? await resolverFromFlags(shared.resolverFlags) : undefined;
@@ -110,7 +112,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     ...(spec.starttls ? { starttls: spec.starttls } : {}),
     ...(spec.sni ? { sni: spec.sni } : {}),
     ...(spec.connectTo?.length ? { connectTo: spec.connectTo } : {}),
-    ...(spec.proxy ? { proxy: parseProxy(spec.proxy) } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(needsResolver && resolver ? { resolver } : {}),
     ...(spec.family ? { family: spec.family } : {}),
     trustAnchors: await readTrustAnchors(spec.caFile),
@@ -217,8 +219,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('--connect-to <addr>', 'connect to this address instead of HOST’s (repeatable)', collect)
     .option(
       '--proxy <url>',
-      'connect through a SOCKS5 proxy: socks5://HOST:PORT, socks5h:// to resolve there',
+      'connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://HOST:PORT, socks5h:// to\n' +
+        'resolve there (default: $https_proxy, else $all_proxy; STARTTLS: $all_proxy; minus $NO_PROXY)',
     )
+    .option('--no-proxy', 'ignore the proxy environment variables (connect directly)')
     .option(
       '--resolver <host:port>',
       'DNS resolver for A/AAAA and CAA (repeatable; default: the system)',
@@ -336,7 +340,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '    - target: www.example.com:443\n' +
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
-        'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
+        'Entry keys: target starttls sni connectTo proxy noProxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
