@@ -221,3 +221,33 @@ describe('check endpoint and the proxy environment', () => {
     expect(bad.stdout).toMatch(/noProxy/);
   });
 });
+
+describe('jarm through the proxy', () => {
+  const jarmOf = async (extra: string[], env: Record<string, string> = {}) => {
+    const r = await runCli(['jarm', valid().target, '--json', ...extra], { ...CLEAN_ENV, ...env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    return jsonLines(r.stdout)[0] ?? {};
+  };
+
+  it('the same fingerprint through tinyproxy as direct; 10 CONNECTs logged', async () => {
+    const direct = await jarmOf([]);
+    expect(direct.jarm).not.toMatch(/^0+$/);
+    const before = connects(open);
+    const via = await jarmOf(['--proxy', open.url]);
+    expect(via.jarm).toBe(direct.jarm);
+    expect(connects(open) - before).toBe(10);
+    // The environment, then --no-proxy past a proxy that refuses everything.
+    expect((await jarmOf([], { https_proxy: open.url })).jarm).toBe(direct.jarm);
+    const refused = await jarmOf([], { https_proxy: refusing.url });
+    expect(refused.jarm).toMatch(/^0+$/);
+    expect(String(refused.errors)).toMatch(/refused CONNECT .*403/);
+    expect((await jarmOf(['--no-proxy'], { https_proxy: refusing.url })).jarm).toBe(direct.jarm);
+  });
+
+  it('a bad proxy variable is a usage error (exit 2, one line), nothing probed', async () => {
+    const r = await runCli(['jarm', valid().target], { ...CLEAN_ENV, all_proxy: 'gopher://x:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^certvigil: all_proxy supports http:\/\//);
+  });
+});
