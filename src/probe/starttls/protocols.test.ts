@@ -248,6 +248,21 @@ describe('NNTP (RFC 4642: STARTTLS → 382)', () => {
 });
 
 describe('hostile banners end in a clear error, not a hang', () => {
+  // Before issue 14 the quoted reply went into the message raw: an ESC sequence or a bidi override
+  // in a banner reached the plugin's status line through every consumer that did not sanitise.
+  it.each(['smtp', 'pop3', 'imap', 'ftp'] as const)(
+    '%s: control and bidi characters in a refusal are escaped',
+    async (protocol) => {
+      const { port } = await scripted(async (p) => {
+        p.send('554 \u001b[2J\u001b]0;owned\u0007 go away \u202egnp.exe\r\n');
+        await p.waitFor('never');
+      });
+      const err = await failure(negotiate(port, protocol));
+      expect(err.message).toMatch(/go away/);
+      expect(isSafeText(err.message)).toBe(true);
+    },
+  );
+
   it.each(['nntp', 'irc', 'lmtp', 'smtp'] as const)(
     '%s: a line longer than MAX_LINE_BYTES',
     async (protocol) => {
