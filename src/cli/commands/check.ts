@@ -219,7 +219,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('--connect-to <addr>', 'connect to this address instead of HOST’s (repeatable)', collect)
     .option(
       '--proxy <url>',
-      'connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://HOST:PORT, socks5h:// to\n' +
+      'connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://HOST:PORT, socks5h:// to ' +
         'resolve there (default: $https_proxy, else $all_proxy; STARTTLS: $all_proxy; minus $NO_PROXY)',
     )
     .option('--no-proxy', 'ignore the proxy environment variables (connect directly)')

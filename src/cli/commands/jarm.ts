@@ -33,7 +33,7 @@ export function registerJarm(program: Command, ctx: Ctx): void {
         '62 hex characters, 62 zeros when nothing answered with TLS. Identical to the reference jarm.py.\n\n' +
         'Output: "HOST:PORT JARM" per target, or with --json one object per line:\n' +
         '{"target", "address", "port", "jarm", "raw", "errors", "elapsedMs"}.\n' +
-        'Through a proxy (--proxy or the environment) the proxy resolves the name, and "address" is the name.\n' +
+        'Through a proxy that resolves names (http://, socks5h://; --proxy or the environment) "address" is the name.\n' +
         'Exit status: 0 every target was probed (62 zeros: no TLS answer there); 2 a usage error (a bad\n' +
         'target such as "[::1" or "host:99999", a bad option value): one line on stderr, nothing probed.',
     )
@@ -42,7 +42,7 @@ export function registerJarm(program: Command, ctx: Ctx): void {
     .option('--sni <name>', 'server name to send (default: the host when it is a name)')
     .option(
       '--proxy <url>',
-      'probe through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://, socks5h://\n' +
+      'probe through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://, socks5h:// ' +
         '(default: $https_proxy, else $all_proxy; with --starttls: $all_proxy; minus $NO_PROXY)',
     )
     .option('--no-proxy', 'ignore the proxy environment variables (connect directly)')
