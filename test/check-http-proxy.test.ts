@@ -83,6 +83,7 @@ describe('check endpoint --proxy http:// (tinyproxy)', () => {
     const r = await runCli(args('--proxy', open.url), CLEAN_ENV);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^CERTVIGIL OK - /);
+    expect(r.stdout).toContain(`[INFO] proxy: checked through HTTP proxy ${open.url} (--proxy)`);
     // Two connections per address: the handshake and the raw hello for TLS-extension SCTs.
     expect(connects(open) - before).toBeGreaterThanOrEqual(2);
   });
@@ -118,6 +119,7 @@ describe('check endpoint --proxy http:// (tinyproxy)', () => {
     expect(wrong.stdout).toMatch(/40[17] .*refused the credentials/);
     const right = await runCli(args('--proxy', `http://probe:${SECRET}@127.0.0.1:${authed.port}`), CLEAN_ENV);
     expect(right.code, right.stdout + right.stderr).toBe(0);
+    expect(right.stdout).toContain(`checked through HTTP proxy http://127.0.0.1:${authed.port} (--proxy)`);
     const json = await runCli(
       args('--json', '--proxy', `http://probe:wrong-${SECRET}@127.0.0.1:${authed.port}`),
       CLEAN_ENV,
@@ -144,6 +146,7 @@ describe('check endpoint and the proxy environment', () => {
     const before = connects(open);
     const r = await runCli(args(), { ...CLEAN_ENV, https_proxy: open.url });
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`proxy: checked through HTTP proxy ${open.url} (https_proxy)`);
     expect(connects(open) - before).toBeGreaterThanOrEqual(2);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CertvigilError } from '../errors.js';
 import { isSafeText } from '../sanitize.js';
-import { chooseProxy, describeProxySpec, maskProxyUrl, parseProxy } from './proxy.js';
+import { chooseProxy, describeProxySpec, maskProxyUrl, parseProxy, proxyFinding } from './proxy.js';
 
 const SECRET = 'hunter2';
 
@@ -196,5 +196,20 @@ describe('chooseProxy', () => {
       expect((e as Error).message).toMatch(/^all_proxy must not have a path/);
       expect((e as Error).message).not.toContain(SECRET);
     }
+  });
+});
+
+describe('proxyFinding', () => {
+  it('says which proxy and where the setting came from, without credentials', () => {
+    const f = proxyFinding({ ...parseProxy(`http://u:${SECRET}@127.0.0.1:3128`), source: 'HTTPS_PROXY' });
+    expect(f).toEqual({
+      id: 'proxy',
+      severity: 'info',
+      message: 'checked through HTTP proxy http://127.0.0.1:3128 (HTTPS_PROXY)',
+      address: '*',
+    });
+    expect(proxyFinding(parseProxy('socks5h://[::1]:9050')).message).toBe(
+      'checked through SOCKS5 proxy socks5h://[::1]:9050',
+    );
   });
 });

@@ -24,6 +24,7 @@
 import { bypassesProxy } from '../ct/index.js';
 import { CertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
+import type { Finding } from './types.js';
 
 export type ProxyKind = 'socks5' | 'http';
 
@@ -63,6 +64,17 @@ export function describeProxySpec(proxy: ProxySpec): string {
   const scheme = proxy.kind === 'http' ? 'http' : proxy.remoteDns ? 'socks5h' : 'socks5';
   const host = proxy.host.includes(':') ? `[${proxy.host}]` : proxy.host;
   return `${scheme}://${host}:${proxy.port}`;
+}
+
+/** The INFO finding `proxy`: which proxy a check went through, and where that setting came from. */
+export function proxyFinding(proxy: ProxySpec): Finding {
+  const kind = proxy.kind === 'http' ? 'HTTP proxy' : 'SOCKS5 proxy';
+  return {
+    id: 'proxy',
+    severity: 'info',
+    message: `checked through ${kind} ${describeProxySpec(proxy)}${proxy.source !== undefined ? ` (${proxy.source})` : ''}`,
+    address: '*',
+  };
 }
 
 /**
