@@ -123,7 +123,22 @@ const pluginRows: [string[], RegExp, NodeJS.ProcessEnv?][] = [
   [['check', 'endpoint', 'a.test', '--crtsh', ''], /--crtsh must be an http\(s\) URL/],
   [['check', 'endpoint', 'a.test', '--connect-to', '[::1'], /--connect-to/],
   [['check', 'endpoint', 'a.test', '--connect-to', 'h.test:443'], /--connect-to.*no port/],
-  [['check', 'endpoint', 'a.test', '--proxy', 'http://127.0.0.1:3128'], /--proxy/],
+  [['check', 'endpoint', 'a.test', '--proxy', 'https://127.0.0.1:3128'], /--proxy supports http:\/\//],
+  // The password in a bad proxy URL is masked (the exact line leaves no room for it).
+  [
+    ['check', 'endpoint', 'a.test', '--proxy', 'http://u:pw-s3cret@127.0.0.1:3128/x'],
+    /^CERTVIGIL UNKNOWN - --proxy must not have a path, query or fragment \(got "http:\/\/\*\*\*@127\.0\.0\.1:3128\/x"\)$/,
+  ],
+  [
+    ['check', 'endpoint', 'a.test'],
+    /^CERTVIGIL UNKNOWN - https_proxy supports/,
+    { https_proxy: 'ftp://x:1' },
+  ],
+  [
+    ['check', 'endpoint', 'a.test', '--starttls', 'smtp'],
+    /ALL_PROXY must not have a path/,
+    { ALL_PROXY: 'http://x:1/p' },
+  ],
   [['check', 'endpoint', 'a.test', '--starttls', 'gopher'], /--starttls must be one of/],
   [['check', 'endpoint', 'a.test', '--ct-policy', 'firefox'], /--ct-policy/],
   [['check', 'endpoint', 'a.test', '--min-scts', '-1'], /--min-scts/],
@@ -204,6 +219,8 @@ const commandRows: [string[], RegExp, NodeJS.ProcessEnv?][] = [
   [['jarm', 'a.test', '--probe-timeout', '0'], /--probe-timeout must be between/],
   [['jarm', 'a.test', '--probe-timeout', '1e9'], /--probe-timeout/],
   [['jarm', 'a.test', '--starttls', 'gopher'], /--starttls must be one of/],
+  [['jarm', 'a.test', '--proxy', 'https://x:1'], /^certvigil: --proxy supports http:\/\//],
+  [['jarm', 'a.test'], /^certvigil: all_proxy supports http:\/\//, { all_proxy: 'gopher://x:1' }],
   [['mitm', 'learn', '[::1'], /bad target "\[::1"/],
   [['mitm', 'learn', 'h.test:443'], /give the ports with --ports/],
   [['mitm', 'learn', LONG_LABEL], /at most 63/],

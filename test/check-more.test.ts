@@ -120,11 +120,13 @@ describe('check endpoint --proxy socks5://', () => {
       'endpoint',
       '127.0.0.1:1',
       '--proxy',
-      'http://127.0.0.1:3128',
+      'https://127.0.0.1:3128',
       ...common(),
     ]);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/^CERTVIGIL UNKNOWN - --proxy supports socks5/);
+    expect(r.stdout).toMatch(
+      /^CERTVIGIL UNKNOWN - --proxy supports http:\/\/, socks5:\/\/ and socks5h:\/\/ only/,
+    );
   });
 });
 

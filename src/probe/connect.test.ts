@@ -110,17 +110,18 @@ describe('parseHost', () => {
   });
 });
 
-describe('parseProxy', () => {
-  it('accepts socks5 and socks5h', () => {
+describe('parseProxy (re-exported from proxy.ts)', () => {
+  it('accepts socks5, socks5h and http', () => {
     expect(parseProxy('socks5://127.0.0.1:9050')).toEqual({
+      kind: 'socks5',
       host: '127.0.0.1',
       port: 9050,
       remoteDns: false,
     });
-    expect(parseProxy('socks5h://[::1]:1080')).toEqual({ host: '::1', port: 1080, remoteDns: true });
-    expect(parseProxy('socks5://proxy.test')).toEqual({ host: 'proxy.test', port: 1080, remoteDns: false });
+    expect(parseProxy('socks5h://[::1]:1080')).toMatchObject({ host: '::1', port: 1080, remoteDns: true });
+    expect(parseProxy('http://127.0.0.1:3128')).toMatchObject({ kind: 'http', remoteDns: true });
   });
-  it.each(['http://127.0.0.1:3128', 'nonsense', 'socks4://127.0.0.1:1080', 'socks5://', 'socks5://:0'])(
+  it.each(['https://127.0.0.1:3128', 'nonsense', 'socks4://127.0.0.1:1080', 'socks5://', 'socks5://:0'])(
     'rejects %s',
     (u) => {
       expect(() => parseProxy(u)).toThrow(/--proxy/);

@@ -4,7 +4,8 @@
  * (one A record of two, or only the IPv6 path), so the external check connects to every address
  * the name resolves to, IPv4 and IPv6, unless `--connect-to` pins the address. Optionally through
  * a SOCKS5 proxy (RFC 1928), e.g. Tor, so the check comes from an address an interceptor cannot
- * predict and exempt; `socks5h://` leaves name resolution to the proxy.
+ * predict and exempt; `socks5h://` leaves name resolution to the proxy. Or through an HTTP proxy's
+ * CONNECT tunnel (RFC 9110 §9.3.6, `http-connect.ts`), the only way out of many monitoring hosts.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
@@ -12,33 +13,13 @@ import { domainToASCII } from 'node:url';
 import type { DnsClient } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
+import { httpConnect } from './http-connect.js';
+import { describeProxySpec } from './proxy.js';
+import type { ProxySpec } from './proxy.js';
 
-export interface ProxySpec {
-  host: string;
-  port: number;
-  /** socks5h: the proxy resolves the target name; no local DNS lookup at all. */
-  remoteDns: boolean;
-}
-
-/** Parses `socks5://HOST:PORT` or `socks5h://HOST:PORT` (the only proxies a TLS probe can use). */
-export function parseProxy(url: string): ProxySpec {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new CertvigilError(
-      'USAGE',
-      `--proxy must be a URL like socks5://127.0.0.1:9050 (got ${quote(url)})`,
-    );
-  }
-  if (u.protocol !== 'socks5:' && u.protocol !== 'socks5h:')
-    throw new CertvigilError('USAGE', `--proxy supports socks5:// and socks5h:// only (got ${u.protocol}//)`);
-  const port = u.port === '' ? 1080 : Number(u.port);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (host === '' || port < 1)
-    throw new CertvigilError('USAGE', `--proxy needs a host and a port 1-65535 (got ${quote(url)})`);
-  return { host, port, remoteDns: u.protocol === 'socks5h:' };
-}
+// The proxy settings moved to proxy.ts; re-exported so that callers keep one import.
+export { parseProxy } from './proxy.js';
+export type { ProxySpec } from './proxy.js';
 
 /**
  * `HOST`, `HOST:PORT`, `[V6]:PORT`, `[V6]` or a bare IPv6 literal; the port falls back to
@@ -183,24 +164,59 @@ export interface ConnectOptions {
   proxy?: ProxySpec;
 }
 
-/** A connected TCP socket to `address:port`, directly or through the SOCKS5 proxy. */
+/**
+ * A connected TCP socket to `address:port`, directly or through the proxy. Every failure is a
+ * `PROBE_CONNECT` error; one naming a proxy never shows its credentials.
+ */
 export async function openTcp(address: string, port: number, options: ConnectOptions): Promise<Socket> {
-  if (options.proxy) {
+  const proxy = options.proxy;
+  if (proxy?.kind === 'http') {
+    const deadline = Date.now() + options.timeoutMs;
+    const socket = await connectDirect(
+      proxy.host,
+      proxy.port,
+      options,
+      `HTTP proxy ${describeProxySpec(proxy)}`,
+    );
+    await httpConnect(socket, proxy, address, port, {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return socket;
+  }
+  if (proxy) {
     // Loaded only when a proxy is used: it is most of this module's import cost.
     const { SocksClient } = await import('socks');
     const { socket } = await SocksClient.createConnection({
-      proxy: { host: options.proxy.host, port: options.proxy.port, type: 5 },
+      proxy: {
+        host: proxy.host,
+        port: proxy.port,
+        type: 5,
+        // RFC 1929 username/password authentication when the URL carries credentials.
+        ...(proxy.auth ? { userId: proxy.auth.username, password: proxy.auth.password } : {}),
+      },
       command: 'connect',
       destination: { host: address, port },
       timeout: options.timeoutMs,
     }).catch((e: unknown) => {
       throw new CertvigilError(
         'PROBE_CONNECT',
-        `SOCKS5 proxy ${options.proxy?.host ?? ''}:${options.proxy?.port ?? 0} could not reach ${address}:${port}: ${(e as Error).message}`,
+        `SOCKS5 proxy ${hostPort(proxy.host, proxy.port)} could not reach ${hostPort(address, port)}: ${sanitizeText((e as Error).message, { maxLength: 200 })}`,
       );
     });
     return socket;
   }
+  return connectDirect(address, port, options);
+}
+
+/** A plain TCP connection; `what` names a proxy in messages (default: the address itself). */
+function connectDirect(
+  address: string,
+  port: number,
+  options: ConnectOptions,
+  what?: string,
+): Promise<Socket> {
+  const name = what ?? hostPort(address, port);
   return new Promise<Socket>((resolve, reject) => {
     const socket = new Socket();
     const fail = (message: string): void => {
@@ -208,12 +224,9 @@ export async function openTcp(address: string, port: number, options: ConnectOpt
       socket.destroy();
       reject(new CertvigilError('PROBE_CONNECT', message));
     };
-    const timer = setTimeout(
-      () => fail(`connection to ${hostPort(address, port)} timed out`),
-      options.timeoutMs,
-    );
-    const onAbort = (): void => fail(`connection to ${hostPort(address, port)} aborted`);
-    const onError = (e: Error): void => fail(`cannot connect to ${hostPort(address, port)}: ${e.message}`);
+    const timer = setTimeout(() => fail(`connection to ${name} timed out`), options.timeoutMs);
+    const onAbort = (): void => fail(`connection to ${name} aborted`);
+    const onError = (e: Error): void => fail(`cannot connect to ${name}: ${e.message}`);
     const cleanup = (): void => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);

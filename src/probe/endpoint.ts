@@ -44,6 +44,7 @@ import type { ServerKeyType } from './key-types.js';
 import { statusOfFindings, worstStatus } from './plugin-output.js';
 import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
+import { proxyFinding } from './proxy.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
 import { decideTlsPolicy, planTlsProbes } from './tls-policy.js';
@@ -777,6 +778,8 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
         .join(', ')}`,
       address: '*',
     });
+  // Which proxy the check went through (never its credentials): the path that was checked.
+  if (options.proxy) findings.push(proxyFinding(options.proxy));
   const status = worstStatus([statusOfFindings(findings), ...results.map((r) => r.status)]);
   return {
     ...base,

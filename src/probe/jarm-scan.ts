@@ -46,6 +46,7 @@ import {
   parseJarmServerHello,
 } from './jarm.js';
 import type { JarmResult } from './mitm-types.js';
+import type { ProxySpec } from './proxy.js';
 import { StartTlsError, negotiateStartTls } from './starttls.js';
 import type { StartTlsProtocol } from './types.js';
 
@@ -68,6 +69,12 @@ export interface JarmOptions {
   concurrency?: number;
   /** `reference` (default): any timeout empties the whole fingerprint, as jarm.py does. */
   timeouts?: 'reference' | 'per-probe';
+  /**
+   * Every probe connection through this proxy (probe/proxy.ts), or the one a function picks per
+   * target (NO_PROXY is per host). A proxy that resolves names itself (socks5h, http) gets the
+   * host name, and `address` in the result is that name.
+   */
+  proxy?: ProxySpec | ((host: string, port: number) => ProxySpec | undefined);
   signal?: AbortSignal;
 }
 
@@ -106,7 +113,8 @@ export async function jarmFingerprint(target: string, options: JarmOptions = {})
     elapsedMs: performance.now() - started,
   });
 
-  let address = options.address;
+  const proxy = typeof options.proxy === 'function' ? options.proxy(host, port) : options.proxy;
+  let address = options.address ?? (proxy?.remoteDns === true ? host : undefined);
   if (address === undefined) {
     try {
       address = (await resolveAddresses(host))[0] ?? '';
@@ -123,6 +131,7 @@ export async function jarmFingerprint(target: string, options: JarmOptions = {})
       serverName,
       starttls: options.starttls,
       signal: options.signal,
+      proxy,
     }),
   );
   options.signal?.throwIfAborted();
@@ -199,6 +208,7 @@ interface ProbeOptions {
   serverName: string;
   starttls: StartTlsProtocol | undefined;
   signal: AbortSignal | undefined;
+  proxy: ProxySpec | undefined;
 }
 
 /** One connection: connect, optional STARTTLS, send the probe, read the reply, close. */
@@ -210,7 +220,7 @@ async function runProbe(
 ): Promise<ProbeOutcome> {
   let socket: Socket;
   try {
-    socket = await openTcp(address, port, { timeoutMs: o.timeoutMs, signal: o.signal });
+    socket = await openTcp(address, port, { timeoutMs: o.timeoutMs, signal: o.signal, proxy: o.proxy });
   } catch (err) {
     const message = (err as Error).message;
     return /timed out/.test(message)

@@ -7,7 +7,20 @@
 
 /** Protocols whose plaintext dialogue upgrades to TLS on the same connection. */
 export type StartTlsProtocol =
-  'smtp' | 'submission' | 'imap' | 'pop3' | 'ftp' | 'ldap' | 'xmpp' | 'xmpp-server' | 'sieve' | 'postgres';
+  | 'smtp'
+  | 'submission'
+  | 'lmtp'
+  | 'imap'
+  | 'pop3'
+  | 'ftp'
+  | 'ldap'
+  | 'xmpp'
+  | 'xmpp-server'
+  | 'sieve'
+  | 'postgres'
+  | 'mysql'
+  | 'irc'
+  | 'nntp';
 
 export const STARTTLS_PROTOCOLS: readonly StartTlsProtocol[] = [
   'smtp',
@@ -20,6 +33,10 @@ export const STARTTLS_PROTOCOLS: readonly StartTlsProtocol[] = [
   'xmpp-server',
   'sieve',
   'postgres',
+  'lmtp',
+  'mysql',
+  'irc',
+  'nntp',
 ];
 
 /** Monitoring-plugins statuses in their exit-code order (0 OK … 3 UNKNOWN). */

@@ -59,7 +59,7 @@ export interface TlsDaemon<P extends string> {
 }
 
 const READY_TIMEOUT_MS = 20_000;
-const DEFAULT_HOSTNAME = 'mail.example.test';
+export const DEFAULT_HOSTNAME = 'mail.example.test';
 
 /** Whether a TCP connection to the port succeeds right now. */
 async function accepts(port: number): Promise<boolean> {
@@ -75,7 +75,7 @@ async function accepts(port: number): Promise<boolean> {
   });
 }
 
-class DaemonStartError extends Error {
+export class DaemonStartError extends Error {
   constructor(
     message: string,
     /** The daemon exited during start-up: maybe it lost a race for a port; worth a retry. */
@@ -91,7 +91,7 @@ interface UserIds {
   gid: number;
 }
 
-async function systemUser(name: string, packageName: string): Promise<UserIds> {
+export async function systemUser(name: string, packageName: string): Promise<UserIds> {
   try {
     const uid = Number((await runTool('id', ['-u', name], tmpdir())).trim());
     const gid = Number((await runTool('id', ['-g', name], tmpdir())).trim());
@@ -101,10 +101,10 @@ async function systemUser(name: string, packageName: string): Promise<UserIds> {
   }
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0;
+export const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** `command args` run as `user` when we are root (setpriv execs in place: the PID stays the server's). */
-function asUser(user: UserIds | undefined, command: string, args: string[]): [string, string[]] {
+export function asUser(user: UserIds | undefined, command: string, args: string[]): [string, string[]] {
   if (user === undefined) return [command, args];
   return [
     'setpriv',
@@ -112,7 +112,7 @@ function asUser(user: UserIds | undefined, command: string, args: string[]): [st
   ];
 }
 
-function requireBinary(path: string, packageName: string): void {
+export function requireBinary(path: string, packageName: string): void {
   if (!existsSync(path)) throw new Error(`${path} not found: install the Debian package ${packageName}`);
 }
 
@@ -133,7 +133,7 @@ async function freePorts<P extends string>(names: readonly P[]): Promise<Record<
  * The life of one server: a work directory, a watchdog, daemons, and a `stop()` that undoes it
  * all. `start` is retried with fresh ports when the daemon exits during start-up.
  */
-async function runServer<P extends string>(
+export async function runServer<P extends string>(
   prefix: string,
   portNames: readonly P[],
   start: (ctx: {
@@ -197,7 +197,7 @@ async function runServer<P extends string>(
  * Waits until every port accepts connections (and `ready`, if given, agrees). A daemon that exits
  * first fails the start (retryably: it may have lost a port race).
  */
-async function waitReady(
+export async function waitReady(
   daemon: Daemon,
   ports: number[],
   ready: () => boolean = () => true,
@@ -226,7 +226,7 @@ async function waitReady(
   );
 }
 
-async function writeKeyPair(
+export async function writeKeyPair(
   dir: string,
   options: TlsDaemonOptions,
   owner?: UserIds,

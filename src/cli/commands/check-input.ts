@@ -14,7 +14,9 @@ import { z } from 'zod';
 import { parseEndpoint } from '../../dns/index.js';
 import { CertvigilError } from '../../errors.js';
 import { parsePin } from '../../probe/checks.js';
-import { hostPort, parseHost, parseHostPort, parseProxy } from '../../probe/connect.js';
+import { hostPort, parseHost, parseHostPort } from '../../probe/connect.js';
+import { chooseProxy } from '../../probe/proxy.js';
+import type { ProxySpec } from '../../probe/proxy.js';
 import { SERVER_KEY_TYPES, parseKeyTypes } from '../../probe/key-types.js';
 import type { ServerKeyType } from '../../probe/key-types.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
@@ -42,6 +44,8 @@ const endpointSpecSchema = z
     sni: z.string().optional(),
     connectTo: z.array(z.string()).optional(),
     proxy: z.string().optional(),
+    /** Ignore https_proxy/all_proxy (probe/proxy.ts); `proxy` still applies. */
+    noProxy: z.boolean().optional(),
     family: z.union([z.literal(4), z.literal(6)]).optional(),
     caFile: z.string().optional(),
     pins: z.array(z.string()).optional(),
@@ -99,7 +103,8 @@ export interface EndpointFlags extends TlsPolicyFlags {
   starttls?: string;
   sni?: string;
   connectTo?: string[];
-  proxy?: string;
+  /** A URL, or false for `--no-proxy` (commander's negation of `--proxy`). */
+  proxy?: string | false;
   resolver?: string[];
   ipv4?: boolean;
   ipv6?: boolean;
@@ -158,7 +163,8 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.starttls) spec.starttls = flags.starttls as StartTlsProtocol;
   if (flags.sni !== undefined) spec.sni = flags.sni;
   if (flags.connectTo?.length) spec.connectTo = flags.connectTo;
-  if (flags.proxy !== undefined) spec.proxy = flags.proxy;
+  if (flags.proxy === false) spec.noProxy = true;
+  else if (flags.proxy !== undefined) spec.proxy = flags.proxy;
   if (flags.ipv4 && flags.ipv6) throw new CertvigilError('USAGE', '-4 and -6 exclude each other');
   if (flags.ipv4) spec.family = 4;
   if (flags.ipv6) spec.family = 6;
@@ -208,10 +214,11 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
   };
   const out: EndpointSpec = { ...spec };
   try {
-    parseHostPort(spec.target, spec.starttls ? DEFAULT_PORTS[spec.starttls] : 443);
+    const { host, port } = parseHostPort(spec.target, spec.starttls ? DEFAULT_PORTS[spec.starttls] : 443);
     if (spec.sni !== undefined) out.sni = parseHost(spec.sni, '--sni', { nameOnly: true });
     if (spec.connectTo) out.connectTo = spec.connectTo.map((c) => parseHost(c, '--connect-to'));
-    if (spec.proxy !== undefined) parseProxy(spec.proxy);
+    // --proxy, else (without --no-proxy) the environment's proxy: a bad value is a usage error now.
+    proxyForSpec(spec, host, port);
     if (spec.pins)
       out.pins = spec.pins.map((p) => {
         const hex = parsePin(p);
@@ -256,6 +263,17 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
   const crit = spec.critical ?? 15;
   if (crit > warn) throw new CertvigilError('USAGE', `${where}-c (${crit}) must not exceed -w (${warn})`);
   return out;
+}
+
+/**
+ * The proxy of one endpoint: `proxy`, else none with `noProxy`, else https_proxy/all_proxy unless
+ * NO_PROXY exempts the host (probe/proxy.ts `chooseProxy`).
+ */
+export function proxyForSpec(spec: EndpointSpec, host: string, port: number): ProxySpec | undefined {
+  return chooseProxy(
+    { host, port, starttls: spec.starttls !== undefined },
+    { flag: spec.proxy, noProxy: spec.noProxy },
+  );
 }
 
 /** The resolvers of `--resolver`/`resolver:` parse (the resolver itself is built later). */

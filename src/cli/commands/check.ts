@@ -15,7 +15,7 @@ import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
 import { DEFAULT_LOG_LIST_URL } from '../../ct/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
-import { parseHostPort, parseProxy } from '../../probe/connect.js';
+import { parseHostPort } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from '../../probe/endpoint.js';
 import { publicRootHashes } from '../../probe/public-roots.js';
@@ -50,6 +50,7 @@ import {
   checkSpec,
   checkStateDir,
   readClientCert,
+  proxyForSpec,
   readEndpointsConfig,
   specFromFlags,
 } from './check-input.js';
@@ -114,6 +115,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
   const { host, port } = parseHostPort(spec.target, defaultPort);
   const warnDays = spec.warning ?? 20;
   const critDays = spec.critical ?? 15;
+  const proxy = proxyForSpec(spec, host, port);
   const needsResolver = (shared.resolverFlags.resolver?.length ?? 0) > 0;
   const resolver =
     needsResolver || spec.expectCaa || spec.dane ? await resolverFromFlags(shared.resolverFlags) : undefined;
@@ -123,7 +125,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     ...(spec.starttls ? { starttls: spec.starttls } : {}),
     ...(spec.sni ? { sni: spec.sni } : {}),
     ...(spec.connectTo?.length ? { connectTo: spec.connectTo } : {}),
-    ...(spec.proxy ? { proxy: parseProxy(spec.proxy) } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(needsResolver && resolver ? { resolver } : {}),
     ...(spec.family ? { family: spec.family } : {}),
     trustAnchors: await readTrustAnchors(spec.caFile),
@@ -263,8 +265,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     .option('--connect-to <addr>', 'connect to this address instead of HOST’s (repeatable)', collect)
     .option(
       '--proxy <url>',
-      'connect through a SOCKS5 proxy: socks5://HOST:PORT, socks5h:// to resolve there',
+      'connect through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://HOST:PORT, socks5h:// to ' +
+        'resolve there (default: $https_proxy, else $all_proxy; STARTTLS: $all_proxy; minus $NO_PROXY)',
     )
+    .option('--no-proxy', 'ignore the proxy environment variables (connect directly)')
     .option(
       '--resolver <host:port>',
       'DNS resolver for A/AAAA and CAA (repeatable; default: the system)',
@@ -412,7 +416,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '    - target: www.example.com:443\n' +
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
-        'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
+        'Entry keys: target starttls sni connectTo proxy noProxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout dane\n' +
         'keyTypes ([rsa, ecdsa]) clientCert clientKey\n' +
         'requireNoTls1 requireNoTls1_1 minTls ("1.2") weakCiphers (warning|critical|off).\n\n' +

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
 import { parseHost, parseHostPort } from '../../probe/connect.js';
 import { jarmMany } from '../../probe/jarm-scan.js';
+import { chooseProxy } from '../../probe/proxy.js';
 import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
@@ -32,12 +33,19 @@ export function registerJarm(program: Command, ctx: Ctx): void {
         '62 hex characters, 62 zeros when nothing answered with TLS. Identical to the reference jarm.py.\n\n' +
         'Output: "HOST:PORT JARM" per target, or with --json one object per line:\n' +
         '{"target", "address", "port", "jarm", "raw", "errors", "elapsedMs"}.\n' +
+        'Through a proxy that resolves names (http://, socks5h://; --proxy or the environment) "address" is the name.\n' +
         'Exit status: 0 every target was probed (62 zeros: no TLS answer there); 2 a usage error (a bad\n' +
         'target such as "[::1" or "host:99999", a bad option value): one line on stderr, nothing probed.',
     )
     .argument('<targets...>', 'HOST:PORT, [IPv6]:PORT or HOST (port 443)')
     .option('--starttls <proto>', `STARTTLS first: ${STARTTLS_PROTOCOLS.join(', ')}`)
     .option('--sni <name>', 'server name to send (default: the host when it is a name)')
+    .option(
+      '--proxy <url>',
+      'probe through a proxy: http://[USER:PASS@]HOST:PORT (CONNECT), socks5://, socks5h:// ' +
+        '(default: $https_proxy, else $all_proxy; with --starttls: $all_proxy; minus $NO_PROXY)',
+    )
+    .option('--no-proxy', 'ignore the proxy environment variables (connect directly)')
     .option('--concurrency <n>', `targets probed at once (1-${MAX_CONCURRENCY})`, '16')
     .option(
       '--probe-timeout <duration>',
@@ -52,6 +60,8 @@ export function registerJarm(program: Command, ctx: Ctx): void {
         flags: {
           starttls?: string;
           sni?: string;
+          /** false: --no-proxy */
+          proxy?: string | false;
           concurrency: string;
           probeTimeout: string;
           raw?: boolean;
@@ -61,7 +71,18 @@ export function registerJarm(program: Command, ctx: Ctx): void {
         // Every argument is checked before the first probe goes out.
         if (flags.starttls !== undefined && !STARTTLS_PROTOCOLS.includes(flags.starttls as StartTlsProtocol))
           throw new CertvigilError('USAGE', `--starttls must be one of ${STARTTLS_PROTOCOLS.join(', ')}`);
-        for (const t of targets) parseHostPort(t, 443);
+        const proxyFor = (host: string, port: number) =>
+          chooseProxy(
+            { host, port, starttls: flags.starttls !== undefined },
+            {
+              ...(typeof flags.proxy === 'string' ? { flag: flags.proxy } : {}),
+              noProxy: flags.proxy === false,
+            },
+          );
+        for (const t of targets) {
+          const { host, port } = parseHostPort(t, 443);
+          proxyFor(host, port); // a bad --proxy or proxy variable is a usage error before any probe
+        }
         const serverName =
           flags.sni !== undefined ? parseHost(flags.sni, '--sni', { nameOnly: true }) : undefined;
         const concurrency = positiveInt(flags.concurrency, '--concurrency', MAX_CONCURRENCY);
@@ -75,6 +96,7 @@ export function registerJarm(program: Command, ctx: Ctx): void {
           timeoutMs,
           ...(flags.starttls ? { starttls: flags.starttls as StartTlsProtocol } : {}),
           ...(serverName !== undefined ? { serverName } : {}),
+          proxy: proxyFor,
         });
         for (const raw of results) {
           // Errors quote what servers said (STARTTLS banners): outside text.
