@@ -37,6 +37,7 @@ import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
+import type { RevocationSettings } from './revocation/settings.js';
 import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
 export interface CtPresenceSettings {
@@ -74,6 +75,8 @@ export interface EndpointCheckOptions {
   warnDays: number;
   critDays: number;
   minRsaBits: number;
+  /** Revocation of the presented chain (`--revocation`, probe/revocation); absent: not checked. */
+  revocation?: RevocationSettings;
   timeoutMs: number;
   now?: Date;
   signal?: AbortSignal;
@@ -484,6 +487,26 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
         ),
       );
   }
+  // Revocation (probe/revocation): the staple is per connection; OCSP/CRL fetched once per certificate.
+  // Imported only when asked for: pkijs costs ~0.1 s of start-up that `--revocation off` should not pay.
+  const rev =
+    options.revocation && options.revocation.mode !== 'off' ? await import('./revocation/index.js') : null;
+  const revocationCache = rev ? new rev.RevocationCache() : null;
+  const revocationDeadline = Date.now() + options.timeoutMs;
+  const revocation = analysed.map((a, i) => {
+    const h = observed[i]?.handshake;
+    if (!rev || !revocationCache || !options.revocation || !h || !('result' in a)) return Promise.resolve([]);
+    return rev.checkRevocation({
+      chain: h.chain,
+      staple: h.ocspResponse,
+      address: a.result.address,
+      settings: options.revocation,
+      deadline: revocationDeadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+      now,
+      cache: revocationCache,
+    });
+  });
   const results: AddressResult[] = [];
   for (const a of analysed) {
     if (!('result' in a)) {
@@ -500,6 +523,7 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
         ...checkCaa(r.address, per.caa),
       );
     }
+    r.findings.push(...((await revocation[analysed.indexOf(a)]) ?? []));
     r.status = statusOfFindings(r.findings);
     results.push(r);
   }

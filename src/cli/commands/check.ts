@@ -137,6 +137,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     warnDays,
     critDays,
     minRsaBits: spec.minRsaBits ?? 2048,
+    revocation: { mode: spec.revocation ?? 'leaf', unreachable: spec.revocationUnreachable ?? 'warning' },
     timeoutMs: Math.round((spec.timeout ?? 15) * 1000),
   };
 }
@@ -275,6 +276,14 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     )
     .option('--min-rsa-bits <n>', `smallest acceptable RSA key (up to ${MAX_RSA_BITS})`, '2048')
     .option(
+      '--revocation <mode>',
+      'OCSP (stapled first), must-staple and CRL checks: leaf, chain (also every intermediate) or off (default leaf)',
+    )
+    .option(
+      '--revocation-unreachable <status>',
+      'status when no OCSP responder or CRL answers: ok, warning or critical (default warning)',
+    )
+    .option(
       '-t, --timeout <duration>',
       'time limit per address for connect, STARTTLS and handshake (100ms-1h; a bare number is seconds)',
       '15',
@@ -337,7 +346,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '      pins: [<hex sha256 of the leaf SPKI>]\n' +
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
-        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits timeout.\n\n' +
+        'ctPolicy minScts ctProof crtsh certspotter warning critical minRsaBits revocation revocationUnreachable\n' +
+        'timeout.\n\n' +
         'Output: one plugin status line per endpoint and a summary line, or --json: one object per line.\n' +
         'Every entry is checked before anything runs: one bad entry makes the whole run UNKNOWN, naming it.\n' +
         'Exit status: the worst of all endpoints (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN); 3 with one\n' +
