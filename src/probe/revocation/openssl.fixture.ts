@@ -73,6 +73,11 @@ export class OpensslPki {
       'authorityInfoAccess=OCSP;URI:http://127.0.0.1:1/',
     ]);
     this.issue('ca', 'revoked', []);
+    this.issue('ca', 'both', [
+      'authorityInfoAccess=OCSP;URI:http://127.0.0.1:1/',
+      'crlDistributionPoints=URI:http://127.0.0.1:1/ca.crl',
+    ]);
+    this.issue('ca', 'ldaponly', ['crlDistributionPoints=URI:ldap://ldap.example.test/cn=ca']);
     this.issue('ca', 'responder', ['extendedKeyUsage=OCSPSigning']);
     this.issue('ca', 'noeku', ['extendedKeyUsage=serverAuth']);
     this.issue('rogue', 'rogueresponder', ['extendedKeyUsage=OCSPSigning']);
