@@ -37,6 +37,8 @@ import { collectScts, sha256Hex } from './scts.js';
 import type { SctDeliveryError } from './scts.js';
 import { negotiateStartTls } from './starttls.js';
 import { probeTlsExtensionScts } from './tls-hello.js';
+import { revocationFindingsFor } from './revocation/entry.js';
+import { RevocationCache } from './revocation/settings.js';
 import type { RevocationSettings } from './revocation/settings.js';
 import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
@@ -488,15 +490,12 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       );
   }
   // Revocation (probe/revocation): the staple is per connection; OCSP/CRL fetched once per certificate.
-  // Imported only when asked for: pkijs costs ~0.1 s of start-up that `--revocation off` should not pay.
-  const rev =
-    options.revocation && options.revocation.mode !== 'off' ? await import('./revocation/index.js') : null;
-  const revocationCache = rev ? new rev.RevocationCache() : null;
+  const revocationCache = new RevocationCache();
   const revocationDeadline = Date.now() + options.timeoutMs;
   const revocation = analysed.map((a, i) => {
     const h = observed[i]?.handshake;
-    if (!rev || !revocationCache || !options.revocation || !h || !('result' in a)) return Promise.resolve([]);
-    return rev.checkRevocation({
+    if (!options.revocation || !h || !('result' in a)) return Promise.resolve([]);
+    return revocationFindingsFor({
       chain: h.chain,
       staple: h.ocspResponse,
       address: a.result.address,

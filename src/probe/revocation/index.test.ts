@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertvigilError } from '../../errors.js';
 import { buildOcspRequest, parseRevocationCert } from './asn1.js';
-import { CRL_MAX_BYTES, OCSP_MAX_BYTES, RevocationCache, checkRevocation } from './index.js';
+import {
+  CRL_MAX_BYTES,
+  OCSP_MAX_BYTES,
+  RevocationCache,
+  checkRevocation,
+  mayCarryRevocationInfo,
+  revocationFindingsFor,
+} from './index.js';
 import type { RevocationFetch, RevocationInput, RevocationRequest } from './index.js';
 import { OpensslPki } from './openssl.fixture.js';
 
@@ -162,5 +169,44 @@ describe('checkRevocation', () => {
     expect(f.find((x) => x.id === 'ocsp-good')?.message).toMatch(
       /^OCSP .*: intermediate CN=both\.example\.test/,
     );
+  });
+});
+
+describe('revocationFindingsFor (the light entry: pkijs only when there is something to check)', () => {
+  it.each([
+    ['ca/revoked', false], // basicConstraints only
+    ['ca/ca', false],
+    ['ca/both', true], // AIA + CRL DP
+    ['ca/leaf', true], // AIA + TLS Feature
+    ['ca/ldaponly', true], // CRL DP
+  ])('mayCarryRevocationInfo(%s) → %s', (path, expected) => {
+    expect(mayCarryRevocationInfo(pki.der(path))).toBe(expected);
+  });
+
+  it('a leaf with nothing to ask and no staple: INFO, nothing fetched', async () => {
+    const { fetch, calls } = transport();
+    const f = await revocationFindingsFor(
+      input([pki.der('ca/revoked'), ca], { fetch, settings: { mode: 'leaf', unreachable: 'critical' } }),
+    );
+    expect(ids(f)).toEqual(['revocation-unknown:info']);
+    expect(f[0]?.message).toMatch(
+      /^revocation status of certificate CN=revoked\.example\.test \(serial [0-9a-f]+\) unknown: it names no OCSP/,
+    );
+    expect(calls).toHaveLength(0);
+  });
+
+  it('a leaf with an AIA goes to the full check', async () => {
+    const { fetch, calls } = transport();
+    expect(ids(await revocationFindingsFor(input([pki.der('ca/both'), ca], { fetch })))).toEqual([
+      'ocsp-good:info',
+    ]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('off: nothing', async () => {
+    const f = await revocationFindingsFor(
+      input([pki.der('ca/leaf'), ca], { settings: { mode: 'off', unreachable: 'critical' } }),
+    );
+    expect(f).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * @module probe/revocation/settings
- * The revocation settings of `check endpoint`, apart from the checker so that parsing flags and
- * YAML does not load pkijs (the checker is imported only when a check asks for revocation).
+ * The revocation settings of `check endpoint` and the per-check cache, apart from the checker so that
+ * parsing flags and YAML does not load pkijs (the checker is imported only when a check needs it).
  */
 
 export const REVOCATION_MODES = ['leaf', 'chain', 'off'] as const;
@@ -18,3 +18,19 @@ export interface RevocationSettings {
 }
 
 export const DEFAULT_REVOCATION: RevocationSettings = { mode: 'leaf', unreachable: 'warning' };
+
+/**
+ * Fetched verdicts per (certificate, issuer), shared by the addresses of one check so that each
+ * certificate's responder is asked once. Holds promises: concurrent askers share one fetch.
+ */
+export class RevocationCache {
+  private readonly entries = new Map<string, Promise<unknown>>();
+  get<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.entries.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = make();
+      this.entries.set(key, p);
+    }
+    return p;
+  }
+}
