@@ -118,6 +118,15 @@ const view = (b: ArrayBuffer | ArrayBufferView): Uint8Array =>
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+/**
+ * The DER of a Name as it was received (RFC 6960 §4.1.1 hashes "the DER encoding of the issuer's
+ * name field in the certificate being checked"): the original bytes, not pkijs's re-encoding.
+ */
+const nameDer = (name: pkijs.RelativeDistinguishedNames): Uint8Array =>
+  name.valueBeforeDecode.byteLength > 0
+    ? new Uint8Array(name.valueBeforeDecode)
+    : view(name.toSchema().toBER(false));
+
 /** INTEGER content octets → hex without leading zero octets ("00" for zero). */
 export function serialHexOf(content: Uint8Array): string {
   let i = 0;
@@ -182,8 +191,8 @@ export function parseRevocationCert(der: Uint8Array): RevocationCert {
         }
     }
     const eku = extensionValue(cert, OID.eku)?.parsedValue as pkijs.ExtKeyUsage | undefined;
-    const subjectDer = view(cert.subject.toSchema().toBER(false));
-    const issuerDer = view(cert.issuer.toSchema().toBER(false));
+    const subjectDer = nameDer(cert.subject);
+    const issuerDer = nameDer(cert.issuer);
     return {
       der,
       serialHex: serialHexOf(cert.serialNumber.valueBlock.valueHexView),
@@ -365,8 +374,7 @@ export function parseOcspResponse(der: Uint8Array): ParsedOcspResponse {
     const data = basic.tbsResponseData;
     const rid = data.responderID as unknown;
     let responderId: ResponderId;
-    if (rid instanceof pkijs.RelativeDistinguishedNames)
-      responderId = { byName: view(rid.toSchema().toBER(false)) };
+    if (rid instanceof pkijs.RelativeDistinguishedNames) responderId = { byName: nameDer(rid) };
     else if (rid instanceof asn1js.OctetString)
       responderId = { byKeyHash: new Uint8Array(rid.valueBlock.valueHexView) };
     else throw malformed('ResponderID is neither byName nor byKey');
@@ -438,7 +446,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
       tbs: new Uint8Array(crl.tbsView),
       signatureAlgorithm: algorithmOf(crl.signatureAlgorithm),
       signature: new Uint8Array(crl.signatureValue.valueBlock.valueHexView),
-      issuerDer: view(crl.issuer.toSchema().toBER(false)),
+      issuerDer: nameDer(crl.issuer),
       thisUpdate: crl.thisUpdate.value,
       nextUpdate: crl.nextUpdate?.value ?? null,
       revoked,
