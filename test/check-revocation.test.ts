@@ -9,8 +9,13 @@
  * CA): exit statuses are asserted where revocation decides them (CRITICAL), and otherwise the worst
  * non-CT finding is.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from './cli-run.js';
 import { writeLogList } from './fixtures/ct-log/loglist.js';
@@ -18,7 +23,13 @@ import { startOpensslServer } from './fixtures/tls/index.js';
 import type { OpensslServer } from './fixtures/tls/index.js';
 import { RevocationPki } from './fixtures/tls/revocation-pki.js';
 import type { IssueOptions, IssuedLeaf } from './fixtures/tls/revocation-pki.js';
-import { findFreePort } from './harness/processes.js';
+import {
+  Daemon,
+  findFreePort,
+  installExitHandlers,
+  trackWorkDir,
+  untrackWorkDir,
+} from './harness/processes.js';
 
 const NAME = 'www.example.test';
 let pki: RevocationPki;
@@ -280,4 +291,98 @@ describe('flags and YAML keys', () => {
     expect(bad.code).toBe(3);
     expect(bad.stdout).toMatch(/^CERTVIGIL UNKNOWN - .*revocation/);
   });
+});
+
+/**
+ * nginx with `ssl_stapling on`: it fetches the response from the AIA responder itself (the real
+ * `openssl ocsp`) after the first handshake and staples it from then on — online stapling as
+ * deployed, not a file.
+ */
+async function startNginxStapling(
+  leaf: IssuedLeaf,
+): Promise<{ port: number; stop(): Promise<void>; logs(): string }> {
+  installExitHandlers();
+  const dir = await mkdtemp(join(tmpdir(), 'certvigil-nginx-stapling-'));
+  trackWorkDir(dir);
+  await writeFile(join(dir, 'chain.pem'), leaf.certPem + pki.interPem);
+  await writeFile(join(dir, 'key.pem'), leaf.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'trusted.pem'), pki.interPem);
+  const port = await findFreePort();
+  const conf = [
+    'worker_processes 1;',
+    'daemon off;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')} info;`,
+    'events { worker_connections 64; }',
+    'http {',
+    '  access_log off;',
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, t)};`),
+    '  server {',
+    `    listen 127.0.0.1:${port} ssl;`,
+    `    ssl_certificate ${join(dir, 'chain.pem')};`,
+    `    ssl_certificate_key ${join(dir, 'key.pem')};`,
+    '    ssl_stapling on;',
+    '    ssl_stapling_verify on;',
+    `    ssl_trusted_certificate ${join(dir, 'trusted.pem')};`,
+    '    return 200;',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'nginx.conf'), conf);
+  const daemon = new Daemon(
+    'nginx',
+    '/usr/sbin/nginx',
+    ['-p', dir, '-c', join(dir, 'nginx.conf')],
+    dir,
+    join(dir, 'out.log'),
+    join(dir, 'error.log'),
+  );
+  const stop = async (): Promise<void> => {
+    await daemon.stop();
+    untrackWorkDir(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Handshakes until one carries a staple: nginx asks the responder after the first.
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && daemon.running) {
+    const stapled = await new Promise<boolean>((resolve) => {
+      let staple = false;
+      const options: ConnectionOptions & { requestOCSP: boolean } = {
+        host: '127.0.0.1',
+        port,
+        servername: NAME,
+        rejectUnauthorized: false,
+        requestOCSP: true,
+      };
+      const s = tlsConnect(options);
+      s.on('OCSPResponse', (r: Buffer | null) => (staple = !!r && r.length > 0));
+      s.once('secureConnect', () => {
+        s.destroy();
+        resolve(staple);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (stapled) return { port, stop, logs: () => daemon.describeLogs() };
+    await sleep(200);
+  }
+  const logs = daemon.describeLogs();
+  await stop();
+  throw new Error(`nginx did not staple within 15 s:\n${logs}`);
+}
+
+describe.runIf(existsSync('/usr/sbin/nginx'))('nginx ssl_stapling (online, from the real responder)', () => {
+  it('a must-staple leaf behind nginx: ocsp-stapled, not must-staple-missing', async () => {
+    const leaf = pki.issue('nginx', { ocsp: true, mustStaple: true });
+    const nginx = await startNginxStapling(leaf);
+    try {
+      const server = { port: nginx.port, logs: nginx.logs } as OpensslServer;
+      const r = await check(server);
+      expect(ofId(r.findings, 'ocsp-stapled'), r.text).toHaveLength(1);
+      expect(ofId(r.findings, 'must-staple-missing')).toEqual([]);
+      expect(exitWithoutCt(r.findings), r.text).toBe(0);
+    } finally {
+      await nginx.stop();
+    }
+  }, 60_000);
 });
