@@ -502,6 +502,7 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       settings: options.revocation,
       deadline: revocationDeadline,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
       now,
       cache: revocationCache,
     });

@@ -17,6 +17,7 @@ import type { RevocationFacts, Verdict } from './decide.js';
 import type { RevocationCache, RevocationSettings } from './settings.js';
 import { fetchableUrl, httpRevocationFetch } from './http.js';
 import type { RevocationFetch } from './http.js';
+import type { ProxySpec } from '../connect.js';
 
 /** An OCSP response is small (a few KB with a responder certificate); anything far larger is hostile. */
 export const OCSP_MAX_BYTES = 256 * 1024;
@@ -44,6 +45,8 @@ export interface RevocationInput {
   signal?: AbortSignal;
   now: Date;
   fetch?: RevocationFetch;
+  /** The check's `--proxy`, used for the OCSP and CRL requests too. */
+  proxy?: ProxySpec;
   /** Shared by the addresses of one check: one fetch per (certificate, issuer). */
   cache?: RevocationCache;
 }
@@ -95,6 +98,7 @@ async function fetchVerdicts(
         maxBytes: OCSP_MAX_BYTES,
         deadline: input.deadline,
         ...(input.signal ? { signal: input.signal } : {}),
+        ...(input.proxy ? { proxy: input.proxy } : {}),
       });
       verdict = evaluateOcsp(body, { cert, issuer, nonce, now: input.now });
     } catch (e) {
@@ -117,6 +121,7 @@ async function fetchVerdicts(
         maxBytes: CRL_MAX_BYTES,
         deadline: input.deadline,
         ...(input.signal ? { signal: input.signal } : {}),
+        ...(input.proxy ? { proxy: input.proxy } : {}),
       });
       verdict = evaluateCrl(body, { cert, issuer, now: input.now });
     } catch (e) {

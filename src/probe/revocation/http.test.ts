@@ -4,7 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchableUrl, httpRevocationFetch } from './http.js';
 
@@ -138,5 +139,81 @@ describe('fetchableUrl', () => {
     ['http://', false],
   ])('%s → %s', (url, ok) => {
     expect(fetchableUrl(url)).toBe(ok);
+  });
+});
+
+/**
+ * A minimal SOCKS5 server (RFC 1928: no authentication, CONNECT, IPv4 or domain name) that records
+ * where it was asked to connect: proof that the request went through the proxy.
+ */
+async function startSocks5(): Promise<{ port: number; destinations: string[]; server: NetServer }> {
+  const destinations: string[] = [];
+  const server = createNetServer((client: Socket) => {
+    client.once('data', () => {
+      client.write(Buffer.from([5, 0])); // version 5, "no authentication required"
+      client.once('data', (req: Buffer) => {
+        const atyp = req[3];
+        let host: string;
+        let at: number;
+        if (atyp === 1) {
+          host = [...req.subarray(4, 8)].join('.');
+          at = 8;
+        } else {
+          const n = req[4] ?? 0;
+          host = req.subarray(5, 5 + n).toString('latin1');
+          at = 5 + n;
+        }
+        const port = req.readUInt16BE(at);
+        destinations.push(`${host}:${port}`);
+        const upstream = netConnect({ host, port }, () => {
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+          client.pipe(upstream).pipe(client);
+        });
+        upstream.on('error', () => client.destroy());
+      });
+    });
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, destinations, server };
+}
+
+describe('httpRevocationFetch through --proxy (SOCKS5)', () => {
+  it('reaches the responder through the proxy, not directly', async () => {
+    const socks = await startSocks5();
+    try {
+      const body = await httpRevocationFetch({
+        url: `${base}/ok`,
+        method: 'POST',
+        body: new Uint8Array([1]),
+        contentType: 'application/ocsp-request',
+        maxBytes: 100,
+        deadline: soon(),
+        proxy: { host: '127.0.0.1', port: socks.port, remoteDns: false },
+      });
+      expect([...body]).toEqual([1, 2, 3]);
+      expect(socks.destinations).toEqual([base.replace('http://', '')]);
+    } finally {
+      await new Promise<void>((resolve) => socks.server.close(() => resolve()));
+    }
+  });
+
+  it('a proxy that is down is a REVOCATION_HTTP error naming it', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(
+      httpRevocationFetch({
+        url: `${base}/ok`,
+        method: 'GET',
+        maxBytes: 10,
+        deadline: soon(),
+        proxy: { host: '127.0.0.1', port, remoteDns: false },
+      }),
+    ).rejects.toMatchObject({
+      code: 'REVOCATION_HTTP',
+      message: expect.stringMatching(/SOCKS5 proxy/) as unknown,
+    });
   });
 });

@@ -8,9 +8,14 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequestArgs, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { isIP } from 'node:net';
 import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
+import { openTcp } from '../connect.js';
+import type { ProxySpec } from '../connect.js';
 
 export interface RevocationRequest {
   url: string;
@@ -23,6 +28,11 @@ export interface RevocationRequest {
   /** Epoch milliseconds after which the request is abandoned. */
   deadline: number;
   signal?: AbortSignal;
+  /**
+   * The check's `--proxy`: the responder and the CRL are reached through it too, so a host whose
+   * only way out is the proxy can still check revocation, and no direct connection reveals it.
+   */
+  proxy?: ProxySpec;
 }
 
 /** The fetcher the revocation check uses; tests inject their own. Resolves the body of a 200. */
@@ -75,7 +85,37 @@ export const httpRevocationFetch: RevocationFetch = (req) =>
       headers['content-type'] = req.contentType ?? 'application/octet-stream';
       headers['content-length'] = req.body.length;
     }
-    const r = send(url, { method: req.method, headers }, (res: IncomingMessage) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const proxy = req.proxy;
+    // Through the proxy: our own tunnel (connect.ts), TLS on top of it for https.
+    const viaProxy = proxy
+      ? {
+          createConnection: (
+            _o: ClientRequestArgs,
+            done: (e: Error | null, s: Duplex) => void,
+          ): undefined => {
+            openTcp(host, port, {
+              timeoutMs: Math.max(1, req.deadline - Date.now()),
+              proxy,
+              ...(req.signal ? { signal: req.signal } : {}),
+            })
+              .then((raw) =>
+                url.protocol === 'https:'
+                  ? tlsConnect({ socket: raw, ...(isIP(host) ? {} : { servername: host }) })
+                  : raw,
+              )
+              .then(
+                (sock) => done(null, sock),
+                // With an error Node's oncreate never looks at the socket; its type wants one anyway.
+                (e: unknown) =>
+                  done(e instanceof Error ? e : new Error(String(e)), undefined as unknown as Duplex),
+              );
+            return undefined;
+          },
+        }
+      : {};
+    const r = send(url, { method: req.method, headers, ...viaProxy }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
         const redirect =

@@ -55,11 +55,12 @@ const input = (chain: Uint8Array[], over: Partial<RevocationInput> = {}): Revoca
 const ids = (f: { id: string; severity: string }[]): string[] => f.map((x) => `${x.id}:${x.severity}`);
 
 describe('checkRevocation', () => {
-  it('asks the AIA responder with a nonce, bounded by the deadline and the signal', async () => {
+  it('asks the AIA responder with a nonce, bounded by the deadline and the signal, through the proxy', async () => {
     const { fetch, calls } = transport();
     const signal = new AbortController().signal;
     const deadline = Date.now() + 5000;
-    const f = await checkRevocation(input([pki.der('ca/both'), ca], { fetch, signal, deadline }));
+    const proxy = { host: '127.0.0.1', port: 1080, remoteDns: true };
+    const f = await checkRevocation(input([pki.der('ca/both'), ca], { fetch, signal, deadline, proxy }));
     expect(ids(f)).toEqual(['ocsp-good:info']);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
@@ -69,6 +70,7 @@ describe('checkRevocation', () => {
       maxBytes: OCSP_MAX_BYTES,
       deadline,
       signal,
+      proxy,
     });
   });
 
