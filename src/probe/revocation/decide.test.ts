@@ -83,6 +83,17 @@ describe('evaluateOcsp', () => {
       'good',
     ],
     [
+      'signed by a delegated responder that has the CA’s own name',
+      () => ({
+        der: pki.respond(buildOcspRequest(leaf, ca, null), {
+          cert: 'ca/samename.pem',
+          key: 'ca/samename.key',
+        }),
+        cert: leaf,
+      }),
+      'good',
+    ],
+    [
       'ResponderID byKey (-resp_key_id)',
       () => ({
         der: pki.respond(buildOcspRequest(leaf, ca, null), undefined, ['-ndays', '1', '-resp_key_id']),

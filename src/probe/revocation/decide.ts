@@ -98,17 +98,19 @@ const matchesResponderId = (basic: Basic, c: RevocationCert): boolean =>
  * RFC 6960 §4.2.2.2: the signer must be the issuing CA itself, or a "CA Designated Responder": a
  * certificate in the response, issued directly by that CA, with id-kp-OCSPSigning in its
  * extendedKeyUsage. (A locally configured trusted responder, case 1 of the RFC, is not supported.)
- * Returns the signer or why there is none.
+ * Returns the authorised candidates (the signature decides among them) or why there is none.
  */
-function authorisedSigner(
+function authorisedSigners(
   basic: Basic,
   issuer: RevocationCert,
   now: Date,
   skewMs: number,
-): RevocationCert | string {
-  if (matchesResponderId(basic, issuer)) return issuer;
-  const named = basic.certs.filter((c) => matchesResponderId(basic, c));
-  if (named.length === 0)
+): RevocationCert[] | string {
+  // The issuer first; then delegated responders named by the ResponderID (a responder may share
+  // the CA's name, so a name match with the issuer does not rule them out).
+  const out: RevocationCert[] = matchesResponderId(basic, issuer) ? [issuer] : [];
+  const named = basic.certs.filter((c) => matchesResponderId(basic, c) && !same(c.spki, issuer.spki));
+  if (named.length === 0 && out.length === 0)
     return 'the responder that signed it is neither the issuer nor a certificate included in the response';
   const problems: string[] = [];
   for (const c of named) {
@@ -130,9 +132,9 @@ function authorisedSigner(
       problems.push(`the responder certificate is not valid now (${iso(c.notBefore)} to ${iso(c.notAfter)})`);
       continue;
     }
-    return c;
+    out.push(c);
   }
-  return `unauthorised responder: ${problems.join('; ')}`;
+  return out.length > 0 ? out : `unauthorised responder: ${problems.join('; ')}`;
 }
 
 /** Judges a DER OCSPResponse for `ctx.cert`: parse, CertID, signer, signature, nonce, freshness. */
@@ -154,10 +156,16 @@ export function evaluateOcsp(der: Uint8Array, ctx: EvaluateContext): Verdict {
   const single = matchingResponse(basic.responses, ctx.cert, ctx.issuer);
   if (!single)
     return { kind: 'invalid', detail: 'the response is not about this certificate (no matching CertID)' };
-  const signer = authorisedSigner(basic, ctx.issuer, ctx.now, skewMs);
-  if (typeof signer === 'string') return { kind: 'invalid', detail: signer };
-  const sig = verifySignature(basic.tbs, basic.signatureAlgorithm, basic.signature, signer.spki);
-  if (!sig.valid) return { kind: 'invalid', detail: `bad response signature: ${sig.reason}` };
+  const signers = authorisedSigners(basic, ctx.issuer, ctx.now, skewMs);
+  if (typeof signers === 'string') return { kind: 'invalid', detail: signers };
+  const checks = signers.map((c) =>
+    verifySignature(basic.tbs, basic.signatureAlgorithm, basic.signature, c.spki),
+  );
+  if (!checks.some((c) => c.valid))
+    return {
+      kind: 'invalid',
+      detail: `bad response signature: ${checks.map((c) => (c.valid ? '' : c.reason)).join('; ')}`,
+    };
   // RFC 8954 §2.1: a responder that supports nonces echoes ours; one that does not omits it. A
   // different nonce is a replayed (or someone else's) response.
   if (ctx.nonce && basic.nonce && !same(ctx.nonce, basic.nonce))

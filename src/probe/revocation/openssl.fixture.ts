@@ -81,6 +81,8 @@ export class OpensslPki {
     this.issue('ca', 'responder', ['extendedKeyUsage=OCSPSigning']);
     this.issue('ca', 'noeku', ['extendedKeyUsage=serverAuth']);
     this.issue('rogue', 'rogueresponder', ['extendedKeyUsage=OCSPSigning']);
+    // A delegated responder with the CA's own name (a byName ResponderID then matches both).
+    this.issue('ca', 'samename', ['extendedKeyUsage=OCSPSigning'], '/CN=certvigil unit ca');
     this.openssl(
       join(this.dir, 'ca'),
       'ca',
@@ -101,7 +103,7 @@ export class OpensslPki {
     return execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  private issue(ca: string, name: string, ext: string[]): void {
+  private issue(ca: string, name: string, ext: string[], subject = `/CN=${name}.example.test`): void {
     const d = join(this.dir, ca);
     writeFileSync(
       join(d, `${name}.ext`),
@@ -121,7 +123,7 @@ export class OpensslPki {
       '-out',
       `${name}.csr`,
       '-subj',
-      `/CN=${name}.example.test`,
+      subject,
     );
     this.openssl(
       d,
