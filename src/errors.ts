@@ -124,7 +124,13 @@ export type ErrorCode =
   | 'IODEF_INVALID_REPORT'
   // iodef receiver (src/iodef/receiver/smtp.ts): a mail that cannot be parsed as MIME or is over the
   // MIME limits (header section, part count): a permanent refusal (SMTP 554), never "try later".
-  | 'IODEF_BAD_MAIL';
+  | 'IODEF_BAD_MAIL'
+  // Revocation (src/probe/revocation): an OCSP response or CRL that is not what RFC 6960/5280 say;
+  // its download failed, was too large, or ran out of time.
+  | 'REVOCATION_MALFORMED'
+  | 'REVOCATION_HTTP'
+  | 'REVOCATION_TOO_LARGE'
+  | 'REVOCATION_TIMEOUT';
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;

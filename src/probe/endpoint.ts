@@ -50,6 +50,9 @@ import { probeTlsExtensionScts } from './tls-hello.js';
 import { decideTlsPolicy, planTlsProbes } from './tls-policy.js';
 import type { TlsPolicySettings } from './tls-policy.js';
 import { runTlsProbes } from './tls-policy-probe.js';
+import { revocationFindingsFor } from './revocation/entry.js';
+import { RevocationCache } from './revocation/settings.js';
+import type { RevocationSettings } from './revocation/settings.js';
 import type { CtPresence, Finding, PerfDatum, PluginStatus, SctCheck, StartTlsProtocol } from './types.js';
 
 export interface CtPresenceSettings {
@@ -107,6 +110,8 @@ export interface EndpointCheckOptions {
   warnDays: number;
   critDays: number;
   minRsaBits: number;
+  /** Revocation of the presented chain (`--revocation`, probe/revocation); absent: not checked. */
+  revocation?: RevocationSettings;
   /** `-t`: the whole check (resolution, every handshake, log list, CT and CAA lookups) ends within it. */
   timeoutMs: number;
   /** Absolute end (ms since the epoch) when the caller's clock started earlier; default now + timeoutMs. */
@@ -729,6 +734,24 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       ),
     );
   });
+
+  // Revocation (probe/revocation): the staple is per connection; OCSP/CRL fetched once per certificate.
+  const revocationCache = new RevocationCache();
+  const revocation = analysed.map((a, i) => {
+    const h = observed[i]?.handshake;
+    if (!options.revocation || !h || !('result' in a)) return Promise.resolve([]);
+    return revocationFindingsFor({
+      chain: h.chain,
+      staple: h.ocspResponse,
+      address: a.result.address,
+      settings: options.revocation,
+      deadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
+      now,
+      cache: revocationCache,
+    });
+  });
   const results: AddressResult[] = [];
   for (const a of analysed) {
     if (!('result' in a)) {
@@ -745,6 +768,7 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
         ...checkCaa(r.address, per.caa),
       );
     }
+    r.findings.push(...((await revocation[analysed.indexOf(a)]) ?? []));
     r.status = statusOfFindings(r.findings);
     results.push(r);
   }

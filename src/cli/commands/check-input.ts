@@ -21,6 +21,8 @@ import { SERVER_KEY_TYPES, parseKeyTypes } from '../../probe/key-types.js';
 import type { ServerKeyType } from '../../probe/key-types.js';
 import { DEFAULT_PORTS } from '../../probe/starttls.js';
 import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
+import { REVOCATION_MODES, UNREACHABLE_SEVERITIES } from '../../probe/revocation/settings.js';
+import type { RevocationMode, UnreachableSeverity } from '../../probe/revocation/settings.js';
 import type { StartTlsProtocol } from '../../probe/types.js';
 import { sanitizeText } from '../../sanitize.js';
 import { SQLITE_FILE_NAME } from '../../store/open.js';
@@ -61,6 +63,9 @@ const endpointSpecSchema = z
     warning: z.number().nonnegative().max(MAX_DAYS).optional(),
     critical: z.number().nonnegative().max(MAX_DAYS).optional(),
     minRsaBits: z.number().int().positive().max(MAX_RSA_BITS).optional(),
+    /** `--revocation` and `--revocation-unreachable` (probe/revocation/settings.ts). */
+    revocation: z.enum(REVOCATION_MODES).optional(),
+    revocationUnreachable: z.enum(UNREACHABLE_SEVERITIES).optional(),
     /** Seconds (as `-t`). */
     timeout: z
       .number()
@@ -125,6 +130,8 @@ export interface EndpointFlags extends TlsPolicyFlags {
   warning?: string;
   critical?: string;
   minRsaBits?: string;
+  revocation?: string;
+  revocationUnreachable?: string;
   timeout?: string;
   json?: boolean;
   keyTypes?: string[];
@@ -183,6 +190,14 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.critical !== undefined) spec.critical = days(flags.critical, '-c/--critical');
   if (flags.minRsaBits !== undefined)
     spec.minRsaBits = positiveInt(flags.minRsaBits, '--min-rsa-bits', MAX_RSA_BITS);
+  if (flags.revocation !== undefined)
+    spec.revocation = oneOf(flags.revocation, '--revocation', REVOCATION_MODES);
+  if (flags.revocationUnreachable !== undefined)
+    spec.revocationUnreachable = oneOf(
+      flags.revocationUnreachable,
+      '--revocation-unreachable',
+      UNREACHABLE_SEVERITIES,
+    );
   if (flags.timeout !== undefined)
     spec.timeout =
       parseDuration(flags.timeout, '-t/--timeout', {
@@ -196,6 +211,21 @@ export function specFromFlags(target: string | undefined, flags: EndpointFlags):
   if (flags.dane) spec.dane = true;
   Object.assign(spec, tlsPolicyFromFlags(flags));
   return checkSpec(spec, '');
+}
+
+/** A flag value from a fixed list (`--revocation`, `--revocation-unreachable`). */
+function oneOf<T extends RevocationMode | UnreachableSeverity>(
+  value: string,
+  flag: string,
+  allowed: readonly T[],
+): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined)
+    throw new CertvigilError(
+      'USAGE',
+      `${flag} must be one of ${allowed.join(', ')} (got "${sanitizeText(value, { maxLength: 40 })}")`,
+    );
+  return found;
 }
 
 /** A whole number from 0 to `max`. */

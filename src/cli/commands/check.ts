@@ -159,6 +159,7 @@ async function buildOptions(spec: EndpointSpec, shared: Shared): Promise<Endpoin
     ...(shared.startedAt !== undefined
       ? { deadline: shared.startedAt + Math.round((spec.timeout ?? DEFAULT_TIMEOUT_S) * 1000) }
       : {}),
+    revocation: { mode: spec.revocation ?? 'leaf', unreachable: spec.revocationUnreachable ?? 'warning' },
     ...(spec.keyTypes ? { keyTypes: spec.keyTypes } : {}),
     ...tlsPolicyOf(spec),
     ...(spec.dane && resolver ? { dane: { resolver } } : {}),
@@ -325,6 +326,14 @@ export function registerCheck(program: Command, ctx: Ctx): void {
     )
     .option('--min-rsa-bits <n>', `smallest acceptable RSA key (up to ${MAX_RSA_BITS})`, '2048')
     .option(
+      '--revocation <mode>',
+      'OCSP (stapled first), must-staple and CRL checks: leaf, chain (also every intermediate) or off (default leaf)',
+    )
+    .option(
+      '--revocation-unreachable <status>',
+      'status when no OCSP responder or CRL answers: ok, warning or critical (default warning)',
+    )
+    .option(
       '-t, --timeout <duration>',
       `time limit for the whole check: every address, the log list, CT and CAA lookups (100ms-1h; a bare number is seconds; default ${DEFAULT_TIMEOUT_S}, under NRPE's 10 s)`,
     )
@@ -418,6 +427,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         '    - { target: mail.example.com, starttls: smtp, expectIssuer: ["Let\'s Encrypt"], expectCaa: true }\n' +
         'Entry keys: target starttls sni connectTo proxy noProxy family caFile pins expectIssuer expectCaa caaIdentifiers\n' +
         'ctPolicy minScts ctProof requireCt crtsh certspotter warning critical minRsaBits timeout dane\n' +
+        'revocation revocationUnreachable\n' +
         'keyTypes ([rsa, ecdsa]) clientCert clientKey\n' +
         'requireNoTls1 requireNoTls1_1 minTls ("1.2") weakCiphers (warning|critical|off).\n\n' +
         'Output: first the overall status line (the worst endpoint; Nagios and Icinga show only this line),\n' +
