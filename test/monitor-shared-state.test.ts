@@ -12,6 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shareStateDir } from '../src/state-files.js';
 import { openStore } from '../src/store/open.js';
@@ -19,6 +20,8 @@ import { CLI, runCli } from './cli-run.js';
 import type { CliResult } from './cli-run.js';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { startPostgres } from './harness/postgres.js';
+import type { PostgresServer } from './harness/postgres.js';
 import { buildScenario } from './monitor-scenario.js';
 import type { Scenario } from './monitor-scenario.js';
 
@@ -194,6 +197,42 @@ describe('a WAL store made group-readable by hand, without --group', () => {
     const ok = await runAsReader(['check', 'monitor', '--state-dir', stateDir]);
     expect(ok.code, ok.stdout).toBe(0);
   }, 60_000);
+});
+
+describe('PostgreSQL: the read-only role of the docs', () => {
+  let pg: PostgresServer | undefined;
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it('check monitor reads with it; a writer with it is refused by the server', async () => {
+    pg = await startPostgres();
+    const url = await pg.createDatabase();
+    const run = await runCli([...monitorArgs(join(work, 'pg-unused'), ['--database', url]), '--once']);
+    expect([0, 1], run.stderr).toContain(run.code);
+    // The SQL block of docs/monitoring-plugin.md, run as the tables' owner (here the superuser).
+    const docs = readFileSync(join(import.meta.dirname, '../docs/monitoring-plugin.md'), 'utf8');
+    const block = /^```sql\n([\s\S]*?)^```/m.exec(docs)?.[1] ?? '';
+    expect(block).toContain('GRANT SELECT ON ALL TABLES');
+    const dbName = new URL(url).pathname.slice(1);
+    const sql = postgres(url, { onnotice: () => undefined });
+    try {
+      for (const statement of block.replace(/--.*$/gm, '').split(';')) {
+        if (statement.trim() !== '')
+          await sql.unsafe(statement.replace('DATABASE certvigil', `DATABASE "${dbName}"`));
+      }
+    } finally {
+      await sql.end();
+    }
+    const readerUrl = url.replace(/\/\/[^@/]*@/, '//nagios@');
+    expect(readerUrl).not.toBe(url);
+    const check = await runCli(['check', 'monitor', '--database', readerUrl]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(/^CERTVIGIL OK - /);
+    const write = await runCli(['certs', 'authorize', 'b'.repeat(64), '--database', readerUrl]);
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toMatch(/permission denied/);
+  }, 120_000);
 });
 
 describe('--group usage errors: exit 2, one line, nothing created', () => {
