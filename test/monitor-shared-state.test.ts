@@ -137,6 +137,15 @@ describe('monitor --group: shared read-only with a group', () => {
     expect(check.stdout).toMatch(/^CERTVIGIL OK - /);
   }, 60_000);
 
+  it('check mitm and status as nobody read it too (no baseline here: UNKNOWN for that reason)', async () => {
+    const mitm = await runAsReader(['check', 'mitm', '127.0.0.1', '--state-dir', stateDir, '--no-trace']);
+    expect(mitm.code).toBe(3);
+    expect(mitm.stdout).toMatch(/^CERTVIGIL UNKNOWN - 127\.0\.0\.1: no baseline learned/);
+    const status = await runAsReader(['status', '--state-dir', stateDir, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { logs: unknown[] }).logs).toHaveLength(1);
+  }, 60_000);
+
   it('and while the monitor daemon holds it open and writes; nothing of the reader is left behind', async () => {
     const daemon: ChildProcess = spawn(
       process.execPath,
