@@ -186,6 +186,22 @@ describe('monitor --group: shared read-only with a group', () => {
   }, 60_000);
 });
 
+describe('group: in the config file', () => {
+  it('shares the state as --group does', async () => {
+    const stateDir = join(work, 'shared-by-config');
+    const withGroup = join(work, 'config-group.yaml');
+    await writeFile(withGroup, `${readFileSync(config, 'utf8')}group: ${READER.group}\n`);
+    const args = monitorArgs(stateDir);
+    args[args.indexOf(config)] = withGroup;
+    const run = await runCli([...args, '--once']);
+    expect([0, 1], run.stderr).toContain(run.code);
+    expect(mode(stateDir)).toBe(0o2750);
+    expect(headerJournal(join(stateDir, 'certvigil.sqlite3'))).toBe('rollback');
+    const check = await runAsReader(['check', 'monitor', '--state-dir', stateDir]);
+    expect(check.code, check.stdout).toBe(0);
+  }, 60_000);
+});
+
 describe('a WAL store made group-readable by hand, without --group', () => {
   it('is refused with the WAL reason; the next `monitor --group` converts it', async () => {
     const stateDir = join(work, 'wal-by-hand');

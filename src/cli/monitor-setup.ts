@@ -39,6 +39,8 @@ export interface StateFlags {
 }
 
 export interface MonitorFlags extends StateFlags {
+  /** `monitor --group`: share the SQLite state read-only with this group. */
+  group?: string;
   logList?: string;
   watchlist?: string;
   inventory?: string[];
@@ -97,6 +99,7 @@ export async function loadConfig(flags: MonitorFlags): Promise<MonitorConfig> {
   if (stateDir !== undefined) fromFlags.stateDir = stateDir;
   const database = nonEmpty(flags.database, '--database');
   if (database !== undefined) fromFlags.database = database;
+  if (flags.group !== undefined) fromFlags.group = flags.group;
   const logList = nonEmpty(flags.logList, '--log-list');
   if (logList !== undefined) fromFlags.logList = logList;
   const watchlist = nonEmpty(flags.watchlist, '--watchlist');

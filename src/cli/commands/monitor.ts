@@ -121,10 +121,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       .option('--caa-resolver <host:port|off>', 'resolver for the CAA heuristic (default /etc/resolv.conf)')
       .option(
         '--group <group>',
-        'share the SQLite state read-only with this group (name or gid), e.g. nagios for `check monitor`:\n' +
-          'directory 2750, database 0640, rollback journal (see docs/monitoring-plugin.md)',
+        'share the SQLite state read-only with this group (name or gid; config: group), e.g. nagios for `check monitor`: directory 2750, database 0640, rollback journal (docs/monitoring-plugin.md)',
       ),
-  ).action(async (flags: MonitorFlags & { caaResolver?: string; group?: string }) => {
+  ).action(async (flags: MonitorFlags & { caaResolver?: string }) => {
     // Every check before the store: a usage error leaves no state directory behind.
     const configure = async (): Promise<MonitorConfig> => {
       const c = await loadConfig(flags);
@@ -136,7 +135,8 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       return c;
     };
     let config = await configure();
-    const shareWith = flags.group !== undefined ? await resolveShareGroup(flags.group, config) : undefined;
+    const group = config.group ?? undefined;
+    const shareWith = group !== undefined ? await resolveShareGroup(group, config) : undefined;
     let watch = await loadWatchList(config, flags.config);
     if (flags.once) await requireReadableInventory(config);
     else {
