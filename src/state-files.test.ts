@@ -120,8 +120,12 @@ describe('state directories shared read-only with a group (issue 14)', () => {
     expect(statSync(db).mode & 0o777).toBe(0o640);
     expect(statSync(db).gid).toBe(gid);
     expect(await stateDirIsShared(dir)).toBe(true);
-    // Idempotent, and the writer's own checks still accept the directory.
+    // Idempotent without touching anything (ctime unchanged: no chmod/chown, which systemd's
+    // RestrictSUIDSGID= would refuse for a setgid directory), and the writer's checks accept it.
+    const before = [statSync(dir).ctimeMs, statSync(db).ctimeMs];
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await shareStateDir(dir, gid, [db]);
+    expect([statSync(dir).ctimeMs, statSync(db).ctimeMs]).toEqual(before);
     expect(await checkStateDir(dir)).toBe(true);
     const victim = join(work, `victim-share-${n}`);
     await writeFile(victim, 'precious', { mode: 0o600 });

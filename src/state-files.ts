@@ -149,9 +149,14 @@ export async function shareStateDir(dir: string, gid: number, files: readonly st
       },
     );
   };
-  // Group first, then the mode: chown(2) clears the setgid bit for non-root callers.
-  await chown(dir, -1, gid).catch((err: unknown) => fail(dir, err));
-  await chmod(dir, SHARED_DIR_MODE).catch((err: unknown) => fail(dir, err));
+  // Nothing to change is changed: under systemd's RestrictSUIDSGID= even a chmod that keeps the
+  // setgid bit is refused, and StateDirectoryMode=2750 may have set it up already.
+  const st = await stat(dir);
+  if (st.gid !== gid || (st.mode & 0o7777) !== SHARED_DIR_MODE) {
+    // Group first, then the mode: chown(2) may clear the setgid bit.
+    await chown(dir, -1, gid).catch((err: unknown) => fail(dir, err));
+    await chmod(dir, SHARED_DIR_MODE).catch((err: unknown) => fail(dir, err));
+  }
   for (const file of files) {
     await refuseSymlink(file);
     let handle;
@@ -163,8 +168,9 @@ export async function shareStateDir(dir: string, gid: number, files: readonly st
     }
     try {
       // Through the descriptor: the file changed is the one checked, whatever happens to the name.
-      await handle.chown(-1, gid);
-      await handle.chmod(SHARED_FILE_MODE);
+      const fst = await handle.stat();
+      if (fst.gid !== gid) await handle.chown(-1, gid);
+      if ((fst.mode & 0o7777) !== SHARED_FILE_MODE) await handle.chmod(SHARED_FILE_MODE);
     } catch (err) {
       fail(file, err);
     } finally {
