@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkStateDir,
   ensureStateDir,
+  isSharedDirMode,
   readStateFile,
   refuseSymlink,
+  shareStateDir,
+  stateDirIsShared,
   writeStateFile,
 } from './state-files.js';
 
@@ -89,5 +92,60 @@ describe('state files', () => {
     expect(await readFile(victim, 'utf8')).toBe('precious');
     expect(await readStateFile(link)).toBe('new');
     await expect(refuseSymlink(join(dir, 'absent'))).resolves.toBeUndefined();
+  });
+});
+
+describe('state directories shared read-only with a group (issue 14)', () => {
+  it.each([
+    [0o2750, true],
+    [0o2710, false], // the group cannot list it
+    [0o2770, false], // the group could write: never shared, and checkStateDir refuses it anyway
+    [0o750, false], // no setgid: a packager's default, not a decision to share
+    [0o755, false],
+    [0o2755, true],
+    [0o700, false],
+  ])('mode %o is shared: %s', (mode, shared) => {
+    expect(isSharedDirMode(mode | 0o040000)).toBe(shared);
+  });
+
+  it('shareStateDir: 2750 of the group, the given files 0640, a symlink refused', async () => {
+    const dir = join(fresh(), 'state');
+    const gid = 65534;
+    const db = join(dir, 'db');
+    await ensureStateDir(dir);
+    await writeFile(db, 'x', { mode: 0o600 });
+    await shareStateDir(dir, gid, [db, join(dir, 'absent')]);
+    expect(statSync(dir).mode & 0o7777).toBe(0o2750);
+    expect(statSync(dir).gid).toBe(gid);
+    expect(statSync(db).mode & 0o777).toBe(0o640);
+    expect(statSync(db).gid).toBe(gid);
+    expect(await stateDirIsShared(dir)).toBe(true);
+    // Idempotent without touching anything (ctime unchanged: no chmod/chown, which systemd's
+    // RestrictSUIDSGID= would refuse for a setgid directory), and the writer's checks accept it.
+    const before = [statSync(dir).ctimeMs, statSync(db).ctimeMs];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await shareStateDir(dir, gid, [db]);
+    expect([statSync(dir).ctimeMs, statSync(db).ctimeMs]).toEqual(before);
+    expect(await checkStateDir(dir)).toBe(true);
+    const victim = join(work, `victim-share-${n}`);
+    await writeFile(victim, 'precious', { mode: 0o600 });
+    await symlink(victim, join(dir, 'link'));
+    await expect(shareStateDir(dir, gid, [join(dir, 'link')])).rejects.toMatchObject({
+      code: 'STATE_UNSAFE',
+    });
+    expect(statSync(victim).mode & 0o777).toBe(0o600);
+  });
+
+  it('a reader may use a directory of another owner, never a group-writable one', async () => {
+    const dir = fresh();
+    await mkdir(dir, { mode: 0o750 });
+    await chown(dir, 65534, 65534);
+    await expect(checkStateDir(dir)).rejects.toMatchObject({ code: 'STATE_UNSAFE' });
+    await expect(checkStateDir(dir, { reader: true })).resolves.toBe(true);
+    await chmod(dir, 0o2770);
+    await expect(checkStateDir(dir, { reader: true })).rejects.toMatchObject({
+      code: 'STATE_UNSAFE',
+      message: expect.stringContaining(`run \`chmod 2750 ${dir}\``),
+    });
   });
 });

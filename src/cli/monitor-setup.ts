@@ -3,6 +3,7 @@
  * Flags + config file → a resolved `MonitorConfig`, and the concrete pieces the monitor runs on
  * (store, notifiers, watch list, resolver). Only the CLI builds concrete I/O.
  */
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -38,6 +39,8 @@ export interface StateFlags {
 }
 
 export interface MonitorFlags extends StateFlags {
+  /** `monitor --group`: share the SQLite state read-only with this group. */
+  group?: string;
   logList?: string;
   watchlist?: string;
   inventory?: string[];
@@ -96,6 +99,7 @@ export async function loadConfig(flags: MonitorFlags): Promise<MonitorConfig> {
   if (stateDir !== undefined) fromFlags.stateDir = stateDir;
   const database = nonEmpty(flags.database, '--database');
   if (database !== undefined) fromFlags.database = database;
+  if (flags.group !== undefined) fromFlags.group = flags.group;
   const logList = nonEmpty(flags.logList, '--log-list');
   if (logList !== undefined) fromFlags.logList = logList;
   const watchlist = nonEmpty(flags.watchlist, '--watchlist');
@@ -247,6 +251,48 @@ export async function withStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `monitor --group GROUP`: the gid to share the SQLite state directory with, checked before
+ * anything is created (usage errors). A name is looked up through NSS (`getent group`, so LDAP and
+ * sssd groups work too), a number taken as a gid. Only root or a member may give files to a group.
+ */
+export async function resolveShareGroup(
+  value: string,
+  config: Pick<MonitorConfig, 'database'>,
+): Promise<number> {
+  const shownGroup = shown(value);
+  if (value.trim() === '') throw new CertvigilError('USAGE', '--group must not be empty');
+  if (config.database !== null)
+    throw new CertvigilError(
+      'USAGE',
+      '--group shares the SQLite state directory; with --database, give the monitoring user a read-only PostgreSQL role instead (docs/monitoring-plugin.md)',
+    );
+  let gid: number | undefined;
+  if (/^\d{1,10}$/.test(value)) gid = Number(value);
+  else if (/^[A-Za-z_][A-Za-z0-9_.-]{0,63}\$?$/.test(value)) {
+    const line = await new Promise<string>((resolve) => {
+      execFile('getent', ['group', value], { timeout: 10_000 }, (err, stdout) =>
+        resolve(err ? '' : String(stdout)),
+      );
+    });
+    const field = line.split('\n')[0]?.split(':')[2];
+    if (field !== undefined && /^\d+$/.test(field)) gid = Number(field);
+  } else throw new CertvigilError('USAGE', `--group ${shownGroup} is not a group name or number`);
+  if (gid === undefined || gid > 0xfffffffe)
+    throw new CertvigilError('USAGE', `--group ${shownGroup}: no such group`);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const member =
+    uid === 0 ||
+    (typeof process.getegid === 'function' && process.getegid() === gid) ||
+    (typeof process.getgroups === 'function' && process.getgroups().includes(gid));
+  if (!member)
+    throw new CertvigilError(
+      'USAGE',
+      `--group ${shownGroup}: you (uid ${uid}) are not a member of group ${gid}, so you cannot give the state to it; add the monitor's user to the group, or run \`chgrp\` as root`,
+    );
+  return gid;
 }
 
 export function lockOwner(): string {

@@ -105,6 +105,8 @@ const fileSchema = z
     stateDir: z.string().optional(),
     /** `postgres://…`: use PostgreSQL instead of the embedded SQLite file. */
     database: z.string().optional(),
+    /** Share the SQLite state read-only with this group (name or gid), as `monitor --group`. */
+    group: z.union([z.string(), z.number().int().nonnegative()]).optional(),
     watchlist: z.string().optional(),
     names: z.array(z.string()).optional(),
     logList: z.string().optional(),
@@ -136,6 +138,8 @@ export type ConfigFile = z.output<typeof fileSchema>;
 export interface MonitorConfig {
   stateDir: string;
   database: string | null;
+  /** `monitor --group` / `group:`: share the SQLite state read-only with this group; null: private. */
+  group?: string | null;
   watchlistFile: string | null;
   names: string[];
   /** File or URL of the log list; null: the default, the union of Chrome's and Apple's lists. */
@@ -316,6 +320,7 @@ export function resolveConfig(
   return {
     stateDir: pick('stateDir', file.stateDir, defaults.stateDir),
     database: pick('database', file.database, null),
+    group: pick('group', file.group === undefined ? undefined : String(file.group), null),
     watchlistFile: pick('watchlistFile', file.watchlist, null),
     names: pick('names', file.names, []),
     logList: pick('logList', file.logList, defaults.logList),

@@ -10,15 +10,27 @@
  * fsync per `commitBatch`, i.e. per 256 to 4,096 entries read from a log, which is noise next to
  * the download. WAL also lets the CLI read while the monitor writes.
  *
+ * A state directory shared read-only with a group (`certvigil monitor --group`, for the `nagios`
+ * user's `check monitor`) uses the rollback journal instead, with the same `synchronous = FULL`:
+ * see `journalModeFor`.
+ *
  * The run lock is an OS lock that dies with its process; see `acquireLockFile`.
  */
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { access, lstat, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { CertvigilError, isCertvigilError } from '../errors.js';
-import { checkStateDir, ensureStateDir, PRIVATE_FILE_MODE, refuseSymlink } from '../state-files.js';
+import {
+  checkStateDir,
+  ensureStateDir,
+  PRIVATE_FILE_MODE,
+  refuseSymlink,
+  SHARED_FILE_MODE,
+  sqliteFiles,
+  stateDirIsShared,
+} from '../state-files.js';
 import {
   alertRow,
   assembleIssuances,
@@ -154,14 +166,16 @@ function alertFrom(r: Row): AlertRecord {
  * store in this process has open would silently release its locks (SQLite's "how to corrupt"
  * list, §2.2). A file that did not exist cannot be locked by anyone in this process.
  */
-async function createPrivate(path: string): Promise<void> {
+async function createPrivate(path: string, mode = PRIVATE_FILE_MODE): Promise<void> {
   try {
     // O_EXCL also refuses a symlink at `path`, dangling or not (POSIX open(2)).
     const handle = await open(
       path,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      PRIVATE_FILE_MODE,
+      mode,
     );
+    // The umask may have taken bits off a shared file's 0640; the group must be able to read it.
+    if (mode !== PRIVATE_FILE_MODE) await handle.chmod(mode);
     await handle.close();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -854,7 +868,8 @@ export interface SqliteOpenOptions {
    * Read an existing state only: nothing is created (no directory, no database, no lock file),
    * `migrate()` only checks the schema, writes fail. A missing state is `STORE_NOT_FOUND`.
    * SQLite itself may still create its `-wal`/`-shm` index files beside an existing database
-   * (with the database's 0600 mode) to read it consistently while a monitor writes.
+   * (with the database's mode) to read it consistently while a monitor writes. The state may
+   * belong to another user (a plugin run as `nagios`): see `openReader`.
    */
   readOnly?: boolean;
 }
@@ -863,39 +878,26 @@ export interface SqliteOpenOptions {
  * Opens (creating if needed, with its directory) the SQLite state at `path`. Call `migrate()`
  * before use, and `lock(owner)` to be the one process that writes it.
  *
- * The directory must be private (created 0700; an existing one ours and not group/world-writable)
- * and neither the database nor its side files (`-wal`, `-shm`, `-journal`, `.lock`) may be
+ * The directory must be private (created 0700; an existing one ours and not group/world-writable;
+ * 2750 when shared read-only with a group: database 0640, rollback journal) and neither the database nor its side files (`-wal`, `-shm`, `-journal`, `.lock`) may be
  * symlinks: SQLite opens them by name and would follow a link planted there (`state-files`).
  */
 export async function openSqliteStore(path: string, options: SqliteOpenOptions = {}): Promise<Store> {
   const dir = dirname(path);
-  if (options.readOnly === true) {
-    if (!(await checkStateDir(dir)) || !(await exists(path))) throw noState(dir);
-  } else {
-    await ensureStateDir(dir);
-  }
-  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}.lock`])
-    await refuseSymlink(file);
+  if (options.readOnly === true) return openReader(path);
+  await ensureStateDir(dir);
+  for (const file of sqliteFiles(path)) await refuseSymlink(file);
+  // Shared read-only with a group (`monitor --group`): see journalModeFor.
+  const shared = await stateDirIsShared(dir);
   let db: Db | undefined;
-  if (options.readOnly === true) {
-    try {
-      db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-      return new SqliteStore(db, path, true);
-    } catch (cause) {
-      db?.close();
-      throw new CertvigilError(
-        'STORE_UNAVAILABLE',
-        `cannot open SQLite database ${path}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-  }
   try {
-    await createPrivate(path);
+    await createPrivate(path, shared ? SHARED_FILE_MODE : PRIVATE_FILE_MODE);
+    // The run lock stays private: readers never take it.
     await createPrivate(`${path}.lock`);
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`WAL journal not available (got ${String(mode)})`);
+    const want = journalModeFor(shared);
+    const mode = db.pragma(`journal_mode = ${want}`, { simple: true });
+    if (mode !== want) throw new Error(`${want.toUpperCase()} journal not available (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     // Keep the WAL file from staying at its high-water mark after a long read blocked checkpoints.
@@ -910,6 +912,71 @@ export async function openSqliteStore(path: string, options: SqliteOpenOptions =
         cause,
       },
     );
+  }
+}
+
+/**
+ * WAL for a private state; the rollback journal (DELETE) for one shared read-only with a group.
+ *
+ * Why: a WAL database can be read by a user who may not write its directory only while its -wal
+ * and -shm files exist (sqlite.org/wal.html, "Read-Only Databases": since 3.22.0 a read-only WAL
+ * database opens if "the -shm and -wal files already exist and are readable", or the directory is
+ * writable so they can be created, or the connection is `immutable`). SQLite deletes both when the
+ * last writer closes (wal.html §"The WAL File"), so between two `monitor --once` runs, or while the
+ * daemon is stopped, `check monitor` as the `nagios` user would fail with "attempt to write a
+ * readonly database" (SQLITE_READONLY_DIRECTORY). `immutable=1` is no way out: the file does
+ * change under a running monitor, and SQLite may then return wrong results or SQLITE_CORRUPT. A
+ * rollback-journal database needs nothing but read access and a shared POSIX lock, which a
+ * read-only descriptor may take. The price: a reader and a commit wait for each other (busy
+ * timeout, BUSY_TIMEOUT_MS) instead of running side by side; plugin reads take milliseconds.
+ */
+export function journalModeFor(shared: boolean): 'wal' | 'delete' {
+  return shared ? 'delete' : 'wal';
+}
+
+/** How a read-only open failed, and what to do about it, for a user who is not the state's owner. */
+function readerHint(code: string | undefined, path: string): string {
+  const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  if (code === 'EACCES')
+    return `${path} is not readable by you${uid}: the state is private to the user that runs the monitor; share it read-only with your group with \`certvigil monitor --group GROUP\` (docs/monitoring-plugin.md)`;
+  if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN')
+    return `${path} is in WAL mode and no writer has it open, and you${uid} may not create its -wal/-shm files: share the state directory with \`certvigil monitor --group GROUP\`, which switches it to a journal readers can read without writing (docs/monitoring-plugin.md)`;
+  return '';
+}
+
+/** Read-only: create, migrate and lock nothing; the state may belong to another user (a plugin). */
+async function openReader(path: string): Promise<Store> {
+  const dir = dirname(path);
+  const fail = (cause: unknown, code?: string): never => {
+    const hint = readerHint(code ?? (cause as { code?: string }).code, path);
+    throw new CertvigilError(
+      'STORE_UNAVAILABLE',
+      hint !== ''
+        ? `cannot open SQLite database: ${hint}`
+        : `cannot open SQLite database ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
+  };
+  let present: boolean;
+  try {
+    present = (await checkStateDir(dir, { reader: true })) && (await exists(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') return fail(err);
+    throw err;
+  }
+  if (!present) throw noState(dir);
+  for (const file of sqliteFiles(path)) await refuseSymlink(file);
+  await access(path, constants.R_OK).catch((err: unknown) => fail(err));
+  let db: Db | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    // SQLite opens lazily: read the schema now, so that a database this user cannot read fails
+    // here with its reason, not later as "no certvigil state".
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return new SqliteStore(db, path, true);
+  } catch (cause) {
+    db?.close();
+    return fail(cause);
   }
 }
 

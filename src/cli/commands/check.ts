@@ -238,6 +238,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
       'after',
       '\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check, a usage error, or no check given).',
     );
+  // Monitoring-plugins guidelines: every plugin lists -V/--version in its help. The program's own
+  // -V (and --log-level) work after `check X` too; show them there as "Global Options" (inherited
+  // by the check subcommands created below).
+  check.configureHelp({ ...check.configureHelp(), showGlobalOptions: true });
 
   check
     .command('endpoint')

@@ -12,11 +12,14 @@
  * usage error for `--once`; the daemon raises a health alert instead and keeps running.
  */
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CtHttpClient } from '../../ct/http.js';
 import { CertvigilError } from '../../errors.js';
 import { scanInventory } from '../../inventory/index.js';
 import { sanitizeText } from '../../sanitize.js';
+import { shareStateDir, sqliteFiles } from '../../state-files.js';
+import { SQLITE_FILE_NAME } from '../../store/open.js';
 import type { LogInfo } from '../../ct/types.js';
 import { limitsFor } from '../../monitor/config.js';
 import type { MonitorConfig } from '../../monitor/config.js';
@@ -42,6 +45,7 @@ import {
   notifiersFor,
   openConfiguredStore,
   requireReadableInventory,
+  resolveShareGroup,
   selectLogs,
 } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
@@ -114,7 +118,11 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         '--interval <duration>',
         'daemon: time between cycles, e.g. 90s, 5m (bare number: seconds; 1s to 24d; default 5m)',
       )
-      .option('--caa-resolver <host:port|off>', 'resolver for the CAA heuristic (default /etc/resolv.conf)'),
+      .option('--caa-resolver <host:port|off>', 'resolver for the CAA heuristic (default /etc/resolv.conf)')
+      .option(
+        '--group <group>',
+        'share the SQLite state read-only with this group (name or gid; config: group), e.g. nagios for `check monitor`: directory 2750, database 0640, rollback journal (docs/monitoring-plugin.md)',
+      ),
   ).action(async (flags: MonitorFlags & { caaResolver?: string }) => {
     // Every check before the store: a usage error leaves no state directory behind.
     const configure = async (): Promise<MonitorConfig> => {
@@ -127,6 +135,8 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       return c;
     };
     let config = await configure();
+    const group = config.group ?? undefined;
+    const shareWith = group !== undefined ? await resolveShareGroup(group, config) : undefined;
     let watch = await loadWatchList(config, flags.config);
     if (flags.once) await requireReadableInventory(config);
     else {
@@ -144,6 +154,15 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
     const onSkip = (path: string, reason: string): void =>
       ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`);
 
+    if (shareWith !== undefined) {
+      // Before the store opens: it picks its journal from the directory's mode. The run lock stays private.
+      const db = join(config.stateDir, SQLITE_FILE_NAME);
+      await shareStateDir(
+        config.stateDir,
+        shareWith,
+        sqliteFiles(db).filter((f) => !f.endsWith('.lock')),
+      );
+    }
     const store = await openConfiguredStore(config);
     try {
       await store.lock(lockOwner());
