@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { CtHttpClient, createLogListSource, loadLogListCached } from '../../ct/index.js';
+import { CtHttpClient, createLogListSource, loadLogList, loadLogListCached } from '../../ct/index.js';
 import type { LogInfo, LogListState } from '../../ct/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { ensureStateDir, readStateFile, writeStateFile } from '../../state-files.js';
@@ -143,8 +143,9 @@ export async function loadCheckLogList(o: CheckLogListOptions): Promise<CheckLog
     if (shared) return { logs: shared.logs, note: null };
   }
   if (!isUrl(o.source)) {
-    // A file is the operator's own copy: read as it is, errors are theirs to see (usage-checked before).
-    const list = await loadLogListCached(o.source, { cacheDir: o.cacheDir });
+    // A file is the operator's own copy: read as it is (no cache directory touched: the plugin may
+    // run as a user whose $HOME it cannot write), errors are theirs to see.
+    const list = await loadLogList(o.source, { verify: false });
     return { logs: list.logs, note: null };
   }
   const marker = markerPath(o.cacheDir, o.source);
