@@ -33,7 +33,7 @@ import type { EndpointScenario } from '../test/fixtures/endpoint-scenarios.js';
 import { formatTable } from './table.js';
 
 export const CHECK_SSL_CERT = '/usr/lib/nagios/plugins/check_ssl_cert';
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
 const STATUS = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 type Status = (typeof STATUS)[number] | 'ERROR';
 

@@ -31,7 +31,7 @@ import type { OpensslServer } from '../test/fixtures/tls/openssl-server.js';
 import { formatTable } from './table.js';
 
 const execFileAsync = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
 
 interface Vectors {
   vectors: { name: string; jarm: string }[];

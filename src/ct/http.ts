@@ -15,7 +15,6 @@
  * One `CtHttpClient` per log: the concurrency and rate limits, and the Retry-After pause, belong to
  * the instance. Nothing is printed; retries are reported through `onRetry` for the caller to log.
  */
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Agent, ProxyAgent, request } from 'undici';
@@ -23,15 +22,14 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import { packageVersion } from '../package-files.js';
 import { sanitizeText } from '../sanitize.js';
 import { describeProxy, proxyConfigFromEnv, proxyFor } from './proxy.js';
 import type { ProxyConfig } from './proxy.js';
 import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
 import type { Clock } from './rate-limit.js';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-export const DEFAULT_USER_AGENT = `certvigil/${pkg.version}`;
+export const DEFAULT_USER_AGENT = `certvigil/${packageVersion()}`;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const KIB = 1024;

@@ -8,13 +8,11 @@
  * Webhook URLs often hold their secret in the path or query (Slack, Teams, many chat bridges), so
  * errors name only the URL's origin: error messages end up in logs.
  */
-import { createRequire } from 'node:module';
 import { request } from 'undici';
+import { packageVersion } from '../package-files.js';
 import { NotifyError } from './errors.js';
 import { eventId, eventJson, oneLine, safeStringify } from './format.js';
 import type { MonitorEvent, Notifier, NotifyConfig } from './types.js';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 /** How much of an error response body is kept for the error message. */
@@ -39,7 +37,7 @@ export function createWebhookNotifier(config: WebhookConfig): Notifier {
         const response = await request(url, {
           method: 'POST',
           headers: {
-            'user-agent': `certvigil/${pkg.version}`,
+            'user-agent': `certvigil/${packageVersion()}`,
             // Lower-cased, so that a configured "Content-Type" cannot ride along beside ours.
             ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
             'content-type': 'application/json; charset=utf-8',
