@@ -8,7 +8,6 @@
  * Webhook URLs often hold their secret in the path or query (Slack, Teams, many chat bridges), so
  * errors name only the URL's origin: error messages end up in logs.
  */
-import { request } from 'undici';
 import { packageVersion } from '../package-files.js';
 import { NotifyError } from './errors.js';
 import { eventId, eventJson, oneLine, safeStringify } from './format.js';
@@ -28,6 +27,9 @@ export function createWebhookNotifier(config: WebhookConfig): Notifier {
     name: 'webhook',
     async send(event: MonitorEvent): Promise<void> {
       const body = safeStringify(eventJson(event));
+      // undici is loaded on the first webhook, not with the notifier: every command that reads the
+      // monitor's configuration builds the notifiers (`check endpoint --database` among them).
+      const { request } = await import('undici');
       // One deadline for the whole exchange, connect to last body byte; undici's own header/body
       // timeouts only bound the gaps between bytes.
       const signal = AbortSignal.timeout(timeoutMs);
