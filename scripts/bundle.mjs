@@ -19,16 +19,67 @@
  * - better-sqlite3: a native addon (its .node file cannot be bundled);
  * - pino-pretty: required only when stderr is a terminal (src/cli/logger.ts), never by a plugin.
  *
+ * CommonJS packages loaded with `await import('pkg')` (socks, undici, nodemailer: lazily, on first
+ * use): Node gives such an import the package's exports as named exports beside `default`, esbuild
+ * only `default`, so `const { SocksClient } = await import('socks')` would get undefined in the
+ * bundle. The `cjs-named-exports` plugin below makes each such import a module that re-exports the
+ * names the package has (read at build time), as Node does.
+ *
  * Paths: every module of the bundle shares the bundle's `import.meta.url`, so nothing may compute a
  * file's location relative to its own source file; src/package-files.ts finds package.json and
  * data/ from wherever the code runs (tested by test/bundle.test.ts).
  */
 import { build } from 'esbuild';
 import { chmod, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath, URL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bin`;
+const requireHere = createRequire(`${root}package.json`);
+
+/** A name usable as `export const NAME` (an identifier, not a reserved word). */
+function exportable(name) {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name) || name === 'default') return false;
+  try {
+    new Function(`"use strict"; let ${name};`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** @type {import('esbuild').Plugin} */
+const cjsNamedExports = {
+  name: 'cjs-named-exports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || args.path.startsWith('node:')) return undefined;
+      let exports;
+      try {
+        exports = requireHere(args.path);
+      } catch {
+        return undefined; // an ES module package: esbuild keeps its named exports itself
+      }
+      if (exports === null || typeof exports !== 'object') return undefined;
+      return { path: args.path, namespace: 'cjs-named-exports', pluginData: Object.keys(exports) };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => {
+      /** @type {string[]} */
+      const names = args.pluginData.filter(exportable);
+      const spec = JSON.stringify(args.path);
+      // require(), not `import m from`: Node's `default` is module.exports itself, while esbuild's
+      // default import follows Babel's __esModule convention (socks sets it: default undefined).
+      return {
+        contents:
+          `const m = require(${spec});\nexport default m;\n` +
+          names.map((n) => `export const ${n} = m.${n};\n`).join(''),
+        resolveDir: root,
+        loader: 'js',
+      };
+    });
+  },
+};
 
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
@@ -46,6 +97,7 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   external: ['better-sqlite3', 'pino-pretty'],
+  plugins: [cjsNamedExports],
   // Bundled CommonJS packages call require() for Node built-ins; an ES module has no require.
   banner: {
     js: "import{createRequire as __certvigilRequire}from'node:module';const require=__certvigilRequire(import.meta.url);",

@@ -134,6 +134,34 @@ describe('the shipped binary', () => {
   });
 });
 
+// `await import('socks')` of a CommonJS package: Node gives its exports as named exports, esbuild
+// only as `default`, unless scripts/bundle.mjs's cjs-named-exports plugin re-exports them. Without
+// it the bundle's `const { SocksClient } = await import('socks')` was undefined (SOCKS5 proxies)
+// and the CT client's undici too ("GET …: cancelled").
+describe('CommonJS packages imported lazily keep their named exports in the bundle', () => {
+  const lazy = new Set<string>();
+  for (const file of readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    const text = readFileSync(join(ROOT, 'src', file), 'utf8');
+    for (const m of text.matchAll(/await import\('([a-z@][^'./][^']*)'\)|import\('([a-z@][^'./][^']*)'\)/g)) {
+      const name = m[1] ?? m[2];
+      if (name && !name.startsWith('node:')) lazy.add(name);
+    }
+  }
+
+  it('finds the lazily imported packages', () => {
+    expect([...lazy]).toEqual(expect.arrayContaining(['socks', 'undici', 'nodemailer']));
+  });
+
+  it.each([...lazy].sort())('%s: the same names as under Node', async (name) => {
+    const chunk = readdirSync(join(ROOT, 'dist/bin/chunks')).find((c) => c.startsWith(`${name}-`));
+    expect(chunk, `dist/bin/chunks/${name}-*.js`).toBeDefined();
+    const bundled = Object.keys((await import(join(ROOT, 'dist/bin/chunks', chunk ?? ''))) as object);
+    const native = Object.keys((await import(name)) as object).filter((k) => k !== '__esModule');
+    expect(bundled).toEqual(expect.arrayContaining(native));
+  });
+});
+
 describe('the startup path loads only what the command needs', () => {
   it('the bundle: nothing from node_modules, and no chunk of another command', async () => {
     const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help']);
