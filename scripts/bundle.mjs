@@ -25,6 +25,10 @@
  * bundle. The `cjs-named-exports` plugin below makes each such import a module that re-exports the
  * names the package has (read at build time), as Node does.
  *
+ * zod's error messages in 60-odd languages (`z.locales`, 261 KB of the 459 KB zod adds) are
+ * parsed on every run although certvigil never switches from English (zod configures `en` itself,
+ * from classic/schemas.js): the `zod-english-only` plugin leaves `z.locales` with `en` alone.
+ *
  * Paths: every module of the bundle shares the bundle's `import.meta.url`, so nothing may compute a
  * file's location relative to its own source file; src/package-files.ts finds package.json and
  * data/ from wherever the code runs (tested by test/bundle.test.ts).
@@ -48,6 +52,17 @@ function exportable(name) {
     return false;
   }
 }
+
+/** @type {import('esbuild').Plugin} */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      loader: 'js',
+    }));
+  },
+};
 
 /** @type {import('esbuild').Plugin} */
 const cjsNamedExports = {
@@ -97,7 +112,7 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   external: ['better-sqlite3', 'pino-pretty'],
-  plugins: [cjsNamedExports],
+  plugins: [cjsNamedExports, zodEnglishOnly],
   // Bundled CommonJS packages call require() for Node built-ins; an ES module has no require.
   banner: {
     js: "import{createRequire as __certvigilRequire}from'node:module';const require=__certvigilRequire(import.meta.url);",

@@ -162,6 +162,21 @@ describe('CommonJS packages imported lazily keep their named exports in the bund
   });
 });
 
+describe("zod's messages: English only in the bundle (scripts/bundle.mjs, zod-english-only)", () => {
+  it('carries no other language, and validation messages read as unbundled', async () => {
+    const chunks = readdirSync(join(ROOT, 'dist/bin/chunks')).map((c) =>
+      readFileSync(join(ROOT, 'dist/bin/chunks', c), 'utf8'),
+    );
+    expect(chunks.some((text) => text.includes('Ungültige Eingabe'))).toBe(false);
+    const config = join(work, 'bad-config.yaml');
+    writeFileSync(config, 'concurrency: "x"\nwatchlist: 5\n');
+    const args = ['monitor', '--once', '--config', config, '--state-dir', join(work, 'never-made')];
+    const bundled = await runCli(args);
+    expect(bundled.stderr).toMatch(/expected string.*expected number|expected number.*expected string/);
+    expect(bundled).toEqual(await run(join(ROOT, 'dist/cli/main.js'), args));
+  });
+});
+
 describe('the startup path loads only what the command needs', () => {
   it('the bundle: nothing from node_modules, and no chunk of another command', async () => {
     const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help']);
