@@ -21,6 +21,12 @@
  * CRL checks are off unless `--crl`, HTTP-header checks are off unless `--all`, `--no-proxy` keeps
  * a stray http_proxy from being used, and with `--resolve IP` it never runs `host` on the name
  * (the test certificates carry no AIA or CRL URLs anyway). Runs are sequential, tools alternating.
+ *
+ * Times are whole processes, as Nagios runs them: wall time, and CPU time (user + system of the
+ * process and of what it started: check_ssl_cert's openssl and friends). The issue-14 target is
+ * certvigil ≤ 0.2× check_ssl_cert's wall time. `benchStartup` adds the start alone: `--version` and
+ * `check endpoint --help` of the shipped bundle (dist/bin/certvigil.js) and of tsc's unbundled
+ * dist/cli/main.js (what `bin` pointed at before the bundle), beside `node -e 0`, Node's floor.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,17 +35,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEndpointScenarios } from '../test/fixtures/endpoint-scenarios.js';
+import { childrenCpuMs } from './cpu.js';
 import type { EndpointScenario } from '../test/fixtures/endpoint-scenarios.js';
 import { formatTable } from './table.js';
 
 export const CHECK_SSL_CERT = '/usr/lib/nagios/plugins/check_ssl_cert';
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
+/** tsc's output, unbundled: the binary as it was before the bundle (still built, for comparison). */
+const UNBUNDLED = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const STATUS = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 type Status = (typeof STATUS)[number] | 'ERROR';
 
 interface Run {
   status: Status;
   seconds: number;
+  cpuSeconds: number;
   firstLine: string;
 }
 
@@ -49,6 +59,8 @@ export interface CheckRow {
   certvigil: Run;
   checkSslCertMedian: number;
   certvigilMedian: number;
+  checkSslCertCpuMedian: number;
+  certvigilCpuMedian: number;
 }
 
 function statusOf(code: number): Status {
@@ -61,6 +73,7 @@ function worse(a: Status, b: Status): Status {
 }
 
 function timed(cmd: string, args: string[]): Promise<Run> {
+  const cpu = childrenCpuMs();
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(
@@ -69,9 +82,10 @@ function timed(cmd: string, args: string[]): Promise<Run> {
       { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
       (err, stdout, stderr) => {
         const seconds = (performance.now() - started) / 1000;
+        const cpuSeconds = (childrenCpuMs() - cpu) / 1000;
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         const firstLine = (stdout.split('\n')[0] || stderr.split('\n')[0] || '').trim();
-        resolve({ status: statusOf(code), seconds, firstLine });
+        resolve({ status: statusOf(code), seconds, cpuSeconds, firstLine });
       },
     );
   });
@@ -104,13 +118,14 @@ function addressesOf(s: EndpointScenario): string[] {
 }
 
 async function runCheckSslCert(s: EndpointScenario, caFile: string): Promise<Run> {
-  let total: Run = { status: 'OK', seconds: 0, firstLine: '' };
+  let total: Run = { status: 'OK', seconds: 0, cpuSeconds: 0, firstLine: '' };
   for (const address of addressesOf(s)) {
     const r = await timed(CHECK_SSL_CERT, checkSslCertArgs(s, caFile, address));
     const line = addressesOf(s).length > 1 ? `[${address}] ${r.firstLine}` : r.firstLine;
     total = {
       status: worse(total.status, r.status),
       seconds: total.seconds + r.seconds,
+      cpuSeconds: total.cpuSeconds + r.cpuSeconds,
       firstLine: total.firstLine ? `${total.firstLine} / ${line}` : line,
     };
   }
@@ -172,6 +187,8 @@ export async function benchCheck(runs: number): Promise<CheckRow[]> {
         certvigil: settle(cv),
         checkSslCertMedian: median(csc.map((r) => r.seconds)),
         certvigilMedian: median(cv.map((r) => r.seconds)),
+        checkSslCertCpuMedian: median(csc.map((r) => r.cpuSeconds)),
+        certvigilCpuMedian: median(cv.map((r) => r.cpuSeconds)),
       });
     }
     return rows;
@@ -191,6 +208,8 @@ export function formatCheckRows(rows: CheckRow[]): string {
     mark(r.certvigil, r.scenario.expected),
     r.checkSslCertMedian.toFixed(3),
     r.certvigilMedian.toFixed(3),
+    `${(r.certvigilMedian / r.checkSslCertMedian).toFixed(2)}×`,
+    `${r.checkSslCertCpuMedian.toFixed(2)} / ${r.certvigilCpuMedian.toFixed(2)}`,
   ]);
   const problems = rows.filter((r) => r.scenario.expected !== 'OK');
   const count = (pick: (r: CheckRow) => Run): string => {
@@ -209,8 +228,11 @@ export function formatCheckRows(rows: CheckRow[]): string {
     count((r) => r.certvigil),
     cscTotal.toFixed(3),
     cvTotal.toFixed(3),
+    `${(cvTotal / cscTotal).toFixed(2)}×`,
+    `${sum((r) => r.checkSslCertCpuMedian).toFixed(2)} / ${sum((r) => r.certvigilCpuMedian).toFixed(2)}`,
   ]);
   const ratios = rows.map((r) => r.checkSslCertMedian / r.certvigilMedian);
+  const fractions = rows.map((r) => r.certvigilMedian / r.checkSslCertMedian);
   const table = formatTable(
     [
       'scenario',
@@ -219,13 +241,17 @@ export function formatCheckRows(rows: CheckRow[]): string {
       'certvigil status',
       'check_ssl_cert median s',
       'certvigil median s',
+      'certvigil / check_ssl_cert',
+      'CPU s (check_ssl_cert / certvigil)',
     ],
     body,
   );
   const notes = [
     '',
     `median time ratio check_ssl_cert / certvigil: ${(cscTotal / cvTotal).toFixed(2)}× over the sum of ` +
-      `medians, ${median(ratios).toFixed(2)}× median per scenario.`,
+      `medians, ${median(ratios).toFixed(2)}× median per scenario; certvigil takes ` +
+      `${(cvTotal / cscTotal).toFixed(2)}× check_ssl_cert's wall time (sum), ${median(fractions).toFixed(2)}× ` +
+      `(median per scenario), worst scenario ${Math.max(...fractions).toFixed(2)}× (target: ≤ 0.20×).`,
     '✗ = not the expected status. "one of two addresses intercepted": check_ssl_cert checks one address ' +
       'per run, so it ran once per address (127.0.0.1, 127.0.0.2); flagged if any run flags it, time is ' +
       'the sum of both runs; certvigil got both with two --connect-to.',
@@ -239,4 +265,53 @@ export function formatCheckRows(rows: CheckRow[]): string {
     ]),
   ];
   return [table, ...notes].join('\n');
+}
+
+export interface StartupRow {
+  what: string;
+  wallMedian: number;
+  cpuMedian: number;
+}
+
+/**
+ * The start alone, `runs` times each, commands alternating: Node's floor, check_ssl_cert's own
+ * `--version`, and certvigil's `--version` and `check endpoint --help`, bundled and unbundled.
+ */
+export async function benchStartup(runs: number): Promise<StartupRow[]> {
+  const node = process.execPath;
+  // [label, command, arguments, exit status it must end with]; check_ssl_cert --version exits 3.
+  const commands: [string, string, string[], Status][] = [
+    ['node -e 0 (Node’s floor)', node, ['-e', '0'], 'OK'],
+    ['check_ssl_cert --version', CHECK_SSL_CERT, ['--version'], 'UNKNOWN'],
+    ['certvigil --version (bundle)', node, [CLI, '--version'], 'OK'],
+    ['certvigil check endpoint --help (bundle)', node, [CLI, 'check', 'endpoint', '--help'], 'OK'],
+    ['certvigil --version (unbundled dist/cli/main.js)', node, [UNBUNDLED, '--version'], 'OK'],
+    ['certvigil check endpoint --help (unbundled)', node, [UNBUNDLED, 'check', 'endpoint', '--help'], 'OK'],
+  ];
+  const runsOf = commands.map((): Run[] => []);
+  for (let i = 0; i < runs; i++)
+    for (const [j, [, cmd, args]] of commands.entries()) runsOf[j]?.push(await timed(cmd, args));
+  return commands.map(([what, , , expected], j) => {
+    const rs = runsOf[j] ?? [];
+    const bad = rs.find((r) => r.status !== expected);
+    if (bad) throw new Error(`${what}: ${bad.status} ${bad.firstLine}`);
+    return {
+      what,
+      wallMedian: median(rs.map((r) => r.seconds)),
+      cpuMedian: median(rs.map((r) => r.cpuSeconds)),
+    };
+  });
+}
+
+export function formatStartupRows(rows: StartupRow[]): string {
+  const floor = rows[0]?.wallMedian ?? 0;
+  return formatTable(
+    ['start only', 'median wall s', 'median CPU s', 'wall above node -e 0'],
+    rows.map((r) => [
+      r.what,
+      r.wallMedian.toFixed(3),
+      r.cpuMedian.toFixed(3),
+      `${r.wallMedian >= floor ? '+' : '−'}${Math.abs(r.wallMedian - floor).toFixed(3)}`,
+    ]),
+  );
 }

@@ -168,7 +168,7 @@ async function runMonitor(
   entries: number,
   daemon = false,
 ): Promise<CtRow> {
-  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
   const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}`);
   const started = performance.now();
   const child = spawn(

@@ -12,7 +12,13 @@
  *   built CLI), the shape of jarm.py's 0.43 s figure;
  * - 200 targets, one server: as jarm.py's 200-target figure (`jarmMany`, 20 targets at a time);
  * - 50 hosts: 50 separate s_server processes on 127.0.0.1, all at once (`jarmMany`), against
- *   jarm.py's 23 ms a target × 50.
+ *   jarm.py's 23 ms a target × 50;
+ * - 40 targets, whole process, CPU: `certvigil jarm T1 … T40 --json` (40 of those servers), the CPU
+ *   time (user + system) of the whole process, against jarm.py's for the same 40 targets
+ *   (`python3 jarm.py -i LIST -j`, sequential) when `JARM_PY` names a copy of salesforce/jarm's
+ *   jarm.py v1.0 (not shipped here); its hashes are checked too. Servers' CPU is not counted.
+ *   Python is Debian's /usr/bin/python3 when present (`JARM_PYTHON` overrides): a version
+ *   manager's shim (pyenv's is a bash script) would add its own start to jarm.py's CPU time.
  * On a 2-core machine the servers' own work (RSA signatures, DHE key generation for every probe
  * that gets a TLS 1.2 ECDHE/DHE or TLS 1.3 ServerHello) is the floor of the many-target rows, and
  * Node's start (~65 ms) plus module loading is most of the whole-process row.
@@ -20,7 +26,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +34,11 @@ import { promisify } from 'node:util';
 import { jarmFingerprint, jarmMany } from '../src/probe/jarm-scan.js';
 import { startOpensslServer } from '../test/fixtures/tls/openssl-server.js';
 import type { OpensslServer } from '../test/fixtures/tls/openssl-server.js';
+import { childrenCpuMs } from './cpu.js';
 import { formatTable } from './table.js';
 
 const execFileAsync = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
 
 interface Vectors {
   vectors: { name: string; jarm: string }[];
@@ -146,7 +153,7 @@ export async function benchJarm(runs = 9, hosts = 50): Promise<JarmBenchRow[]> {
       hashesOk: '–',
     });
 
-    for (let i = 1; i < hosts; i++) await start();
+    for (let i = 1; i < Math.max(hosts, CPU_TARGETS); i++) await start();
     const targets = servers.slice(0, hosts).map((s) => `${s.host}:${s.port}`);
     t = performance.now();
     results = await jarmMany(targets, { concurrency: hosts });
@@ -159,11 +166,75 @@ export async function benchJarm(runs = 9, hosts = 50): Promise<JarmBenchRow[]> {
       perTargetMs: fifty / hosts,
       hashesOk: `${results.length}/${hosts}`,
     });
+    rows.push(...(await cpuRows(servers.slice(0, CPU_TARGETS), expected, dir)));
     return rows;
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How many targets the CPU comparison with jarm.py probes in one process. */
+const CPU_TARGETS = 40;
+
+/** Runs a command to its end; its wall time and CPU time (ms) and stdout. */
+async function measured(
+  cmd: string,
+  args: string[],
+): Promise<{ wallMs: number; cpuMs: number; stdout: string }> {
+  const cpu = childrenCpuMs();
+  const t = performance.now();
+  const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
+  return { wallMs: performance.now() - t, cpuMs: childrenCpuMs() - cpu, stdout };
+}
+
+/** certvigil jarm and (with JARM_PY) jarm.py on the same 40 targets: CPU time of each process. */
+async function cpuRows(servers: OpensslServer[], expected: string, dir: string): Promise<JarmBenchRow[]> {
+  const rows: JarmBenchRow[] = [];
+  if (!existsSync(CLI) || servers.length < CPU_TARGETS) return rows;
+  const targets = servers.map((s) => `${s.host}:${s.port}`);
+  const hashes = (stdout: string, key: string): string[] =>
+    stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => String((JSON.parse(l) as Record<string, unknown>)[key]));
+  let jarmPy: { wallMs: number; cpuMs: number } | null = null;
+  const script = process.env.JARM_PY;
+  if (script) {
+    const list = join(dir, 'targets.txt');
+    await writeFile(list, servers.map((s) => `${s.host},${s.port}\n`).join(''));
+    const python =
+      process.env.JARM_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+    const r = await measured(python, [script, '-i', list, '-j']);
+    hashes(r.stdout, 'result').forEach((h, i) => check(h, expected, `jarm.py target ${i}`));
+    jarmPy = r;
+  }
+  const r = await measured(process.execPath, [CLI, 'jarm', ...targets, '--json']);
+  const got = hashes(r.stdout, 'jarm');
+  got.forEach((h, i) => check(h, expected, `certvigil target ${i}`));
+  const startup = await measured(process.execPath, [CLI, 'jarm', '--help']);
+  rows.push({
+    what: `${CPU_TARGETS} targets, whole process: CPU time (user + sys)${jarmPy ? '' : ' (jarm.py: set JARM_PY)'}`,
+    certvigilMs: r.cpuMs,
+    referenceMs: jarmPy?.cpuMs ?? null,
+    perTargetMs: r.cpuMs / CPU_TARGETS,
+    hashesOk: `${got.length}/${CPU_TARGETS}`,
+  });
+  rows.push({
+    what: `  the same, wall time (certvigil 16 at a time, jarm.py one by one)`,
+    certvigilMs: r.wallMs,
+    referenceMs: jarmPy?.wallMs ?? null,
+    perTargetMs: r.wallMs / CPU_TARGETS,
+    hashesOk: '–',
+  });
+  rows.push({
+    what: '  of which: starting certvigil (`jarm --help`, CPU)',
+    certvigilMs: startup.cpuMs,
+    referenceMs: null,
+    perTargetMs: startup.cpuMs / CPU_TARGETS,
+    hashesOk: '–',
+  });
+  return rows;
 }
 
 /** User + system CPU time of a process so far, from /proc (Linux; 0 elsewhere). */

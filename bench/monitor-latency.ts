@@ -21,7 +21,7 @@ export interface LatencyRow {
   samples: number[];
 }
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
 
 /** Polls the hook log until `name` appears; the time it appeared, or throws after `limitMs`. */
 async function waitForHook(hookLog: string, name: string, limitMs: number): Promise<number> {

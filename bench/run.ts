@@ -6,7 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchCaa, formatRows } from './caa.js';
-import { benchCheck, CHECK_SSL_CERT, formatCheckRows } from './check-endpoint.js';
+import {
+  benchCheck,
+  benchStartup,
+  CHECK_SSL_CERT,
+  formatCheckRows,
+  formatStartupRows,
+} from './check-endpoint.js';
 import { benchCt, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
@@ -70,6 +76,10 @@ if (run('check')) {
     `\n## check endpoint: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
   );
   console.log(formatCheckRows(await benchCheck(runs)));
+  console.log(
+    `\n### start alone: certvigil (bundled and not) vs node -e 0, ${runs * 2} runs each, alternating\n`,
+  );
+  console.log(formatStartupRows(await benchStartup(runs * 2)));
 }
 if (run('jarm')) {
   console.log(

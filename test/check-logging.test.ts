@@ -7,12 +7,13 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSafeText } from '../src/sanitize.js';
 import { CLI } from './cli-run.js';
 
-const LOGGER = pathToFileURL(join(CLI, '..', 'logger.js')).href;
+// The library module (tsc's dist/cli/logger.js); the binary (CLI) is the bundle, tested below.
+const LOGGER = pathToFileURL(fileURLToPath(new URL('../dist/cli/logger.js', import.meta.url))).href;
 const HOSTILE = 'CN=\u001b]0;owned\u0007\u001b[2J evil\u202etset.\r\n{"level":60,"msg":"forged"}\u2028x';
 
 let work: string;

@@ -1,12 +1,16 @@
 /**
- * Runs the built `certvigil` binary (dist/cli/main.js) as a user would, capturing stdout, stderr
- * and the exit status. `npm test` builds before running vitest.
+ * Runs the built `certvigil` binary as a user would, capturing stdout, stderr and the exit status:
+ * the shipped entry point, i.e. package.json's `bin` (the esbuild bundle dist/bin/certvigil.js,
+ * scripts/bundle.mjs), not tsc's unbundled dist/cli/main.js. `npm test` builds before vitest.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const ROOT = new URL('../', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { bin: { certvigil: string } };
+/** The file `npm install -g` links as `certvigil`. */
+export const CLI = fileURLToPath(new URL(pkg.bin.certvigil, ROOT));
 
 export interface CliResult {
   code: number;

@@ -3,15 +3,13 @@
  * @module cli/main
  * The `certvigil` binary: subcommands, `--help` everywhere, `--version`, exit codes, logs on stderr.
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../package-files.js';
 import { unknownStatusLine } from '../probe/plugin-output.js';
 import { describeFailure, EXIT, oneLine } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, makeLogger, parseLogLevel } from './logger.js';
 import type { Logger, LogLevel } from './logger.js';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 interface Ctx {
   logger: Logger;
@@ -66,6 +64,25 @@ function firstPositional(argv: string[]): string | undefined {
     else if (!a.startsWith('-')) return a;
   }
   return undefined;
+}
+
+/**
+ * The commands to register for this command line: the one named, else none for a bare
+ * `--version` (commander prints it before looking at commands; loading all eleven cost a
+ * `certvigil --version` 0.3 s), else all (`--help` lists them; an unknown name lists them too).
+ */
+function commandsToLoad(argv: string[]): typeof COMMANDS {
+  const wanted = firstPositional(argv);
+  const selected = COMMANDS.filter(([names]) => wanted !== undefined && names.includes(wanted));
+  if (selected.length > 0) return selected;
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const versionOnly =
+    wanted === undefined &&
+    options.some((a) => a === '-V' || a === '--version') &&
+    !options.some((a) => a === '-h' || a === '--help');
+  return versionOnly ? [] : COMMANDS;
 }
 
 /** `--log-level X` / `--log-level=X` anywhere on the line (the last wins, as commander does), else undefined. */
@@ -131,7 +148,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT.OK;
   const program = new Command('certvigil')
     .description('Keeps vigil over who may get a TLS certificate for your domains (CAA) and who did (CT).')
-    .version(pkg.version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option(
       '--log-level <level>',
       `stderr log level: ${LOG_LEVELS.join(', ')}`,
@@ -150,9 +167,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   });
   const ctx = { logger, setExit: (code: ExitCode) => (exitCode = code) };
 
-  const wanted = firstPositional(argv);
-  const selected = COMMANDS.filter(([names]) => wanted !== undefined && names.includes(wanted));
-  const registrars = await Promise.all((selected.length > 0 ? selected : COMMANDS).map(([, load]) => load()));
+  const registrars = await Promise.all(commandsToLoad(argv).map(([, load]) => load()));
   for (const register of registrars) register(program, ctx);
 
   // Every (sub)command exits through exitOverride so that usage errors map to EXIT.ERROR, and

@@ -15,23 +15,32 @@
  * One `CtHttpClient` per log: the concurrency and rate limits, and the Retry-After pause, belong to
  * the instance. Nothing is printed; retries are reported through `onRetry` for the caller to log.
  */
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { Agent, ProxyAgent, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, ProxyAgent } from 'undici';
+import type * as Undici from 'undici';
 import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import { packageVersion } from '../package-files.js';
 import { sanitizeText } from '../sanitize.js';
 import { describeProxy, proxyConfigFromEnv, proxyFor } from './proxy.js';
 import type { ProxyConfig } from './proxy.js';
 import { Semaphore, systemClock, TokenBucket } from './rate-limit.js';
 import type { Clock } from './rate-limit.js';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+export const DEFAULT_USER_AGENT = `certvigil/${packageVersion()}`;
 
-export const DEFAULT_USER_AGENT = `certvigil/${pkg.version}`;
+let undiciModule: Promise<typeof Undici> | undefined;
+/**
+ * undici, loaded on the first request rather than with this module: `check endpoint` imports the
+ * CT client but, with `--ct-policy none`, `--min-scts 0` or a private CA, never asks a log
+ * anything, and undici is the largest package a plugin run would otherwise load (~20 ms).
+ */
+function undici(): Promise<typeof Undici> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const KIB = 1024;
@@ -287,7 +296,8 @@ export class CtHttpClient {
   private readonly maxRetryAfterMs: number;
   private readonly semaphore: Semaphore;
   private readonly bucket: TokenBucket | undefined;
-  private readonly dispatcher: Dispatcher;
+  /** The pool given in the options, or ours once the first request has made it. */
+  private dispatcher: Dispatcher | undefined;
   private readonly ownsDispatcher: boolean;
   private readonly proxyConfig: ProxyConfig;
   /** One pool per proxy URL, made on first use (an unused HTTPS_PROXY costs nothing). */
@@ -329,9 +339,7 @@ export class CtHttpClient {
       options.dispatcher !== undefined || options.proxy === false
         ? {}
         : (options.proxy ?? proxyConfigFromEnv());
-    // Keep-alive pool; one connection per allowed in-flight request (HTTP/1.1, no pipelining).
-    this.dispatcher =
-      options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: concurrency, pipelining: 1 });
+    this.dispatcher = options.dispatcher;
   }
 
   /** Requests in flight right now. */
@@ -445,14 +453,14 @@ export class CtHttpClient {
   /** Closes the pool this client created (waits for requests in flight); a shared one is left alone. */
   async close(): Promise<void> {
     if (this.ownsDispatcher)
-      await Promise.all([this.dispatcher.close(), ...[...this.proxyAgents.values()].map((a) => a.close())]);
+      await Promise.all([this.dispatcher?.close(), ...[...this.proxyAgents.values()].map((a) => a.close())]);
   }
 
   /** Like `close`, but drops open connections at once. */
   async destroy(): Promise<void> {
     if (this.ownsDispatcher)
       await Promise.all([
-        this.dispatcher.destroy(),
+        this.dispatcher?.destroy(),
         ...[...this.proxyAgents.values()].map((a) => a.destroy()),
       ]);
   }
@@ -463,9 +471,18 @@ export class CtHttpClient {
   }
 
   /** The pool for `url`: direct, or the proxy's (HTTPS_PROXY / HTTP_PROXY unless NO_PROXY). */
-  private dispatcherFor(url: string): { dispatcher: Dispatcher; proxy?: string } {
+  private async dispatcherFor(url: string): Promise<{ dispatcher: Dispatcher; proxy?: string }> {
     const proxy = this.ownsDispatcher ? this.proxyFor(url) : undefined;
-    if (proxy === undefined) return { dispatcher: this.dispatcher };
+    const { Agent, ProxyAgent } = await undici();
+    if (proxy === undefined) {
+      // Keep-alive pool; one connection per allowed in-flight request (HTTP/1.1, no pipelining).
+      this.dispatcher ??= new Agent({
+        keepAliveTimeout: 30_000,
+        connections: this.connections,
+        pipelining: 1,
+      });
+      return { dispatcher: this.dispatcher };
+    }
     let agent = this.proxyAgents.get(proxy);
     if (agent === undefined) {
       try {
@@ -545,7 +562,8 @@ export class CtHttpClient {
   /** One request/response under its own deadline. Never throws: failures are classified. */
   private async attempt(url: string, options: CtGetOptions, callSignal: AbortSignal): Promise<Attempt> {
     // Outside the try: an unusable proxy URL is a configuration error, not a network one to retry.
-    const { dispatcher, proxy } = this.dispatcherFor(url);
+    const { dispatcher, proxy } = await this.dispatcherFor(url);
+    const { request } = await undici();
     // Said in network errors: "ECONNREFUSED 10.0.0.1:3128" alone does not say it was the proxy.
     const via = proxy === undefined ? '' : ` (through proxy ${describeProxy(proxy)})`;
     const controller = new AbortController();

@@ -21,9 +21,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CertvigilError, isCertvigilError } from '../errors.js';
+import { dataPath } from '../package-files.js';
 import { sanitizeText } from '../sanitize.js';
 import { checkStateDir, ensureStateDir, readStateFile, writeStateFile } from '../state-files.js';
 import { CtHttpClient } from './http.js';
@@ -46,8 +47,8 @@ export const DEFAULT_LOG_LIST_PARTS: readonly string[] = [GOOGLE_ALL_LOGS_LIST_U
 export const DEFAULT_LOG_STATES: readonly LogState[] = ['usable', 'qualified', 'readonly'];
 export const DEFAULT_MAX_AGE_MS = 3_600_000;
 export const DEFAULT_GRACE_MS = 24 * 3_600_000;
-/** The `data/` folder shipped with the package (from src/ct or dist/ct alike). */
-export const SHIPPED_SNAPSHOT_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
+/** The `data/` folder shipped with the package (from src/ct, dist/ct or the bundled CLI alike). */
+export const SHIPPED_SNAPSHOT_DIR = `${dataPath()}${sep}`;
 
 /** Snapshot files in `data/` per part URL; `sig` means "verify it like the network copy". */
 const SNAPSHOT_FILES: Readonly<Record<string, { json: string; sig?: string }>> = {

@@ -6,6 +6,7 @@
  * identifiers; the issuer DN's O= attribute picks the owner. A configured mapping wins.
  */
 import { readFileSync } from 'node:fs';
+import { dataPath } from '../package-files.js';
 
 interface CaEntry {
   ca_owner: string;
@@ -16,10 +17,8 @@ interface CaEntry {
 let table: CaEntry[] | null = null;
 
 function loadTable(): CaEntry[] {
-  // The data file sits at the package root, two levels above dist/monitor or src/monitor.
-  table ??= JSON.parse(
-    readFileSync(new URL('../../data/ca-caa-identifiers.json', import.meta.url), 'utf8'),
-  ) as CaEntry[];
+  // The data file sits at the package root (see package-files.ts: the bundled CLI has no dist/monitor).
+  table ??= JSON.parse(readFileSync(dataPath('ca-caa-identifiers.json'), 'utf8')) as CaEntry[];
   return table;
 }
 

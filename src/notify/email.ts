@@ -14,7 +14,7 @@
  *
  * One connection per alert (no pool): alerts are rare, and nothing stays open between them.
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { NotifyError } from './errors.js';
 import { sanitizeText } from '../sanitize.js';
@@ -52,7 +52,12 @@ export function createEmailNotifier(config: EmailConfig, options: EmailNotifierO
     greetingTimeout: options.greetingTimeoutMs ?? 10_000,
     socketTimeout: options.socketTimeoutMs ?? 30_000,
   };
-  const transport = nodemailer.createTransport(transportOptions);
+  // nodemailer is loaded on the first alert, not when the notifier is configured: every command
+  // that reads the monitor's configuration (`check endpoint --database`, `status` …) builds the
+  // notifiers, and loading nodemailer cost them tens of milliseconds for a mail most never send.
+  let transport: Promise<Transporter<SMTPTransport.SentMessageInfo>> | undefined;
+  const transporter = (): Promise<Transporter<SMTPTransport.SentMessageInfo>> =>
+    (transport ??= import('nodemailer').then((m) => m.default.createTransport(transportOptions)));
   const domain = addressDomain(config.from);
 
   return {
@@ -89,6 +94,7 @@ export function createEmailNotifier(config: EmailConfig, options: EmailNotifierO
           'X-Certvigil-Severity': event.severity,
         },
       };
+      const smtpTransport = await transporter();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -106,7 +112,7 @@ export function createEmailNotifier(config: EmailConfig, options: EmailNotifierO
       });
       let info: SMTPTransport.SentMessageInfo;
       try {
-        info = await Promise.race([transport.sendMail(mail), deadline]);
+        info = await Promise.race([smtpTransport.sendMail(mail), deadline]);
       } catch (cause) {
         if (cause instanceof NotifyError) throw cause;
         throw smtpError(cause, smtp);

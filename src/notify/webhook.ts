@@ -8,13 +8,10 @@
  * Webhook URLs often hold their secret in the path or query (Slack, Teams, many chat bridges), so
  * errors name only the URL's origin: error messages end up in logs.
  */
-import { createRequire } from 'node:module';
-import { request } from 'undici';
+import { packageVersion } from '../package-files.js';
 import { NotifyError } from './errors.js';
 import { eventId, eventJson, oneLine, safeStringify } from './format.js';
 import type { MonitorEvent, Notifier, NotifyConfig } from './types.js';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 /** How much of an error response body is kept for the error message. */
@@ -30,6 +27,9 @@ export function createWebhookNotifier(config: WebhookConfig): Notifier {
     name: 'webhook',
     async send(event: MonitorEvent): Promise<void> {
       const body = safeStringify(eventJson(event));
+      // undici is loaded on the first webhook, not with the notifier: every command that reads the
+      // monitor's configuration builds the notifiers (`check endpoint --database` among them).
+      const { request } = await import('undici');
       // One deadline for the whole exchange, connect to last body byte; undici's own header/body
       // timeouts only bound the gaps between bytes.
       const signal = AbortSignal.timeout(timeoutMs);
@@ -39,7 +39,7 @@ export function createWebhookNotifier(config: WebhookConfig): Notifier {
         const response = await request(url, {
           method: 'POST',
           headers: {
-            'user-agent': `certvigil/${pkg.version}`,
+            'user-agent': `certvigil/${packageVersion()}`,
             // Lower-cased, so that a configured "Content-Type" cannot ride along beside ours.
             ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
             'content-type': 'application/json; charset=utf-8',

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { buildReport, collectAudit, worstSeverity } from '../../caa/audit/index.js';
 import type { AuditReport } from '../../caa/audit/index.js';
 import { CertvigilError } from '../../errors.js';
+import { dataPath } from '../../package-files.js';
 import { caaIdentifiersForIssuer } from '../../monitor/caa-issuers.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
@@ -65,9 +66,9 @@ export function formatAuditHuman(report: AuditReport, style = makeStyle(process.
 let knownIssuersCache: Set<string> | undefined;
 function knownIssuers(): Set<string> {
   if (knownIssuersCache) return knownIssuersCache;
-  const table = JSON.parse(
-    readFileSync(new URL('../../../data/ca-caa-identifiers.json', import.meta.url), 'utf8'),
-  ) as { caa_identifiers: string[] }[];
+  const table = JSON.parse(readFileSync(dataPath('ca-caa-identifiers.json'), 'utf8')) as {
+    caa_identifiers: string[];
+  }[];
   knownIssuersCache = new Set(table.flatMap((e) => e.caa_identifiers.map((s) => s.toLowerCase())));
   return knownIssuersCache;
 }
