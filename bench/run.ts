@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchCaa, formatRows } from './caa.js';
 import { benchCheck, CHECK_SSL_CERT, formatCheckRows } from './check-endpoint.js';
+import { benchCheck14, formatCheck14Rows } from './check-endpoint-more.js';
 import { benchCt, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
@@ -23,7 +24,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'jarm'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -70,6 +71,15 @@ if (run('check')) {
     `\n## check endpoint: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
   );
   console.log(formatCheckRows(await benchCheck(runs)));
+}
+if (run('check14')) {
+  const runsAt = process.argv.indexOf('--runs');
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  console.log(
+    `\n## check endpoint, issue-14 cases: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
+  );
+  console.log(formatCheck14Rows(await benchCheck14(runs)));
 }
 if (run('jarm')) {
   console.log(
