@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, jarm; all by default)
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, check14, jarm; all by default)
  * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
  * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
@@ -13,6 +13,7 @@ import {
   formatCheckRows,
   formatStartupRows,
 } from './check-endpoint.js';
+import { benchCheck14, formatCheck14Rows } from './check-endpoint-more.js';
 import { benchCt, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
@@ -29,7 +30,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'jarm'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -80,6 +81,15 @@ if (run('check')) {
     `\n### start alone: certvigil (bundled and not) vs node -e 0, ${runs * 2} runs each, alternating\n`,
   );
   console.log(formatStartupRows(await benchStartup(runs * 2)));
+}
+if (run('check14')) {
+  const runsAt = process.argv.indexOf('--runs');
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  console.log(
+    `\n## check endpoint, issue-14 cases: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
+  );
+  console.log(formatCheck14Rows(await benchCheck14(runs)));
 }
 if (run('jarm')) {
   console.log(
