@@ -2,8 +2,6 @@
  * @module cli/ct-options
  * Flags shared by the `ct` commands: which log list, which log, how hard to hit it.
  */
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { CertvigilError } from '../errors.js';
 import { CtHttpClient } from '../ct/http.js';
@@ -103,12 +101,4 @@ export function httpFromFlags(
   return { http, concurrency };
 }
 
-/**
- * `$XDG_STATE_HOME/certvigil` or `~/.local/state/certvigil`. Whoever creates it creates it 0700
- * (`state-files.ensureStateDir`); a relative `$XDG_STATE_HOME` is ignored, as the XDG spec says.
- */
-export function defaultStateDir(): string {
-  const xdg = process.env.XDG_STATE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state');
-  return join(base, 'certvigil');
-}
+export { defaultStateDir } from './state-options.js';

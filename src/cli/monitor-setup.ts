@@ -29,7 +29,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { sanitizeText } from '../sanitize.js';
 import { collect, parseDuration } from './flags.js';
-import { defaultStateDir } from './ct-options.js';
+import { addStateOptions, defaultStateDir } from './state-options.js';
 import type { Logger } from './logger.js';
 
 export interface StateFlags {
@@ -51,12 +51,7 @@ export interface MonitorFlags extends StateFlags {
   json?: boolean;
 }
 
-export function addStateOptions(cmd: Command): Command {
-  return cmd
-    .option('--config <file>', 'YAML configuration file (flags override it)')
-    .option('--state-dir <dir>', `where the monitor keeps its state (default ${defaultStateDir()})`)
-    .option('--database <url>', 'postgres:// URL: keep the state in PostgreSQL instead of SQLite');
-}
+export { addStateOptions };
 
 export function addMonitorOptions(cmd: Command): Command {
   return addStateOptions(cmd)

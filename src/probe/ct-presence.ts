@@ -22,7 +22,6 @@
  * one failing source never throws. Decisions are small pure functions; only the fetchers do I/O.
  */
 import type { KeyObject } from 'node:crypto';
-import { request } from 'undici';
 import { z } from 'zod';
 import { checkpointOrigin } from '../ct/log-reader.js';
 import { verifyCheckpoint } from '../ct/checkpoint.js';
@@ -345,6 +344,8 @@ export async function proveInclusionStatic(
 
 /** One bounded GET of a JSON API (single attempt: the caller's deadline is short). */
 async function getJson(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+  // Loaded here, not at start-up: only --crtsh/--certspotter need it, and a plugin starts often.
+  const { request } = await import('undici');
   const res = await request(url, {
     method: 'GET',
     signal,

@@ -9,7 +9,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseEndpoint } from '../../dns/index.js';
 import { CertvigilError } from '../../errors.js';
@@ -421,6 +420,8 @@ export async function readEndpointsConfig(path: string): Promise<EndpointsConfig
   const shown = sanitizeText(path, { maxLength: 200 });
   let data: unknown;
   try {
+    // Loaded here: only `check endpoints` reads YAML, and `check endpoint` starts often.
+    const { parse: parseYaml } = await import('yaml');
     data = parseYaml(text);
   } catch (e) {
     // Only the first line: yaml's message goes on to quote the offending source line, which may

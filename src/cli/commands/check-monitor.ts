@@ -21,7 +21,7 @@ import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { parseDuration, writeLine } from '../flags.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, withStore } from '../monitor-setup.js';
+import { addStateOptions } from '../state-options.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 
 interface Ctx {
@@ -95,7 +95,9 @@ export function registerCheckMonitor(check: Command, ctx: Ctx): void {
         const logListMaxAgeSeconds = Math.round(
           parseDuration(flags.logListMaxAge, '--log-list-max-age', { unit: 's', minMs: 1000 }) / 1000,
         );
-        const report = await withStore(flags, (store) => readHealthReport(store, new Date()), {
+        const report = await (
+          await import('../monitor-setup.js')
+        ).withStore(flags, (store) => readHealthReport(store, new Date()), {
           readOnly: true,
         });
         const v = monitorVerdict(report, { maxAgeSeconds, logListMaxAgeSeconds });

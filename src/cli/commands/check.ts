@@ -34,7 +34,6 @@ import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { openConfiguredStore } from '../monitor-setup.js';
 import { registerCheckMitm } from './mitm.js';
 import { registerCheckMonitor } from './check-monitor.js';
 import { resolverFromFlags } from '../resolver-options.js';
@@ -205,6 +204,7 @@ async function openStoreIfAsked(flags: { stateDir?: string; database?: string })
   if (!flags.stateDir && !flags.database) return undefined;
   // The external check only reads the monitor's state (CT presence, inventory): a read-only open,
   // so a plugin run every few minutes never creates, migrates or locks it.
+  const { openConfiguredStore } = await import('../monitor-setup.js');
   return openConfiguredStore(
     { stateDir: flags.stateDir ?? '.', database: flags.database ?? null },
     { readOnly: true },

@@ -24,10 +24,16 @@ import type { StartTlsProtocol } from '../../probe/types.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, withStore } from '../monitor-setup.js';
+import { addStateOptions } from '../state-options.js';
+import type * as MonitorSetupModule from '../monitor-setup.js';
+
+type MonitorSetup = typeof MonitorSetupModule;
 import type { MonitorFlags } from '../monitor-setup.js';
 import { collect, parseDuration, positiveInt, writeLine } from '../flags.js';
 import { sanitizeText } from '../../sanitize.js';
+
+/** Store and config handling, loaded when an action runs (not when `check endpoint` registers). */
+const setup = (): Promise<MonitorSetup> => import('../monitor-setup.js');
 
 interface Ctx {
   logger: Logger;
@@ -191,13 +197,15 @@ export function registerMitm(program: Command, ctx: Ctx): void {
         throw new CertvigilError('USAGE', '--allow-no-tls needs the JARM probes');
       // The configuration is checked before the probes run (they may take minutes), the store opened
       // only after them and only when something was learned: a run that learns nothing writes nothing.
-      await loadConfig(flags);
+      await (await setup()).loadConfig(flags);
       const probe = await probeForLearning(options, { rounds, allowNoTls });
       for (const p of probe.rounds.flat().filter((x) => x.traceError || x.jarmError))
         ctx.logger.debug({ port: p.port, trace: p.traceError, jarm: p.jarmError }, 'probe failed');
       const baselines =
         probe.learnable.length > 0
-          ? await withStore(flags, (store) => storeLearned(store, options, probe, { replace, allowNoTls }))
+          ? await (
+              await setup()
+            ).withStore(flags, (store) => storeLearned(store, options, probe, { replace, allowNoTls }))
           : [];
       for (const b of baselines) {
         if (flags.json) await writeLine(safeJson(b));
@@ -257,7 +265,9 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       '\nExit status: 0 the baselines were printed (none is not an error); 2 a usage error.',
     )
     .action(async (target: string | undefined, flags: MonitorFlags & { json?: boolean }) => {
-      const baselines = await withStore(flags, (store) => store.listMitmBaselines(target), {
+      const baselines = await (
+        await setup()
+      ).withStore(flags, (store) => store.listMitmBaselines(target), {
         readOnly: true,
       });
       for (const b of baselines)
@@ -282,7 +292,9 @@ export function registerMitm(program: Command, ctx: Ctx): void {
       const target = parseMitmTarget(rawTarget);
       const ports = flags.ports !== undefined ? parsePorts(flags.ports) : undefined;
       // Nothing to forget without state: say so instead of creating a state directory to delete from.
-      const n = await withStore(flags, (store) => store.deleteMitmBaselines(target, ports), {
+      const n = await (
+        await setup()
+      ).withStore(flags, (store) => store.deleteMitmBaselines(target, ports), {
         mustExist: true,
       });
       await writeLine(`forgot ${n} baseline${n === 1 ? '' : 's'} of ${target}`);
@@ -295,7 +307,7 @@ export function registerMitm(program: Command, ctx: Ctx): void {
  * run every few minutes must not create a state directory (and an empty database) as it goes.
  */
 async function requireState(flags: MonitorFlags): Promise<void> {
-  const config = await loadConfig(flags);
+  const config = await (await setup()).loadConfig(flags);
   if (config.database) return;
   const st = await stat(join(config.stateDir, SQLITE_FILE_NAME)).catch(() => null);
   if (!st?.isFile())
@@ -338,7 +350,9 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
       const options = probeOptions(target, flags, []);
       await requireState(flags);
       // The plugin only reads baselines: a read-only open, no migration, nothing written.
-      const result = await withStore(flags, (store) => checkMitm(store, options), { readOnly: true });
+      const result = await (
+        await setup()
+      ).withStore(flags, (store) => checkMitm(store, options), { readOnly: true });
       if (flags.json) await writeLine(safeJson(result));
       else {
         const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
