@@ -280,6 +280,10 @@ describe('dual-certificate servers (--key-types)', () => {
       expect(mine).toEqual(expect.arrayContaining(['chain-trusted', 'name-match', 'chain-element']));
     }
     expect(r.findings.map((f) => f.id)).not.toContain('certificates-differ');
+    // One address, two key types: counted once in the status line and in the perfdata.
+    const text = await check(dual.port, ['--key-types', 'rsa,ecdsa']);
+    expect(text.stdout.split('\n')[0]).not.toMatch(/addresses\)/);
+    expect(text.stdout.split('\n')[0]).toMatch(/ addresses=1;;;0 failed=0;;;0$/);
   }, 30_000);
 
   it('a key type the server does not offer is CRITICAL key-type-missing', async () => {

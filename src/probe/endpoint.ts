@@ -815,13 +815,18 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
   };
 }
 
+/** Distinct addresses checked: with `--key-types` each address has one result per key type. */
+function addressCount(results: readonly AddressResult[]): number {
+  return new Set(results.map((r) => r.address.replace(/ \[[a-z0-9]+\]$/, ''))).size;
+}
+
 function summarize(
   target: string,
   status: PluginStatus,
   results: AddressResult[],
   findings: Finding[],
 ): string {
-  const n = results.length;
+  const n = addressCount(results);
   const where = `${target}${n > 1 ? ` (${n} addresses)` : ''}`;
   if (status === 'OK') {
     const withCert = results.filter((r) => r.certificate);
@@ -869,7 +874,7 @@ function perfdata(results: AddressResult[], options: EndpointCheckOptions): Perf
     const ms = Math.max(...withCert.map((r) => r.handshakeMs ?? 0));
     out.push({ label: 'handshake', value: Math.round(ms) / 1000, uom: 's', min: 0 });
   }
-  out.push({ label: 'addresses', value: results.length, uom: '', min: 0 });
-  out.push({ label: 'failed', value: results.filter((r) => r.error).length, uom: '', min: 0 });
+  out.push({ label: 'addresses', value: addressCount(results), uom: '', min: 0 });
+  out.push({ label: 'failed', value: addressCount(results.filter((r) => r.error)), uom: '', min: 0 });
   return out;
 }
