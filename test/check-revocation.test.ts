@@ -9,6 +9,8 @@
  * CA): exit statuses are asserted where revocation decides them (CRITICAL), and otherwise the worst
  * non-CT finding is.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -170,6 +172,26 @@ describe('check endpoint --revocation (OCSP from the AIA, a real openssl ocsp re
     expect(c.code, c.text).toBe(2);
     const ok = await check(server, ['--revocation-unreachable', 'ok']);
     expect(ofId(ok.findings, 'revocation-unknown').map((x) => x.severity)).toEqual(['info']);
+  });
+});
+
+describe('a responder that accepts and never answers', () => {
+  it('costs at most the revocation budget (4 s), not all of -t: WARNING revocation-unknown well within 5 s', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const { server } = await leafServer('silent', { ocsp: `http://127.0.0.1:${port}/` });
+      // -t 20: only the revocation budget can end the wait in time.
+      const r = await check(server, ['-t', '20']);
+      const [f] = ofId(r.findings, 'revocation-unknown');
+      expect(f?.severity, r.text).toBe('warning');
+      expect(r.code).toBe(1);
+      expect(r.ms).toBeLessThan(4000 + 2500);
+    } finally {
+      silent.closeAllConnections?.();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });
 

@@ -186,6 +186,8 @@ const marginMs = (timeoutMs: number): number => Math.min(250, Math.max(20, timeo
 /** At most this long (and half the time left) goes to downloading the log list. */
 const LOG_LIST_BUDGET_MS = 3000;
 const NO_ROOTS: ReadonlySet<string> = new Set();
+/** At most this long goes to OCSP responders and CRL servers (all of them, in parallel). */
+const REVOCATION_BUDGET_MS = 4000;
 
 /** `work` or, when it has not settled by `deadline`, `fallback()`: a phase never outlives `-t`. */
 async function byDeadline<T>(work: Promise<T>, deadline: number, fallback: () => T): Promise<T> {
@@ -737,6 +739,9 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
 
   // Revocation (probe/revocation): the staple is per connection; OCSP/CRL fetched once per certificate.
   const revocationCache = new RevocationCache();
+  // An OCSP responder or CRL server that does not answer must not eat all of -t: responders
+  // answer in well under a second, and "unknown" is only a WARNING.
+  const revocationDeadline = Math.min(deadline, Date.now() + REVOCATION_BUDGET_MS);
   const revocation = analysed.map((a, i) => {
     const h = observed[i]?.handshake;
     if (!options.revocation || !h || !('result' in a)) return Promise.resolve([]);
@@ -745,7 +750,7 @@ export async function checkEndpoint(options: EndpointCheckOptions): Promise<Endp
       staple: h.ocspResponse,
       address: a.result.address,
       settings: options.revocation,
-      deadline,
+      deadline: revocationDeadline,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.proxy ? { proxy: options.proxy } : {}),
       now,
