@@ -255,6 +255,10 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         'Every certificate the server sends is checked too (chain-expiry by -w/-c, key, signature algorithm,\n' +
         'order, missing intermediates; an INFO line each); --key-types checks each certificate of a\n' +
         'dual-certificate server, --client-cert presents a client certificate.\n' +
+        'Revocation (--revocation leaf by default): the stapled OCSP response first (verified), RFC 7633\n' +
+        'must-staple, the OCSP responder, the CRL. Optional: TLS versions and weak ciphers (--min-tls,\n' +
+        '--require-no-tls1, --weak-ciphers), DANE (--dane). Proxies: --proxy http:// or socks5://, or\n' +
+        'https_proxy/all_proxy from the environment (--no-proxy ignores them).\n' +
         'CT is required only of chains ending at a public root (a private --ca-file CA: INFO, unless --require-ct);\n' +
         '--min-scts 0 or --ct-policy none turn CT off, log list included. -t bounds the whole run.\n\n' +
         'Output: one status line "CERTVIGIL STATUS - text | perfdata", then one line per finding; or --json.\n' +
