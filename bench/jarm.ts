@@ -19,6 +19,8 @@
  *   jarm.py v1.0 (not shipped here); its hashes are checked too. Servers' CPU is not counted.
  *   Python is Debian's /usr/bin/python3 when present (`JARM_PYTHON` overrides): a version
  *   manager's shim (pyenv's is a bash script) would add its own start to jarm.py's CPU time.
+ *   Medians of 5 interleaved rounds, with the start-up floors beside them: `jarm --help` and the
+ *   bare interpreters (`node -e 0`, `python3 -c pass`).
  * On a 2-core machine the servers' own work (RSA signatures, DHE key generation for every probe
  * that gets a TLS 1.2 ECDHE/DHE or TLS 1.3 ServerHello) is the floor of the many-target rows, and
  * Node's start (~65 ms) plus module loading is most of the whole-process row.
@@ -176,6 +178,8 @@ export async function benchJarm(runs = 9, hosts = 50): Promise<JarmBenchRow[]> {
 
 /** How many targets the CPU comparison with jarm.py probes in one process. */
 const CPU_TARGETS = 40;
+/** Rounds of the CPU comparison (medians). */
+const CPU_RUNS = 5;
 
 /** Runs a command to its end; its wall time and CPU time (ms) and stdout. */
 async function measured(
@@ -198,40 +202,72 @@ async function cpuRows(servers: OpensslServer[], expected: string, dir: string):
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => String((JSON.parse(l) as Record<string, unknown>)[key]));
-  let jarmPy: { wallMs: number; cpuMs: number } | null = null;
   const script = process.env.JARM_PY;
-  if (script) {
-    const list = join(dir, 'targets.txt');
-    await writeFile(list, servers.map((s) => `${s.host},${s.port}\n`).join(''));
-    const python =
-      process.env.JARM_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-    const r = await measured(python, [script, '-i', list, '-j']);
-    hashes(r.stdout, 'result').forEach((h, i) => check(h, expected, `jarm.py target ${i}`));
-    jarmPy = r;
+  const list = join(dir, 'targets.txt');
+  await writeFile(list, servers.map((s) => `${s.host},${s.port}\n`).join(''));
+  const python = process.env.JARM_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  // CPU time is counted in 10 ms ticks and the machine is shared: medians of CPU_RUNS rounds, each
+  // round running every command once (interleaved, so a busy moment hits all of them alike).
+  const samples = new Map<string, { wallMs: number; cpuMs: number }[]>();
+  const sample = async (
+    key: string,
+    cmd: string,
+    args: string[],
+    check?: (out: string) => void,
+  ): Promise<void> => {
+    const r = await measured(cmd, args);
+    check?.(r.stdout);
+    samples.set(key, [...(samples.get(key) ?? []), r]);
+  };
+  let got: string[] = [];
+  for (let i = 0; i < CPU_RUNS; i++) {
+    if (script)
+      await sample('jarm.py', python, [script, '-i', list, '-j'], (out) =>
+        hashes(out, 'result').forEach((h, k) => check(h, expected, `jarm.py target ${k}`)),
+      );
+    await sample('certvigil', process.execPath, [CLI, 'jarm', ...targets, '--json'], (out) => {
+      got = hashes(out, 'jarm');
+      got.forEach((h, k) => check(h, expected, `certvigil target ${k}`));
+    });
+    await sample('help', process.execPath, [CLI, 'jarm', '--help']);
+    await sample('node', process.execPath, ['-e', '0']);
+    if (script) await sample('python', python, ['-c', 'pass']);
   }
-  const r = await measured(process.execPath, [CLI, 'jarm', ...targets, '--json']);
-  const got = hashes(r.stdout, 'jarm');
-  got.forEach((h, i) => check(h, expected, `certvigil target ${i}`));
-  const startup = await measured(process.execPath, [CLI, 'jarm', '--help']);
+  const med = (key: string, what: 'wallMs' | 'cpuMs'): number | null => {
+    const values = samples.get(key)?.map((r) => r[what]);
+    return values === undefined ? null : median(values);
+  };
+  const cpu = med('certvigil', 'cpuMs') ?? 0;
   rows.push({
-    what: `${CPU_TARGETS} targets, whole process: CPU time (user + sys)${jarmPy ? '' : ' (jarm.py: set JARM_PY)'}`,
-    certvigilMs: r.cpuMs,
-    referenceMs: jarmPy?.cpuMs ?? null,
-    perTargetMs: r.cpuMs / CPU_TARGETS,
+    what: `${CPU_TARGETS} targets, whole process: CPU time (user + sys, median of ${CPU_RUNS})${script ? '' : ' (jarm.py: set JARM_PY)'}`,
+    certvigilMs: cpu,
+    referenceMs: med('jarm.py', 'cpuMs'),
+    perTargetMs: cpu / CPU_TARGETS,
     hashesOk: `${got.length}/${CPU_TARGETS}`,
   });
+  const wall = med('certvigil', 'wallMs') ?? 0;
   rows.push({
     what: `  the same, wall time (certvigil 16 at a time, jarm.py one by one)`,
-    certvigilMs: r.wallMs,
-    referenceMs: jarmPy?.wallMs ?? null,
-    perTargetMs: r.wallMs / CPU_TARGETS,
+    certvigilMs: wall,
+    referenceMs: med('jarm.py', 'wallMs'),
+    perTargetMs: wall / CPU_TARGETS,
     hashesOk: '–',
   });
+  const startup = med('help', 'cpuMs') ?? 0;
   rows.push({
     what: '  of which: starting certvigil (`jarm --help`, CPU)',
-    certvigilMs: startup.cpuMs,
+    certvigilMs: startup,
     referenceMs: null,
-    perTargetMs: startup.cpuMs / CPU_TARGETS,
+    perTargetMs: startup / CPU_TARGETS,
+    hashesOk: '–',
+  });
+  // The floor under both columns: the bare interpreter, before any code of either tool runs.
+  const bare = med('node', 'cpuMs') ?? 0;
+  rows.push({
+    what: '  of which: the bare interpreter (`node -e 0`, `python3 -c pass`; CPU)',
+    certvigilMs: bare,
+    referenceMs: med('python', 'cpuMs'),
+    perTargetMs: bare / CPU_TARGETS,
     hashesOk: '–',
   });
   return rows;

@@ -8,7 +8,7 @@
  * CONNECT tunnel (RFC 9110 §9.3.6, `http-connect.ts`), the only way out of many monitoring hosts.
  */
 import { lookup } from 'node:dns/promises';
-import { isIP, Socket } from 'node:net';
+import { isIP, isIPv4, isIPv6, Socket } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { DnsClient } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
@@ -42,7 +42,7 @@ export function parseHostPort(target: string, defaultPort: number): { host: stri
     if (isIP(host) !== 6) throw bad('not an IPv6 address in the brackets');
     return { host, port: m[2] === undefined ? defaultPort : portOf(m[2], bad) };
   }
-  if (isIP(target) === 6) return { host: target, port: defaultPort };
+  if (ipVersion(target) === 6) return { host: target, port: defaultPort };
   const colons = target.split(':').length - 1;
   if (colons > 1) throw bad('not an IPv6 address; write [IPv6]:PORT');
   if (colons === 1) {
@@ -65,7 +65,7 @@ export function parseHost(text: string, what: string, options: { nameOnly?: bool
   if (text === '') throw bad('empty');
   const unbracketed = /^\[([^[\]]*)\]$/.exec(text)?.[1];
   const literal = unbracketed ?? text;
-  if (isIP(literal) !== 0) {
+  if (ipVersion(literal) !== 0) {
     if (options.nameOnly) throw bad('an IP address is not a server name (RFC 6066 §3)');
     return literal;
   }
@@ -89,7 +89,7 @@ function portOf(text: string, bad: (why: string) => CertvigilError): number {
  * name is converted to its A-labels (RFC 5891 via WHATWG URL's domainToASCII). A trailing dot is allowed.
  */
 function hostOf(text: string, bad: (why: string) => CertvigilError): string {
-  if (isIP(text) === 4) return text;
+  if (ipVersion(text) === 4) return text;
   // eslint-disable-next-line no-control-regex -- the point is to find them
   if (/[\u0000-\u0020\u007f-\u009f]/.test(text)) throw bad('spaces or control characters');
   let name = text;
@@ -126,7 +126,7 @@ export interface ResolveOptions {
 
 /** Every IPv4 and IPv6 address of `host` (an IP literal is its own only address). */
 export async function resolveAddresses(host: string, options: ResolveOptions = {}): Promise<string[]> {
-  if (isIP(host)) return [host];
+  if (ipVersion(host) !== 0) return [host];
   const types = options.family === 4 ? ['A'] : options.family === 6 ? ['AAAA'] : ['A', 'AAAA'];
   const out: string[] = [];
   if (options.resolver) {
@@ -243,5 +243,16 @@ function connectDirect(
 
 /** `1.2.3.4:443` or `[2001:db8::1]:443`. */
 export function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return ipVersion(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Node's isIP, without trying the IPv6 pattern on text that has no ':' (an IPv6 address always
+ * has two, RFC 4291 §2.2). Why: isIP tests IPv4 first, then a large IPv6 regular expression whose
+ * first use costs ~3.5 ms of CPU per process (measured with process.cpuUsage, Node 20), paid by
+ * every `jarm` or `check` run on a name or on HOST:PORT, where nothing can be IPv6.
+ */
+function ipVersion(text: string): 0 | 4 | 6 {
+  if (text.includes(':')) return isIPv6(text) ? 6 : 0;
+  return isIPv4(text) ? 4 : 0;
 }

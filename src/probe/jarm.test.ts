@@ -13,11 +13,14 @@ import {
   JARM_PROBES,
   JARM_ZERO_HASH,
   buildJarmProbe,
+  buildJarmProbes,
   jarmHash,
   jarmReplyDecided,
   parseJarmServerHello,
   reorder,
 } from './jarm.js';
+import type { JarmRandomness } from './jarm.js';
+import { referenceJarmProbe } from '../../test/fixtures/jarm/probe-reference.js';
 
 interface ProbeVector {
   probe: number;
@@ -96,6 +99,59 @@ describe('JARM probes', () => {
     const spec = JARM_PROBES[0];
     if (!spec) throw new Error('no probe 1');
     expect(() => buildJarmProbe(spec, 'x', { ...FIXED, random: new Uint8Array(31) })).toThrow(/32 bytes/);
+  });
+
+  it('builds from templates the same bytes as the byte-by-byte builder, for any name and randomness', () => {
+    const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: JARM_PROBES.length - 1 }),
+        fc.oneof(fc.domain(), fc.string({ maxLength: 300 }), fc.constantFrom('::1', '127.0.0.1')),
+        bytes32,
+        bytes32,
+        bytes32,
+        fc.array(fc.integer({ min: 0, max: 0x1ffff }), { maxLength: 6 }),
+        (i, name, random, sessionId, keyShare, grease) => {
+          const spec = JARM_PROBES[i];
+          if (!spec) throw new Error('no such probe');
+          const r: JarmRandomness = { random, sessionId, keyShare, grease };
+          expect(Buffer.from(buildJarmProbe(spec, name, r)).toString('hex')).toBe(
+            Buffer.from(referenceJarmProbe(spec, name, r)).toString('hex'),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('builds the ten probes of a scan from one random draw, each as the byte-by-byte builder would', () => {
+    let calls = 0;
+    const fill = (b: Uint8Array): Uint8Array => {
+      calls++;
+      for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 3) & 0xff;
+      return b;
+    };
+    const probes = buildJarmProbes('example.com', fill);
+    expect(calls).toBe(1);
+    expect(probes).toHaveLength(10);
+    probes.forEach((bytes, i) => {
+      const spec = JARM_PROBES[i];
+      if (!spec) throw new Error('no such probe');
+      // Per probe 100 random bytes: random, session id, key share, then 4 GREASE choices (low nibble).
+      const r = new Uint8Array(100).map((_, k) => ((i * 100 + k) * 7 + 3) & 0xff);
+      const randomness: JarmRandomness = {
+        random: r.subarray(0, 32),
+        sessionId: r.subarray(32, 64),
+        keyShare: r.subarray(64, 96),
+        grease: [...r.subarray(96, 100)].map((b) => GREASE_VALUES[b & 0x0f] ?? 0),
+      };
+      expect(Buffer.from(bytes).toString('hex')).toBe(
+        Buffer.from(referenceJarmProbe(spec, 'example.com', randomness)).toString('hex'),
+      );
+    });
+    // Fresh randomness by default: two scans never share a random field.
+    const [a, b] = [buildJarmProbes('example.com')[0], buildJarmProbes('example.com')[0]];
+    expect(Buffer.from(a?.subarray(11, 43) ?? []).equals(Buffer.from(b?.subarray(11, 43) ?? []))).toBe(false);
   });
 
   it('reorders lists like cipher_mung', () => {
