@@ -24,7 +24,7 @@ import { CertvigilError } from '../../errors.js';
 import { buildIodefDocument } from '../../iodef/document.js';
 import { formatReportLine, startHttpReceiver, startSmtpReceiver } from '../../iodef/receiver/index.js';
 import { checkTlsMaterial } from '../../iodef/receiver/http.js';
-import { drainOutbox } from '../../iodef/reporter/send.js';
+import { drainOutbox } from '../../iodef/reporter/deliver.js';
 import { reportDenial } from '../../iodef/reporter/enqueue.js';
 import { decideReports, reporterPolicy } from '../../iodef/reporter/policy.js';
 import type { IodefSummary, PreventedIssuance } from '../../iodef/types.js';
