@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseXml } from '../xml.js';
-import { reportMessageId, reportText, ridReportMessage } from './compose.js';
+import { reportMail, reportMessageId, reportText, ridReportMessage } from './compose.js';
 import type { IodefOutboxRecord } from '../../store/types.js';
 
 const DOC = `<?xml version="1.0" encoding="UTF-8"?>
@@ -53,5 +53,29 @@ describe('reportText', () => {
     expect(text).toMatch(/Risk: +medium/);
     expect(text).toContain('another account of the authorised CA');
     expect(text).toContain('CAA made Example CA refuse.');
+  });
+});
+
+describe('reportMail', () => {
+  it('is the text, the document as application/xml, a stable Message-ID and Auto-Submitted (RFC 3834 §5)', () => {
+    const mail = reportMail(record(), 'CA <iodef@ca.example>', 'caa@example.com');
+    expect(mail).toMatchObject({
+      from: 'CA <iodef@ca.example>',
+      to: 'caa@example.com',
+      subject: 'CAA refused a certificate for www.example.com (account-uri-mismatch)',
+      text: reportText(record()),
+      messageId: '<iodef.id-1@ca.example>',
+      headers: { 'Auto-Submitted': 'auto-generated', 'Iodef-Incident-Id': 'id-1' },
+      attachments: [
+        { filename: 'iodef-id-1.xml', content: DOC, contentType: 'application/xml; charset=utf-8' },
+      ],
+    });
+  });
+
+  it('cuts a long subject to 180 characters', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `host${i}.example.com`);
+    const subject = String(reportMail(record({ names }), 'iodef@ca.example', 'caa@example.com').subject);
+    expect(subject).toHaveLength(180);
+    expect(subject.endsWith('...')).toBe(true);
   });
 });
