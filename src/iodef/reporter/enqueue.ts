@@ -3,7 +3,7 @@
  * The CA's hook at the moment CAA made it refuse issuance (RFC 8659 §4.4): decide which iodef
  * targets get a report (policy.ts), build the IODEF v2 document (RFC 7970, ../document.ts) and put
  * one row per target into the store's durable outbox. Nothing is sent here — enqueue first, send
- * later (send.ts): a crash between the refusal and the delivery loses no report, and the refusal
+ * later (deliver.ts): a crash between the refusal and the delivery loses no report, and the refusal
  * path never waits on a mail server or a web endpoint.
  *
  * Dedup: the key is sha256(recipient, sorted refused names, reason). The store drops a row whose

@@ -15,7 +15,7 @@
  *   service lands in no human inbox, third-party intake services are the common case, and the
  *   remaining risks (SSRF, flooding) are handled by the address checks and the rate limits.
  * - SSRF: IP-literal hosts in non-public ranges are refused here; host names are resolved and
- *   checked again at send time (send.ts) (`allowPrivateAddresses: false`); `http:` is refused
+ *   checked again at send time (ssrf.ts) (`allowPrivateAddresses: false`); `http:` is refused
  *   (`allowHttp: false`): the report is private data about the applicant and the domain.
  * - Cost and floods: a report per distinct (recipient, refused names, reason) per
  *   `dedupWindowSeconds` (one day), at most `perRecipientPerDay` reports per recipient and
