@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseXml } from '../xml.js';
 import { reportMail, reportMessageId, reportText, ridReportMessage } from './compose.js';
-import type { IodefOutboxRecord } from '../../store/types.js';
-
-const DOC = `<?xml version="1.0" encoding="UTF-8"?>
-<IODEF-Document version="2.00" xmlns="urn:ietf:params:xml:ns:iodef-2.0"><Incident purpose="reporting"><IncidentID name="ca.example">id-1</IncidentID><Description>CAA made Example CA refuse.</Description></Incident></IODEF-Document>
-`;
-
-function record(overrides: Partial<IodefOutboxRecord> = {}): IodefOutboxRecord {
-  return {
-    id: 1,
-    dedupKey: 'k',
-    recipient: 'mailto:caa@example.com',
-    channel: 'mailto',
-    registeredDomain: 'example.com',
-    names: ['www.example.com'],
-    reason: 'account-uri-mismatch',
-    incidentId: 'id-1',
-    document: DOC,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    attempts: 0,
-    nextAttemptAt: '2026-01-01T00:00:00.000Z',
-    sentAt: null,
-    gaveUpAt: null,
-    lastError: null,
-    ...overrides,
-  };
-}
+import { OUTBOX_DOCUMENT as DOC, outboxRecord as record } from './outbox-record.fixture.js';
 
 describe('ridReportMessage', () => {
   it('is one well-formed RID Report message with the IODEF document inside', () => {

@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { IodefOutboxRecord } from '../../store/types.js';
 import { DeliveryError } from './delivery-error.js';
+import { outboxRecord } from './outbox-record.fixture.js';
 import { mailSender } from './transport-mail.js';
 
-const report = (recipient: string): IodefOutboxRecord => ({
-  id: 1,
-  dedupKey: 'k',
-  recipient,
-  channel: 'mailto',
-  registeredDomain: 'example.com',
-  names: ['www.example.com'],
-  reason: 'issuer-not-authorized',
-  incidentId: 'id-1',
-  document: '<IODEF-Document/>',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  attempts: 0,
-  nextAttemptAt: '2026-01-01T00:00:00.000Z',
-  sentAt: null,
-  gaveUpAt: null,
-  lastError: null,
-});
+const report = (recipient: string) => outboxRecord({ recipient });
 
 describe('mailSender, before any SMTP exchange', () => {
   it.each([
