@@ -16,7 +16,7 @@
  */
 import { hostname } from 'node:os';
 import postgres from 'postgres';
-import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CertvigilError, hasErrorCode } from '../errors.js';
 import {
   alertRow,
   assembleIssuances,
@@ -280,7 +280,8 @@ class PostgresStore implements Store {
         }
       } catch (err) {
         await lockSql.end({ timeout: 1 }).catch(() => undefined);
-        if (isCertvigilError(err)) throw err;
+        // Ours, and the driver's coded errors (SQLSTATE, ECONNREFUSED), pass through unwrapped.
+        if (hasErrorCode(err)) throw err;
         throw new CertvigilError('STORE_UNAVAILABLE', `cannot take the run lock: ${(err as Error).message}`, {
           cause: err,
         });
@@ -798,7 +799,8 @@ class PostgresStore implements Store {
 }
 
 function wrapMigration(err: unknown): Error {
-  if (isCertvigilError(err)) return err;
+  // Ours, and the driver's coded errors (SQLSTATE), pass through unwrapped.
+  if (hasErrorCode(err)) return err;
   return new CertvigilError(
     'STORE_MIGRATION',
     `cannot migrate the PostgreSQL schema: ${(err as Error).message}`,

@@ -44,6 +44,7 @@ import net from 'node:net';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { Agent, request } from 'undici';
+import { CertvigilError } from '../../errors.js';
 import type { IodefOutboxRecord, Store } from '../../store/types.js';
 import { riskFrom } from '../document.js';
 import { parseXml, attr } from '../xml.js';
@@ -98,12 +99,12 @@ export interface DrainResult {
 }
 
 /** A delivery failure; `permanent` ones are given up at once. */
-export class DeliveryError extends Error {
+export class DeliveryError extends CertvigilError {
   constructor(
     message: string,
     readonly permanent: boolean,
   ) {
-    super(message);
+    super('IODEF_DELIVERY_FAILED', message);
     this.name = 'DeliveryError';
   }
 }
