@@ -1,10 +1,13 @@
 /**
- * The log reader throws typed errors (issue 15): a CertvigilError with a code, never a plain Error,
+ * The log reader and the SCT verifier throw typed errors (issue 15): a CertvigilError with a code, never a plain Error,
  * for what crosses the module edge (the monitor, the `ct` commands).
  */
 import { describe, expect, it } from 'vitest';
 import { isCertvigilError } from '../errors.js';
+import { generateKeyPairSync } from 'node:crypto';
 import { compactTreeFromLastLeaf, createLogReader } from './log-reader.js';
+import { verifySct } from './sct.js';
+import { SignatureError } from './signature.js';
 import type { LogInfo } from './types.js';
 
 function thrown(fn: () => unknown): unknown {
@@ -47,5 +50,23 @@ describe('log-reader errors are CertvigilErrors', () => {
     const err = thrown(() => createLogReader(log, { http: {} as never }));
     expect(isCertvigilError(err) && err.code).toBe('LOGLIST_INVALID');
     expect((err as Error).message).toMatch(/^log list key of bad key log is not a usable public key/);
+  });
+});
+
+describe('verifySct', () => {
+  it('an SCT of another version than v1 is a SignatureError (SIG_MALFORMED), as its doc says', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sct = {
+      version: 1,
+      logId: new Uint8Array(32),
+      timestamp: 0,
+      extensions: new Uint8Array(),
+      signature: { hashAlgorithm: 4, signatureAlgorithm: 3, signature: new Uint8Array([1]) },
+      raw: new Uint8Array(),
+    };
+    const err = thrown(() => verifySct(sct, publicKey, { type: 'x509', certificate: new Uint8Array([1]) }));
+    expect(err).toBeInstanceOf(SignatureError);
+    expect(isCertvigilError(err) && err.code).toBe('SIG_MALFORMED');
+    expect((err as Error).message).toBe('unsupported SCT version 1');
   });
 });

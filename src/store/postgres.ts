@@ -343,6 +343,8 @@ class PostgresStore implements Store {
         ${init.position}, ${init.tree === null ? null : toJsonText(init.tree)}::text::jsonb, NULL, ${nowIso()})
       ON CONFLICT (log_id) DO NOTHING`;
     const cursor = await this.getCursor(init.logId);
+    // An invariant, not a user error: the row was written just above in this call. A plain Error,
+    // so that the CLI reports it as `internal error:` (a bug), never as bad input.
     if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
     return cursor;
   }

@@ -368,6 +368,8 @@ class SqliteStore implements Store {
       nowIso(),
     );
     const cursor = await this.getCursor(init.logId);
+    // An invariant, not a user error: the row was written just above in this call. A plain Error,
+    // so that the CLI reports it as `internal error:` (a bug), never as bad input.
     if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
     return cursor;
   }
