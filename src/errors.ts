@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'DNS_TRUNCATED'
   | 'DNS_NO_SERVERS'
   | 'DNS_BAD_NAME'
+  // Zone files (src/caa/zonefile.ts, RFC 1035 §5.1 master file format): a line that cannot be parsed.
+  | 'ZONE_MALFORMED'
   | 'CONFIG_INVALID'
   | 'USAGE'
   // Monitor watch list (src/monitor/watchlist.ts): an entry that can never match, with FILE:LINE.
@@ -125,12 +127,24 @@ export type ErrorCode =
   // iodef receiver (src/iodef/receiver/smtp.ts): a mail that cannot be parsed as MIME or is over the
   // MIME limits (header section, part count): a permanent refusal (SMTP 554), never "try later".
   | 'IODEF_BAD_MAIL'
+  // iodef reporter (src/iodef/reporter/send.ts): a report could not be delivered (DeliveryError says
+  // whether the failure is permanent or worth another attempt).
+  | 'IODEF_DELIVERY_FAILED'
   // Revocation (src/probe/revocation): an OCSP response or CRL that is not what RFC 6960/5280 say;
   // its download failed, was too large, or ran out of time.
   | 'REVOCATION_MALFORMED'
   | 'REVOCATION_HTTP'
   | 'REVOCATION_TOO_LARGE'
   | 'REVOCATION_TIMEOUT';
+
+/**
+ * The brand every CertvigilError carries. `Symbol.for` (the global registry), not `Symbol()`: two
+ * copies of this module — the CLI bundle's chunk and the library a caller imports, or two installed
+ * versions of the package — must still recognise each other's errors, and `instanceof` cannot,
+ * since each copy has its own class. Not exported: only the constructor below sets it, so an
+ * object cannot pass by shape (a Node `ENOENT` has a string `code` and a `message` too).
+ */
+const BRAND = Symbol.for('certvigil.error');
 
 export class CertvigilError extends Error {
   readonly code: ErrorCode;
@@ -139,10 +153,28 @@ export class CertvigilError extends Error {
     super(message, options);
     this.name = 'CertvigilError';
     this.code = code;
+    // Non-enumerable: the brand stays out of JSON, log lines and `toEqual` comparisons.
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 
-/** Type guard that works across module copies (checks the shape, not the prototype). */
+/**
+ * Whether `value` is an error certvigil raised on purpose, so that its `code` is an ErrorCode.
+ * `instanceof` is the fast path; the brand covers another copy of this module (see BRAND). A
+ * Node system error or any other object with a string `code` is NOT one: use `hasErrorCode`
+ * where such errors are expected too.
+ */
 export function isCertvigilError(value: unknown): value is CertvigilError {
+  if (value instanceof CertvigilError) return true;
+  return value instanceof Error && (value as unknown as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * Whether `value` is an Error with a string `code`: a CertvigilError, or an error of the
+ * environment — Node's system errors (`ENOENT`, `ECONNREFUSED`), a driver's (SQLite's `SQLITE_BUSY`,
+ * PostgreSQL's SQLSTATE). The CLI shows these as one line and as "could not decide", not as a bug.
+ * The code is then any string, not an ErrorCode: branch on codes only after `isCertvigilError`.
+ */
+export function hasErrorCode(value: unknown): value is Error & { code: string } {
   return value instanceof Error && typeof (value as { code?: unknown }).code === 'string';
 }

@@ -39,7 +39,8 @@ export function findPackageRoot(from: string): { root: string; pkg: PackageJson 
     if (up === dir) break;
     dir = up;
   }
-  // Not a user error: the installation itself is broken (files moved out of the package).
+  // Not a user error: the installation itself is broken (files moved out of the package). A plain
+  // Error on purpose, so that the CLI reports it as `internal error:`, not as bad input.
   throw new Error(`certvigil: no package.json of ${PACKAGE_NAME} above ${from}`);
 }
 

@@ -7,6 +7,9 @@
  * state directory lives), not in the state directory named on the command line.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -491,6 +494,51 @@ describe('every monitoring plugin answers bad input with UNKNOWN (3) and one sta
     expect(r.stdout).toMatch(/^CERTVIGIL UNKNOWN - /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expectNothingCreated(before);
+  });
+});
+
+/**
+ * A Node system error is not a CertvigilError (isCertvigilError checks the brand, issue 15), yet it
+ * is still "could not decide", never a bug: one line, no `internal error:`, no stack. A preload
+ * throws a real ENOENT while the command waits on a resolver / a server that never answers.
+ */
+describe('a Node system error (ENOENT) that escapes a command is still one line', () => {
+  const preload = `--import data:text/javascript,${encodeURIComponent(
+    "import fs from 'node:fs'; setTimeout(() => fs.readFileSync('/nonexistent/certvigil-e2e'), 300).unref();",
+  )}`;
+  const enoent = "ENOENT: no such file or directory, open '/nonexistent/certvigil-e2e'";
+
+  it('caa check: exit 2, `certvigil: ENOENT: …` on stderr', async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    try {
+      const { port } = udp.address();
+      const before = tree(root);
+      const r = await run(
+        ['caa', 'check', 'x.test', '--ca', 'ca.test', '--resolver', `127.0.0.1:${port}`, '--timeout', '10s'],
+        { NODE_OPTIONS: preload },
+      );
+      expect(r).toEqual({ code: 2, stdout: '', stderr: `certvigil: ${enoent}\n` });
+      expectNothingCreated(before);
+    } finally {
+      udp.close();
+    }
+  });
+
+  it('check endpoint: exit 3, one `CERTVIGIL UNKNOWN - ENOENT: …` line', async () => {
+    const held: Socket[] = [];
+    const server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await run(['check', 'endpoint', `127.0.0.1:${port}`, '--timeout', '10s'], {
+        NODE_OPTIONS: preload,
+      });
+      expect(r).toEqual({ code: 3, stdout: `CERTVIGIL UNKNOWN - ${enoent}\n`, stderr: '' });
+    } finally {
+      for (const socket of held) socket.destroy();
+      server.close();
+    }
   });
 });
 

@@ -10,6 +10,7 @@
  * CAA (RDATA = flags(1) tag-length(1) tag value, RFC 8659 §4.1.1). Other types (SOA, NS, A, …)
  * count only as "this name exists".
  */
+import { CertvigilError } from '../errors.js';
 import type { CaaRecord } from './property.js';
 import type { CaaResolverPort, PortRecord, PortResponse } from './types.js';
 
@@ -24,12 +25,12 @@ export interface ZoneRecord {
   target?: string;
 }
 
-export class ZoneParseError extends Error {
+export class ZoneParseError extends CertvigilError {
   constructor(
     message: string,
     readonly line: number,
   ) {
-    super(`line ${line}: ${message}`);
+    super('ZONE_MALFORMED', `line ${line}: ${message}`);
     this.name = 'ZoneParseError';
   }
 }

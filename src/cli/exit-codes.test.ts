@@ -29,6 +29,23 @@ describe('describeFailure', () => {
       },
     ],
     [
+      // Not a CertvigilError (isCertvigilError checks the brand), yet still "could not decide".
+      'a Node system error (ENOENT): one line, not an internal error',
+      Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), {
+        code: 'ENOENT',
+        errno: -2,
+        syscall: 'open',
+      }),
+      false,
+      { code: 2, stdout: '', stderr: "certvigil: ENOENT: no such file or directory, open '/x'\n" },
+    ],
+    [
+      'a Node system error under check: UNKNOWN (3)',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      true,
+      { code: 3, stdout: 'CERTVIGIL UNKNOWN - connect ECONNREFUSED 127.0.0.1:5432\n', stderr: '' },
+    ],
+    [
       'a bug: one line, no stack',
       new TypeError(`x is undefined ${hostile}`),
       false,

@@ -4,6 +4,7 @@
  * reports itself: one line, never a stack trace unless asked for.
  */
 import { unknownStatusLine } from '../probe/plugin-output.js';
+import { hasErrorCode } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 export const EXIT = {
   /** Everything checked and fine (caa check: every name allowed). */
@@ -35,13 +36,14 @@ export function oneLine(message: string): string {
 
 /**
  * How a run that threw ends. An error certvigil raised on purpose (bad input, a lookup that failed)
- * is one line: `certvigil: …` on stderr and exit 2, or under `check` one `CERTVIGIL UNKNOWN - …`
+ * — or that the environment raised with a code (Node's `ENOENT`, `ECONNREFUSED`; a database
+ * driver's) — is one line: `certvigil: …` on stderr and exit 2, or under `check` one `CERTVIGIL UNKNOWN - …`
  * line on stdout and exit 3. Anything else is a bug: `certvigil: internal error: …` (under `check`,
  * UNKNOWN too, never exit 1, which is WARNING there), with the stack only when `debug` asked for
  * it. Messages may quote outside text (a server's banner, a file name), so they are sanitised.
  */
 export function describeFailure(err: unknown, options: { plugin: boolean; debug: boolean }): FailureReport {
-  const expected = err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+  const expected = hasErrorCode(err);
   const raw = err instanceof Error ? err.message : String(err);
   const message = oneLine(expected ? raw : `internal error: ${raw}`);
   const stack =

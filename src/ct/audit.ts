@@ -5,6 +5,7 @@
  * every tree head seen before is consistent with the new one. Two signed heads that cannot both be
  * true are kept together as evidence of misbehaviour.
  */
+import { CertvigilError } from '../errors.js';
 import { CompactTree, hashEquals, leafHash, verifyConsistency } from './merkle.js';
 import { isMalformed, LogMisbehaviourError } from './log-reader.js';
 import type { LogReader } from './log-reader.js';
@@ -108,7 +109,10 @@ export async function auditLog(reader: LogReader, options: AuditOptions): Promis
   try {
     for await (const batch of reader.entries(0, sth.treeSize, sth.treeSize, options.signal)) {
       if (batch.start !== tree.size) {
-        throw new Error(`entries arrived out of order: expected ${tree.size}, got ${batch.start}`);
+        throw new CertvigilError(
+          'CT_BAD_RESPONSE',
+          `entries arrived out of order: expected ${tree.size}, got ${batch.start}`,
+        );
       }
       for (const entry of batch.entries) {
         const problem = isMalformed(entry) ? entry.error : (options.checkEntry?.(entry) ?? null);
@@ -117,7 +121,8 @@ export async function auditLog(reader: LogReader, options: AuditOptions): Promis
           if (result.malformedEntries.length < maxListed)
             result.malformedEntries.push({ index: entry.index, error: problem });
         }
-        if (!entry.leafInput) throw new Error(`entry ${entry.index} has no readable leaf input`);
+        if (!entry.leafInput)
+          throw new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} has no readable leaf input`);
         tree.append(leafHash(entry.leafInput));
         const heads = pending.get(tree.size);
         if (heads) checkKnownHeads(heads, tree.root(), sth, result);

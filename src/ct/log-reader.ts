@@ -87,7 +87,7 @@ export function compactTreeFromLastLeaf(
   const lowBit = treeSize & -treeSize;
   const inner = Math.log2(lowBit);
   if (!Number.isInteger(inner) || auditPath.length < inner)
-    throw new Error(`audit path too short for a tree of ${treeSize}`);
+    throw new CertvigilError('CT_BAD_RESPONSE', `audit path too short for a tree of ${treeSize}`);
   let h = lastLeafHash;
   for (let i = 0; i < inner; i++) h = nodeHash(auditPath[i] as Uint8Array, h);
   const hashes = [...auditPath.slice(inner)].reverse().concat([h]);
@@ -109,7 +109,13 @@ function logKey(log: LogInfo): KeyObject {
   try {
     return publicKeyFromSpki(log.key);
   } catch (cause) {
-    throw new Error(`log list key of ${log.description} is not a usable public key`, { cause });
+    throw new CertvigilError(
+      'LOGLIST_INVALID',
+      `log list key of ${log.description} is not a usable public key`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -148,7 +154,7 @@ class Rfc6962Reader implements LogReader {
   async compactTreeAt(sth: SignedTreeHead): Promise<CompactTree> {
     if (sth.treeSize === 0) return new CompactTree();
     const [last] = await this.client.getEntries(sth.treeSize - 1, sth.treeSize - 1);
-    if (!last) throw new Error(`the log returned no entry ${sth.treeSize - 1}`);
+    if (!last) throw new CertvigilError('CT_BAD_RESPONSE', `the log returned no entry ${sth.treeSize - 1}`);
     const hash = leafHash(last.leafInput);
     const proof = await this.client.getProofByHash(hash, sth.treeSize);
     if (proof.leafIndex !== sth.treeSize - 1) {
@@ -270,12 +276,19 @@ class StaticReader implements LogReader {
       } catch (err) {
         // A data tile that cannot be parsed cannot be hashed either. Unsigned bytes prove nothing
         // against the log (they may have been damaged on the way), so this means "cannot check".
-        throw new Error(`data tile ${tile.tileIndex} is malformed: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new CertvigilError(
+          'CT_BAD_RESPONSE',
+          `data tile ${tile.tileIndex} is malformed: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
       if (parsed.length !== tile.width) {
-        throw new Error(`data tile ${tile.tileIndex} holds ${parsed.length} entries, expected ${tile.width}`);
+        throw new CertvigilError(
+          'CT_BAD_RESPONSE',
+          `data tile ${tile.tileIndex} holds ${parsed.length} entries, expected ${tile.width}`,
+        );
       }
       const lo = Math.max(start, first);
       const hi = Math.min(end, first + parsed.length);

@@ -8,7 +8,7 @@
  * every read, the shipped snapshot), with a day-long refresh period by default. When the refresh
  * fails, the last good copy (or the snapshot) serves and the caller is told (`cache: 'stale'`).
  */
-import { isCertvigilError } from '../errors.js';
+import { hasErrorCode, isCertvigilError } from '../errors.js';
 import { createLogListSource } from './loglist-source.js';
 import type { LogListState } from './loglist-source.js';
 import type { LoadLogListOptions } from './loglist.js';
@@ -66,7 +66,7 @@ export async function loadLogListCached(
     state = await lists.current();
   } catch (err) {
     // Nothing at all: the location's own error (a missing file, a 503) says more than "unavailable".
-    if (isCertvigilError(err) && err.code === 'LOGLIST_UNAVAILABLE' && isCertvigilError(err.cause))
+    if (isCertvigilError(err) && err.code === 'LOGLIST_UNAVAILABLE' && hasErrorCode(err.cause))
       throw err.cause;
     throw err;
   }

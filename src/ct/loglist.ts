@@ -16,7 +16,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CertvigilError, hasErrorCode, isCertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { CtHttpClient, RESPONSE_LIMITS } from './http.js';
 import { decodeBase64 } from './tls.js';
@@ -422,7 +422,9 @@ async function readLocalFile(path: string, maxBytes: number, signal?: AbortSigna
     if (total === 0) throw fail('the file is empty');
     return Buffer.concat(chunks, total);
   } catch (cause) {
-    if (isCertvigilError(cause)) throw cause;
+    // Any coded error (ours, or Node's: EIO, EISDIR) passes through as it always has; only an
+    // uncoded one is wrapped.
+    if (hasErrorCode(cause)) throw cause;
     throw fail(sanitizeText((cause as Error).message), cause);
   } finally {
     await handle.close();

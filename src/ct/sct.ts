@@ -6,7 +6,7 @@
  * log's key over the entry it claims to have logged.
  */
 import type { KeyObject } from 'node:crypto';
-import { readDigitallySigned, verifyDigitallySigned } from './signature.js';
+import { readDigitallySigned, SignatureError, verifyDigitallySigned } from './signature.js';
 import { TlsReader, writeU64 } from './tls.js';
 import type { DigitallySigned } from './types.js';
 
@@ -93,6 +93,7 @@ export function sctSignatureInput(sct: Sct, entry: SignedEntry): Uint8Array {
 
 /** Throws (a `SignatureError`) unless the log's key signed this SCT over this entry. */
 export function verifySct(sct: Sct, logKey: KeyObject, entry: SignedEntry): void {
-  if (sct.version !== 0) throw new Error(`unsupported SCT version ${sct.version}`);
+  // RFC 6962 §3.2: v1 (0) is the only version; another cannot be verified, so it is not signed by us.
+  if (sct.version !== 0) throw new SignatureError('SIG_MALFORMED', `unsupported SCT version ${sct.version}`);
   verifyDigitallySigned(logKey, sctSignatureInput(sct, entry), sct.signature);
 }

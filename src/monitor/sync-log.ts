@@ -17,6 +17,7 @@
  * issuances, malformed entries, alerts, the tree state AND the new position atomically. A process
  * killed at any moment restarts from a position whose entries are all stored, and none twice.
  */
+import { CertvigilError } from '../errors.js';
 import { fromStoredHead, toStoredHead } from '../ct/head-store.js';
 import { CtHttpError } from '../ct/http.js';
 import { isMalformed, LogMisbehaviourError } from '../ct/log-reader.js';
@@ -256,10 +257,14 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
       message: `the log presents ${sth.treeSize} entries, ${cursor.position} were already read`,
     };
   }
-  if (!cursor.tree) throw new Error(`no tree state stored for ${log.url}: cannot verify`);
+  if (!cursor.tree)
+    throw new CertvigilError('MONITOR_INTERNAL', `no tree state stored for ${log.url}: cannot verify`);
   const tree = CompactTree.fromJSON(cursor.tree);
   if (tree.size !== cursor.position)
-    throw new Error(`stored tree (${tree.size}) and position (${cursor.position}) disagree`);
+    throw new CertvigilError(
+      'MONITOR_INTERNAL',
+      `stored tree (${tree.size}) and position (${cursor.position}) disagree`,
+    );
 
   const commitEvery = options.commitEvery ?? 4096;
   let pending: {
@@ -296,10 +301,14 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
       reader.entries(cursor.position, sth.treeSize, sth.treeSize, options.signal),
     )) {
       if (batch.start !== position + pending.count)
-        throw new LogReadError(new Error(`entries out of order at ${batch.start}`));
+        throw new LogReadError(
+          new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${batch.start}`),
+        );
       for (const entry of batch.entries) {
         if (isMalformed(entry) && !entry.leafInput)
-          throw new LogReadError(new Error(`entry ${entry.index} cannot be hashed: ${entry.error}`));
+          throw new LogReadError(
+            new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} cannot be hashed: ${entry.error}`),
+          );
         // The tree and the pending count move together, so a commit always matches its tree state.
         tree.append(leafHash(entry.leafInput as Uint8Array));
         pending.count++;

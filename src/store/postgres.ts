@@ -16,7 +16,7 @@
  */
 import { hostname } from 'node:os';
 import postgres from 'postgres';
-import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CertvigilError, hasErrorCode } from '../errors.js';
 import {
   alertRow,
   assembleIssuances,
@@ -280,7 +280,8 @@ class PostgresStore implements Store {
         }
       } catch (err) {
         await lockSql.end({ timeout: 1 }).catch(() => undefined);
-        if (isCertvigilError(err)) throw err;
+        // Ours, and the driver's coded errors (SQLSTATE, ECONNREFUSED), pass through unwrapped.
+        if (hasErrorCode(err)) throw err;
         throw new CertvigilError('STORE_UNAVAILABLE', `cannot take the run lock: ${(err as Error).message}`, {
           cause: err,
         });
@@ -342,6 +343,8 @@ class PostgresStore implements Store {
         ${init.position}, ${init.tree === null ? null : toJsonText(init.tree)}::text::jsonb, NULL, ${nowIso()})
       ON CONFLICT (log_id) DO NOTHING`;
     const cursor = await this.getCursor(init.logId);
+    // An invariant, not a user error: the row was written just above in this call. A plain Error,
+    // so that the CLI reports it as `internal error:` (a bug), never as bad input.
     if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
     return cursor;
   }
@@ -798,7 +801,8 @@ class PostgresStore implements Store {
 }
 
 function wrapMigration(err: unknown): Error {
-  if (isCertvigilError(err)) return err;
+  // Ours, and the driver's coded errors (SQLSTATE), pass through unwrapped.
+  if (hasErrorCode(err)) return err;
   return new CertvigilError(
     'STORE_MIGRATION',
     `cannot migrate the PostgreSQL schema: ${(err as Error).message}`,

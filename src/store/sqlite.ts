@@ -21,7 +21,7 @@ import { constants } from 'node:fs';
 import { access, lstat, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CertvigilError, hasErrorCode } from '../errors.js';
 import {
   checkStateDir,
   ensureStateDir,
@@ -277,7 +277,8 @@ class SqliteStore implements Store {
     try {
       upgrade.immediate();
     } catch (cause) {
-      if (isCertvigilError(cause)) throw cause;
+      // Ours, and SQLite's own coded errors (SQLITE_BUSY…), pass through unwrapped.
+      if (hasErrorCode(cause)) throw cause;
       throw new CertvigilError(
         'STORE_MIGRATION',
         `cannot migrate ${this.path}: ${(cause as Error).message}`,
@@ -367,6 +368,8 @@ class SqliteStore implements Store {
       nowIso(),
     );
     const cursor = await this.getCursor(init.logId);
+    // An invariant, not a user error: the row was written just above in this call. A plain Error,
+    // so that the CLI reports it as `internal error:` (a bug), never as bad input.
     if (cursor === null) throw new Error(`cursor of ${init.logId} vanished`);
     return cursor;
   }

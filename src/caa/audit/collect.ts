@@ -11,7 +11,7 @@
  * as "nothing there". A failed zone-cut lookup or an NXDOMAIN domain ends the collection at once.
  */
 import { randomInt } from 'node:crypto';
-import { CertvigilError, isCertvigilError } from '../../errors.js';
+import { CertvigilError, hasErrorCode } from '../../errors.js';
 import { formatEndpoint, StubResolver } from '../../dns/index.js';
 import type { DnsClient, DnsResponse, QueryOptions } from '../../dns/index.js';
 import { parseIdentifier, searchPath } from '../identifier.js';
@@ -59,7 +59,8 @@ function caaOf(r: DnsResponse): CaaRecord[] {
 }
 
 function errorCode(err: unknown): string {
-  if (isCertvigilError(err)) return err.code;
+  // Ours or an environment error's code (ECONNREFUSED): the finding shows the code, not prose.
+  if (hasErrorCode(err)) return err.code;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseEndpoint } from '../../dns/index.js';
-import { CertvigilError } from '../../errors.js';
+import { CertvigilError, isCertvigilError } from '../../errors.js';
 import { parsePin } from '../../probe/checks.js';
 import { hostPort, parseHost, parseHostPort } from '../../probe/connect.js';
 import { chooseProxy } from '../../probe/proxy.js';
@@ -323,8 +323,8 @@ export async function readTextFile(path: string, flag: string): Promise<string> 
     if (st.isDirectory()) throw new CertvigilError('USAGE', `${shown} is a directory`);
     text = await readFile(path, 'utf8');
   } catch (e) {
-    // (not isCertvigilError: Node's own errors carry a string `code` too)
-    if (e instanceof CertvigilError) throw e;
+    // Ours passes through; a Node error (ENOENT, EACCES) becomes a usage error with its text.
+    if (isCertvigilError(e)) throw e;
     throw new CertvigilError('USAGE', `cannot read ${shown}: ${fileError(e)}`);
   }
   if (text.trim() === '') throw new CertvigilError('USAGE', `${shown} is empty`);

@@ -6,7 +6,7 @@
  * run every few minutes never creates, migrates or locks it) and prints.
  */
 import type { Command } from 'commander';
-import { isCertvigilError } from '../../errors.js';
+import { hasErrorCode } from '../../errors.js';
 import {
   DEFAULT_LOG_LIST_MAX_AGE_S,
   DEFAULT_MAX_AGE_S,
@@ -105,7 +105,8 @@ export function registerCheckMonitor(check: Command, ctx: Ctx): void {
         else process.stdout.write(formatPluginOutput(v.status, v.summary, v.findings, v.perfdata));
         ctx.setExit(PLUGIN_EXIT[v.status] as ExitCode);
       } catch (e) {
-        if (!isCertvigilError(e)) throw e;
+        // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+        if (!hasErrorCode(e)) throw e;
         process.stdout.write(unknownStatusLine(e.message));
         ctx.setExit(EXIT.UNKNOWN);
       }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
 import { DEFAULT_LOG_LIST_URL } from '../../ct/index.js';
-import { CertvigilError, isCertvigilError } from '../../errors.js';
+import { CertvigilError, hasErrorCode } from '../../errors.js';
 import { parseHostPort } from '../../probe/connect.js';
 import { checkEndpoint } from '../../probe/endpoint.js';
 import type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from '../../probe/endpoint.js';
@@ -405,7 +405,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         );
         ctx.setExit(pluginExit(result.status));
       } catch (e) {
-        if (!isCertvigilError(e)) throw e;
+        // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+        if (!hasErrorCode(e)) throw e;
         process.stdout.write(
           flags.json
             ? `${JSON.stringify({ status: 'UNKNOWN', error: sanitizeText(e.message) })}\n`
@@ -487,7 +488,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
               const result = await runWithDeadline(await buildOptions(spec, shared));
               results[i] = { target: spec.target, status: result.status, result };
             } catch (e) {
-              if (!isCertvigilError(e)) throw e;
+              // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+              if (!hasErrorCode(e)) throw e;
               results[i] = { target: spec.target, status: 'UNKNOWN', error: e.message };
             }
           }
@@ -516,7 +518,8 @@ export function registerCheck(program: Command, ctx: Ctx): void {
         }
         ctx.setExit(pluginExit(worst));
       } catch (e) {
-        if (!isCertvigilError(e)) throw e;
+        // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+        if (!hasErrorCode(e)) throw e;
         process.stdout.write(unknownStatusLine(e.message));
         ctx.setExit(EXIT.UNKNOWN);
       } finally {

@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CertvigilError, isCertvigilError } from '../../errors.js';
+import { CertvigilError, hasErrorCode } from '../../errors.js';
 import { parseHost } from '../../probe/connect.js';
 import { checkMitm, probeForLearning, storeLearned } from '../../probe/mitm.js';
 import { EMPTY_JARM } from '../../probe/mitm-compare.js';
@@ -365,7 +365,8 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
       }
       ctx.setExit(PLUGIN_EXIT[result.status] as ExitCode);
     } catch (e) {
-      if (!isCertvigilError(e)) throw e;
+      // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+      if (!hasErrorCode(e)) throw e;
       process.stdout.write(unknownStatusLine(e.message));
       ctx.setExit(EXIT.UNKNOWN);
     }

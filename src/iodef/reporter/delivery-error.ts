@@ -4,14 +4,15 @@
  * refusal is permanent (give the report up now) or transient (retry later, policy.ts
  * `nextAttemptAt`), and deliver.ts acts on that flag alone.
  */
+import { CertvigilError } from '../../errors.js';
 
 /** A delivery failure; `permanent` ones are given up at once. */
-export class DeliveryError extends Error {
+export class DeliveryError extends CertvigilError {
   constructor(
     message: string,
     readonly permanent: boolean,
   ) {
-    super(message);
+    super('IODEF_DELIVERY_FAILED', message);
     this.name = 'DeliveryError';
   }
 }
