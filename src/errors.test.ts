@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ZoneParseError } from './caa/zonefile.js';
 import { CertvigilError, hasErrorCode, isCertvigilError } from './errors.js';
-import { DeliveryError } from './iodef/reporter/send.js';
+import { DeliveryError } from './iodef/reporter/delivery-error.js';
 import { WatchListError } from './monitor/watchlist.js';
 import { X509Error } from './x509/errors.js';
 
