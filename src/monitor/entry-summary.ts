@@ -4,7 +4,7 @@
  * analyst reads, from the zero-copy DER walker. A certificate that cannot be parsed becomes a
  * `malformed` summary with its index and error — never a crash of the run.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import type { MalformedEntry } from '../ct/log-reader.js';
 import type { RawLogEntry } from '../ct/types.js';
 import { summarizeCertificate, summarizeTbs } from '../x509/index.js';
@@ -34,8 +34,6 @@ export interface MalformedSummary {
   malformed: true;
   error: string;
 }
-
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 export function summarizeEntry(entry: RawLogEntry | MalformedEntry): EntrySummary | MalformedSummary {
   if ('malformed' in entry) return { index: entry.index, malformed: true, error: entry.error };
