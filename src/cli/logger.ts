@@ -10,9 +10,9 @@
  * (CR/LF, U+2028) nor drive the operator's terminal (ESC sequences) nor reorder what is shown
  * (bidi overrides). No field may duplicate a key of the line itself (`level`, `time`, `msg`,
  * `pid`, `hostname`, `app`): a caller's field of that name is renamed with a trailing `_`, so a
- * consumer never sees two values for one key (pino's `name` option used to collide with callers
- * logging a DNS `name`; the binary's own field is `app` now; on a terminal a caller's `name` is
- * shown as `name_`, since pino-pretty would print it as the logger's name).
+ * consumer never sees two values for one key. The binary's own field is `app`, not pino's `name`
+ * option, because callers log a DNS `name`; on a terminal a caller's `name` is shown as `name_`,
+ * since pino-pretty would print it as the logger's name.
  */
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';

@@ -21,7 +21,8 @@ type Registrar = (program: Command, ctx: Ctx) => void;
  * Every top-level command and how to load it. Only the command being run is imported (all of them
  * for `--help` or an unknown command): a plugin that Nagios starts every few minutes for every
  * service should not pay for loading the CT client, the mailer and the database drivers of the
- * other commands (startup went from about 0.4 s to the cost of its own imports).
+ * other commands (loading every command costs about 1 s more than one: `--help` 1.6 s against
+ * `check caa --help` 0.6 s, built binary, 2-vCPU AMD EPYC VM, Node 20.20).
  */
 const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>])[] = [
   [

@@ -11,7 +11,7 @@
  *                                                 ← blank line
  *     — rome2026h1.example.org kVB1JgAAAZtx…       ← signature line(s)
  */
-import { CertvigilError } from '../errors.js';
+import { CtError } from './ct-error.js';
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned, SignedTreeHead } from './types.js';
@@ -37,14 +37,7 @@ export type CheckpointErrorCode =
   /** The log's signature line is malformed or does not verify over this tree head. */
   | 'CHECKPOINT_BAD_SIGNATURE';
 
-export class CheckpointError extends CertvigilError {
-  declare readonly code: CheckpointErrorCode;
-
-  constructor(code: CheckpointErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'CheckpointError';
-  }
-}
+export class CheckpointError extends CtError<CheckpointErrorCode> {}
 
 /** A signature line: `— <name> base64(uint32 key ID || signature)`. */
 export interface NoteSignature {

@@ -48,7 +48,7 @@ const MIB = 1024 * KIB;
 
 /**
  * Response ceilings per endpoint, in decoded bytes, each far above what a real log sends and far
- * below what would hurt: a 66 MB get-sth used to be buffered and JSON-parsed whole (3.4 GB of RSS).
+ * below what would hurt: without one, a 66 MB get-sth is buffered and JSON-parsed whole (3.4 GB of RSS).
  * The client's own `maxBodyBytes` still applies on top (the smaller one wins).
  */
 export const RESPONSE_LIMITS = {

@@ -13,7 +13,7 @@
  * so the tree arithmetic never uses the 32-bit bitwise operators: proofs use BigInt (a handful of
  * steps per proof), and the compact tree uses division by two.
  */
-import { CertvigilError } from '../errors.js';
+import { CtError } from './ct-error.js';
 import crypto from 'node:crypto';
 import { decodeBase64, encodeBase64 } from './tls.js';
 
@@ -33,14 +33,7 @@ export type MerkleErrorCode =
   | 'MERKLE_BAD_STATE';
 
 /** A proof did not verify, or its inputs were invalid. Branch on `code`. */
-export class MerkleError extends CertvigilError {
-  declare readonly code: MerkleErrorCode;
-
-  constructor(code: MerkleErrorCode, message: string) {
-    super(code, message);
-    this.name = 'MerkleError';
-  }
-}
+export class MerkleError extends CtError<MerkleErrorCode> {}
 
 // `crypto.hash` (Node ≥ 20.12) skips the Hash object: ~1.5× faster than createHash for 65-byte
 // node inputs on this machine kind (bench/merkle.ts). Fall back for older Node 20 releases.

@@ -5,7 +5,7 @@
  * ECDSA over NIST P-256 and RSA (≥ 2048 bits) PKCS#1 v1.5, both with SHA-256; anything else is
  * refused, as is a signature whose declared algorithm does not match the key.
  */
-import { CertvigilError } from '../errors.js';
+import { CtError } from './ct-error.js';
 import crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned } from './types.js';
@@ -32,14 +32,7 @@ export type SignatureErrorCode =
   /** Well-formed, right algorithm, wrong signature: the data was not signed by this key. */
   | 'SIG_INVALID';
 
-export class SignatureError extends CertvigilError {
-  declare readonly code: SignatureErrorCode;
-
-  constructor(code: SignatureErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'SignatureError';
-  }
-}
+export class SignatureError extends CtError<SignatureErrorCode> {}
 
 /**
  * Reads a `DigitallySigned` embedded in a larger structure (RFC 5246 §4.7 as profiled by RFC 6962

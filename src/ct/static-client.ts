@@ -7,8 +7,8 @@
  *
  * Parsing tiles and verifying the checkpoint belong to `ct/tiles` and `ct/checkpoint`.
  */
-import crypto from 'node:crypto';
 import { CertvigilError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
 import { CtHttpError, RESPONSE_LIMITS, withCap } from './http.js';
 import type { CtGetOptions, CtHttpClient } from './http.js';
 import { mapOrdered } from './rate-limit.js';
@@ -144,7 +144,7 @@ export class StaticCtLogClient {
       this.url(`issuer/${fingerprint}`),
       withCap(options, RESPONSE_LIMITS.issuer),
     );
-    const actual = crypto.createHash('sha256').update(res.body).digest('hex');
+    const actual = sha256Hex(res.body);
     if (actual !== fingerprint) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',

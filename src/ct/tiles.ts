@@ -8,7 +8,7 @@
  * roots of the full tiles of level l − 1, i.e. MTH(D[(n·256 + i)·256^l : (n·256 + i + 1)·256^l]).
  * The rightmost tile of each level is usually partial (`.p/<W>`, 1 ≤ W ≤ 255).
  */
-import { CertvigilError } from '../errors.js';
+import { CtError } from './ct-error.js';
 import type { RawLogEntry } from './types.js';
 import { EntryError, leafIndexExtension, readAsn1Cert, readTimestampedEntry } from './entry.js';
 import { CompactTree, HASH_SIZE } from './merkle.js';
@@ -33,14 +33,7 @@ export type TileErrorCode =
   /** An entry whose `leaf_index` extension is missing or not its position in the log. */
   | 'TILE_LEAF_INDEX';
 
-export class TileError extends CertvigilError {
-  declare readonly code: TileErrorCode;
-
-  constructor(code: TileErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'TileError';
-  }
-}
+export class TileError extends CtError<TileErrorCode> {}
 
 /** One tile: `level` is a tree level or `'data'`; `width` is 256 for a full tile. */
 export interface TileRef {

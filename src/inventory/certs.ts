@@ -4,7 +4,7 @@
  * access. PEM (RFC 7468) or a single DER certificate; the issuers of a chain are dropped, so a
  * fullchain file or a Traefik chain contributes its end-entity certificate only (see `leavesFromDer`).
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import { parsePemCertificates, summarizeCertificate, X509Error } from '../x509/index.js';
 import { InventoryFault } from './files.js';
 import type { InventoryCertificate, InventorySource } from './types.js';
@@ -49,10 +49,6 @@ export function certificatesInBytes(bytes: Uint8Array): Uint8Array[] | null {
   // X.690 §8.9: a DER Certificate is a constructed SEQUENCE, tag 0x30.
   if (bytes.length > 0 && bytes[0] === 0x30) return [bytes];
   return null;
-}
-
-function sha256Hex(data: Uint8Array): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** How a file's certificates are to be read. */

@@ -16,6 +16,7 @@ import { eventOfAlert, issuanceAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
 import { historyFor, isKnown } from './known.js';
 import type { MatchedCertificate } from './sync-log.js';
+import { issuanceFacts } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
 export interface AlertContext {
@@ -60,7 +61,7 @@ export async function alertsForIssuances(
   for (const i of issuances) {
     if (seen.has(i.tbsSha256)) continue;
     seen.add(i.tbsSha256);
-    const facts = { ...i, certSha256s: i.certSha256 ? [i.certSha256] : [] };
+    const facts = issuanceFacts(i);
     if (isKnown(facts, ctx.known)) continue;
     const history = await historyFor(ctx.store, i.dnsNames, ctx.known);
     const verdict = classify(facts, ctx.known, history, await caaVerdict(i, ctx));

@@ -7,6 +7,7 @@
  * (serials are chosen by the CA and say nothing about who asked).
  */
 import type { Reason, Severity } from '../notify/types.js';
+import type { CertificateRecord } from '../store/types.js';
 
 export interface KnownIndex {
   certHashes: ReadonlySet<string>;
@@ -18,15 +19,11 @@ export interface KnownIndex {
   managedNames: ReadonlySet<string>;
 }
 
-export interface IssuanceFacts {
-  tbsSha256: string;
-  certSha256s: readonly string[];
+/** The certificate record (store/types.ts) as the classifier reads it, with every logged form's hash. */
+export interface IssuanceFacts extends Omit<CertificateRecord, 'dnsNames'> {
   dnsNames: readonly string[];
-  issuer: string;
+  certSha256s: readonly string[];
   keyType: string;
-  spkiSha256: string;
-  notBefore: string;
-  notAfter: string;
 }
 
 /** Another issuance sharing a name: from CT or from the inventory. */

@@ -4,29 +4,20 @@
  * analyst reads, from the zero-copy DER walker. A certificate that cannot be parsed becomes a
  * `malformed` summary with its index and error — never a crash of the run.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import type { MalformedEntry } from '../ct/log-reader.js';
 import type { RawLogEntry } from '../ct/types.js';
+import type { LoggedCertificate } from '../store/types.js';
 import { summarizeCertificate, summarizeTbs } from '../x509/index.js';
 
-export interface EntrySummary {
+/**
+ * The certificate record of one log entry (`LoggedCertificate`, store/types.ts: `tbsSha256` is one
+ * issuance, precert or final; `certSha256` the logged certificate, or the pre-certificate when the
+ * log gave it; `timestamp` the MerkleTreeLeaf's), with its position and subject CN.
+ */
+export interface EntrySummary extends LoggedCertificate {
   index: number;
-  type: 'x509' | 'precert';
-  /** Log timestamp (ms since the epoch) from the MerkleTreeLeaf. */
-  timestamp: number;
-  dnsNames: string[];
-  ipAddresses: string[];
   subjectCommonName: string | null;
-  /** SHA-256 of the TBSCertificate without CT poison/SCT extensions: one issuance, precert or final. */
-  tbsSha256: string;
-  /** SHA-256 of the logged certificate (x509) or of the pre-certificate (precert, when the log gave it). */
-  certSha256: string | null;
-  serial: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  spkiSha256: string;
-  keyType: string;
 }
 
 export interface MalformedSummary {
@@ -34,8 +25,6 @@ export interface MalformedSummary {
   malformed: true;
   error: string;
 }
-
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 export function summarizeEntry(entry: RawLogEntry | MalformedEntry): EntrySummary | MalformedSummary {
   if ('malformed' in entry) return { index: entry.index, malformed: true, error: entry.error };

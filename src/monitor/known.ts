@@ -4,8 +4,9 @@
  * into the hash sets the classifier looks up, and the history of a name (CT + inventory) that the
  * heuristics compare against.
  */
-import type { Issuance, Store } from '../store/types.js';
-import type { HistoryItem, KnownIndex } from './classify.js';
+import type { Store } from '../store/types.js';
+import type { HistoryItem, IssuanceFacts, KnownIndex } from './classify.js';
+import { inventoryHistoryItem } from './issuance.js';
 
 export async function loadKnownIndex(store: Store, managedNames: Iterable<string> = []): Promise<KnownIndex> {
   const [inventory, authorizations] = await Promise.all([store.listInventory(), store.listAuthorizations()]);
@@ -19,7 +20,7 @@ export async function loadKnownIndex(store: Store, managedNames: Iterable<string
 }
 
 export function isKnown(
-  i: Pick<Issuance, 'tbsSha256' | 'certSha256s' | 'spkiSha256'>,
+  i: Pick<IssuanceFacts, 'tbsSha256' | 'certSha256s' | 'spkiSha256'>,
   k: KnownIndex,
 ): boolean {
   return (
@@ -47,17 +48,7 @@ export async function historyFor(
   const wanted = new Set(names);
   for (const r of inventory) {
     if (!r.dnsNames.some((n) => wanted.has(n)) || byTbs.has(r.tbsSha256)) continue;
-    byTbs.set(r.tbsSha256, {
-      tbsSha256: r.tbsSha256,
-      certSha256s: [r.certSha256],
-      dnsNames: r.dnsNames,
-      issuer: r.issuer,
-      keyType: '',
-      spkiSha256: r.spkiSha256,
-      notBefore: r.notBefore,
-      notAfter: r.notAfter,
-      known: true,
-    });
+    byTbs.set(r.tbsSha256, inventoryHistoryItem(r));
   }
   return [...byTbs.values()];
 }

@@ -22,6 +22,7 @@ import { inventoryUnreadableAlert, logStaleAlert, logUnreachableAlert } from './
 import { loadKnownIndex } from './known.js';
 import { emptySyncResult, syncLog } from './sync-log.js';
 import type { SyncResult } from './sync-log.js';
+import { inventoryRecord } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
 export interface MonitorLog {
@@ -73,20 +74,6 @@ export interface CycleResult {
   delivery: DeliveryReport;
 }
 
-function toRecord(c: InventoryCertificate): InventoryRecord {
-  return {
-    source: c.source,
-    path: c.path,
-    certSha256: c.certSha256,
-    tbsSha256: c.tbsSha256,
-    spkiSha256: c.spkiSha256,
-    dnsNames: c.dnsNames,
-    issuer: c.issuer,
-    notBefore: c.notBefore,
-    notAfter: c.notAfter,
-  };
-}
-
 /**
  * Stores one inventory scan: every source is replaced, so a certificate deleted from disk leaves the
  * inventory. Except where the scan could not look: a record stored before whose file (or a directory
@@ -99,7 +86,7 @@ export async function recordInventory(store: Store, scan: InventoryScan): Promis
   const add = (r: InventoryRecord): void => {
     bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
   };
-  for (const c of scan.certificates) add(toRecord(c));
+  for (const c of scan.certificates) add(inventoryRecord(c));
   if (scan.errors.length > 0) {
     const fresh = new Set(scan.certificates.map((c) => c.certSha256));
     const failed = scan.errors.map((e) => e.path);

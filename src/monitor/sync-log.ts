@@ -28,6 +28,7 @@ import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from 
 import { summarizeEntry } from './entry-summary.js';
 import { malformedAlert, misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
+import { issuanceInput } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
 /** The certificate bytes of a matched entry, for the alert (hook scripts' CERT_FILENAME). */
@@ -330,22 +331,7 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
         if (isMalformed(entry)) continue; // unreachable: summarizeEntry reports it as malformed
         if (!s.dnsNames.some((n) => options.watch.matches(n))) continue;
         result.matched++;
-        pending.issuances.push({
-          tbsSha256: s.tbsSha256,
-          certSha256: s.certSha256,
-          type: s.type,
-          dnsNames: s.dnsNames,
-          ipAddresses: s.ipAddresses,
-          issuer: s.issuer,
-          serial: s.serial,
-          notBefore: s.notBefore,
-          notAfter: s.notAfter,
-          spkiSha256: s.spkiSha256,
-          keyType: s.keyType,
-          logId: log.logId,
-          index: entry.index,
-          timestamp: s.timestamp,
-        });
+        pending.issuances.push(issuanceInput(s, log.logId, entry.index));
         const der = entry.leaf.certificate ?? entry.preCertificate;
         if (der) pending.certificates.set(s.tbsSha256, { der, chain: entry.chain });
       }

@@ -21,13 +21,13 @@
  * so a `sleep` or `curl` started by the script cannot outlive it.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotifyError } from './errors.js';
+import { sha256Hex } from '../hash.js';
 import { sanitizeText } from '../sanitize.js';
 import {
   advice,
@@ -116,8 +116,6 @@ const HOOK_VARIABLES = [
   'CERTVIGIL_INVENTORY_PATH',
 ] as const;
 const HOOK_VARIABLE_SET: ReadonlySet<string> = new Set(HOOK_VARIABLES);
-
-const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** certspotter-script(8) EVENT values; `test` is ours (the man page says to expect new ones). */
 function certspotterEvent(event: MonitorEvent): string {

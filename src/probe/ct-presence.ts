@@ -37,7 +37,7 @@ import { hashTileKey, inclusionProofFromTiles, tilesForInclusionProof } from '..
 import type { LogInfo, SignedTreeHead } from '../ct/types.js';
 import type { Store } from '../store/types.js';
 import { summarizeCertificate } from '../x509/index.js';
-import { sha256Hex } from './scts.js';
+import { sha256Hex } from '../hash.js';
 import type { CtPresence, CtPresenceSource, SctCheck } from './types.js';
 
 /** crt.sh's public base URL (pass it as `crtShUrl` to enable the lookup). */

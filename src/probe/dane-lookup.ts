@@ -5,7 +5,7 @@
  * resolver, then the pure matcher (`dane.ts`) once per distinct presented chain. CNAMEs on the way
  * are the recursive resolver's business; the TLSA records of its final answer are used.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import { isIP } from 'node:net';
 import type { DnsClient, DnsResponse } from '../dns/index.js';
 import { sanitizeText } from '../sanitize.js';
@@ -106,7 +106,7 @@ export interface DaneAddressResult {
 }
 
 const chainKey = (chain: readonly Uint8Array[], authorized: boolean): string =>
-  `${authorized ? 1 : 0}:${chain.map((c) => createHash('sha256').update(c).digest('hex')).join(',')}`;
+  `${authorized ? 1 : 0}:${chain.map(sha256Hex).join(',')}`;
 
 /**
  * Looks TLSA up once and matches each distinct presented chain once. Adds per-address findings to

@@ -13,6 +13,7 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { sha256Hex } from '../hash.js';
 import { sanitizeText } from '../sanitize.js';
 import { subjectPublicKeyInfo, summarizeCertificate } from '../x509/index.js';
 import type { Finding } from './types.js';
@@ -303,7 +304,7 @@ function certLabel(der: Uint8Array | undefined, index: number, signs?: number): 
 
 function spkiSha256(der: Uint8Array | undefined): string {
   const spki = der ? selected(der, 1) : null;
-  return spki ? createHash('sha256').update(spki).digest('hex') : '?';
+  return spki ? sha256Hex(spki) : '?';
 }
 
 /**

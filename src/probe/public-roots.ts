@@ -4,9 +4,9 @@
  * bundle (what OpenSSL-based tools on the machine trust). Used only to tell whether a chain that
  * validated against a `--ca-file` ends at a public root (`ct-scope.ts`), so a hash set is enough.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
+import { sha256Hex } from '../hash.js';
 
 /** Where Debian/Ubuntu, RHEL/Fedora and Alpine/macOS-style systems keep their bundle. */
 export const SYSTEM_CA_FILES: readonly string[] = [
@@ -23,8 +23,6 @@ export function pemCertificates(pem: string): Buffer[] {
   for (const m of pem.matchAll(PEM_BLOCK)) out.push(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
   return out;
 }
-
-const sha256Hex = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex');
 
 /**
  * Hex SHA-256 of the DER of every public root. `systemFiles` defaults to `$SSL_CERT_FILE` and the

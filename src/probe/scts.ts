@@ -9,7 +9,6 @@
  * passes it. Here an SCT counts only when its signature verifies over the entry the log was given
  * (RFC 6962 §3.2): a precertificate entry for embedded SCTs, the certificate itself otherwise.
  */
-import { createHash } from 'node:crypto';
 import { leafIndexExtension } from '../ct/entry.js';
 import {
   leafHashForSct,
@@ -144,9 +143,4 @@ export function collectScts(input: SctInputs): CollectedScts {
     for (const sct of scts) out.push(checkOne(sct, 'tls-extension', entry, logs));
   }
   return { scts: out, errors };
-}
-
-/** Hex SHA-256, shared by the modules of `probe`. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -40,37 +40,45 @@ export interface LogCursor {
   updatedAt: string;
 }
 
-/** One watched certificate entry as the monitor found it in a log. */
-export interface IssuanceInput {
+/**
+ * The facts of one certificate that every stored record of it carries, whether it came from a CT
+ * log (`IssuanceInput`, `Issuance`) or from the inventory (`InventoryRecord`): the hashes the
+ * classifier matches on and what the heuristics compare. Declared here because the store persists
+ * them (the field names are column and JSON names: do not rename); `monitor/issuance.ts` builds it.
+ */
+export interface CertificateRecord {
+  /** SHA-256 of the TBSCertificate without CT poison/SCT extensions (x509 `CertSummary.tbsSha256`). */
   tbsSha256: string;
-  certSha256: string | null;
-  type: 'x509' | 'precert';
   dnsNames: string[];
-  ipAddresses: string[];
   issuer: string;
-  serial: string;
   notBefore: string;
   notAfter: string;
   spkiSha256: string;
+}
+
+/** What one CT log entry says about its certificate (`monitor/entry-summary.ts` reads it). */
+export interface LoggedCertificate extends CertificateRecord {
+  certSha256: string | null;
+  type: 'x509' | 'precert';
+  ipAddresses: string[];
+  serial: string;
   keyType: string;
-  logId: string;
-  index: number;
   /** Log timestamp, ms since the epoch. */
   timestamp: number;
 }
 
+/** One watched certificate entry as the monitor found it in a log. */
+export interface IssuanceInput extends LoggedCertificate {
+  logId: string;
+  index: number;
+}
+
 /** One issuance: a precertificate and its final certificate share the TBS hash and are one row. */
-export interface Issuance {
-  tbsSha256: string;
+export interface Issuance extends CertificateRecord {
   /** SHA-256 of every logged form (precertificate and/or final certificate). */
   certSha256s: string[];
-  dnsNames: string[];
   ipAddresses: string[];
-  issuer: string;
   serial: string;
-  notBefore: string;
-  notAfter: string;
-  spkiSha256: string;
   keyType: string;
   /** ISO time when the first entry of this issuance was committed. */
   firstSeen: string;
@@ -113,16 +121,10 @@ export interface CommitBatch {
 }
 
 /** A certificate the organisation obtained itself (inventory) or authorised by hash. */
-export interface InventoryRecord {
+export interface InventoryRecord extends CertificateRecord {
   source: string;
   path: string;
   certSha256: string;
-  tbsSha256: string;
-  spkiSha256: string;
-  dnsNames: string[];
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
 }
 
 export interface Authorization {

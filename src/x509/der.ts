@@ -3,8 +3,10 @@
  * A minimal DER (ITU-T X.690) reader over bytes the caller already holds.
  *
  * Why hand-written instead of a library: the Certificate Transparency hot path must summarise
- * ≥ 50,000 certificates per second on one core, and Node's `crypto.X509Certificate` manages about
- * 3,000 (FACTS.md). General ASN.1 libraries build an object per element and copy every value; this
+ * ≥ 50,000 certificates per second on one core, and Node's `crypto.X509Certificate` (+ its
+ * `subjectAltName`) manages about 9,000 per CPU second against this walker's 180,000
+ * (`bench/x509.ts`: 2-vCPU AMD EPYC VM, Node 20.20; the ratio, ~20×, is what carries to other
+ * machines). General ASN.1 libraries build an object per element and copy every value; this
  * reader fills a caller-owned `Tlv` in place and returns offsets, so walking a certificate allocates
  * nothing per element and every value stays a view (subarray) of the input. It reads only the few
  * universal types a certificate summary needs.

@@ -6,7 +6,7 @@
  *
  * Every function throws only `X509Error` (`guarded`); malformed input is an ordinary event.
  */
-import crypto from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import { TAG_OCTET_STRING, expectTlv, hex, newTlv } from './der.js';
 import { guarded, malformed } from './errors.js';
 import { emptyScan, readSanNames, scanExtensions } from './extensions.js';
@@ -61,14 +61,6 @@ export interface CertSummary {
   hasEmbeddedScts: boolean;
   /** basicConstraints cA is TRUE (in any instance, should a certificate have several). */
   isCa: boolean;
-}
-
-// crypto.hash (one-shot, Node ≥ 20.12) avoids a Hash object per digest; createHash otherwise.
-const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
-function sha256Hex(data: Uint8Array): string {
-  return oneShot !== undefined
-    ? oneShot('sha256', data, 'hex')
-    : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /**

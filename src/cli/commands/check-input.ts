@@ -246,7 +246,8 @@ export function checkSpec(spec: EndpointSpec, where: string): EndpointSpec {
     const { host, port } = parseHostPort(spec.target, spec.starttls ? DEFAULT_PORTS[spec.starttls] : 443);
     if (spec.sni !== undefined) out.sni = parseHost(spec.sni, '--sni', { nameOnly: true });
     if (spec.connectTo) out.connectTo = spec.connectTo.map((c) => parseHost(c, '--connect-to'));
-    // --proxy, else (without --no-proxy) the environment's proxy: a bad value is a usage error now.
+    // --proxy, else (without --no-proxy) the environment's proxy: checked here, so a bad value is a
+    // usage error (exit 3 UNKNOWN) before any connection, not a failed check.
     proxyForSpec(spec, host, port);
     if (spec.pins)
       out.pins = spec.pins.map((p) => {

@@ -18,7 +18,7 @@
  * - slow senders: `headersTimeout` (slowloris), `requestTimeout` (slow bodies), an idle socket
  *   timeout, a TLS handshake timeout, at most `maxConnections` connections in total and
  *   `maxConnectionsPerAddress` per client address (IPv6: per /64), and a wall-clock limit per
- *   connection (`maxConnectionMs`): 100 idle sockets from one client no longer lock everyone out.
+ *   connection (`maxConnectionMs`), so 100 idle sockets from one client cannot lock everyone out.
  * - floods: a token bucket per client /64 (IPv4: per address), or per client certificate under
  *   mTLS → 429 with Retry-After; other senders are unaffected; a global daily cap on stored
  *   reports and bytes (intake `quota`) → 503 with Retry-After.

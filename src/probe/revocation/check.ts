@@ -6,7 +6,8 @@
  * when OCSP gave no answer. The I/O (HTTP, bounded by the check's deadline and AbortSignal) is here
  * and in `http.ts`; verdicts and findings are pure (`decide.ts`); the ASN.1 is `asn1.ts`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../hash.js';
 import { sanitizeText } from '../../sanitize.js';
 import { summarizeCertificate } from '../../x509/index.js';
 import type { Finding } from '../types.js';
@@ -52,7 +53,6 @@ export interface RevocationInput {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 function labelOf(cert: RevocationCert): string {
   let subject: string;
@@ -183,7 +183,9 @@ async function oneCertificate(index: number, input: RevocationInput): Promise<Fi
   if (issuer && !stapleAnswered) {
     const i = issuer;
     const make = (): Promise<Fetched> => fetchVerdicts(cert, i, input);
-    const fetched = await (input.cache ? input.cache.get(`${sha256(der)}/${sha256(i.der)}`, make) : make());
+    const fetched = await (input.cache
+      ? input.cache.get(`${sha256Hex(der)}/${sha256Hex(i.der)}`, make)
+      : make());
     facts.ocsp = fetched.ocsp;
     facts.crl = fetched.crl;
     facts.notes.push(...fetched.notes);
