@@ -29,6 +29,7 @@ export const LAYERS = {
   duration: 1,
   'state-files': 1,
   'package-files': 1,
+  hash: 1,
   dns: 2,
   x509: 2,
   caa: 2, // not 3: caa declares a resolver port that dns fits; it never imports dns
