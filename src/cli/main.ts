@@ -44,8 +44,9 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   ],
   [['ct'], async () => (await import('./commands/ct.js')).registerCt],
   [['monitor'], async () => (await import('./commands/monitor.js')).registerMonitor],
-  // `certs` also registers the top-level `inventory` and `notify` commands.
-  [['certs', 'inventory', 'notify'], async () => (await import('./commands/certs.js')).registerCerts],
+  [['certs'], async () => (await import('./commands/certs.js')).registerCerts],
+  [['inventory'], async () => (await import('./commands/inventory.js')).registerInventory],
+  [['notify'], async () => (await import('./commands/notify.js')).registerNotify],
   [['acme'], async () => (await import('./commands/acme.js')).registerAcme],
   [['check'], async () => (await import('./commands/check.js')).registerCheck],
   [['jarm'], async () => (await import('./commands/jarm.js')).registerJarm],
