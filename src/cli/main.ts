@@ -27,9 +27,10 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [
     ['caa'],
     async () => {
-      const [check, suggest, audit] = await Promise.all([
+      const [check, suggest, evaluate, audit] = await Promise.all([
         import('./commands/caa-check.js'),
         import('./commands/caa-suggest.js'),
+        import('./commands/caa-evaluate.js'),
         import('./commands/caa-audit.js'),
       ]);
       return (program, ctx) => {
@@ -38,6 +39,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
           .description('CAA (RFC 8659, RFC 8657): who may issue certificates for a name');
         check.registerCaaCheck(caa, ctx);
         suggest.registerCaaSuggest(caa, ctx);
+        evaluate.registerCaaEvaluate(caa, ctx);
         audit.registerCaaAudit(caa, ctx);
       };
     },
