@@ -59,7 +59,9 @@ export interface LogReader {
   /** The current tree head, its signature verified (throws LogMisbehaviourError if it is not). */
   treeHead(): Promise<SignedTreeHead>;
   /**
-   * Entries [start, end) of a tree of at least `end` entries, in order, each exactly once.
+   * Entries [start, end) of a tree of at least `end` entries, in order, each exactly once. Never
+   * throws LogMisbehaviourError: entries are unsigned bytes, so a wrong one is proved only by the
+   * root they hash to (the caller's check), and a failure to read them means "cannot check".
    * `treeSize` is the size of the verified head the range is read under: a static-ct-api log serves
    * entries in data tiles whose path depends on it (the last tile of a tree is partial, `<N>.p/<W>`,
    * static-ct-api "Data tiles"). RFC 6962 get-entries (§4.6) addresses entries by index alone, so
