@@ -28,9 +28,10 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [
     ['caa'],
     async () => {
-      const [check, suggest, audit] = await Promise.all([
+      const [check, suggest, evaluate, audit] = await Promise.all([
         import('./commands/caa-check.js'),
         import('./commands/caa-suggest.js'),
+        import('./commands/caa-evaluate.js'),
         import('./commands/caa-audit.js'),
       ]);
       return (program, ctx) => {
@@ -39,14 +40,16 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
           .description('CAA (RFC 8659, RFC 8657): who may issue certificates for a name');
         check.registerCaaCheck(caa, ctx);
         suggest.registerCaaSuggest(caa, ctx);
+        evaluate.registerCaaEvaluate(caa, ctx);
         audit.registerCaaAudit(caa, ctx);
       };
     },
   ],
   [['ct'], async () => (await import('./commands/ct.js')).registerCt],
   [['monitor'], async () => (await import('./commands/monitor.js')).registerMonitor],
-  // `certs` also registers the top-level `inventory` and `notify` commands.
-  [['certs', 'inventory', 'notify'], async () => (await import('./commands/certs.js')).registerCerts],
+  [['certs'], async () => (await import('./commands/certs.js')).registerCerts],
+  [['inventory'], async () => (await import('./commands/inventory.js')).registerInventory],
+  [['notify'], async () => (await import('./commands/notify.js')).registerNotify],
   [['acme'], async () => (await import('./commands/acme.js')).registerAcme],
   [['check'], async () => (await import('./commands/check.js')).registerCheck],
   [['jarm'], async () => (await import('./commands/jarm.js')).registerJarm],

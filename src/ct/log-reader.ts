@@ -19,11 +19,16 @@ import { treeHeadSignatureInput } from './sth.js';
 import { compactTreeFromTiles, parseDataTile, tilesForCompactRange } from './tiles.js';
 import type { LogInfo, RawLogEntry, SignedTreeHead } from './types.js';
 
-/** A log proved to misbehave: the evidence is in `heads` (signed by the log) and `detail`. */
+/**
+ * A log proved to misbehave: the evidence is in `heads` (signed by the log) and `message`. `kind`
+ * names the proof: a head whose signature does not verify, a proof that contradicts the signed
+ * head (RFC 6962 §4.5 get-proof-by-hash answering for another leaf), or hashes that do not lead to
+ * the signed root.
+ */
 export class LogMisbehaviourError extends CertvigilError {
   constructor(
     message: string,
-    readonly kind: 'bad-signature' | 'root-mismatch',
+    readonly kind: 'bad-signature' | 'bad-proof' | 'root-mismatch',
     readonly heads: SignedTreeHead[] = [],
   ) {
     super('CT_LOG_MISBEHAVIOUR', message);
@@ -53,7 +58,15 @@ export interface LogReader {
   readonly log: LogInfo;
   /** The current tree head, its signature verified (throws LogMisbehaviourError if it is not). */
   treeHead(): Promise<SignedTreeHead>;
-  /** Entries [start, end) of a tree of at least `end` entries, in order, each exactly once. */
+  /**
+   * Entries [start, end) of a tree of at least `end` entries, in order, each exactly once. Never
+   * throws LogMisbehaviourError: entries are unsigned bytes, so a wrong one is proved only by the
+   * root they hash to (the caller's check), and a failure to read them means "cannot check".
+   * `treeSize` is the size of the verified head the range is read under: a static-ct-api log serves
+   * entries in data tiles whose path depends on it (the last tile of a tree is partial, `<N>.p/<W>`,
+   * static-ct-api "Data tiles"). RFC 6962 get-entries (§4.6) addresses entries by index alone, so
+   * that reader ignores it.
+   */
   entries(start: number, end: number, treeSize: number, signal?: AbortSignal): AsyncIterable<EntryBatch>;
   /**
    * The compact tree of `[0, sth.treeSize)` without downloading the entries (to start monitoring at
@@ -160,7 +173,7 @@ class Rfc6962Reader implements LogReader {
     if (proof.leafIndex !== sth.treeSize - 1) {
       throw new LogMisbehaviourError(
         `get-proof-by-hash placed the last leaf at ${proof.leafIndex}`,
-        'bad-signature',
+        'bad-proof',
         [sth],
       );
     }

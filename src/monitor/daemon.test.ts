@@ -106,7 +106,7 @@ describe('MonitorDaemon', () => {
         throw new Error('no HTTP in this test');
       },
       readerFor: (log) => (log.logId === hungLog.logId ? hung : good),
-      log: { info: () => undefined, warn: (_o, m) => void warnings.push(m), error: () => undefined },
+      logger: { info: () => undefined, warn: (_o, m) => void warnings.push(m), error: () => undefined },
       loadLogList: async () => {
         if (listLoads++ > 0) throw new Error('log list server down');
         return [hungLog, goodLog];
@@ -164,7 +164,7 @@ describe('MonitorDaemon.reload (SIGHUP)', () => {
         throw new Error('no HTTP');
       },
       readerFor: () => reader,
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       loadLogList: async () => [log],
       settings: () => ({ watch, startAtEnd: false, intervalMs: 3_600_000 }),
       beforeAttempt: async () => void seen.push(watch.matches('new.test') ? 'new' : 'old'),

@@ -145,11 +145,13 @@ export class MonitorDaemon {
     const { deps } = this;
     await deps
       .beforePass?.()
-      .catch((err: unknown) => deps.log.warn({}, sanitizeText((err as Error).message, { maxLength: 500 })));
+      .catch((err: unknown) =>
+        deps.logger.warn({}, sanitizeText((err as Error).message, { maxLength: 500 })),
+      );
     try {
       this.logs = await deps.loadLogList();
     } catch (err) {
-      deps.log.warn(
+      deps.logger.warn(
         { logs: this.logs.length },
         `log list not reloaded, keeping the last one: ${sanitizeText((err as Error).message, { maxLength: 500 })}`,
       );
@@ -158,7 +160,7 @@ export class MonitorDaemon {
       this.pass = await preparePass(deps, this.logs, deps.settings().watch);
     } catch (err) {
       // The store or the scanner failed: keep the last pass (and say why, with the stack).
-      deps.log.error(
+      deps.logger.error(
         { stack: (err as Error).stack ?? null },
         `cannot refresh the inventory: ${sanitizeText((err as Error).message)}`,
       );
@@ -203,7 +205,7 @@ export class MonitorDaemon {
     await deps
       .onCycle?.()
       .catch((err: unknown) =>
-        deps.log.error(
+        deps.logger.error(
           { stack: (err as Error).stack ?? null },
           `heartbeat failed: ${(err as Error).message}`,
         ),

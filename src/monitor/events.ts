@@ -94,7 +94,7 @@ export function malformedAlert(
  */
 export function misbehaviourAlert(
   log: Pick<LogInfo, 'logId' | 'url'>,
-  what: 'fork' | 'root-mismatch' | 'bad-signature',
+  what: 'fork' | 'root-mismatch' | 'bad-signature' | 'bad-proof',
   message: string,
   evidence: StoredHead[],
   computedRoot?: string,

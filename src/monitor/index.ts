@@ -18,7 +18,7 @@ export type {
   CycleDeps,
   CycleOptions,
   CycleResult,
-  MonitorLog,
+  MonitorLogger,
   PassContext,
 } from './monitor.js';
 export { MonitorDaemon, nextDelayMs } from './daemon.js';

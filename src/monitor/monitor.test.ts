@@ -102,7 +102,7 @@ describe('a configured inventory path that cannot be read', () => {
       httpFor: () => {
         throw new Error('no logs in this test');
       },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     };
     const options = { logs: [], watch: buildWatchList(['example.test']), startAtEnd: false, concurrency: 1 };
     const first = await runCycle(deps, options);

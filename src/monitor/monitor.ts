@@ -25,7 +25,7 @@ import type { SyncResult } from './sync-log.js';
 import { inventoryRecord } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
-export interface MonitorLog {
+export interface MonitorLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -47,7 +47,8 @@ export interface CycleDeps {
   readerFor?: (log: LogInfo) => LogReader;
   /** Parallel entry requests per log (default 4). */
   readerConcurrencyFor?: (log: LogInfo) => number;
-  log: MonitorLog;
+  /** The operator's log lines (stderr); `log` in this module always means a CT log. */
+  logger: MonitorLogger;
   onProgress?: (done: number, total: number) => void;
   /** After every attempt on a log: its health, for `status` and `check monitor`. */
   onLogHealth?: (r: LogHealthRecord) => Promise<void>;
@@ -117,7 +118,7 @@ async function refreshInventory(
   if (!deps.scanInventory) return { scan: null, unreadable: 0 };
   const scan = await deps.scanInventory();
   for (const e of scan.errors)
-    deps.log.warn({ path: sanitizeText(e.path) }, `inventory: ${sanitizeText(e.error)}`);
+    deps.logger.warn({ path: sanitizeText(e.path) }, `inventory: ${sanitizeText(e.error)}`);
   const unreadable = scan.errors.filter((e) => e.code === 'INVENTORY_PATH_UNREADABLE');
   if (unreadable.length === 0) {
     await recordInventory(deps.store, scan);
@@ -176,7 +177,7 @@ export async function preparePass(
   // be a guess, so the managed-name reason is only raised after a clean scan.
   const managed = scan && scan.errors.length === 0 ? scan.managedNames : [];
   if (scan && scan.errors.length > 0)
-    deps.log.warn(
+    deps.logger.warn(
       { errors: scan.errors.length },
       'inventory scan incomplete: managed-name checks skipped this cycle',
     );
@@ -199,7 +200,7 @@ export async function preparePass(
       caaResolver: deps.caaResolver,
       caaIssuers: deps.caaIssuers,
       // Certificate names and resolver answers are outside text: escaped before any log line.
-      onWarning: (m: string) => deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+      onWarning: (m: string) => deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
     },
   };
 }
@@ -260,22 +261,22 @@ export async function attemptLog(
   const { error, ...shown } = result;
   // The log's error text (its HTTP body) is outside text.
   if (result.status === 'internal')
-    deps.log.error(
+    deps.logger.error(
       sanitizeDeep({ log: log.url, ...shown, stack: error?.stack ?? null }),
       'internal error while reading a log (our bug or the store, not the log)',
     );
-  else deps.log.info(sanitizeDeep({ log: log.url, ...shown }), `log ${result.status}`);
+  else deps.logger.info(sanitizeDeep({ log: log.url, ...shown }), `log ${result.status}`);
   try {
     if (result.status === 'unreachable' && !stopping)
       await deps.store.enqueueAlert(logUnreachableAlert(log, result.message ?? '', now()));
     const stale = staleHeadMessage(log, result, now());
     if (stale) {
-      deps.log.warn({ log: log.url }, stale);
+      deps.logger.warn({ log: log.url }, stale);
       await deps.store.enqueueAlert(logStaleAlert(log, stale, now()));
     }
     await deps.onLogHealth?.(healthRecord(log, result, attemptAt, now()));
   } catch (err) {
-    deps.log.error(
+    deps.logger.error(
       { log: log.url, stack: (err as Error).stack ?? null },
       `cannot record the health of a log: ${sanitizeText((err as Error).message)}`,
     );
@@ -311,7 +312,7 @@ export class OutboxDrainer {
   private readonly retry = alertBackoff();
 
   constructor(
-    private readonly deps: Pick<CycleDeps, 'store' | 'notifiers' | 'log'>,
+    private readonly deps: Pick<CycleDeps, 'store' | 'notifiers' | 'logger'>,
     /** The inventory index of the current pass; null before the first (nothing is drained yet). */
     private readonly known: () => KnownIndex | null,
   ) {}
@@ -332,14 +333,14 @@ export class OutboxDrainer {
             this.deps.store,
             this.deps.notifiers,
             known,
-            (m) => this.deps.log.warn({}, sanitizeText(m, { maxLength: 1000 })),
+            (m) => this.deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
             this.retry,
           );
           this.total.delivered += r.delivered;
           this.total.failed += r.failed;
           this.total.skipped += r.skipped;
         } catch (err) {
-          this.deps.log.error(
+          this.deps.logger.error(
             { stack: (err as Error).stack ?? null },
             `cannot drain the alert outbox: ${sanitizeText((err as Error).message)}`,
           );

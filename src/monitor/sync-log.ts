@@ -21,9 +21,9 @@ import { CertvigilError } from '../errors.js';
 import { fromStoredHead, toStoredHead } from '../ct/head-store.js';
 import { CtHttpError } from '../ct/http.js';
 import { isMalformed, LogMisbehaviourError } from '../ct/log-reader.js';
-import type { LogReader } from '../ct/log-reader.js';
+import type { LogReader, MalformedEntry } from '../ct/log-reader.js';
 import { CompactTree, hashEquals, leafHash } from '../ct/merkle.js';
-import type { LogInfo, SignedTreeHead } from '../ct/types.js';
+import type { LogInfo, RawLogEntry, SignedTreeHead } from '../ct/types.js';
 import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/types.js';
 import { summarizeEntry } from './entry-summary.js';
 import { malformedAlert, misbehaviourAlert } from './events.js';
@@ -297,6 +297,20 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
     if (alerts.length > 0) options.onCommit?.();
   };
 
+  /** An entry the reader could not parse, or whose certificate does not parse: kept, alerted, skipped. */
+  const recordMalformed = (entry: RawLogEntry | MalformedEntry, error: string): void => {
+    pending.malformed.push({ logId: log.logId, index: entry.index, error });
+    pending.malformedAlerts.push(
+      malformedAlert(log, {
+        index: entry.index,
+        error,
+        ...(entry.leafInput ? { leafInput: entry.leafInput } : {}),
+        ...(entry.extraData ? { extraData: entry.extraData } : {}),
+      }),
+    );
+    result.malformed++;
+  };
+
   try {
     for await (const batch of logEntries(
       reader.entries(cursor.position, sth.treeSize, sth.treeSize, options.signal),
@@ -314,21 +328,15 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
         tree.append(leafHash(entry.leafInput as Uint8Array));
         pending.count++;
         result.entriesRead++;
-        const s = summarizeEntry(entry);
-        if ('malformed' in s) {
-          pending.malformed.push({ logId: log.logId, index: entry.index, error: s.error });
-          pending.malformedAlerts.push(
-            malformedAlert(log, {
-              index: entry.index,
-              error: s.error,
-              ...(entry.leafInput ? { leafInput: entry.leafInput } : {}),
-              ...(entry.extraData ? { extraData: entry.extraData } : {}),
-            }),
-          );
-          result.malformed++;
+        if (isMalformed(entry)) {
+          recordMalformed(entry, entry.error);
           continue;
         }
-        if (isMalformed(entry)) continue; // unreachable: summarizeEntry reports it as malformed
+        const s = summarizeEntry(entry);
+        if ('malformed' in s) {
+          recordMalformed(entry, s.error);
+          continue;
+        }
         if (!s.dnsNames.some((n) => options.watch.matches(n))) continue;
         result.matched++;
         pending.issuances.push(issuanceInput(s, log.logId, entry.index));

@@ -36,9 +36,9 @@ import { batch, issuance, treeOf } from '../store/store.fixture.js';
 import {
   certificateHashes,
   certSpotterName,
-  checkCtPresence,
   lookupCertSpotter,
   lookupCrtSh,
+  lookupCtPresence,
   lookupStore,
   matchIssuance,
   pendingReason,
@@ -437,7 +437,7 @@ describe('lookupStore (SQLite)', () => {
   });
 });
 
-describe('checkCtPresence', () => {
+describe('lookupCtPresence', () => {
   it('stops at the first log that proves it, then asks the other sources', async () => {
     const crtsh = await startCrtShServer([]);
     try {
@@ -452,7 +452,7 @@ describe('checkCtPresence', () => {
         { ...notHere, logId: 'AAAA', logKind: null, logUrl: null, status: 'unknown-log' },
       ];
       const hashes = certificateHashes(pre.finalCert.der);
-      const result = await checkCtPresence({
+      const result = await lookupCtPresence({
         logs,
         scts,
         ...hashes,
@@ -474,7 +474,7 @@ describe('checkCtPresence', () => {
 
   it('is not found when no source has it, and never throws for failing sources', async () => {
     server.faults.badSthSignature = true;
-    const result = await checkCtPresence({
+    const result = await lookupCtPresence({
       logs,
       scts: [sctCheck(embeddedSct(pre.finalCert.der), pre.finalCert.der, true, 'rfc6962')],
       ...certificateHashes(pre.finalCert.der),
@@ -495,7 +495,7 @@ describe('checkCtPresence', () => {
     server.faults.delayMs = 3_000;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const result = await checkCtPresence({
+    const result = await lookupCtPresence({
       logs,
       scts: [sctCheck(embeddedSct(pre.finalCert.der), pre.finalCert.der, true, 'rfc6962')],
       ...certificateHashes(pre.finalCert.der),

@@ -647,7 +647,7 @@ async function runProofs(o: CtPresenceOptions): Promise<CtPresenceSource[]> {
  * first log that proves it), then — concurrently — the monitor store, crt.sh and Cert Spotter.
  * `sources` keeps that order; `found` is true when any source found it. Never throws.
  */
-export async function checkCtPresence(o: CtPresenceOptions): Promise<CtPresence> {
+export async function lookupCtPresence(o: CtPresenceOptions): Promise<CtPresence> {
   const hashes: CertificateHashes = { certSha256: o.certSha256, tbsSha256: o.tbsSha256 };
   const lookup: LookupOptions = { timeoutMs: o.timeoutMs, signal: o.signal, http: o.fetchOptions };
   const others: Promise<CtPresenceSource>[] = [];

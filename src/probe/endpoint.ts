@@ -30,7 +30,7 @@ import {
 import type { CaaAnswer, CertificateExpectations, CertificateFacts, InventoryAnswer } from './checks.js';
 import { hostPort, openTcp, resolveAddresses } from './connect.js';
 import type { ProxySpec } from './connect.js';
-import { checkCtPresence as lookupCtPresence } from './ct-presence.js';
+import { lookupCtPresence } from './ct-presence.js';
 import { checkDane } from './dane-lookup.js';
 import type { DaneSettings } from './dane-lookup.js';
 import { evaluateCtPolicy } from './ct-policy.js';

@@ -2,32 +2,22 @@
  * @module cli/commands/certs
  * `certvigil certs list|show|authorize|unauthorize` — what the monitor found, whether it is ours,
  * and why not. `list` and `show` only read: they open the state read-only and create nothing.
- * `inventory scan` and `notify test` live here too: small commands over the same state.
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { scanInventory } from '../../inventory/index.js';
 import { classify } from '../../monitor/classify.js';
 import type { Classification, KnownIndex } from '../../monitor/classify.js';
 import { eventOfAlert } from '../../monitor/events.js';
 import { historyFor, loadKnownIndex } from '../../monitor/known.js';
-import { recordInventory } from '../../monitor/monitor.js';
-import { deliverAll } from '../../notify/index.js';
 import type { MonitorEvent, Reason } from '../../notify/types.js';
-import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
+import { sanitizeText } from '../../sanitize.js';
 import type { Authorization, Issuance, Store } from '../../store/types.js';
 import { writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import {
-  addStateOptions,
-  loadConfig,
-  notifiersFor,
-  requireReadableInventory,
-  withStore,
-} from '../monitor-setup.js';
+import { addStateOptions, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeStyle } from '../style.js';
 
@@ -352,71 +342,5 @@ export function registerCerts(program: Command, ctx: Ctx): void {
         { readOnly: false, mustExist: true },
       );
       ctx.setExit(EXIT.OK);
-    });
-
-  const inventory = program.command('inventory').description('certificates your own ACME clients obtained');
-  addStateOptions(inventory.command('scan').summary('read ACME client storage into the inventory'))
-    .option(
-      '--inventory <dir>',
-      'certbot/dehydrated/acme.sh/lego/Caddy/Traefik storage or PEM folders (repeatable)',
-      (v: string, p: string[] = []) => [...p, v],
-    )
-    .option('--json', 'machine-readable output')
-    .addHelpText(
-      'after',
-      '\nWhy a file or certificate was not taken is logged with --log-level debug.\n' +
-        'Exit status: 0 every file read, 1 some files could not be read or parsed (listed on stderr),\n' +
-        '2 usage error: no inventory given, or an inventory path that is missing or unreadable (nothing is stored).',
-    )
-    .action(async (flags: MonitorFlags) => {
-      const config = await loadConfig(flags);
-      if (config.inventory.length === 0)
-        throw new CertvigilError('USAGE', 'give --inventory DIR (or `inventory:` in the config)');
-      // A missing path is not an empty inventory: refuse it before the store is opened.
-      await requireReadableInventory(config);
-      const scan = await scanInventory(config.inventory, {
-        onSkip: (path, reason) =>
-          ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`),
-      });
-      await withStore(flags, (store) => recordInventory(store, scan));
-      if (flags.json) await writeLine(JSON.stringify(sanitizeDeep(scan)));
-      else {
-        for (const c of scan.certificates)
-          await writeLine(
-            sanitizeText(
-              `${c.source} ${c.path} ${c.dnsNames.join(',')} ${c.notBefore.slice(0, 10)}..${c.notAfter.slice(0, 10)}`,
-            ),
-          );
-        for (const e of scan.errors)
-          process.stderr.write(`unreadable: ${sanitizeText(`${e.path}: ${e.error}`)}\n`);
-        await writeLine(
-          sanitizeText(
-            `${scan.certificates.length} certificates; managed names: ${scan.managedNames.join(', ') || 'none'}`,
-          ),
-        );
-      }
-      ctx.setExit(scan.errors.length > 0 ? EXIT.FINDING : EXIT.OK);
-    });
-
-  const notify = program.command('notify').description('alert sinks');
-  addStateOptions(notify.command('test').summary('send a test alert through every configured sink'))
-    .addHelpText(
-      'after',
-      '\nExit status: 0 every sink accepted the test alert, 2 a sink failed (named on stderr) or usage error\n' +
-        '(bad config file).',
-    )
-    .action(async (flags: MonitorFlags) => {
-      const config = await loadConfig(flags);
-      const event: MonitorEvent = {
-        type: 'test',
-        severity: 'info',
-        message: 'certvigil test alert: if you read this, alerts reach you.',
-      };
-      const results = await deliverAll(notifiersFor(config), event);
-      for (const r of results)
-        process.stderr.write(
-          `${r.name}: ${r.ok ? 'ok' : `FAILED ${sanitizeText(r.error.message, { maxLength: 500 })}`}\n`,
-        );
-      ctx.setExit(results.every((r) => r.ok) ? EXIT.OK : EXIT.ERROR);
     });
 }

@@ -233,7 +233,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         },
         httpFor,
         readerConcurrencyFor: (log: LogInfo) => limitsFor(log, config).concurrency,
-        log: ctx.logger,
+        logger: ctx.logger,
         signal: abort.signal,
         onLogHealth: (record: LogHealthRecord) => store.putLogHealth(record),
         onCycle,
