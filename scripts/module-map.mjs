@@ -60,8 +60,6 @@ export const TYPES_ONLY = {
 export const EXEMPTIONS = {
   // collect.ts builds its own StubResolver instead of receiving one through caa's port, as relevant.ts does.
   'src/caa/audit/collect.ts': ['dns'],
-  // the issuer -> CAA identifier table (monitor/caa-issuers.ts) belongs to caa/.
-  'src/probe/endpoint.ts': ['monitor'],
 };
 
 const srcDir = join(root, 'src');

@@ -13,7 +13,7 @@ import { buildReport, collectAudit, worstSeverity } from '../../caa/audit/index.
 import type { AuditReport } from '../../caa/audit/index.js';
 import { CertvigilError } from '../../errors.js';
 import { dataPath } from '../../package-files.js';
-import { caaIdentifiersForIssuer } from '../../monitor/caa-issuers.js';
+import { caaIdentifiersForIssuer } from '../../caa/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
 import { parseNames, parseValidationMethod, shown } from '../caa-options.js';
