@@ -3,7 +3,7 @@
  * Exit statuses, one table for the whole binary (documented in README.md), and how a failed run
  * reports itself: one line, never a stack trace unless asked for.
  */
-import { unknownStatusLine } from '../probe/plugin-output.js';
+import { unknownStatusLine } from '../probe/index.js';
 import { sanitizeText } from '../sanitize.js';
 export const EXIT = {
   /** Everything checked and fine (caa check: every name allowed). */

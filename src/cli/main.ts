@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-files.js';
-import { unknownStatusLine } from '../probe/plugin-output.js';
+import { unknownStatusLine } from '../probe/index.js';
 import { describeFailure, EXIT, oneLine } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, makeLogger, parseLogLevel } from './logger.js';

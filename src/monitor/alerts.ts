@@ -7,8 +7,8 @@
  */
 import { caaIdentifiersForIssuer, evaluateCaaMany } from '../caa/index.js';
 import type { CaaResolverPort } from '../caa/index.js';
-import type { MonitorEvent, Notifier } from '../notify/types.js';
-import type { IssuanceInput, Store } from '../store/types.js';
+import type { MonitorEvent, Notifier } from '../notify/index.js';
+import type { IssuanceInput, Store } from '../store/index.js';
 import { classify } from './classify.js';
 import type { CaaVerdict, KnownIndex } from './classify.js';
 import { eventOfAlert, issuanceAlert } from './events.js';

@@ -5,8 +5,7 @@
  * `malformed` summary with its index and error — never a crash of the run.
  */
 import { createHash } from 'node:crypto';
-import type { MalformedEntry } from '../ct/log-reader.js';
-import type { RawLogEntry } from '../ct/types.js';
+import type { MalformedEntry, RawLogEntry } from '../ct/index.js';
 import { summarizeCertificate, summarizeTbs } from '../x509/index.js';
 
 export interface EntrySummary {

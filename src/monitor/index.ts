@@ -53,3 +53,6 @@ export type { EntrySummary, MalformedSummary } from './entry-summary.js';
 export { caaIdentifiersForIssuer } from '../caa/index.js';
 export { DEFAULT_LOG_LIMITS, limitsFor, readConfigFile, resolveConfig } from './config.js';
 export type { ConfigFile, LogLimits, MonitorConfig } from './config.js';
+export { MAX_CONCURRENCY } from './config.js';
+export { logListStaleAlert } from './events.js';
+export { historyFor, loadKnownIndex } from './known.js';

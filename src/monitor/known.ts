@@ -4,7 +4,7 @@
  * into the hash sets the classifier looks up, and the history of a name (CT + inventory) that the
  * heuristics compare against.
  */
-import type { Issuance, Store } from '../store/types.js';
+import type { Issuance, Store } from '../store/index.js';
 import type { HistoryItem, KnownIndex } from './classify.js';
 
 export async function loadKnownIndex(store: Store, managedNames: Iterable<string> = []): Promise<KnownIndex> {

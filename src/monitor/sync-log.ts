@@ -17,13 +17,18 @@
  * issuances, malformed entries, alerts, the tree state AND the new position atomically. A process
  * killed at any moment restarts from a position whose entries are all stored, and none twice.
  */
-import { fromStoredHead, toStoredHead } from '../ct/head-store.js';
-import { CtHttpError } from '../ct/http.js';
-import { isMalformed, LogMisbehaviourError } from '../ct/log-reader.js';
-import type { LogReader } from '../ct/log-reader.js';
-import { CompactTree, hashEquals, leafHash } from '../ct/merkle.js';
-import type { LogInfo, SignedTreeHead } from '../ct/types.js';
-import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/types.js';
+import {
+  CompactTree,
+  CtHttpError,
+  fromStoredHead,
+  hashEquals,
+  isMalformed,
+  leafHash,
+  LogMisbehaviourError,
+  toStoredHead,
+} from '../ct/index.js';
+import type { LogInfo, LogReader, SignedTreeHead } from '../ct/index.js';
+import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/index.js';
 import { summarizeEntry } from './entry-summary.js';
 import { malformedAlert, misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';

@@ -10,9 +10,9 @@
  * (RFC 6962 §3.2): a precertificate entry for embedded SCTs, the certificate itself otherwise.
  */
 import { createHash } from 'node:crypto';
-import { leafIndexExtension } from '../ct/entry.js';
 import {
   leafHashForSct,
+  leafIndexExtension,
   parseSctList,
   publicKeyFromSpki,
   signedEntryForChain,

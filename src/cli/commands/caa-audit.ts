@@ -9,11 +9,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildReport, collectAudit, worstSeverity } from '../../caa/audit/index.js';
-import type { AuditReport } from '../../caa/audit/index.js';
+import { buildReport, caaIdentifiersForIssuer, collectAudit, worstSeverity } from '../../caa/index.js';
+import type { AuditReport } from '../../caa/index.js';
 import { CertvigilError } from '../../errors.js';
 import { dataPath } from '../../package-files.js';
-import { caaIdentifiersForIssuer } from '../../caa/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
 import { parseNames, parseValidationMethod, shown } from '../caa-options.js';

@@ -11,11 +11,19 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { evaluateCaaMany, parseIdentifier, presentRecord } from '../../caa/index.js';
-import { formatProof, formatRecords, proveRecords, suggestRecords } from '../../caa/suggest/index.js';
-import type { SuggestAccount, SuggestFormat } from '../../caa/suggest/index.js';
-import { ZoneParseError, ZoneResolver, parseZone } from '../../caa/zonefile.js';
-import type { ZoneRecord } from '../../caa/zonefile.js';
+import {
+  evaluateCaaMany,
+  formatProof,
+  formatRecords,
+  parseIdentifier,
+  parseZone,
+  presentRecord,
+  proveRecords,
+  suggestRecords,
+  ZoneParseError,
+  ZoneResolver,
+} from '../../caa/index.js';
+import type { SuggestAccount, SuggestFormat, ZoneRecord } from '../../caa/index.js';
 import { CertvigilError } from '../../errors.js';
 import { isSafeText, sanitizeText } from '../../sanitize.js';
 import {
