@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildReport, caaIdentifiersForIssuer, collectAudit, worstSeverity } from '../../caa/index.js';
 import type { AuditReport } from '../../caa/index.js';
+import { StubResolver } from '../../dns/index.js';
 import { CertvigilError } from '../../errors.js';
 import { dataPath } from '../../package-files.js';
 import { sanitizeText } from '../../sanitize.js';
@@ -177,6 +178,10 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
             nsPort,
             timeoutMs,
             resolverLabel: describeResolver(resolver),
+            // One attempt per authoritative server: the audit compares their answers, and a
+            // silent one is a finding, not something to retry (RFC 8659 §3 fails closed anyway).
+            directClient: (host, port, ms) =>
+              new StubResolver({ servers: [{ host, port }], timeoutMs: ms, attempts: 1 }),
           });
           ctx.logger.debug({ data }, 'collected CAA audit data');
           // A report that could not be graded has nothing to compare with CT.
