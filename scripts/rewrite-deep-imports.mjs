@@ -14,7 +14,8 @@
  * - a symbol the index does not export yet is added to it (`export { … } from './x.js'`, or
  *   `export type { … }` when the symbol has no value side, as verbatimModuleSyntax requires);
  * - it is left alone, and listed, when it cannot be rewritten without changing meaning: a namespace
- *   or default import, a side-effect import, or a name the index already exports for another symbol.
+ *   or default import, a side-effect import, or a name the index already exports for another symbol;
+ *   and when the line before it is `// eslint-disable-next-line certvigil/no-deep-imports -- why`.
  * Never a cycle through an index: only imports ACROSS modules are touched (a module's own files keep
  * importing their siblings), and the module map makes those point down only; the script checks
  * after the rewrite that no index.ts ends up importing, through any chain of indexes, itself.
@@ -115,6 +116,15 @@ for (const file of files) {
     const c = crossing(file, ms.text);
     if (c === undefined || !c.deep) continue;
     const where = `${relative(root, file)}:${sf.getLineAndCharacterOfPosition(stmt.getStart()).line + 1}`;
+    // A deep import kept on purpose says so (e.g. src/cli/main.ts: the unbundled CLI's start).
+    if (
+      /eslint-disable-next-line[^\n]*certvigil\/no-deep-imports/.test(
+        sf.getFullText().slice(stmt.getFullStart(), stmt.getStart()),
+      )
+    ) {
+      skipped.push(`${where}: ${ms.text} (eslint-disable-next-line certvigil/no-deep-imports)`);
+      continue;
+    }
     const index = join(srcDir, c.to, 'index.ts');
     const target = c.target;
     if (!allFiles.includes(target)) {
