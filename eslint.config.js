@@ -30,12 +30,11 @@ export default tseslint.config(
     rules: { 'certvigil/module-map': 'error' },
   },
   {
-    // Cross-module imports only through the target's index.ts. OFF until the deep imports are
-    // rewritten (issue 15: 156 outside tests today; `node scripts/module-map.mjs --summary` counts
-    // them per module), then 'error'. Not 'warn': 156 warnings would bury every other lint line.
+    // Cross-module imports only through the target's index.ts. After a merge that brings deep
+    // imports back, `node scripts/rewrite-deep-imports.mjs` rewrites them (and extends the index).
     name: 'certvigil/no-deep-imports',
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.test.ts', 'src/**/*.fixture.ts'],
-    rules: { 'certvigil/no-deep-imports': 'off' },
+    rules: { 'certvigil/no-deep-imports': 'error' },
   },
 );

@@ -30,7 +30,12 @@ describe.skipIf(skip !== null)(`caa audit against real servers${skip ? ` (skippe
 
   const audit = async (domain: string): Promise<AuditReport> => {
     const resolver = new StubResolver({ servers: [stack.resolver], timeoutMs: 4000, attempts: 2 });
-    const data = await collectAudit(domain, { resolver, timeoutMs: 800 });
+    const data = await collectAudit(domain, {
+      resolver,
+      timeoutMs: 800,
+      directClient: (host, port, timeoutMs) =>
+        new StubResolver({ servers: [{ host, port }], timeoutMs, attempts: 1 }),
+    });
     return buildReport(data);
   };
   const idsOf = (r: AuditReport): FindingId[] => r.findings.map((f) => f.id);

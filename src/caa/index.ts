@@ -18,6 +18,7 @@ export { evaluateCaa, evaluateCaaMany, MIN_REUSE_SECONDS } from './evaluate.js';
 export { decide, viewRecord } from './decide.js';
 export type { DecideInput, Verdict } from './decide.js';
 export { parseIdentifier, searchPath } from './identifier.js';
+export { caaIdentifiersForIssuer, dnAttribute } from './issuers.js';
 export type { Identifier } from './identifier.js';
 export {
   CRITICAL_FLAG,
@@ -31,3 +32,11 @@ export type { CaaRecord, IssueValue } from './property.js';
 export { findRelevantRrset, followAliases, lookupCaaAt } from './relevant.js';
 export type { LookupOutcome, RelevantRrset } from './relevant.js';
 export type * from './types.js';
+export { buildReport, collectAudit, worstSeverity } from './audit/index.js';
+export type { AuditReport } from './audit/index.js';
+export { checkIodefUrl } from './iodef-url.js';
+export { issuerDomainProblem } from './property.js';
+export { formatProof, formatRecords, proveRecords, suggestRecords } from './suggest/index.js';
+export type { SuggestAccount, SuggestFormat } from './suggest/index.js';
+export { ZoneParseError, ZoneResolver, parseZone } from './zonefile.js';
+export type { ZoneRecord } from './zonefile.js';

@@ -5,9 +5,7 @@
  * and `--account-uri`). Each returns the value to use or throws a one-line USAGE error, before
  * anything is asked or written. Outside text in a message goes through `sanitizeText`.
  */
-import { checkIodefUrl } from '../caa/iodef-url.js';
-import { parseIdentifier } from '../caa/identifier.js';
-import { issuerDomainProblem } from '../caa/property.js';
+import { checkIodefUrl, issuerDomainProblem, parseIdentifier } from '../caa/index.js';
 import { CertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 

@@ -4,9 +4,8 @@
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../errors.js';
-import { CtHttpClient } from '../ct/http.js';
-import { DEFAULT_LOG_LIST_URL, findLog, loadLogList } from '../ct/loglist.js';
-import type { LogInfo } from '../ct/types.js';
+import { CtHttpClient, DEFAULT_LOG_LIST_URL, findLog, loadLogList } from '../ct/index.js';
+import type { LogInfo } from '../ct/index.js';
 import type { Logger } from './logger.js';
 import { parseDuration, positiveInt } from './flags.js';
 import { sanitizeText } from '../sanitize.js';

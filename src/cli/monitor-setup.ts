@@ -10,23 +10,23 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { parseEndpoint, StubResolver, loadResolvConf } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
-import { createLogListSource } from '../ct/loglist-source.js';
-import type { LogListSource, LogListState } from '../ct/loglist-source.js';
-import type { LogInfo } from '../ct/types.js';
+import { createLogListSource } from '../ct/index.js';
+import type { LogInfo, LogListSource, LogListState } from '../ct/index.js';
 import { inventoryPathProblem } from '../inventory/index.js';
-import { MAX_CONCURRENCY, readConfigFile, resolveConfig } from '../monitor/config.js';
-import type { ConfigFile, MonitorConfig } from '../monitor/config.js';
 import {
   buildFromEntries,
+  MAX_CONCURRENCY,
   parseWatchEntry,
   parseWatchListEntries,
+  readConfigFile,
+  resolveConfig,
   WatchListError,
-} from '../monitor/watchlist.js';
-import type { WatchEntry, WatchList } from '../monitor/watchlist.js';
+} from '../monitor/index.js';
+import type { ConfigFile, MonitorConfig, WatchEntry, WatchList } from '../monitor/index.js';
 import { createNotifiers } from '../notify/index.js';
-import type { Notifier } from '../notify/types.js';
-import { openStore } from '../store/open.js';
-import type { Store } from '../store/types.js';
+import type { Notifier } from '../notify/index.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { sanitizeText } from '../sanitize.js';
 import { collect, parseDuration } from './flags.js';
 import { addStateOptions, defaultStateDir } from './state-options.js';

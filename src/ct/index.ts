@@ -65,3 +65,5 @@ export { parseDataTile, parseHashTile, tilePath } from './tiles.js';
 export { parseSct, parseSctList, sctSignatureInput, verifySct } from './sct.js';
 export type { Sct, SignedEntry } from './sct.js';
 export { embeddedScts, leafHashForSct, merkleTreeLeafForSct, signedEntryForChain } from './sct-entry.js';
+export { leafIndexExtension } from './entry.js';
+export { hashTileKey, inclusionProofFromTiles, tilesForInclusionProof } from './tile-proof.js';

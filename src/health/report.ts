@@ -4,7 +4,7 @@
  * health records, the alert outbox, the monitor status) joined into one view per log. Pure: the
  * CLI reads the store, this module only combines what was read with `now`.
  */
-import type { AlertRecord, LogCursor, LogHealthRecord, MonitorStatusRecord } from '../store/types.js';
+import type { AlertRecord, LogCursor, LogHealthRecord, MonitorStatusRecord } from '../store/index.js';
 
 export type LogStatus = LogHealthRecord['status'] | 'unknown';
 

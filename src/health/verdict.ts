@@ -16,8 +16,8 @@
  * - the last inventory scan had errors.
  * UNKNOWN: the state holds no log at all (the monitor never ran on it).
  */
-import type { Finding, PerfDatum, PluginStatus } from '../probe/types.js';
-import { worstStatus } from '../probe/plugin-output.js';
+import type { Finding, PerfDatum, PluginStatus } from '../probe/index.js';
+import { worstStatus } from '../probe/index.js';
 import type { HealthReport, LogView } from './report.js';
 
 export const DEFAULT_MAX_AGE_S = 3600;

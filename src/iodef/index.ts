@@ -18,3 +18,4 @@ export { iodefFingerprint, IodefError, parseIodef } from './parse.js';
 export type { IodefErrorCode, ParsedIodef, ParseIodefOptions } from './parse.js';
 export * from './reporter/index.js';
 export * from './receiver/index.js';
+export { checkTlsMaterial } from './receiver/http.js';

@@ -5,11 +5,10 @@
  * the same certificate in several logs, or a batch replayed after a crash — enqueue one alert.
  * Delivery is at-least-once: an alert is marked delivered only after every sink accepted it.
  */
-import { evaluateCaaMany } from '../caa/index.js';
+import { caaIdentifiersForIssuer, evaluateCaaMany } from '../caa/index.js';
 import type { CaaResolverPort } from '../caa/index.js';
-import type { MonitorEvent, Notifier } from '../notify/types.js';
-import type { IssuanceInput, Store } from '../store/types.js';
-import { caaIdentifiersForIssuer } from './caa-issuers.js';
+import type { MonitorEvent, Notifier } from '../notify/index.js';
+import type { IssuanceInput, Store } from '../store/index.js';
 import { classify } from './classify.js';
 import type { CaaVerdict, KnownIndex } from './classify.js';
 import { eventOfAlert, issuanceAlert } from './events.js';

@@ -6,8 +6,8 @@
  * look wrong? Matching is by TBS / certificate hash and by public key, never by serial number
  * (serials are chosen by the CA and say nothing about who asked).
  */
-import type { Reason, Severity } from '../notify/types.js';
-import type { CertificateRecord } from '../store/types.js';
+import type { Reason, Severity } from '../notify/index.js';
+import type { CertificateRecord } from '../store/index.js';
 
 export interface KnownIndex {
   certHashes: ReadonlySet<string>;

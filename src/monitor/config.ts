@@ -26,7 +26,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import type { DurationUnit } from '../duration.js';
 import { CertvigilError } from '../errors.js';
-import type { NotifyConfig } from '../notify/types.js';
+import type { NotifyConfig } from '../notify/index.js';
 import { sanitizeText } from '../sanitize.js';
 
 /**

@@ -9,7 +9,7 @@
  * The log list is loaded through the injected `loadLogList`; when it fails the last good list is
  * kept, and the logs it names keep being read.
  */
-import type { LogInfo } from '../ct/types.js';
+import type { LogInfo } from '../ct/index.js';
 import { sanitizeText } from '../sanitize.js';
 import { attemptLog, OutboxDrainer, preparePass } from './monitor.js';
 import type { CycleDeps, CycleResult, PassContext } from './monitor.js';

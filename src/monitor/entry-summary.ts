@@ -5,9 +5,8 @@
  * `malformed` summary with its index and error — never a crash of the run.
  */
 import { sha256Hex } from '../hash.js';
-import type { MalformedEntry } from '../ct/log-reader.js';
-import type { RawLogEntry } from '../ct/types.js';
-import type { LoggedCertificate } from '../store/types.js';
+import type { MalformedEntry, RawLogEntry } from '../ct/index.js';
+import type { LoggedCertificate } from '../store/index.js';
 import { summarizeCertificate, summarizeTbs } from '../x509/index.js';
 
 /**

@@ -5,13 +5,12 @@
  * through `eventOfAlert`, which checks the stored payload instead of casting it.
  */
 import { createHash } from 'node:crypto';
-import type { StoredHead } from '../ct/head-store.js';
-import { leafHash } from '../ct/merkle.js';
-import type { LogInfo } from '../ct/types.js';
+import type { LogInfo, StoredHead } from '../ct/index.js';
+import { leafHash } from '../ct/index.js';
 import { CertvigilError } from '../errors.js';
-import type { MonitorEvent, Reason, Severity } from '../notify/types.js';
+import type { MonitorEvent, Reason, Severity } from '../notify/index.js';
 import { sanitizeText } from '../sanitize.js';
-import type { AlertInput, AlertKind, IssuanceInput } from '../store/types.js';
+import type { AlertInput, AlertKind, IssuanceInput } from '../store/index.js';
 
 type EventOf<T extends MonitorEvent['type']> = Extract<MonitorEvent, { type: T }>;
 

@@ -50,6 +50,9 @@ export {
 export type { WatchEntry, WatchList } from './watchlist.js';
 export { summarizeEntry } from './entry-summary.js';
 export type { EntrySummary, MalformedSummary } from './entry-summary.js';
-export { caaIdentifiersForIssuer } from './caa-issuers.js';
+export { caaIdentifiersForIssuer } from '../caa/index.js';
 export { DEFAULT_LOG_LIMITS, limitsFor, readConfigFile, resolveConfig } from './config.js';
 export type { ConfigFile, LogLimits, MonitorConfig } from './config.js';
+export { MAX_CONCURRENCY } from './config.js';
+export { logListStaleAlert } from './events.js';
+export { historyFor, loadKnownIndex } from './known.js';

@@ -6,8 +6,8 @@
  * picks its fields explicitly, so no extra property of the source (`subjectCommonName`, an
  * inventory `serial`, …) leaks into a stored row.
  */
-import type { InventoryCertificate } from '../inventory/types.js';
-import type { CertificateRecord, InventoryRecord, IssuanceInput, LoggedCertificate } from '../store/types.js';
+import type { InventoryCertificate } from '../inventory/index.js';
+import type { CertificateRecord, InventoryRecord, IssuanceInput, LoggedCertificate } from '../store/index.js';
 import type { HistoryItem, IssuanceFacts } from './classify.js';
 
 /** The shared facts of `c`, and nothing else. */

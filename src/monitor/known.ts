@@ -4,7 +4,7 @@
  * into the hash sets the classifier looks up, and the history of a name (CT + inventory) that the
  * heuristics compare against.
  */
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import type { HistoryItem, IssuanceFacts, KnownIndex } from './classify.js';
 import { inventoryHistoryItem } from './issuance.js';
 

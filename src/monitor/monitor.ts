@@ -7,14 +7,12 @@
  * the notifiers and the inventory scanner are given: this module builds no concrete I/O.
  */
 import type { CaaResolverPort } from '../caa/index.js';
-import type { CtHttpClient } from '../ct/http.js';
-import { createLogReader } from '../ct/log-reader.js';
-import type { LogReader } from '../ct/log-reader.js';
-import type { LogInfo } from '../ct/types.js';
-import type { InventoryCertificate, InventoryScan } from '../inventory/types.js';
-import type { Notifier } from '../notify/types.js';
+import type { CtHttpClient, LogInfo, LogReader } from '../ct/index.js';
+import { createLogReader } from '../ct/index.js';
+import type { InventoryCertificate, InventoryScan } from '../inventory/index.js';
+import type { Notifier } from '../notify/index.js';
 import { sanitizeDeep, sanitizeText } from '../sanitize.js';
-import type { InventoryRecord, LogHealthRecord, Store } from '../store/types.js';
+import type { InventoryRecord, LogHealthRecord, Store } from '../store/index.js';
 import { alertBackoff, alertsForIssuances, deliverPendingAlerts } from './alerts.js';
 import type { AlertContext, DeliveryReport } from './alerts.js';
 import type { KnownIndex } from './classify.js';

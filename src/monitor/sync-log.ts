@@ -18,13 +18,18 @@
  * killed at any moment restarts from a position whose entries are all stored, and none twice.
  */
 import { CertvigilError } from '../errors.js';
-import { fromStoredHead, toStoredHead } from '../ct/head-store.js';
-import { CtHttpError } from '../ct/http.js';
-import { isMalformed, LogMisbehaviourError } from '../ct/log-reader.js';
-import type { LogReader, MalformedEntry } from '../ct/log-reader.js';
-import { CompactTree, hashEquals, leafHash } from '../ct/merkle.js';
-import type { LogInfo, RawLogEntry, SignedTreeHead } from '../ct/types.js';
-import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/types.js';
+import {
+  CompactTree,
+  CtHttpError,
+  fromStoredHead,
+  hashEquals,
+  isMalformed,
+  leafHash,
+  LogMisbehaviourError,
+  toStoredHead,
+} from '../ct/index.js';
+import type { LogInfo, LogReader, MalformedEntry, RawLogEntry, SignedTreeHead } from '../ct/index.js';
+import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/index.js';
 import { summarizeEntry } from './entry-summary.js';
 import { malformedAlert, misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';

@@ -23,19 +23,26 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { checkpointOrigin } from '../ct/log-reader.js';
-import { verifyCheckpoint } from '../ct/checkpoint.js';
-import { CtHttpClient, CtHttpError } from '../ct/http.js';
-import type { CtHttpOptions } from '../ct/http.js';
-import { findLog } from '../ct/loglist.js';
-import { hashEquals, MerkleError, rootFromInclusionProof, verifyInclusion } from '../ct/merkle.js';
-import { Rfc6962LogClient } from '../ct/rfc6962-client.js';
-import { publicKeyFromSpki } from '../ct/signature.js';
-import { StaticCtLogClient } from '../ct/static-client.js';
-import { verifySth } from '../ct/sth.js';
-import { hashTileKey, inclusionProofFromTiles, tilesForInclusionProof } from '../ct/tile-proof.js';
-import type { LogInfo, SignedTreeHead } from '../ct/types.js';
-import type { Store } from '../store/types.js';
+import {
+  checkpointOrigin,
+  CtHttpClient,
+  CtHttpError,
+  findLog,
+  hashEquals,
+  hashTileKey,
+  inclusionProofFromTiles,
+  MerkleError,
+  publicKeyFromSpki,
+  Rfc6962LogClient,
+  rootFromInclusionProof,
+  StaticCtLogClient,
+  tilesForInclusionProof,
+  verifyCheckpoint,
+  verifyInclusion,
+  verifySth,
+} from '../ct/index.js';
+import type { CtHttpOptions, LogInfo, SignedTreeHead } from '../ct/index.js';
+import type { Store } from '../store/index.js';
 import { summarizeCertificate } from '../x509/index.js';
 import { sha256Hex } from '../hash.js';
 import type { CtPresence, CtPresenceSource, SctCheck } from './types.js';

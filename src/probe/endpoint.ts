@@ -9,8 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { CertvigilError } from '../errors.js';
-import { caaIdentifiersForIssuer } from '../monitor/caa-issuers.js';
-import { evaluateCaa } from '../caa/index.js';
+import { caaIdentifiersForIssuer, evaluateCaa } from '../caa/index.js';
 import type { CaaResolverPort } from '../caa/index.js';
 import type { LogInfo } from '../ct/index.js';
 import type { DnsClient } from '../dns/index.js';

@@ -9,7 +9,7 @@
  * fingerprint changed on those ports and nowhere else.
  */
 
-import type { MitmBaselineRecord } from '../store/types.js';
+import type { MitmBaselineRecord } from '../store/index.js';
 
 /** The result of fingerprinting one `host:port` (salesforce/jarm v1.0). */
 export interface JarmResult {

@@ -22,7 +22,7 @@
  *   `localhost,127.0.0.0/8,::1` in NO_PROXY to keep loopback checks direct.
  */
 // The module itself, not the ct barrel: a proxy decision must not load the CT client (zod, undici).
-import { bypassesProxy } from '../ct/proxy.js';
+import { bypassesProxy } from '../ct/index.js';
 import { CertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { Finding } from './types.js';

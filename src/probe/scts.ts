@@ -9,9 +9,9 @@
  * passes it. Here an SCT counts only when its signature verifies over the entry the log was given
  * (RFC 6962 §3.2): a precertificate entry for embedded SCTs, the certificate itself otherwise.
  */
-import { leafIndexExtension } from '../ct/entry.js';
 import {
   leafHashForSct,
+  leafIndexExtension,
   parseSctList,
   publicKeyFromSpki,
   signedEntryForChain,

@@ -8,8 +8,7 @@
  * it are committed in ONE transaction (`commitBatch`), so a process killed at any moment resumes
  * from a position whose entries are all stored, and none twice.
  */
-import type { StoredHead } from '../ct/head-store.js';
-import type { LogKind } from '../ct/types.js';
+import type { LogKind, StoredHead } from '../ct/index.js';
 
 export type { StoredHead };
 

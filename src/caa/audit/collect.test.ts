@@ -133,7 +133,11 @@ describe('collectAudit (fake DNS)', () => {
         );
       },
     };
-    const data = await collectAudit('www.example.com', { resolver: dead, resolverLabel: '127.0.0.1:5599' });
+    const data = await collectAudit('www.example.com', {
+      resolver: dead,
+      resolverLabel: '127.0.0.1:5599',
+      directClient: okDirect,
+    });
     expect(asked).toEqual(['www.example.com/SOA']);
     expect(data.zone).toBeNull();
     expect(data.failures).toEqual([

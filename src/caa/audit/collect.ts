@@ -11,13 +11,15 @@
  * as "nothing there". A failed zone-cut lookup or an NXDOMAIN domain ends the collection at once.
  */
 import { randomInt } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
-import { formatEndpoint, StubResolver } from '../../dns/index.js';
-import type { DnsClient, DnsResponse, QueryOptions } from '../../dns/index.js';
 import { parseIdentifier, searchPath } from '../identifier.js';
 import type { CaaRecord } from '../property.js';
 import type {
   AuditData,
+  AuditDnsClient,
+  AuditQueryOptions,
+  AuditResponse,
   DnssecState,
   LookupFailure,
   PathEntry,
@@ -27,7 +29,7 @@ import type {
 
 export interface CollectOptions {
   /** Recursive (validating) resolver. */
-  resolver: DnsClient;
+  resolver: AuditDnsClient;
   /** Port to reach the authoritative servers on (default 53). */
   nsPort?: number;
   /** Per-query timeout for direct queries (default 2,000 ms). */
@@ -36,8 +38,11 @@ export interface CollectOptions {
   mixCase?: (name: string) => string;
   /** How to name the resolver in a lookup-failed finding, e.g. "127.0.0.1:53". */
   resolverLabel?: string;
-  /** Client for one authoritative server; default a StubResolver (1 attempt) at address:nsPort. */
-  directClient?: (address: string, port: number, timeoutMs: number) => DnsClient;
+  /**
+   * Client for one authoritative server at address:port (the CLI gives a StubResolver, 1 attempt):
+   * received, like `resolver`, so that caa builds no DNS transport of its own.
+   */
+  directClient: (address: string, port: number, timeoutMs: number) => AuditDnsClient;
 }
 
 /** Random 0x20 case: every letter flipped with probability 1/2, at least one letter upper-cased. */
@@ -51,7 +56,7 @@ export function randomCase(name: string): string {
   return out;
 }
 
-function caaOf(r: DnsResponse): CaaRecord[] {
+function caaOf(r: AuditResponse): CaaRecord[] {
   const out: CaaRecord[] = [];
   for (const a of r.answers)
     if (a.data.type === 'CAA') out.push({ flags: a.data.flags, tag: a.data.tag, value: a.data.value });
@@ -71,7 +76,7 @@ function failureText(err: unknown, name: string, type: string): string {
 }
 
 /** An answer we can use: data, or a proven absence (NODATA/NXDOMAIN). Anything else is a failure. */
-const usable = (r: DnsResponse): boolean => r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN';
+const usable = (r: AuditResponse): boolean => r.rcode === 'NOERROR' || r.rcode === 'NXDOMAIN';
 
 /**
  * Asks the resolver and classifies the outcome. Never rejects: a failure is recorded in `failures`
@@ -79,13 +84,13 @@ const usable = (r: DnsResponse): boolean => r.rcode === 'NOERROR' || r.rcode ===
  * a failed lookup as "nothing there") and returned as null.
  */
 async function ask(
-  resolver: DnsClient,
+  resolver: AuditDnsClient,
   label: string,
   failures: LookupFailure[],
   name: string,
   type: string,
-  options: QueryOptions,
-): Promise<DnsResponse | null> {
+  options: AuditQueryOptions,
+): Promise<AuditResponse | null> {
   try {
     const r = await resolver.query(name, type, options);
     if (usable(r)) return r;
@@ -107,7 +112,7 @@ type ZoneCut = { zone: string | null; exists: boolean; failed: boolean };
  * NXDOMAIN for the name itself, which means the domain does not exist (unless it is an alias).
  */
 async function findZoneCut(
-  resolver: DnsClient,
+  resolver: AuditDnsClient,
   label: string,
   failures: LookupFailure[],
   name: string,
@@ -131,7 +136,7 @@ async function findZoneCut(
 }
 
 async function nameServers(
-  resolver: DnsClient,
+  resolver: AuditDnsClient,
   label: string,
   failures: LookupFailure[],
   zone: string,
@@ -169,7 +174,7 @@ async function nameServers(
   );
 }
 
-async function askDirect(client: DnsClient, qname: string): Promise<ServerAnswer> {
+async function askDirect(client: AuditDnsClient, qname: string): Promise<ServerAnswer> {
   try {
     const r = await client.query(qname, 'CAA', { recursionDesired: false });
     return {
@@ -185,7 +190,7 @@ async function askDirect(client: DnsClient, qname: string): Promise<ServerAnswer
   }
 }
 
-async function pathEntry(resolver: DnsClient, name: string, zone: string | null): Promise<PathEntry> {
+async function pathEntry(resolver: AuditDnsClient, name: string, zone: string | null): Promise<PathEntry> {
   const inZone = zone !== null && (name === zone || name.endsWith(`.${zone}`));
   try {
     const r = await resolver.query(name, 'CAA', { dnssecOk: true });
@@ -214,7 +219,7 @@ async function pathEntry(resolver: DnsClient, name: string, zone: string | null)
 
 /** DNSSEC state of DOMAIN's CAA answer (the first search-path entry), and whether the parent has a DS. */
 async function dnssecState(
-  resolver: DnsClient,
+  resolver: AuditDnsClient,
   label: string,
   failures: LookupFailure[],
   zone: string,
@@ -242,8 +247,9 @@ async function dnssecState(
   return { dnssec, hasDs };
 }
 
-function defaultDirectClient(address: string, port: number, timeoutMs: number): DnsClient {
-  return new StubResolver({ servers: [{ host: address, port }], timeoutMs, attempts: 1 });
+/** `host:port`, `[v6]:port`: the same text as `dns.formatEndpoint`, for lookup-failed findings. */
+function formatEndpoint(e: { host: string; port: number }): string {
+  return isIPv6(e.host) ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
 /** Collects everything the findings need for one domain. */
@@ -271,11 +277,7 @@ export async function collectAudit(domain: string, options: CollectOptions): Pro
   await Promise.all(
     nameservers.flatMap((ns) =>
       ns.addresses.map(async (address) => {
-        const client = (options.directClient ?? defaultDirectClient)(
-          address,
-          options.nsPort ?? 53,
-          options.timeoutMs ?? 2000,
-        );
+        const client = options.directClient(address, options.nsPort ?? 53, options.timeoutMs ?? 2000);
         for (const n of inZone) {
           const mixedQname = mix(n);
           const [lower, mixed] = await Promise.all([askDirect(client, n), askDirect(client, mixedQname)]);

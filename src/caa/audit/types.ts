@@ -136,3 +136,49 @@ export interface AuditReport {
   grade: Grade;
   findings: Finding[];
 }
+
+// ---- the DNS port -------------------------------------------------------------------------------
+// `caa` imports no transport (ARCHITECTURE.md: caa and dns sit on one layer); the audit reads DNS
+// through these structural types, which `dns.StubResolver` and `dns.DnsResponse` fit as they are.
+
+/** What the audit reads of a record's data; the last member stands for the types it does not read. */
+export type AuditRecordData =
+  | { type: 'CAA'; flags: number; tag: string; value: string }
+  | { type: 'CNAME'; target: string }
+  | { type: 'A' | 'AAAA'; address: string }
+  | { type: 'NS'; host: string }
+  | { type: 'DNAME' | 'SOA' | 'DS' | 'RRSIG' | 'TLSA' | 'OTHER' };
+
+export interface AuditRecord {
+  /** Owner name, lower-cased, no trailing dot. */
+  name: string;
+  type: string;
+  data: AuditRecordData;
+}
+
+/** A response as the audit reads it; `dns.DnsResponse` fits. */
+export interface AuditResponse {
+  rcode: string;
+  flags: { authoritative: boolean };
+  answers: readonly AuditRecord[];
+  extendedErrors: readonly { code: number; name: string; text: string }[];
+  /** The server that answered (named in a lookup-failed finding). */
+  server: { host: string; port: number };
+  /** `dns.DnsResponse.validation`: `failed` means the resolver found the answer bogus. */
+  validation: 'authenticated' | 'failed' | 'unauthenticated';
+}
+
+export interface AuditQueryOptions {
+  dnssecOk?: boolean;
+  checkingDisabled?: boolean;
+  recursionDesired?: boolean;
+}
+
+/**
+ * A recursive resolver, or a client for one authoritative server; `dns.StubResolver` fits. Resolves
+ * with the response for any RCODE; rejects when no response could be had (an Error whose `code` is
+ * e.g. `DNS_TIMEOUT`).
+ */
+export interface AuditDnsClient {
+  query(name: string, type: string, options?: AuditQueryOptions): Promise<AuditResponse>;
+}

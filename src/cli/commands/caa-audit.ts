@@ -9,11 +9,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildReport, collectAudit, worstSeverity } from '../../caa/audit/index.js';
-import type { AuditReport } from '../../caa/audit/index.js';
+import { buildReport, caaIdentifiersForIssuer, collectAudit, worstSeverity } from '../../caa/index.js';
+import type { AuditReport } from '../../caa/index.js';
+import { StubResolver } from '../../dns/index.js';
 import { CertvigilError } from '../../errors.js';
 import { dataPath } from '../../package-files.js';
-import { caaIdentifiersForIssuer } from '../../monitor/caa-issuers.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
 import { parseNames, parseValidationMethod, shown } from '../caa-options.js';
@@ -178,6 +178,10 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
             nsPort,
             timeoutMs,
             resolverLabel: describeResolver(resolver),
+            // One attempt per authoritative server: the audit compares their answers, and a
+            // silent one is a finding, not something to retry (RFC 8659 §3 fails closed anyway).
+            directClient: (host, port, ms) =>
+              new StubResolver({ servers: [{ host, port }], timeoutMs: ms, attempts: 1 }),
           });
           ctx.logger.debug({ data }, 'collected CAA audit data');
           // A report that could not be graded has nothing to compare with CT.

@@ -5,9 +5,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { evaluateCaaMany, parseIdentifier } from '../../caa/index.js';
-import { ZoneParseError, ZoneResolver, parseZone } from '../../caa/zonefile.js';
-import type { ZoneRecord } from '../../caa/zonefile.js';
+import {
+  evaluateCaaMany,
+  parseIdentifier,
+  parseZone,
+  ZoneParseError,
+  ZoneResolver,
+} from '../../caa/index.js';
+import type { ZoneRecord } from '../../caa/index.js';
 import { CertvigilError } from '../../errors.js';
 import { isSafeText, sanitizeText } from '../../sanitize.js';
 import { parseNames, shown } from '../caa-options.js';

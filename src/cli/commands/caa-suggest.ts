@@ -7,9 +7,8 @@
  * the records in the chosen format (so `> caa.tf` is a valid file); the proof goes to stderr.
  */
 import type { Command } from 'commander';
-import { presentRecord } from '../../caa/index.js';
-import { formatProof, formatRecords, proveRecords, suggestRecords } from '../../caa/suggest/index.js';
-import type { SuggestAccount, SuggestFormat } from '../../caa/suggest/index.js';
+import { formatProof, formatRecords, presentRecord, proveRecords, suggestRecords } from '../../caa/index.js';
+import type { SuggestAccount, SuggestFormat } from '../../caa/index.js';
 import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
 import {

@@ -5,13 +5,11 @@
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { classify } from '../../monitor/classify.js';
-import type { Classification, KnownIndex } from '../../monitor/classify.js';
-import { eventOfAlert } from '../../monitor/events.js';
-import { historyFor, loadKnownIndex } from '../../monitor/known.js';
-import type { MonitorEvent, Reason } from '../../notify/types.js';
+import { classify, eventOfAlert, historyFor, loadKnownIndex } from '../../monitor/index.js';
+import type { Classification, KnownIndex } from '../../monitor/index.js';
+import type { MonitorEvent, Reason } from '../../notify/index.js';
 import { sanitizeText } from '../../sanitize.js';
-import type { Authorization, Issuance, Store } from '../../store/types.js';
+import type { Authorization, Issuance, Store } from '../../store/index.js';
 import { writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';

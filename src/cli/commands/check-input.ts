@@ -12,19 +12,28 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseEndpoint } from '../../dns/index.js';
 import { CertvigilError, isCertvigilError } from '../../errors.js';
-import { parsePin } from '../../probe/checks.js';
-import { hostPort, parseHost, parseHostPort } from '../../probe/connect.js';
-import { chooseProxy } from '../../probe/proxy.js';
-import type { ProxySpec } from '../../probe/proxy.js';
-import { SERVER_KEY_TYPES, parseKeyTypes } from '../../probe/key-types.js';
-import type { ServerKeyType } from '../../probe/key-types.js';
-import { DEFAULT_PORTS } from '../../probe/starttls.js';
-import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
-import { REVOCATION_MODES, UNREACHABLE_SEVERITIES } from '../../probe/revocation/settings.js';
-import type { RevocationMode, UnreachableSeverity } from '../../probe/revocation/settings.js';
-import type { StartTlsProtocol } from '../../probe/types.js';
+import {
+  chooseProxy,
+  DEFAULT_PORTS,
+  hostPort,
+  parseHost,
+  parseHostPort,
+  parseKeyTypes,
+  parsePin,
+  REVOCATION_MODES,
+  SERVER_KEY_TYPES,
+  STARTTLS_PROTOCOLS,
+  UNREACHABLE_SEVERITIES,
+} from '../../probe/index.js';
+import type {
+  ProxySpec,
+  RevocationMode,
+  ServerKeyType,
+  StartTlsProtocol,
+  UnreachableSeverity,
+} from '../../probe/index.js';
 import { sanitizeText } from '../../sanitize.js';
-import { SQLITE_FILE_NAME } from '../../store/open.js';
+import { SQLITE_FILE_NAME } from '../../store/index.js';
 import { parseDuration, positiveInt } from '../flags.js';
 import { tlsPolicyFromFlags, tlsPolicySpecShape } from './check-tls-policy.js';
 import type { TlsPolicyFlags } from './check-tls-policy.js';

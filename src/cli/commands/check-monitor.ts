@@ -14,9 +14,8 @@ import {
   monitorVerdict,
 } from '../../health/index.js';
 import type { HealthReport } from '../../health/index.js';
-import { formatPluginOutput, safeJson, unknownStatusLine } from '../../probe/plugin-output.js';
-import { PLUGIN_EXIT } from '../../probe/types.js';
-import type { Store } from '../../store/types.js';
+import { formatPluginOutput, PLUGIN_EXIT, safeJson, unknownStatusLine } from '../../probe/index.js';
+import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { parseDuration, writeLine } from '../flags.js';

@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { CertvigilError } from '../../errors.js';
-import { MIN_TLS_VALUES, WEAK_CIPHER_MODES } from '../../probe/tls-policy.js';
-import type { MinTls, TlsPolicySettings, WeakCipherMode } from '../../probe/tls-policy.js';
+import { MIN_TLS_VALUES, WEAK_CIPHER_MODES } from '../../probe/index.js';
+import type { MinTls, TlsPolicySettings, WeakCipherMode } from '../../probe/index.js';
 import { sanitizeText } from '../../sanitize.js';
 
 export interface TlsPolicyFlags {

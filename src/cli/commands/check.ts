@@ -15,21 +15,26 @@ import { rootCertificates } from 'node:tls';
 import type { Command } from 'commander';
 import { DEFAULT_LOG_LIST_URL } from '../../ct/index.js';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
-import { parseHostPort } from '../../probe/connect.js';
-import { checkEndpoint } from '../../probe/endpoint.js';
-import type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from '../../probe/endpoint.js';
-import { publicRootHashes } from '../../probe/public-roots.js';
-import { loadCheckLogList } from './check-loglist.js';
 import {
+  checkEndpoint,
+  DEFAULT_PORTS,
   formatPluginOutput,
+  parseHostPort,
+  PLUGIN_EXIT,
+  publicRootHashes,
   safeJson,
+  STARTTLS_PROTOCOLS,
   statusText,
   unknownStatusLine,
   worstStatus,
-} from '../../probe/plugin-output.js';
-import { DEFAULT_PORTS } from '../../probe/starttls.js';
-import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
-import type { PluginStatus } from '../../probe/types.js';
+} from '../../probe/index.js';
+import type {
+  EndpointCheckOptions,
+  EndpointCheckResult,
+  LogsForCheck,
+  PluginStatus,
+} from '../../probe/index.js';
+import { loadCheckLogList } from './check-loglist.js';
 import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';

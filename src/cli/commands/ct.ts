@@ -5,13 +5,17 @@
  *                          with the heads seen before. Exit 0 holds, 1 misbehaves, 2 unverifiable.
  */
 import type { Command } from 'commander';
-import { auditLog } from '../../ct/audit.js';
-import type { AuditResult } from '../../ct/audit.js';
-import { HeadStore, toStoredHead } from '../../ct/head-store.js';
-import { createLogReader, LogMisbehaviourError } from '../../ct/log-reader.js';
-import { Rfc6962LogClient } from '../../ct/rfc6962-client.js';
+import {
+  auditLog,
+  createLogReader,
+  HeadStore,
+  LogMisbehaviourError,
+  Rfc6962LogClient,
+  toStoredHead,
+} from '../../ct/index.js';
+import type { AuditResult } from '../../ct/index.js';
 import { CertvigilError } from '../../errors.js';
-import { summarizeEntry } from '../../monitor/entry-summary.js';
+import { summarizeEntry } from '../../monitor/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { addCtOptions, checkCtFlags, defaultStateDir, httpFromFlags, resolveLog } from '../ct-options.js';
 import { writeLine } from '../flags.js';

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
 import { scanInventory } from '../../inventory/index.js';
-import { recordInventory } from '../../monitor/monitor.js';
+import { recordInventory } from '../../monitor/index.js';
 import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 import { writeLine } from '../flags.js';
 import { EXIT } from '../exit-codes.js';

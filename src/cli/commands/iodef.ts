@@ -21,13 +21,18 @@ import type { Command } from 'commander';
 import { evaluateCaa } from '../../caa/index.js';
 import type { CaaResult } from '../../caa/index.js';
 import { CertvigilError } from '../../errors.js';
-import { buildIodefDocument } from '../../iodef/document.js';
-import { formatReportLine, startHttpReceiver, startSmtpReceiver } from '../../iodef/receiver/index.js';
-import { checkTlsMaterial } from '../../iodef/receiver/http.js';
-import { drainOutbox } from '../../iodef/reporter/deliver.js';
-import { reportDenial } from '../../iodef/reporter/enqueue.js';
-import { decideReports, reporterPolicy } from '../../iodef/reporter/policy.js';
-import type { IodefSummary, PreventedIssuance } from '../../iodef/types.js';
+import {
+  buildIodefDocument,
+  checkTlsMaterial,
+  decideReports,
+  drainOutbox,
+  formatReportLine,
+  reportDenial,
+  reporterPolicy,
+  startHttpReceiver,
+  startSmtpReceiver,
+} from '../../iodef/index.js';
+import type { IodefSummary, PreventedIssuance } from '../../iodef/index.js';
 import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';

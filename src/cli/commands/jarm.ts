@@ -6,11 +6,8 @@
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { parseHost, parseHostPort } from '../../probe/connect.js';
-import { jarmMany } from '../../probe/jarm-scan.js';
-import { chooseProxy } from '../../probe/proxy.js';
-import { STARTTLS_PROTOCOLS } from '../../probe/types.js';
-import type { StartTlsProtocol } from '../../probe/types.js';
+import { chooseProxy, jarmMany, parseHost, parseHostPort, STARTTLS_PROTOCOLS } from '../../probe/index.js';
+import type { StartTlsProtocol } from '../../probe/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { parseDuration, positiveInt, writeLine } from '../flags.js';

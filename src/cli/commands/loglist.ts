@@ -6,8 +6,8 @@
  *                              source, age, logs. Read-only: no network, nothing written.
  */
 import type { Command } from 'commander';
-import { createLogListSource } from '../../ct/loglist-source.js';
-import type { LogListState } from '../../ct/loglist-source.js';
+import { createLogListSource } from '../../ct/index.js';
+import type { LogListState } from '../../ct/index.js';
 import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
 import { defaultStateDir } from '../ct-options.js';

@@ -12,15 +12,20 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
-import { parseHost } from '../../probe/connect.js';
-import { checkMitm, probeForLearning, storeLearned } from '../../probe/mitm.js';
-import { EMPTY_JARM } from '../../probe/mitm-compare.js';
-import type { PortBaseline } from '../../probe/mitm-types.js';
-import { SQLITE_FILE_NAME } from '../../store/open.js';
-import type { MitmProbeOptions } from '../../probe/mitm.js';
-import { formatPluginOutput, safeJson, unknownStatusLine } from '../../probe/plugin-output.js';
-import { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from '../../probe/types.js';
-import type { StartTlsProtocol } from '../../probe/types.js';
+import {
+  checkMitm,
+  EMPTY_JARM,
+  formatPluginOutput,
+  parseHost,
+  PLUGIN_EXIT,
+  probeForLearning,
+  safeJson,
+  STARTTLS_PROTOCOLS,
+  storeLearned,
+  unknownStatusLine,
+} from '../../probe/index.js';
+import type { MitmProbeOptions, PortBaseline, StartTlsProtocol } from '../../probe/index.js';
+import { SQLITE_FILE_NAME } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';

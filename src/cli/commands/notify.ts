@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { deliverAll } from '../../notify/index.js';
-import type { MonitorEvent } from '../../notify/types.js';
+import type { MonitorEvent } from '../../notify/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';

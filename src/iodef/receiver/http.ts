@@ -39,7 +39,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { CertvigilError } from '../../errors.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../store/index.js';
 import { acceptedReply, acceptReport, oneLine } from './intake.js';
 import type { IntakeOptions, IntakeResult, ReportAlerter } from './intake.js';
 import { addressKey, ConnectionCounter, TokenBucketLimiter } from './rate-limit.js';

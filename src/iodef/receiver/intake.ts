@@ -25,9 +25,9 @@
  */
 import { createHash } from 'node:crypto';
 import { deliverAll } from '../../notify/index.js';
-import type { MonitorEvent, Notifier, Severity } from '../../notify/types.js';
+import type { MonitorEvent, Notifier, Severity } from '../../notify/index.js';
 import { sanitizeText } from '../../sanitize.js';
-import type { IodefReceivedRecord, IodefRelatedReport, Store } from '../../store/types.js';
+import type { IodefReceivedRecord, IodefRelatedReport, Store } from '../../store/index.js';
 import { parseIodef } from '../parse.js';
 import type { IodefRisk, IodefSummary } from '../types.js';
 

@@ -33,7 +33,7 @@ import { SMTPServer } from 'smtp-server';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 
 import { CertvigilError } from '../../errors.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../store/index.js';
 import { checkTlsMaterial } from './http.js';
 import { acceptedReply, acceptReport, oneLine } from './intake.js';
 import type { IntakeOptions, IntakeResult, ReportAlerter, ReportChannel } from './intake.js';

@@ -21,7 +21,7 @@
  * deliberately minimal and has NOT been validated against the RID schema.
  */
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import type { IodefOutboxRecord } from '../../store/types.js';
+import type { IodefOutboxRecord } from '../../store/index.js';
 import { riskFrom } from '../document.js';
 import { parseXml, attr } from '../xml.js';
 import type { XmlElement } from '../xml.js';

@@ -9,7 +9,7 @@
  * Message-ID, the POST its incident id (compose.ts).
  */
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import type { IodefOutboxRecord, Store } from '../../store/types.js';
+import type { IodefOutboxRecord, Store } from '../../store/index.js';
 import { DeliveryError } from './delivery-error.js';
 import { nextAttemptAt, optedOut } from './policy.js';
 import type { ReporterPolicy } from './policy.js';

@@ -18,8 +18,8 @@
  * if that is still too large, the target is skipped (`document-too-large`).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { CaaResult } from '../../caa/types.js';
-import type { Store } from '../../store/types.js';
+import type { CaaResult } from '../../caa/index.js';
+import type { Store } from '../../store/index.js';
 import { parseIodef } from '../parse.js';
 import { buildIodefDocument } from '../document.js';
 import type { PreventedIssuance, RefusedName } from '../types.js';

@@ -29,7 +29,7 @@
  *   subdomains) that asked the CA for no reports.
  */
 import { getDomain } from 'tldts';
-import type { CaaResult } from '../../caa/types.js';
+import type { CaaResult } from '../../caa/index.js';
 import { nonPublicAddressKind } from './address.js';
 import { iodefTargets } from './targets.js';
 import type { IodefTarget, TargetProblem } from './targets.js';

@@ -15,7 +15,7 @@
  * of the CA's message. https: the WHATWG URL serialisation with the fragment removed.
  */
 import { domainToASCII } from 'node:url';
-import type { CaaResult } from '../../caa/types.js';
+import type { CaaResult } from '../../caa/index.js';
 
 export type TargetProblem =
   | 'malformed-url'

@@ -16,7 +16,7 @@
  */
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { Dispatcher } from 'undici';
-import type { IodefOutboxRecord } from '../../store/types.js';
+import type { IodefOutboxRecord } from '../../store/index.js';
 import { ridReportMessage } from './compose.js';
 import { DeliveryError } from './delivery-error.js';
 import type { ReporterPolicy } from './policy.js';

@@ -8,7 +8,7 @@
  */
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import type { IodefOutboxRecord } from '../../store/types.js';
+import type { IodefOutboxRecord } from '../../store/index.js';
 import { reportMail } from './compose.js';
 import { DeliveryError } from './delivery-error.js';
 import { parseIodefValue } from './targets.js';

@@ -1,5 +1,5 @@
 /**
- * @module monitor/caa-issuers
+ * @module caa/issuers
  * Which CAA issuer-domain identifiers (RFC 8659 §4.2) name the CA that issued a certificate, so the
  * monitor can ask the CAA engine "would the name's current CAA have allowed this issuer?". The
  * shipped table (data/ca-caa-identifiers.json, sources in data/README.md) maps CA owners to their
@@ -17,7 +17,7 @@ interface CaEntry {
 let table: CaEntry[] | null = null;
 
 function loadTable(): CaEntry[] {
-  // The data file sits at the package root (see package-files.ts: the bundled CLI has no dist/monitor).
+  // The data file sits at the package root (see package-files.ts: the bundled CLI has no dist/caa).
   table ??= JSON.parse(readFileSync(dataPath('ca-caa-identifiers.json'), 'utf8')) as CaEntry[];
   return table;
 }

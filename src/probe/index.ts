@@ -1,0 +1,26 @@
+/**
+ * @module probe
+ * What other modules use of src/probe/ (ARCHITECTURE.md: imports across modules go through index.ts).
+ */
+export { parsePin } from './checks.js';
+export { hostPort, parseHost, parseHostPort } from './connect.js';
+export { checkEndpoint } from './endpoint.js';
+export type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from './endpoint.js';
+export { jarmMany } from './jarm-scan.js';
+export { SERVER_KEY_TYPES, parseKeyTypes } from './key-types.js';
+export type { ServerKeyType } from './key-types.js';
+export { EMPTY_JARM } from './mitm-compare.js';
+export type { PortBaseline } from './mitm-types.js';
+export { checkMitm, probeForLearning, storeLearned } from './mitm.js';
+export type { MitmProbeOptions } from './mitm.js';
+export { formatPluginOutput, safeJson, statusText, unknownStatusLine, worstStatus } from './plugin-output.js';
+export { chooseProxy } from './proxy.js';
+export type { ProxySpec } from './proxy.js';
+export { publicRootHashes } from './public-roots.js';
+export { REVOCATION_MODES, UNREACHABLE_SEVERITIES } from './revocation/settings.js';
+export type { RevocationMode, UnreachableSeverity } from './revocation/settings.js';
+export { DEFAULT_PORTS } from './starttls.js';
+export { MIN_TLS_VALUES, WEAK_CIPHER_MODES } from './tls-policy.js';
+export type { MinTls, TlsPolicySettings, WeakCipherMode } from './tls-policy.js';
+export { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from './types.js';
+export type { Finding, PerfDatum, PluginStatus, StartTlsProtocol } from './types.js';
