@@ -16,7 +16,7 @@ export type { MitmProbeOptions } from './mitm.js';
 export { formatPluginOutput, safeJson, statusText, unknownStatusLine, worstStatus } from './plugin-output.js';
 export { chooseProxy } from './proxy.js';
 export type { ProxySpec } from './proxy.js';
-export { publicRootHashes } from './public-roots.js';
+export { publicRootHashes, readSystemBundle } from './public-roots.js';
 export { REVOCATION_MODES, UNREACHABLE_SEVERITIES } from './revocation/settings.js';
 export type { RevocationMode, UnreachableSeverity } from './revocation/settings.js';
 export { DEFAULT_PORTS } from './starttls.js';

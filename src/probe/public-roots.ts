@@ -24,27 +24,38 @@ export function pemCertificates(pem: string): Buffer[] {
   return out;
 }
 
+/** `$SSL_CERT_FILE` first (as OpenSSL honours it), then the usual bundle paths. */
+export function systemBundlePaths(): string[] {
+  return [...(process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE] : []), ...SYSTEM_CA_FILES];
+}
+
 /**
- * Hex SHA-256 of the DER of every public root. `systemFiles` defaults to `$SSL_CERT_FILE` and the
- * usual bundle paths; the first readable one counts (as OpenSSL reads one bundle).
+ * The system's CA bundle as PEM text: the first readable of `paths` (OpenSSL reads one bundle);
+ * null when none can be read.
+ */
+export async function readSystemBundle(
+  paths: readonly string[] = systemBundlePaths(),
+): Promise<string | null> {
+  for (const path of paths) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch {
+      // try the next
+    }
+  }
+  return null;
+}
+
+/**
+ * Hex SHA-256 of the DER of every public root: Node's bundled roots and the system bundle
+ * (`readSystemBundle(systemFiles)`).
  */
 export async function publicRootHashes(
-  systemFiles: readonly string[] = [
-    ...(process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE] : []),
-    ...SYSTEM_CA_FILES,
-  ],
+  systemFiles: readonly string[] = systemBundlePaths(),
 ): Promise<Set<string>> {
   const hashes = new Set<string>();
   for (const pem of rootCertificates) for (const der of pemCertificates(pem)) hashes.add(sha256Hex(der));
-  for (const path of systemFiles) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const der of pemCertificates(text)) hashes.add(sha256Hex(der));
-    break;
-  }
+  const bundle = await readSystemBundle(systemFiles);
+  if (bundle !== null) for (const der of pemCertificates(bundle)) hashes.add(sha256Hex(der));
   return hashes;
 }

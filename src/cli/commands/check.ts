@@ -22,6 +22,7 @@ import {
   parseHostPort,
   PLUGIN_EXIT,
   publicRootHashes,
+  readSystemBundle,
   safeJson,
   STARTTLS_PROTOCOLS,
   statusText,
@@ -64,11 +65,6 @@ import { tlsPolicyOf } from './check-tls-policy.js';
 
 export const DEFAULT_CRTSH_URL = 'https://crt.sh';
 export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
-const SYSTEM_CA_FILES = [
-  '/etc/ssl/certs/ca-certificates.crt',
-  '/etc/pki/tls/certs/ca-bundle.crt',
-  '/etc/ssl/cert.pem',
-];
 
 interface Ctx {
   logger: Logger;
@@ -98,15 +94,7 @@ async function readTrustAnchors(caFile: string | undefined): Promise<string | st
     }
   }
   // The system store, as OpenSSL-based tools on the machine see it; Node's bundled roots otherwise.
-  const fromEnv = process.env.SSL_CERT_FILE;
-  for (const path of fromEnv ? [fromEnv, ...SYSTEM_CA_FILES] : SYSTEM_CA_FILES) {
-    try {
-      return await readFile(path, 'utf8');
-    } catch {
-      // try the next
-    }
-  }
-  return [...rootCertificates];
+  return (await readSystemBundle()) ?? [...rootCertificates];
 }
 
 function apiUrl(value: string | boolean | undefined, fallback: string): string | null {
