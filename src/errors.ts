@@ -7,135 +7,34 @@
  * with reasons, not an error; errors are reserved for "could not decide" (lookup failures, bad input).
  */
 
+/**
+ * The registry of error codes: one property per code, whose value names the module that owns it.
+ * This file declares only the codes every layer shares; each module declares its own codes, once,
+ * in its `errors.ts`, by augmenting this interface (TypeScript declaration merging):
+ *
+ * ```ts
+ * declare module '../errors.js' {
+ *   interface ErrorCodes {
+ *     DNS_TIMEOUT: 'dns';
+ *   }
+ * }
+ * ```
+ *
+ * A code is thus written in one place, next to the code that throws it, and `ErrorCode` still
+ * names every code, so a `switch (err.code)` anywhere is checked. The owner value makes a second
+ * declaration of the same code by another module a compile error ("subsequent property
+ * declarations must have the same type"); `test/architecture.test.ts` checks that each module
+ * declares its codes in its own `errors.ts` and that no code is declared twice.
+ */
+export interface ErrorCodes {
+  /** The command line or a library call broke its contract (bad flag, bad argument). */
+  USAGE: 'core';
+  /** A configuration file or value is not valid (file:line in the message where there is one). */
+  CONFIG_INVALID: 'core';
+}
+
 /** Every error certvigil throws on purpose carries one of these codes. */
-export type ErrorCode =
-  | 'DNS_TIMEOUT'
-  | 'DNS_NETWORK'
-  | 'DNS_MALFORMED_RESPONSE'
-  | 'DNS_MISMATCHED_RESPONSE'
-  | 'DNS_TRUNCATED'
-  | 'DNS_NO_SERVERS'
-  | 'DNS_BAD_NAME'
-  // Zone files (src/caa/zonefile.ts, RFC 1035 §5.1 master file format): a line that cannot be parsed.
-  | 'ZONE_MALFORMED'
-  | 'CONFIG_INVALID'
-  | 'USAGE'
-  // Monitor watch list (src/monitor/watchlist.ts): an entry that can never match, with FILE:LINE.
-  | 'WATCHLIST_INVALID'
-  // External check (src/probe): the TCP connection, the TLS handshake or the whole check failed.
-  | 'PROBE_CONNECT'
-  | 'PROBE_TLS'
-  | 'PROBE_TIMEOUT'
-  // Raw TLS 1.2 hello reader (src/probe/tls-hello.ts): bad bytes, limits, and the connection's fate.
-  | 'TLS_HELLO_MALFORMED'
-  | 'TLS_HELLO_TIMEOUT'
-  | 'TLS_HELLO_TOO_LARGE'
-  | 'TLS_HELLO_CLOSED'
-  | 'TLS_HELLO_ABORTED'
-  | 'TLS_HELLO_NETWORK'
-  | 'TLS_HELLO_BAD_NAME'
-  // Certificate Transparency transport (src/ct/http.ts and the log clients).
-  | 'CT_HTTP'
-  | 'CT_TIMEOUT'
-  | 'CT_NETWORK'
-  | 'CT_TRUNCATED'
-  | 'CT_BODY_TOO_LARGE'
-  | 'CT_RATE_LIMITED'
-  | 'CT_ABORTED'
-  | 'CT_BAD_RESPONSE'
-  | 'CT_INVALID_ARGUMENT'
-  | 'CT_UNREACHABLE'
-  // A log redirected outside its own origin (scheme, host, port), or too often.
-  | 'CT_REDIRECT'
-  | 'X509_MALFORMED'
-  | 'X509_BAD_PEM'
-  | 'X509_INTERNAL'
-  // CT log lists (src/ct/loglist.ts).
-  | 'LOGLIST_INVALID'
-  | 'LOGLIST_SIGNATURE'
-  // No log list at all: the location failed and there is neither a cached copy nor a snapshot.
-  | 'LOGLIST_UNAVAILABLE'
-  // Alert delivery (src/notify): the sink refused or failed, or did not answer in time.
-  | 'NOTIFY_FAILED'
-  | 'NOTIFY_TIMEOUT'
-  // Monitor state (src/store): another process holds the run lock; the log position moved under a
-  // commit; the schema cannot be brought up to date; a caller broke the contract; the database
-  // cannot be opened or reached.
-  | 'STORE_LOCKED'
-  | 'STORE_CONFLICT'
-  | 'STORE_MIGRATION'
-  | 'STORE_INVALID_ARGUMENT'
-  | 'STORE_UNAVAILABLE'
-  // A read-only command found no state to read (nothing is created for it); a state directory or
-  // file that others could tamper with (group/world-writable, foreign owner, a symlink).
-  | 'STORE_NOT_FOUND'
-  | 'STATE_UNSAFE'
-  // CT wire formats and proofs (src/ct): the typed parse and verification errors of each module.
-  | 'CHECKPOINT_MALFORMED'
-  | 'CHECKPOINT_WRONG_ORIGIN'
-  | 'CHECKPOINT_EXTENSION_LINES'
-  | 'CHECKPOINT_NO_SIGNATURE'
-  | 'CHECKPOINT_BAD_SIGNATURE'
-  | 'ENTRY_MALFORMED_LEAF'
-  | 'ENTRY_UNSUPPORTED_LEAF'
-  | 'ENTRY_MALFORMED_EXTRA_DATA'
-  | 'ENTRY_MALFORMED_EXTENSIONS'
-  | 'MERKLE_BAD_SIZE'
-  | 'MERKLE_BAD_HASH_LENGTH'
-  | 'MERKLE_WRONG_PROOF_LENGTH'
-  | 'MERKLE_ROOT_MISMATCH'
-  | 'MERKLE_BAD_STATE'
-  | 'MONITOR_INTERNAL'
-  | 'SIG_MALFORMED'
-  | 'SIG_BAD_KEY'
-  | 'SIG_UNSUPPORTED_KEY'
-  | 'SIG_UNSUPPORTED_ALGORITHM'
-  | 'SIG_KEY_MISMATCH'
-  | 'SIG_INVALID'
-  | 'CT_RESPONSE_SHAPE'
-  | 'CT_RESPONSE_BASE64'
-  | 'CT_RESPONSE_HASH_LENGTH'
-  | 'CT_RESPONSE_NUMBER'
-  | 'CT_RESPONSE_SIGNATURE'
-  | 'TILE_BAD_PATH'
-  | 'TILE_BAD_RANGE'
-  | 'TILE_MALFORMED'
-  | 'TILE_WRONG_WIDTH'
-  | 'TILE_LEAF_INDEX'
-  | 'TLS_TRUNCATED'
-  | 'TLS_TRAILING_DATA'
-  | 'TLS_LENGTH_OUT_OF_RANGE'
-  | 'TLS_INTEGER_TOO_LARGE'
-  | 'TLS_BAD_VALUE'
-  | 'CT_LOG_MISBEHAVIOUR'
-  // STARTTLS negotiation (src/probe/starttls.ts): refused or malformed dialogue; no answer in time.
-  | 'STARTTLS_FAILED'
-  | 'STARTTLS_TIMEOUT'
-  // TCP traceroute (src/probe/traceroute.ts): the tool failed, lacks CAP_NET_RAW, ran too long, was aborted.
-  | 'TRACE_FAILED'
-  | 'TRACE_PRIVILEGE'
-  | 'TRACE_TIMEOUT'
-  | 'TRACE_ABORTED'
-  // IODEF documents (src/iodef/xml.ts, parse.ts): not well-formed, forbidden XML features (DTD, entities),
-  // over the size/depth/element limits, or well-formed XML that is no IODEF document.
-  | 'IODEF_MALFORMED'
-  | 'IODEF_UNSAFE'
-  | 'IODEF_TOO_LARGE'
-  | 'IODEF_NOT_IODEF'
-  // IODEF builder (src/iodef/document.ts): the PreventedIssuance cannot make a valid document.
-  | 'IODEF_INVALID_REPORT'
-  // iodef receiver (src/iodef/receiver/smtp.ts): a mail that cannot be parsed as MIME or is over the
-  // MIME limits (header section, part count): a permanent refusal (SMTP 554), never "try later".
-  | 'IODEF_BAD_MAIL'
-  // iodef reporter (src/iodef/reporter/send.ts): a report could not be delivered (DeliveryError says
-  // whether the failure is permanent or worth another attempt).
-  | 'IODEF_DELIVERY_FAILED'
-  // Revocation (src/probe/revocation): an OCSP response or CRL that is not what RFC 6960/5280 say;
-  // its download failed, was too large, or ran out of time.
-  | 'REVOCATION_MALFORMED'
-  | 'REVOCATION_HTTP'
-  | 'REVOCATION_TOO_LARGE'
-  | 'REVOCATION_TIMEOUT';
+export type ErrorCode = keyof ErrorCodes;
 
 /**
  * The brand every CertvigilError carries. `Symbol.for` (the global registry), not `Symbol()`: two

@@ -24,6 +24,23 @@ import { constants } from 'node:fs';
 import { chmod, chown, lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { CertvigilError } from './errors.js';
 
+interface StateFileErrorCodes {
+  /**
+   * A state directory or file that others could tamper with (group/world-writable, a foreign
+   * owner, a symlink): refused, with the fix in the message.
+   */
+  STATE_UNSAFE: 'state-files';
+  /** The state cannot be opened, created or reached (I/O error, permissions, a database down). */
+  STORE_UNAVAILABLE: 'state-files';
+}
+
+declare module './errors.js' {
+  interface ErrorCodes extends StateFileErrorCodes {}
+}
+
+/** The codes of this module. */
+export type StateFileErrorCode = keyof StateFileErrorCodes;
+
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 /** A state directory shared read-only with its group: setgid, group may list and enter. */

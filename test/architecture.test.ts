@@ -3,7 +3,7 @@
  * names exists, and the linter reports an import that runs up the map (eslint.config.js, rule
  * `certvigil/module-map` from scripts/module-map.mjs).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
@@ -159,3 +159,112 @@ describe('module map lint rule', () => {
     expect(rows.filter((r) => r.violation !== undefined)).toEqual([]);
   });
 });
+
+/**
+ * src/errors.ts holds the registry `ErrorCodes`; each module declares its own codes once, in its
+ * errors.ts, by declaration merging, with its name as the value (so TypeScript refuses the same
+ * code declared by two modules). What the compiler cannot see: where the declaration sits, and a
+ * code declared twice with the same owner.
+ */
+describe('error codes', () => {
+  const sources = listSources(join(root, 'src'));
+  const declared = new Map<string, { owner: string; file: string }[]>();
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8');
+    const isRegistry = file.endsWith('/src/errors.ts');
+    if (!isRegistry && !/declare module '(\.\.?\/)+errors\.js'/.test(text)) continue;
+    for (const m of text.matchAll(/^\s+([A-Z][A-Z0-9_]+): '([a-z0-9-]+)';$/gm)) {
+      const list = declared.get(m[1] as string) ?? [];
+      list.push({ owner: m[2] as string, file: file.slice(root.length + 1) });
+      declared.set(m[1] as string, list);
+    }
+  }
+
+  it('finds the codes of every module', () => {
+    const owners = new Set([...declared.values()].flat().map((d) => d.owner));
+    expect([...owners].sort()).toEqual(
+      [
+        'caa',
+        'core',
+        'ct',
+        'dns',
+        'inventory',
+        'iodef',
+        'monitor',
+        'notify',
+        'probe',
+        'state-files',
+        'store',
+        'x509',
+      ].sort(),
+    );
+    expect(declared.size).toBeGreaterThan(100);
+  });
+
+  it('declares each code once, in the errors.ts of the module it names as owner', () => {
+    const wrong: string[] = [];
+    for (const [code, list] of declared) {
+      if (list.length !== 1)
+        wrong.push(`${code}: declared ${list.length} times (${list.map((d) => d.file).join(', ')})`);
+      for (const { owner, file } of list) {
+        const home =
+          owner === 'core'
+            ? 'src/errors.ts'
+            : owner === 'state-files'
+              ? 'src/state-files.ts'
+              : `src/${owner}/errors.ts`;
+        if (file !== home) wrong.push(`${code}: declared in ${file}, owner ${owner} (expected ${home})`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('lists no code as a string union outside the registry (no second declaration)', () => {
+    const unions: string[] = [];
+    for (const file of sources) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^export type \w*ErrorCode\s*=\s*\n?\s*\|?\s*'([A-Z0-9_]+)'/gm))
+        unions.push(`${file.slice(root.length + 1)}: ${m[0].split('=')[0]?.trim()}`);
+    }
+    expect(unions).toEqual([]);
+  });
+
+  it('every error class a module exports is a CertvigilError', async () => {
+    const { CertvigilError } = await import('../src/errors.js');
+    const modules: Record<string, () => Promise<Record<string, unknown>>> = {
+      acme: () => import('../src/acme/index.js'),
+      caa: () => import('../src/caa/index.js'),
+      ct: () => import('../src/ct/index.js'),
+      dns: () => import('../src/dns/index.js'),
+      health: () => import('../src/health/index.js'),
+      inventory: () => import('../src/inventory/index.js'),
+      iodef: () => import('../src/iodef/index.js'),
+      monitor: () => import('../src/monitor/index.js'),
+      notify: () => import('../src/notify/index.js'),
+      probe: () => import('../src/probe/index.js'),
+      store: () => import('../src/store/index.js'),
+      x509: () => import('../src/x509/index.js'),
+    };
+    const plain: string[] = [];
+    let classes = 0;
+    for (const [name, load] of Object.entries(modules)) {
+      for (const [key, value] of Object.entries(await load())) {
+        if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+        classes++;
+        if (!(value.prototype instanceof CertvigilError)) plain.push(`${name}: ${key}`);
+      }
+    }
+    expect(classes).toBeGreaterThan(10);
+    expect(plain).toEqual([]);
+  });
+});
+
+function listSources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listSources(path));
+    else if (entry.name.endsWith('.ts') && !/\.(test|fixture)\.ts$/.test(entry.name)) out.push(path);
+  }
+  return out;
+}

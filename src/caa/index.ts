@@ -40,3 +40,4 @@ export { formatProof, formatRecords, proveRecords, suggestRecords } from './sugg
 export type { SuggestAccount, SuggestFormat } from './suggest/index.js';
 export { ZoneParseError, ZoneResolver, parseZone } from './zonefile.js';
 export type { ZoneRecord } from './zonefile.js';
+export type { CaaErrorCode } from './errors.js';

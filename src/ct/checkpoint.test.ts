@@ -10,7 +10,7 @@ import {
   rfc6962NoteKeyId,
   verifyCheckpoint,
 } from './checkpoint.js';
-import type { CheckpointErrorCode } from './checkpoint.js';
+import type { CheckpointErrorCode } from './errors.js';
 import { logIdOf, publicKeyFromSpki } from './signature.js';
 import { parseSthJson, treeHeadSignatureInput } from './sth.js';
 import type { SignedTreeHead } from './types.js';

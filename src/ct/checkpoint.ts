@@ -11,7 +11,7 @@
  *                                                 ← blank line
  *     — rome2026h1.example.org kVB1JgAAAZtx…       ← signature line(s)
  */
-import { CtError } from './ct-error.js';
+import { CtError } from './errors.js';
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned, SignedTreeHead } from './types.js';
@@ -24,18 +24,8 @@ import {
 } from './signature.js';
 import { treeHeadSignatureInput } from './sth.js';
 import { decodeBase64, encodeBase64, TlsDecodeError, TlsReader, writeU64 } from './tls.js';
+import type { CheckpointErrorCode } from './errors.js';
 
-export type CheckpointErrorCode =
-  /** The text is not a signed note or its body is not a checkpoint. */
-  | 'CHECKPOINT_MALFORMED'
-  /** The origin line is not the log's (static-ct-api: the submission prefix without scheme). */
-  | 'CHECKPOINT_WRONG_ORIGIN'
-  /** Extension lines, which static-ct-api forbids with its signature type. */
-  | 'CHECKPOINT_EXTENSION_LINES'
-  /** No signature line from the log's key (name and key ID). */
-  | 'CHECKPOINT_NO_SIGNATURE'
-  /** The log's signature line is malformed or does not verify over this tree head. */
-  | 'CHECKPOINT_BAD_SIGNATURE';
 
 export class CheckpointError extends CtError<CheckpointErrorCode> {}
 

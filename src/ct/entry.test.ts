@@ -10,7 +10,7 @@ import {
   parseMerkleTreeLeaf,
   parseRawEntry,
 } from './entry.js';
-import type { EntryErrorCode } from './entry.js';
+import type { EntryErrorCode } from './errors.js';
 import { parseEntryAndProofJson, parseGetEntriesJson } from './sth.js';
 
 const CT = new URL('../../test/vectors/ct/', import.meta.url);

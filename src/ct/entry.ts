@@ -9,16 +9,8 @@
 import { CertvigilError } from '../errors.js';
 import type { EntryType, MerkleTreeLeaf, RawLogEntry } from './types.js';
 import { TlsDecodeError, TlsReader } from './tls.js';
+import type { EntryErrorCode } from './errors.js';
 
-export type EntryErrorCode =
-  /** The MerkleTreeLeaf bytes are not a well-formed TLS structure. */
-  | 'ENTRY_MALFORMED_LEAF'
-  /** Well-formed but not v1 `timestamped_entry` with entry type x509 or precert. */
-  | 'ENTRY_UNSUPPORTED_LEAF'
-  /** `extra_data` is not the chain the entry type calls for. */
-  | 'ENTRY_MALFORMED_EXTRA_DATA'
-  /** `extensions` is not a static-ct-api `CtExtensions` list, or its leaf_index is malformed. */
-  | 'ENTRY_MALFORMED_EXTENSIONS';
 
 export class EntryError extends CertvigilError {
   declare readonly code: EntryErrorCode;

@@ -67,3 +67,14 @@ export type { Sct, SignedEntry } from './sct.js';
 export { embeddedScts, leafHashForSct, merkleTreeLeafForSct, signedEntryForChain } from './sct-entry.js';
 export { leafIndexExtension } from './entry.js';
 export { hashTileKey, inclusionProofFromTiles, tilesForInclusionProof } from './tile-proof.js';
+export type {
+  CheckpointErrorCode,
+  CtHttpErrorCode,
+  CtResponseErrorCode,
+  EntryErrorCode,
+  LogListErrorCode,
+  MerkleErrorCode,
+  SignatureErrorCode,
+  TileErrorCode,
+  TlsDecodeErrorCode,
+} from './errors.js';

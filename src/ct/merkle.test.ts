@@ -13,7 +13,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
-import type { MerkleErrorCode } from './merkle.js';
+import type { MerkleErrorCode } from './errors.js';
 
 const VECTORS = new URL('../../test/vectors/ct/merkle/', import.meta.url);
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');

@@ -13,24 +13,14 @@
  * so the tree arithmetic never uses the 32-bit bitwise operators: proofs use BigInt (a handful of
  * steps per proof), and the compact tree uses division by two.
  */
-import { CtError } from './ct-error.js';
+import { CtError } from './errors.js';
 import crypto from 'node:crypto';
 import { decodeBase64, encodeBase64 } from './tls.js';
+import type { MerkleErrorCode } from './errors.js';
 
 /** SHA-256 output size; every node of an RFC 6962 tree is this long. */
 export const HASH_SIZE = 32;
 
-export type MerkleErrorCode =
-  /** An index, size or pair of sizes outside what the operation allows. */
-  | 'MERKLE_BAD_SIZE'
-  /** A leaf hash or saved-state hash that is not 32 bytes. */
-  | 'MERKLE_BAD_HASH_LENGTH'
-  /** The proof has more or fewer nodes than the tree shape requires. */
-  | 'MERKLE_WRONG_PROOF_LENGTH'
-  /** The proof is well-formed but leads to a different root: the log misbehaved or lied. */
-  | 'MERKLE_ROOT_MISMATCH'
-  /** A saved `CompactTree` state that does not describe a tree. */
-  | 'MERKLE_BAD_STATE';
 
 /** A proof did not verify, or its inputs were invalid. Branch on `code`. */
 export class MerkleError extends CtError<MerkleErrorCode> {}

@@ -10,7 +10,7 @@ import {
   SignatureError,
   verifyDigitallySigned,
 } from './signature.js';
-import type { SignatureErrorCode } from './signature.js';
+import type { SignatureErrorCode } from './errors.js';
 import { treeHeadSignatureInput, verifySth } from './sth.js';
 import type { SignedTreeHead } from './types.js';
 

@@ -5,11 +5,12 @@
  * ECDSA over NIST P-256 and RSA (≥ 2048 bits) PKCS#1 v1.5, both with SHA-256; anything else is
  * refused, as is a signature whose declared algorithm does not match the key.
  */
-import { CtError } from './ct-error.js';
+import { CtError } from './errors.js';
 import crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { DigitallySigned } from './types.js';
 import { TlsDecodeError, TlsReader } from './tls.js';
+import type { SignatureErrorCode } from './errors.js';
 
 /** RFC 5246 §7.4.1.4.1 `HashAlgorithm.sha256`. */
 export const HASH_SHA256 = 4;
@@ -18,19 +19,6 @@ export const SIG_RSA = 1;
 /** RFC 5246 §7.4.1.4.1 `SignatureAlgorithm.ecdsa`. */
 export const SIG_ECDSA = 3;
 
-export type SignatureErrorCode =
-  /** The DigitallySigned bytes do not parse (truncated, trailing data). */
-  | 'SIG_MALFORMED'
-  /** The key is not a parsable SubjectPublicKeyInfo. */
-  | 'SIG_BAD_KEY'
-  /** A parsable key RFC 6962 §2.1.4 does not allow (not P-256, RSA < 2048, Ed25519…). */
-  | 'SIG_UNSUPPORTED_KEY'
-  /** A hash/signature algorithm pair other than sha256 with ecdsa or rsa. */
-  | 'SIG_UNSUPPORTED_ALGORITHM'
-  /** The declared signature algorithm is not the key's (e.g. `rsa` with an EC key). */
-  | 'SIG_KEY_MISMATCH'
-  /** Well-formed, right algorithm, wrong signature: the data was not signed by this key. */
-  | 'SIG_INVALID';
 
 export class SignatureError extends CtError<SignatureErrorCode> {}
 

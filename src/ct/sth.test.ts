@@ -16,7 +16,7 @@ import {
   treeHeadSignatureInput,
   verifySth,
 } from './sth.js';
-import type { CtResponseErrorCode } from './sth.js';
+import type { CtResponseErrorCode } from './errors.js';
 
 const CT = new URL('../../test/vectors/ct/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, CT), 'utf8');

@@ -14,18 +14,8 @@ import type { DigitallySigned, SignedTreeHead } from './types.js';
 import { HASH_SIZE } from './merkle.js';
 import { parseDigitallySigned, SignatureError, verifyDigitallySigned } from './signature.js';
 import { decodeBase64, writeU64 } from './tls.js';
+import type { CtResponseErrorCode } from './errors.js';
 
-export type CtResponseErrorCode =
-  /** Not an object, a missing field, or a field of the wrong JSON type. */
-  | 'CT_RESPONSE_SHAPE'
-  /** A string that is not standard padded base64. */
-  | 'CT_RESPONSE_BASE64'
-  /** A hash (root, proof node) that is not 32 bytes. */
-  | 'CT_RESPONSE_HASH_LENGTH'
-  /** A number that is not a non-negative safe integer. */
-  | 'CT_RESPONSE_NUMBER'
-  /** `tree_head_signature` is not a well-formed TLS DigitallySigned (e.g. trailing bytes). */
-  | 'CT_RESPONSE_SIGNATURE';
 
 /** A log response does not have the shape RFC 6962 §4 defines; `field` names the culprit. */
 export class CtResponseError extends CertvigilError {

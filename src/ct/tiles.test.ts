@@ -16,7 +16,8 @@ import {
   tilesForCompactRange,
   tileWidth,
 } from './tiles.js';
-import type { TileErrorCode, TileRef } from './tiles.js';
+import type { TileErrorCode } from './errors.js';
+import type { TileRef } from './tiles.js';
 import type { RawLogEntry } from './types.js';
 
 const CT = new URL('../../test/vectors/ct/', import.meta.url);

@@ -8,11 +8,12 @@
  * roots of the full tiles of level l − 1, i.e. MTH(D[(n·256 + i)·256^l : (n·256 + i + 1)·256^l]).
  * The rightmost tile of each level is usually partial (`.p/<W>`, 1 ≤ W ≤ 255).
  */
-import { CtError } from './ct-error.js';
+import { CtError } from './errors.js';
 import type { RawLogEntry } from './types.js';
 import { EntryError, leafIndexExtension, readAsn1Cert, readTimestampedEntry } from './entry.js';
 import { CompactTree, HASH_SIZE } from './merkle.js';
 import { TlsDecodeError, TlsReader } from './tls.js';
+import type { TileErrorCode } from './errors.js';
 
 /** static-ct-api: "Full tiles MUST be exactly 256 hashes wide". */
 export const TILE_WIDTH = 256;
@@ -21,17 +22,6 @@ export const TILE_HEIGHT = 8;
 /** tlog-tiles allows levels 0–63 (static-ct-api logs only need 0–5). */
 const MAX_LEVEL = 63;
 
-export type TileErrorCode =
-  /** A path that is not a valid tile path. */
-  | 'TILE_BAD_PATH'
-  /** A range or tile that does not exist in the tree (start > end, end > size, …). */
-  | 'TILE_BAD_RANGE'
-  /** Tile bytes that do not decode (truncated, unknown entry type, bad length…). */
-  | 'TILE_MALFORMED'
-  /** A different number of entries or hashes than the tile's width. */
-  | 'TILE_WRONG_WIDTH'
-  /** An entry whose `leaf_index` extension is missing or not its position in the log. */
-  | 'TILE_LEAF_INDEX';
 
 export class TileError extends CtError<TileErrorCode> {}
 

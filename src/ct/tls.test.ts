@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, encodeBase64, TlsDecodeError, TlsReader, writeU64 } from './tls.js';
-import type { TlsDecodeErrorCode } from './tls.js';
+import type { TlsDecodeErrorCode } from './errors.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 

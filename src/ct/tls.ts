@@ -10,18 +10,8 @@
  * Also here, because every CT parser needs it and it is as much "the wire" as TLS: strict base64.
  */
 import { CertvigilError } from '../errors.js';
+import type { TlsDecodeErrorCode } from './errors.js';
 
-export type TlsDecodeErrorCode =
-  /** A read ran past the end of the input (or of the enclosing vector). */
-  | 'TLS_TRUNCATED'
-  /** Bytes were left after the structure (or inside a vector) once it was fully read. */
-  | 'TLS_TRAILING_DATA'
-  /** A vector length outside the `<floor..ceiling>` its definition allows (RFC 8446 §3.4). */
-  | 'TLS_LENGTH_OUT_OF_RANGE'
-  /** A uint64 above 2^53 − 1, which a JavaScript number cannot hold exactly. */
-  | 'TLS_INTEGER_TOO_LARGE'
-  /** A value the structure's definition does not allow (bad enum, version, duplicate…). */
-  | 'TLS_BAD_VALUE';
 
 /** A TLS structure could not be decoded; `offset` is where the reader was in its input. */
 export class TlsDecodeError extends CertvigilError {

@@ -25,3 +25,4 @@ export {
   rcodeName,
 } from './message.js';
 export { formatEndpoint } from './transport.js';
+export type { DnsErrorCode } from './errors.js';

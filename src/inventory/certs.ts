@@ -6,7 +6,7 @@
  */
 import { sha256Hex } from '../hash.js';
 import { parsePemCertificates, summarizeCertificate, X509Error } from '../x509/index.js';
-import { InventoryFault } from './files.js';
+import { InventoryFault } from './errors.js';
 import type { InventoryCertificate, InventorySource } from './types.js';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----';

@@ -7,11 +7,12 @@
 import { leavesFromBytes } from './certs.js';
 import type { LeafRecord } from './certs.js';
 import type { Dirent } from 'node:fs';
-import { InventoryFault, describeError, listExpected, readBounded, resolveInside } from './files.js';
+import { InventoryFault } from './errors.js';
+import type { InventoryErrorCode } from './errors.js';
+import { describeError, listExpected, readBounded, resolveInside } from './files.js';
 import type { Resolved } from './files.js';
 import type {
   InventoryCertificate,
-  InventoryErrorCode,
   InventoryScan,
   InventorySource,
   ManagedNameSource,

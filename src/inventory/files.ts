@@ -8,19 +8,7 @@ import { constants } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, open, opendir, readdir, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
-import type { InventoryErrorCode } from './types.js';
-
-/** A failure tied to one path; the scan turns it into an `errors` entry and carries on. */
-export class InventoryFault extends Error {
-  constructor(
-    readonly code: InventoryErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'InventoryFault';
-  }
-}
+import { InventoryFault } from './errors.js';
 
 /** `ENOENT: no such file…` style text for a Node system error, or the plain message. */
 export function describeError(err: unknown): string {

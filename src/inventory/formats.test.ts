@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InventoryFault } from './files.js';
+import { InventoryFault } from './errors.js';
 import {
   acmeShNames,
   parseAcmeShConf,

@@ -5,7 +5,7 @@
  * whose behaviour it follows; where we are more lenient or stricter than the client, it says so.
  */
 import { z } from 'zod';
-import { InventoryFault } from './files.js';
+import { InventoryFault } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // certbot: renewal/<lineage>.conf

@@ -14,10 +14,11 @@
 export { scanInventory, unreadablePaths } from './scan.js';
 export { inventoryPathProblem } from './files.js';
 export type { SkipListener } from './context.js';
+export { InventoryFault } from './errors.js';
+export type { InventoryErrorCode } from './errors.js';
 export type { ScanInventoryOptions } from './scan.js';
 export type {
   InventoryCertificate,
-  InventoryErrorCode,
   InventoryScan,
   InventorySource,
   ManagedNameSource,

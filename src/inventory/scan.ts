@@ -26,8 +26,8 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { ScanContext, RANK } from './context.js';
 import type { ScanLimits, SkipListener } from './context.js';
+import { InventoryFault } from './errors.js';
 import {
-  InventoryFault,
   describeError,
   inventoryPathProblem,
   isInside,

@@ -17,7 +17,7 @@
  * Go's encoding/json matches object keys case-insensitively when unmarshalling, so Traefik reads
  * `Certificates` and `certificates` alike; so do we. `[]byte` fields are standard base64.
  */
-import { InventoryFault } from './files.js';
+import { InventoryFault } from './errors.js';
 
 export interface TraefikEntry {
   /** `<resolver>/<main>` (v2/v3) or `<main>` (v1), made unique within the file. */

@@ -15,7 +15,8 @@
 export type * from './types.js';
 export { buildIodefDocument, IODEF_NS, riskFrom, riskOf } from './document.js';
 export { iodefFingerprint, IodefError, parseIodef } from './parse.js';
-export type { IodefErrorCode, ParsedIodef, ParseIodefOptions } from './parse.js';
+export type { ParsedIodef, ParseIodefOptions } from './parse.js';
+export type { IodefErrorCode, IodefTransportErrorCode } from './errors.js';
 export * from './reporter/index.js';
 export * from './receiver/index.js';
 export { checkTlsMaterial } from './receiver/http.js';

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildIodefDocument } from './document.js';
 import { IodefError, iodefFingerprint, parseIodef } from './parse.js';
-import type { IodefErrorCode, ParseIodefOptions } from './parse.js';
+import type { IodefErrorCode } from './errors.js';
+import type { ParseIodefOptions } from './parse.js';
 
 const VECTORS = fileURLToPath(new URL('../../test/vectors/iodef/', import.meta.url));
 const vector = (f: string): string => readFileSync(path.join(VECTORS, f), 'utf8');

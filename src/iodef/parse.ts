@@ -27,7 +27,6 @@ import { IodefError, attr, parseXml } from './xml.js';
 import type { XmlElement } from './xml.js';
 
 export { IodefError } from './xml.js';
-export type { IodefErrorCode } from './xml.js';
 
 export const IODEF_V1_NS = 'urn:ietf:params:xml:ns:iodef-1.0';
 export const RID_NS = 'urn:ietf:params:xml:ns:iodef-rid-2.0';

@@ -19,12 +19,8 @@
  */
 import { SaxesParser } from 'saxes';
 import { CertvigilError } from '../errors.js';
-import type { ErrorCode } from '../errors.js';
+import type { IodefErrorCode } from './errors.js';
 
-export type IodefErrorCode = Extract<
-  ErrorCode,
-  'IODEF_MALFORMED' | 'IODEF_UNSAFE' | 'IODEF_TOO_LARGE' | 'IODEF_NOT_IODEF' | 'IODEF_INVALID_REPORT'
->;
 
 /** The error every IODEF function throws on purpose. */
 export class IodefError extends CertvigilError {

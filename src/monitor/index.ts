@@ -56,3 +56,4 @@ export type { ConfigFile, LogLimits, MonitorConfig } from './config.js';
 export { MAX_CONCURRENCY } from './config.js';
 export { logListStaleAlert } from './events.js';
 export { historyFor, loadKnownIndex } from './known.js';
+export type { MonitorErrorCode } from './errors.js';

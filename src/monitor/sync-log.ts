@@ -82,10 +82,15 @@ export interface SyncResult {
   error?: Error;
 }
 
-/** A failure of the log (or the way to it), as opposed to one of ours. */
-export class LogReadError extends Error {
-  constructor(override readonly cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause));
+/**
+ * A failure of the log (or the way to it), as opposed to one of ours: `MONITOR_LOG_UNREADABLE`,
+ * with the ct error (`CtHttpError` and its Retry-After, a bad response) as `cause`.
+ */
+export class LogReadError extends CertvigilError {
+  declare readonly cause: unknown;
+
+  constructor(cause: unknown) {
+    super('MONITOR_LOG_UNREADABLE', cause instanceof Error ? cause.message : String(cause), { cause });
     this.name = 'LogReadError';
   }
 }

@@ -53,14 +53,14 @@ function show(text: string): string {
 }
 
 /**
- * Parses one non-blank, non-comment line (or config `names:` item). Throws a plain Error whose
- * message is the reason (the caller adds FILE:LINE).
+ * Parses one non-blank, non-comment line (or config `names:` item). Throws a `WatchListError`
+ * whose message is the reason alone: the caller adds FILE:LINE.
  */
 export function parseWatchEntry(line: string): WatchEntry | null {
   // certspotter splits on whitespace (strings.Fields); a tab is whitespace, not a control here.
   const spaced = line.replaceAll('\t', ' ');
   if (!isSafeText(spaced)) {
-    throw new Error(`control or invisible character in ${show(line)}: a DNS name has none`);
+    throw new WatchListError(`control or invisible character in ${show(line)}: a DNS name has none`);
   }
   const fields = spaced.trim().split(/\s+/);
   const raw = fields[0] ?? '';
@@ -68,7 +68,7 @@ export function parseWatchEntry(line: string): WatchEntry | null {
   for (const field of fields.slice(1)) {
     if (field.startsWith('#')) break; // a comment after the name
     if (field.startsWith('valid_at:')) continue; // certspotter: "Ignore for backwards compatibility"
-    throw new Error(
+    throw new WatchListError(
       `unexpected ${show(field)} after ${show(raw)}: a name has no spaces, and only valid_at:… may follow it`,
     );
   }
@@ -80,32 +80,32 @@ export function parseWatchEntry(line: string): WatchEntry | null {
     } catch {
       // no usable host: the hint stays generic
     }
-    throw new Error(`${show(raw)} is a URL, not a name${host ? `: write ${host}` : ''}`);
+    throw new WatchListError(`${show(raw)} is a URL, not a name${host ? `: write ${host}` : ''}`);
   }
   const suffix = raw.startsWith('.');
   let name = suffix ? raw.slice(1) : raw;
   if (name.startsWith('*.')) {
-    throw new Error(
+    throw new WatchListError(
       `a wildcard is not a watch-list entry: write .${name.slice(2).replace(/\.+$/, '')} to watch ${name.slice(2).replace(/\.+$/, '')} and every name under it`,
     );
   }
   if (name.includes('*'))
-    throw new Error(`"*" in ${show(raw)}: write the name, or .name for a whole subtree`);
+    throw new WatchListError(`"*" in ${show(raw)}: write the name, or .name for a whole subtree`);
   if (/[/:@?#[\]\\]/.test(name))
-    throw new Error(`${show(raw)} is not a DNS name (it holds one of / : @ ? # [ ] \\)`);
+    throw new WatchListError(`${show(raw)} is not a DNS name (it holds one of / : @ ? # [ ] \\)`);
   // certspotter: strings.TrimRight(domain, ".") — the root label of a fully qualified name.
   name = name.replace(/\.+$/, '');
-  if (name === '') throw new Error(`${show(raw)} names nothing: write . to watch every name`);
+  if (name === '') throw new WatchListError(`${show(raw)} names nothing: write . to watch every name`);
   const ascii = domainToASCII(name.toLowerCase());
-  if (ascii === '') throw new Error(`${show(raw)} is not a valid (internationalised) DNS name`);
+  if (ascii === '') throw new WatchListError(`${show(raw)} is not a valid (internationalised) DNS name`);
   if (ascii.length > MAX_NAME)
-    throw new Error(`${show(raw)} is ${ascii.length} characters long; a DNS name has at most ${MAX_NAME}`);
+    throw new WatchListError(`${show(raw)} is ${ascii.length} characters long; a DNS name has at most ${MAX_NAME}`);
   for (const label of ascii.split('.')) {
-    if (label === '') throw new Error(`${show(raw)} has an empty label (two dots in a row)`);
+    if (label === '') throw new WatchListError(`${show(raw)} has an empty label (two dots in a row)`);
     if (label.length > MAX_LABEL)
-      throw new Error(`${show(raw)} has a label of ${label.length} characters; at most ${MAX_LABEL}`);
+      throw new WatchListError(`${show(raw)} has a label of ${label.length} characters; at most ${MAX_LABEL}`);
     if (!LABEL_RE.test(label))
-      throw new Error(`${show(raw)} has a label no certificate name can hold: ${show(label)}`);
+      throw new WatchListError(`${show(raw)} has a label no certificate name can hold: ${show(label)}`);
   }
   return { name: ascii, suffix };
 }

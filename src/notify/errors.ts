@@ -6,6 +6,20 @@
  */
 import { CertvigilError } from '../errors.js';
 
+interface NotifyErrorCodes {
+  /** The sink refused or failed (unreachable, non-2xx, SMTP error, hook exit status). */
+  NOTIFY_FAILED: 'notify';
+  /** The sink did not answer in time. */
+  NOTIFY_TIMEOUT: 'notify';
+}
+
+declare module '../errors.js' {
+  interface ErrorCodes extends NotifyErrorCodes {}
+}
+
+/** The codes a sink rejects with. */
+export type NotifyErrorCode = keyof NotifyErrorCodes;
+
 export interface NotifyErrorDetails {
   /** HTTP status (webhook) or SMTP reply code (email), when the peer answered. */
   status?: number;
@@ -26,7 +40,7 @@ export class NotifyError extends CertvigilError {
   readonly output: string | undefined;
 
   constructor(
-    code: 'NOTIFY_FAILED' | 'NOTIFY_TIMEOUT',
+    code: NotifyErrorCode,
     sink: string,
     message: string,
     details: NotifyErrorDetails = {},

@@ -22,7 +22,7 @@ import { createWebhookNotifier } from './webhook.js';
 
 export type { IssuanceEventData, MonitorEvent, Notifier, NotifyConfig, Reason, Severity } from './types.js';
 export { NotifyError } from './errors.js';
-export type { NotifyErrorDetails } from './errors.js';
+export type { NotifyErrorCode, NotifyErrorDetails } from './errors.js';
 export { advice, eventId, eventJson, formatText, pemFromDerBase64, summaryLine } from './format.js';
 export type { EventJson } from './format.js';
 export { heartbeatDue, heartbeatEvent } from './heartbeat.js';

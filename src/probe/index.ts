@@ -24,3 +24,10 @@ export { MIN_TLS_VALUES, WEAK_CIPHER_MODES } from './tls-policy.js';
 export type { MinTls, TlsPolicySettings, WeakCipherMode } from './tls-policy.js';
 export { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from './types.js';
 export type { Finding, PerfDatum, PluginStatus, StartTlsProtocol } from './types.js';
+export type {
+  ProbeErrorCode,
+  RevocationErrorCode,
+  StartTlsErrorCode,
+  TlsHelloErrorCode,
+  TraceErrorCode,
+} from './errors.js';

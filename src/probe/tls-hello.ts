@@ -23,22 +23,9 @@ import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { CertvigilError } from '../errors.js';
+import type { TlsHelloErrorCode } from './errors.js';
 
-export type TlsHelloErrorCode =
-  /** The bytes are not a TLS server flight (or break its grammar). */
-  | 'TLS_HELLO_MALFORMED'
-  /** The flight did not complete within `timeoutMs`. */
-  | 'TLS_HELLO_TIMEOUT'
-  /** More than `maxBytes` arrived without completing the flight. */
-  | 'TLS_HELLO_TOO_LARGE'
-  /** The peer closed the connection before the flight was complete (no alert). */
-  | 'TLS_HELLO_CLOSED'
-  /** The caller's AbortSignal fired. */
-  | 'TLS_HELLO_ABORTED'
-  /** The socket reported an error (ECONNRESET, ...). */
-  | 'TLS_HELLO_NETWORK'
-  /** The server name cannot be sent as an RFC 6066 §3 HostName. */
-  | 'TLS_HELLO_BAD_NAME';
+export type { TlsHelloErrorCode } from './errors.js';
 
 export class TlsHelloError extends CertvigilError {
   declare readonly code: TlsHelloErrorCode;

@@ -6,6 +6,28 @@
  */
 import { CertvigilError } from '../errors.js';
 
+// STORE_UNAVAILABLE and STATE_UNSAFE belong to src/state-files.ts, the layer below that also
+// guards the state directory of the file stores in ct/ and cli/.
+interface StoreErrorCodes {
+  /** Another process holds the run lock (`StoreLockedError` names it), or this store lost it. */
+  STORE_LOCKED: 'store';
+  /** The log position moved under a commit (`StoreConflictError`): nothing was written. */
+  STORE_CONFLICT: 'store';
+  /** The schema cannot be brought up to date (newer than this version, or a step failed). */
+  STORE_MIGRATION: 'store';
+  /** A caller broke the store's contract (bad argument, a value out of range). */
+  STORE_INVALID_ARGUMENT: 'store';
+  /** A read-only command found no state to read; nothing is created for it. */
+  STORE_NOT_FOUND: 'store';
+}
+
+declare module '../errors.js' {
+  interface ErrorCodes extends StoreErrorCodes {}
+}
+
+/** The codes of this module. */
+export type StoreErrorCode = keyof StoreErrorCodes;
+
 /** Who holds the run lock, as the holder recorded it when it took the lock. */
 export interface LockHolder {
   owner: string;

@@ -9,3 +9,4 @@ export type { StoreLocation } from './open.js';
 export { StoreConflictError, StoreLockedError } from './errors.js';
 export type { LockHolder } from './errors.js';
 export { LATEST_VERSION } from './migrations.js';
+export type { StoreErrorCode } from './errors.js';

@@ -8,16 +8,23 @@
  */
 import { CertvigilError } from '../errors.js';
 
-export type X509ErrorCode =
+interface X509ErrorCodes {
   /** The bytes are not a well-formed DER certificate / TBSCertificate (or part of one). */
-  | 'X509_MALFORMED'
+  X509_MALFORMED: 'x509';
   /** A PEM block is unterminated or its body is not base64 (RFC 7468). */
-  | 'X509_BAD_PEM'
+  X509_BAD_PEM: 'x509';
   /**
    * A bug in the walker surfaced as a non-X509Error; wrapped (with `cause`) so that one bad entry
    * cannot stop the caller. Tests assert that it never occurs.
    */
-  | 'X509_INTERNAL';
+  X509_INTERNAL: 'x509';
+}
+
+declare module '../errors.js' {
+  interface ErrorCodes extends X509ErrorCodes {}
+}
+
+export type X509ErrorCode = keyof X509ErrorCodes;
 
 export class X509Error extends CertvigilError {
   declare readonly code: X509ErrorCode;

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { CertvigilError } from '../../errors.js';
+import type { StartTlsErrorCode } from '../errors.js';
 import { sanitizeText } from '../../sanitize.js';
 import type { StartTlsProtocol } from '../types.js';
 
@@ -34,7 +35,7 @@ export interface StartTlsTranscript {
 
 export class StartTlsError extends CertvigilError {
   constructor(
-    code: 'STARTTLS_FAILED' | 'STARTTLS_TIMEOUT',
+    code: StartTlsErrorCode,
     message: string,
     readonly transcript: StartTlsTranscript,
     options?: { cause?: unknown },
