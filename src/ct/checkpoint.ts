@@ -26,7 +26,6 @@ import { treeHeadSignatureInput } from './sth.js';
 import { decodeBase64, encodeBase64, TlsDecodeError, TlsReader, writeU64 } from './tls.js';
 import type { CheckpointErrorCode } from './errors.js';
 
-
 export class CheckpointError extends CtError<CheckpointErrorCode> {}
 
 /** A signature line: `— <name> base64(uint32 key ID || signature)`. */

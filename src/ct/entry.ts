@@ -11,7 +11,6 @@ import type { EntryType, MerkleTreeLeaf, RawLogEntry } from './types.js';
 import { TlsDecodeError, TlsReader } from './tls.js';
 import type { EntryErrorCode } from './errors.js';
 
-
 export class EntryError extends CertvigilError {
   declare readonly code: EntryErrorCode;
   /** The log index of the entry, when the caller knew it. */

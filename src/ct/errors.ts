@@ -164,7 +164,8 @@ export type SignatureErrorCode = keyof SignatureErrorCodes;
 
 declare module '../errors.js' {
   interface ErrorCodes
-    extends CtHttpErrorCodes,
+    extends
+      CtHttpErrorCodes,
       LogListErrorCodes,
       TlsDecodeErrorCodes,
       CtResponseErrorCodes,

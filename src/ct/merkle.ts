@@ -21,7 +21,6 @@ import type { MerkleErrorCode } from './errors.js';
 /** SHA-256 output size; every node of an RFC 6962 tree is this long. */
 export const HASH_SIZE = 32;
 
-
 /** A proof did not verify, or its inputs were invalid. Branch on `code`. */
 export class MerkleError extends CtError<MerkleErrorCode> {}
 

@@ -19,7 +19,6 @@ export const SIG_RSA = 1;
 /** RFC 5246 §7.4.1.4.1 `SignatureAlgorithm.ecdsa`. */
 export const SIG_ECDSA = 3;
 
-
 export class SignatureError extends CtError<SignatureErrorCode> {}
 
 /**

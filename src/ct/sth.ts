@@ -16,7 +16,6 @@ import { parseDigitallySigned, SignatureError, verifyDigitallySigned } from './s
 import { decodeBase64, writeU64 } from './tls.js';
 import type { CtResponseErrorCode } from './errors.js';
 
-
 /** A log response does not have the shape RFC 6962 §4 defines; `field` names the culprit. */
 export class CtResponseError extends CertvigilError {
   declare readonly code: CtResponseErrorCode;

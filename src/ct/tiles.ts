@@ -22,7 +22,6 @@ export const TILE_HEIGHT = 8;
 /** tlog-tiles allows levels 0–63 (static-ct-api logs only need 0–5). */
 const MAX_LEVEL = 63;
 
-
 export class TileError extends CtError<TileErrorCode> {}
 
 /** One tile: `level` is a tree level or `'data'`; `width` is 256 for a full tile. */

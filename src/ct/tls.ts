@@ -12,7 +12,6 @@
 import { CertvigilError } from '../errors.js';
 import type { TlsDecodeErrorCode } from './errors.js';
 
-
 /** A TLS structure could not be decoded; `offset` is where the reader was in its input. */
 export class TlsDecodeError extends CertvigilError {
   declare readonly code: TlsDecodeErrorCode;

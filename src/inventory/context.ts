@@ -11,12 +11,7 @@ import { InventoryFault } from './errors.js';
 import type { InventoryErrorCode } from './errors.js';
 import { describeError, listExpected, readBounded, resolveInside } from './files.js';
 import type { Resolved } from './files.js';
-import type {
-  InventoryCertificate,
-  InventoryScan,
-  InventorySource,
-  ManagedNameSource,
-} from './types.js';
+import type { InventoryCertificate, InventoryScan, InventorySource, ManagedNameSource } from './types.js';
 
 /** Resolved scan limits (see `ScanInventoryOptions` in scan.ts for the meaning and defaults). */
 export interface ScanLimits {

@@ -17,9 +17,4 @@ export type { SkipListener } from './context.js';
 export { InventoryFault } from './errors.js';
 export type { InventoryErrorCode } from './errors.js';
 export type { ScanInventoryOptions } from './scan.js';
-export type {
-  InventoryCertificate,
-  InventoryScan,
-  InventorySource,
-  ManagedNameSource,
-} from './types.js';
+export type { InventoryCertificate, InventoryScan, InventorySource, ManagedNameSource } from './types.js';

@@ -21,7 +21,6 @@ import { SaxesParser } from 'saxes';
 import { CertvigilError } from '../errors.js';
 import type { IodefErrorCode } from './errors.js';
 
-
 /** The error every IODEF function throws on purpose. */
 export class IodefError extends CertvigilError {
   declare readonly code: IodefErrorCode;

@@ -21,5 +21,3 @@ declare module '../errors.js' {
 
 /** The codes of this module. */
 export type MonitorErrorCode = keyof MonitorErrorCodes;
-
-

@@ -99,11 +99,15 @@ export function parseWatchEntry(line: string): WatchEntry | null {
   const ascii = domainToASCII(name.toLowerCase());
   if (ascii === '') throw new WatchListError(`${show(raw)} is not a valid (internationalised) DNS name`);
   if (ascii.length > MAX_NAME)
-    throw new WatchListError(`${show(raw)} is ${ascii.length} characters long; a DNS name has at most ${MAX_NAME}`);
+    throw new WatchListError(
+      `${show(raw)} is ${ascii.length} characters long; a DNS name has at most ${MAX_NAME}`,
+    );
   for (const label of ascii.split('.')) {
     if (label === '') throw new WatchListError(`${show(raw)} has an empty label (two dots in a row)`);
     if (label.length > MAX_LABEL)
-      throw new WatchListError(`${show(raw)} has a label of ${label.length} characters; at most ${MAX_LABEL}`);
+      throw new WatchListError(
+        `${show(raw)} has a label of ${label.length} characters; at most ${MAX_LABEL}`,
+      );
     if (!LABEL_RE.test(label))
       throw new WatchListError(`${show(raw)} has a label no certificate name can hold: ${show(label)}`);
   }

@@ -39,12 +39,7 @@ export class NotifyError extends CertvigilError {
   readonly signal: string | null | undefined;
   readonly output: string | undefined;
 
-  constructor(
-    code: NotifyErrorCode,
-    sink: string,
-    message: string,
-    details: NotifyErrorDetails = {},
-  ) {
+  constructor(code: NotifyErrorCode, sink: string, message: string, details: NotifyErrorDetails = {}) {
     super(code, `${sink}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'NotifyError';
     this.sink = sink;

@@ -60,11 +60,7 @@ interface RevocationErrorCodes {
 
 declare module '../errors.js' {
   interface ErrorCodes
-    extends ProbeErrorCodes,
-      TlsHelloErrorCodes,
-      StartTlsErrorCodes,
-      TraceErrorCodes,
-      RevocationErrorCodes {}
+    extends ProbeErrorCodes, TlsHelloErrorCodes, StartTlsErrorCodes, TraceErrorCodes, RevocationErrorCodes {}
 }
 
 export type ProbeErrorCode = keyof ProbeErrorCodes;
