@@ -87,6 +87,7 @@ function addressCount(results: readonly AddressResult[]): number {
   return new Set(results.map((r) => r.address.replace(/ \[[a-z0-9]+\]$/, ''))).size;
 }
 
+/** OK: what the certificate is and how long it lasts; else the first three findings of the worst severity. */
 function summarize(
   target: string,
   status: PluginStatus,
@@ -119,6 +120,7 @@ function summarize(
   return `${where}: ${shown.join('; ')}${more}`;
 }
 
+/** Days left, valid SCTs (only where CT applies), slowest handshake, addresses checked and failed. */
 function perfdata(results: AddressResult[], options: EndpointCheckOptions): PerfDatum[] {
   const withCert = results.filter((r) => r.certificate);
   const out: PerfDatum[] = [];
