@@ -5,7 +5,7 @@
 export { parsePin } from './checks.js';
 export { hostPort, parseHost, parseHostPort } from './connect.js';
 export { checkEndpoint } from './endpoint.js';
-export type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from './endpoint.js';
+export type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from './endpoint-types.js';
 export { jarmMany } from './jarm-scan.js';
 export { SERVER_KEY_TYPES, parseKeyTypes } from './key-types.js';
 export type { ServerKeyType } from './key-types.js';
