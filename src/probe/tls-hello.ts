@@ -30,14 +30,8 @@
  */
 export type { TlsHelloErrorCode } from './tls-hello/errors.js';
 export { TlsHelloError } from './tls-hello/errors.js';
-export {
-  CONTENT_TYPE,
-  EXTENSION_TYPE,
-  HANDSHAKE_TYPE,
-  HELLO_RETRY_REQUEST_RANDOM,
-  TLS_1_2,
-  TLS_1_3,
-} from './tls-hello/constants.js';
+export { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE } from './tls-hello/constants.js';
+export { HELLO_RETRY_REQUEST_RANDOM, TLS_1_2, TLS_1_3 } from './tls-hello/constants.js';
 export type { ClientHelloOptions } from './tls-hello/client-hello.js';
 export { DEFAULT_CIPHER_SUITES, buildClientHello, sniHostName } from './tls-hello/client-hello.js';
 export type { ServerHelloFacts } from './tls-hello/facts.js';
