@@ -40,4 +40,12 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts', 'src/**/*.fixture.ts'],
     rules: { 'certvigil/no-deep-imports': 'error' },
   },
+  {
+    // The end-to-end and integration tests in test/ use src/ as a caller would: through each
+    // module's index.ts. A test that needs an internal (a fixture, a seam no caller has) says so on
+    // the line before: `// eslint-disable-next-line certvigil/no-deep-imports -- <why>`.
+    name: 'certvigil/no-deep-imports-in-test',
+    files: ['test/**/*.ts'],
+    rules: { 'certvigil/no-deep-imports': 'error', 'certvigil/deep-import-reason': 'error' },
+  },
 );

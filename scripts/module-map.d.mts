@@ -9,6 +9,10 @@ export declare function crossing(
   file: string,
   specifier: string,
 ): { from: string; to: string; target: string; deep: boolean } | undefined;
+export declare function reachFromOutside(
+  file: string,
+  specifier: string,
+): { to: string; target: string; deep: boolean } | undefined;
 export declare function violation(
   relFile: string,
   from: string,

@@ -14,7 +14,9 @@
  * Rules (plugin `certvigil`, used by eslint.config.js):
  * - `module-map`: an import of a module on the same or a higher layer, or a value import where only
  *   types are allowed, is an error;
- * - `no-deep-imports`: an import of another module's file other than its index.ts.
+ * - `no-deep-imports`: an import of another module's file other than its index.ts; from a file outside
+ *   src/ (test/), any import of a module's file other than its index.ts;
+ * - `deep-import-reason`: an `eslint-disable… certvigil/no-deep-imports` without `-- <why>`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -160,6 +162,22 @@ const moduleMapRule = {
   },
 };
 
+/**
+ * Where a relative import in a file OUTSIDE src/ (test/, its fixtures, scripts) lands in src/: the
+ * target's module and path, and whether it goes past that module's index.ts. Undefined for an
+ * importer inside src/ (see `crossing`), a package import or a target outside src/.
+ * @param {string} file @param {string} specifier
+ */
+export function reachFromOutside(file, specifier) {
+  if (!specifier.startsWith('.') || moduleOf(file) !== undefined) return undefined;
+  const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
+  const to = moduleOf(target);
+  if (to === undefined) return undefined;
+  const inFolder = relative(srcDir, target).includes(sep);
+  const deep = inFolder && relative(join(srcDir, to), target) !== 'index.ts';
+  return { to, target, deep };
+}
+
 /** @type {RuleModule} */
 const noDeepImportsRule = {
   meta: {
@@ -170,7 +188,7 @@ const noDeepImportsRule = {
   create(context) {
     const file = context.filename;
     return onImports((node, specifier) => {
-      const c = crossing(file, specifier);
+      const c = crossing(file, specifier) ?? reachFromOutside(file, specifier);
       if (c === undefined || !c.deep) return;
       context.report({
         node,
@@ -180,9 +198,44 @@ const noDeepImportsRule = {
   },
 };
 
+/**
+ * A directive that switches `certvigil/no-deep-imports` off must say why after ` -- ` (ESLint's
+ * description syntax): a marked deep import is a deliberate seam, and the reason is what tells the
+ * next reader whether it still holds.
+ * @type {RuleModule}
+ */
+const deepImportReasonRule = {
+  meta: {
+    type: 'suggestion',
+    docs: { description: 'Disabling certvigil/no-deep-imports needs a reason after --' },
+    schema: [],
+  },
+  create(context) {
+    return {
+      Program() {
+        for (const comment of context.sourceCode.getAllComments()) {
+          const text = comment.value.trim();
+          if (!/^eslint-disable(-next-line|-line)?\b/.test(text)) continue;
+          const [rules = '', reason = ''] = text.split(/\s--\s/, 2);
+          if (!rules.includes('certvigil/no-deep-imports') || reason.trim() !== '') continue;
+          context.report({
+            loc: comment.loc ?? { line: 1, column: 0 },
+            message:
+              'say why this deep import is needed: // eslint-disable-next-line certvigil/no-deep-imports -- <why>',
+          });
+        }
+      },
+    };
+  },
+};
+
 export const plugin = {
   meta: { name: 'certvigil' },
-  rules: { 'module-map': moduleMapRule, 'no-deep-imports': noDeepImportsRule },
+  rules: {
+    'module-map': moduleMapRule,
+    'no-deep-imports': noDeepImportsRule,
+    'deep-import-reason': deepImportReasonRule,
+  },
 };
 
 /** @param {string} dir @returns {string[]} */

@@ -152,6 +152,60 @@ describe('module map lint rule', () => {
     expect(await lint('src/monitor/arch-fixture.ts', barrel, true)).toEqual([]);
   });
 
+  it.each([
+    [
+      'a deep import',
+      "import { x } from '../src/ct/log-reader.js';\nexport const y = x;\n",
+      [
+        'certvigil/no-deep-imports: deep import of src/ct/log-reader.ts: import from src/ct/index.ts (ARCHITECTURE.md)',
+      ],
+    ],
+    [
+      "a submodule's index (caa/audit is part of caa)",
+      "import { x } from '../src/caa/audit/index.js';\nexport const y = x;\n",
+      [
+        'certvigil/no-deep-imports: deep import of src/caa/audit/index.ts: import from src/caa/index.ts (ARCHITECTURE.md)',
+      ],
+    ],
+    [
+      'a deep type import',
+      "import type { X } from '../src/store/types.js';\nexport type Y = X;\n",
+      [
+        'certvigil/no-deep-imports: deep import of src/store/types.ts: import from src/store/index.ts (ARCHITECTURE.md)',
+      ],
+    ],
+    [
+      'a marked deep import without a reason',
+      "// eslint-disable-next-line certvigil/no-deep-imports\nimport { x } from '../src/ct/log-reader.js';\nexport const y = x;\n",
+      [
+        'certvigil/deep-import-reason: say why this deep import is needed: // eslint-disable-next-line certvigil/no-deep-imports -- <why>',
+      ],
+    ],
+    ['an import through the index', "import { x } from '../src/ct/index.js';\nexport const y = x;\n", []],
+    ['a root module', "import { x } from '../src/errors.js';\nexport const y = x;\n", []],
+    ['another test file', "import { x } from './cli-run.js';\nexport const y = x;\n", []],
+    [
+      'a marked deep import with its reason',
+      "// eslint-disable-next-line certvigil/no-deep-imports -- the seam under test\nimport { x } from '../src/ct/log-reader.js';\nexport const y = x;\n",
+      [],
+    ],
+  ])('in test/: %s', async (_what, code, expected) => {
+    expect(await lint('test/arch-fixture.test.ts', code)).toEqual(expected);
+  });
+
+  it('finds no unmarked deep import in test/ as it is', { timeout: 120_000 }, async () => {
+    const ruleFilter = ({ ruleId }: { ruleId: string }) => ruleId.startsWith('certvigil/');
+    const results = await new ESLint({ cwd: root, ruleFilter }).lintFiles(['test/**/*.ts']);
+    const found = results.flatMap((r) =>
+      r.messages
+        .filter(
+          (m) => m.ruleId === 'certvigil/no-deep-imports' || m.ruleId === 'certvigil/deep-import-reason',
+        )
+        .map((m) => `${r.filePath}:${m.line} ${m.message}`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it('finds no import against the map in src/ as it is', async () => {
     const { crossModuleImports } = await import('../scripts/module-map.mjs');
     const rows = await crossModuleImports();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
+// eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
 import { LOG_A, batch, issuance, sha256Hex } from '../src/store/store.fixture.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';

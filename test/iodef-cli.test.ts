@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptReport } from '../src/iodef/receiver/index.js';
+import { acceptReport } from '../src/iodef/index.js';
 import { openStore } from '../src/store/index.js';
 import { CLI, runCli } from './cli-run.js';
 import { findFreePort } from './harness/processes.js';

@@ -29,8 +29,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifiers } from '../src/notify/index.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
-import { readMaildir, readMbox, startHttpReceiver, startSmtpReceiver } from '../src/iodef/receiver/index.js';
-import type { HttpReceiver, HttpReceiverEvent, SmtpReceiver } from '../src/iodef/receiver/index.js';
+import { readMaildir, readMbox, startHttpReceiver, startSmtpReceiver } from '../src/iodef/index.js';
+import type { HttpReceiver, HttpReceiverEvent, SmtpReceiver } from '../src/iodef/index.js';
 
 const VECTORS = join(import.meta.dirname, 'vectors', 'iodef');
 const valid = readFileSync(join(VECTORS, 'valid-minimal-v2.xml'), 'utf8');

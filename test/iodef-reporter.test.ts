@@ -14,12 +14,13 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CaaResult } from '../src/caa/types.js';
+import type { CaaResult } from '../src/caa/index.js';
+// eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of iodef's API
 import { denial } from '../src/iodef/reporter/caa-result.fixture.js';
-import { drainOutbox, reportDenial, reporterPolicy } from '../src/iodef/reporter/index.js';
-import type { DrainOptions, HostResolver, ReporterPolicy } from '../src/iodef/reporter/index.js';
+import { drainOutbox, reportDenial, reporterPolicy } from '../src/iodef/index.js';
+import type { DrainOptions, HostResolver, ReporterPolicy } from '../src/iodef/index.js';
 import { openStore } from '../src/store/index.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/store/index.js';
 import { startSmtpServer } from './harness/smtp.js';
 import type { SmtpServer } from './harness/smtp.js';
 

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shareStateDir } from '../src/state-files.js';
-import { openStore } from '../src/store/open.js';
+import { openStore } from '../src/store/index.js';
 import { CLI, runCli } from './cli-run.js';
 import type { CliResult } from './cli-run.js';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';

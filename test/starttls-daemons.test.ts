@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { negotiateStartTls } from '../src/probe/starttls.js';
-import type { StartTlsProtocol } from '../src/probe/types.js';
+import { negotiateStartTls } from '../src/probe/index.js';
+import type { StartTlsProtocol } from '../src/probe/index.js';
 import { LOOPBACK, runTool } from './harness/processes.js';
 import {
   startDovecot,

@@ -27,8 +27,8 @@ import {
 } from './fixtures/tls/index.js';
 import type { NodeTlsServer, OpensslServer } from './fixtures/tls/index.js';
 import { sctListsFromOcspResponse } from '../src/x509/index.js';
-import { TlsHelloError, probeTlsExtensionScts, readServerHello } from '../src/probe/tls-hello.js';
-import type { ServerHelloFacts } from '../src/probe/tls-hello.js';
+import { TlsHelloError, probeTlsExtensionScts, readServerHello } from '../src/probe/index.js';
+import type { ServerHelloFacts } from '../src/probe/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'certvigil-tls-fixtures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -11,7 +11,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TraceResult } from '../src/probe/mitm-types.js';
+import type { TraceResult } from '../src/probe/index.js';
+// eslint-disable-next-line certvigil/no-deep-imports -- tests the traceroute wrapper alone in a netns; callers reach it only inside checkMitm
 import { lastHops, tcpTraceroute, traceMany } from '../src/probe/traceroute.js';
 import type { Topology } from './harness/netns.js';
 import { createTopology, namespacesSupported } from './harness/netns.js';

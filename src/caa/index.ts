@@ -33,7 +33,7 @@ export { findRelevantRrset, followAliases, lookupCaaAt } from './relevant.js';
 export type { LookupOutcome, RelevantRrset } from './relevant.js';
 export type * from './types.js';
 export { buildReport, collectAudit, worstSeverity } from './audit/index.js';
-export type { AuditReport } from './audit/index.js';
+export type { AuditReport, FindingId } from './audit/index.js';
 export { checkIodefUrl } from './iodef-url.js';
 export { issuerDomainProblem } from './property.js';
 export { formatProof, formatRecords, proveRecords, suggestRecords } from './suggest/index.js';

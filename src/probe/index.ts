@@ -4,13 +4,19 @@
  */
 export { parsePin } from './checks.js';
 export { hostPort, parseHost, parseHostPort } from './connect.js';
+export { matchTlsa } from './dane.js';
+export type { TlsaRecord } from './dane.js';
 export { checkEndpoint } from './endpoint.js';
 export type { EndpointCheckOptions, EndpointCheckResult, LogsForCheck } from './endpoint-types.js';
-export { jarmMany } from './jarm-scan.js';
+export { jarmFingerprint, jarmMany } from './jarm-scan.js';
+// The JARM constants and probe-building pieces, for the test vectors (test/jarm-vectors.test.ts and
+// the reference implementation in test/fixtures/jarm/) to check the algorithm against.
+export { JARM_EMPTY_RAW, JARM_ZERO_HASH, reorder } from './jarm.js';
+export type { JarmProbeSpec, JarmRandomness } from './jarm.js';
 export { SERVER_KEY_TYPES, parseKeyTypes } from './key-types.js';
 export type { ServerKeyType } from './key-types.js';
 export { EMPTY_JARM } from './mitm-compare.js';
-export type { PortBaseline } from './mitm-types.js';
+export type { PortBaseline, TraceResult } from './mitm-types.js';
 export { checkMitm, probeForLearning, storeLearned } from './mitm.js';
 export type { MitmProbeOptions } from './mitm.js';
 export { formatPluginOutput, safeJson, statusText, unknownStatusLine, worstStatus } from './plugin-output.js';
@@ -19,7 +25,9 @@ export type { ProxySpec } from './proxy.js';
 export { publicRootHashes, readSystemBundle } from './public-roots.js';
 export { REVOCATION_MODES, UNREACHABLE_SEVERITIES } from './revocation/settings.js';
 export type { RevocationMode, UnreachableSeverity } from './revocation/settings.js';
-export { DEFAULT_PORTS } from './starttls.js';
+export { DEFAULT_PORTS, negotiateStartTls } from './starttls.js';
+export { TlsHelloError, probeTlsExtensionScts, readServerHello } from './tls-hello.js';
+export type { ServerHelloFacts } from './tls-hello.js';
 export { MIN_TLS_VALUES, WEAK_CIPHER_MODES } from './tls-policy.js';
 export type { MinTls, TlsPolicySettings, WeakCipherMode } from './tls-policy.js';
 export { PLUGIN_EXIT, STARTTLS_PROTOCOLS } from './types.js';
