@@ -8,7 +8,7 @@ import { CtHttpClient } from '../src/ct/http.js';
 import { findLog, loadLogList } from '../src/ct/loglist.js';
 import { createLogReader, isMalformed } from '../src/ct/log-reader.js';
 import { CompactTree, hashEquals, leafHash } from '../src/ct/merkle.js';
-import { summarizeEntry } from '../src/monitor/entry-summary.js';
+import { summarizeEntry } from '../src/monitor/index.js';
 import { parseWatchList } from '../src/monitor/watchlist.js';
 
 const [listFile, url, watchFile, concurrencyArg] = process.argv.slice(2);

@@ -25,8 +25,16 @@ export interface MalformedSummary {
   error: string;
 }
 
-export function summarizeEntry(entry: RawLogEntry | MalformedEntry): EntrySummary | MalformedSummary {
-  if ('malformed' in entry) return { index: entry.index, malformed: true, error: entry.error };
+/** The summary of an entry the log reader could not decode: its index and why. */
+export function malformedSummary(entry: MalformedEntry): MalformedSummary {
+  return { index: entry.index, malformed: true, error: entry.error };
+}
+
+/**
+ * Summarises a decoded entry. An entry the reader already found malformed never gets here: the
+ * monitor records those before matching, `ct entries` shows them with `malformedSummary`.
+ */
+export function summarizeEntry(entry: RawLogEntry): EntrySummary | MalformedSummary {
   const { leaf } = entry;
   try {
     const isX509 = leaf.entryType === 'x509';

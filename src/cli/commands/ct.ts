@@ -9,13 +9,14 @@ import {
   auditLog,
   createLogReader,
   HeadStore,
+  isMalformed,
   LogMisbehaviourError,
   Rfc6962LogClient,
   toStoredHead,
 } from '../../ct/index.js';
 import type { AuditResult } from '../../ct/index.js';
 import { CertvigilError } from '../../errors.js';
-import { summarizeEntry } from '../../monitor/index.js';
+import { malformedSummary, summarizeEntry } from '../../monitor/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { addCtOptions, checkCtFlags, defaultStateDir, httpFromFlags, resolveLog } from '../ct-options.js';
 import { writeLine } from '../flags.js';
@@ -114,7 +115,7 @@ export function registerCt(program: Command, ctx: Ctx): Command {
       try {
         for await (const batch of reader.entries(first, last + 1, sth.treeSize)) {
           for (const entry of batch.entries) {
-            const summary = summarizeEntry(entry);
+            const summary = isMalformed(entry) ? malformedSummary(entry) : summarizeEntry(entry);
             await writeLine(flags.json ? jsonLine(summary) : formatSummary(summary));
           }
         }
