@@ -38,7 +38,7 @@ export default tseslint.config(
     name: 'certvigil/no-deep-imports',
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.test.ts', 'src/**/*.fixture.ts'],
-    rules: { 'certvigil/no-deep-imports': 'error' },
+    rules: { 'certvigil/no-deep-imports': 'error', 'certvigil/deep-import-reason': 'error' },
   },
   {
     // The end-to-end and integration tests in test/ use src/ as a caller would: through each

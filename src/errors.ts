@@ -77,3 +77,12 @@ export function isCertvigilError(value: unknown): value is CertvigilError {
 export function hasErrorCode(value: unknown): value is Error & { code: string } {
   return value instanceof Error && typeof (value as { code?: unknown }).code === 'string';
 }
+
+/**
+ * The text of a caught value, for a message, a finding or a log line: `catch (e)` gives `unknown`,
+ * and a throw may be any value (a string from a callback, a rejected non-Error). The caller still
+ * sanitises it before it reaches a terminal when the text came from outside.
+ */
+export function errorMessage(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}

@@ -3,6 +3,7 @@
  * Finding the Relevant RRset (RFC 8659 §3) through a recursive resolver. The only module in `caa`
  * that performs I/O, and only through the `CaaResolverPort` it is given.
  */
+import { errorMessage } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { CaaRecord } from './property.js';
 import type {
@@ -101,7 +102,7 @@ export async function lookupCaaAt(resolver: CaaResolverPort, name: string): Prom
     response = await resolver.query(name, 'CAA', { dnssecOk: true });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     trace.error = message;
     return {
       ok: false,

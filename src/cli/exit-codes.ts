@@ -3,10 +3,9 @@
  * Exit statuses, one table for the whole binary (documented in README.md), and how a failed run
  * reports itself: one line, never a stack trace unless asked for.
  */
-// Deep on purpose: on the start path of the unbundled dist/cli/main.js (see main.ts).
-// eslint-disable-next-line certvigil/no-deep-imports
+// eslint-disable-next-line certvigil/no-deep-imports -- start path of dist/cli/main.js (see main.ts)
 import { unknownStatusLine } from '../probe/plugin-output.js';
-import { hasErrorCode } from '../errors.js';
+import { errorMessage, hasErrorCode } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 export const EXIT = {
   /** Everything checked and fine (caa check: every name allowed). */
@@ -46,7 +45,7 @@ export function oneLine(message: string): string {
  */
 export function describeFailure(err: unknown, options: { plugin: boolean; debug: boolean }): FailureReport {
   const expected = hasErrorCode(err);
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   const message = oneLine(expected ? raw : `internal error: ${raw}`);
   const stack =
     !expected && options.debug && err instanceof Error && err.stack

@@ -5,9 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../package-files.js';
-// Deep on purpose: the unbundled dist/cli/main.js loads what it imports, and probe's index.ts would
-// load every probe and its packages for `--version` (test/bundle.test.ts).
-// eslint-disable-next-line certvigil/no-deep-imports
+// The unbundled dist/cli/main.js loads what it imports; probe's index.ts would load every probe and
+// its packages for `--version` (test/bundle.test.ts).
+// eslint-disable-next-line certvigil/no-deep-imports -- start path: probe/index.ts loads every probe
 import { unknownStatusLine } from '../probe/plugin-output.js';
 import { describeFailure, EXIT, oneLine } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage, isCertvigilError } from '../errors.js';
 import { dataPath } from '../package-files.js';
 import { sanitizeText } from '../sanitize.js';
 import { checkStateDir, ensureStateDir, readStateFile, writeStateFile } from '../state-files.js';
@@ -156,7 +156,7 @@ export function isStale(failingSince: number | null, now: number, graceMs: numbe
 }
 
 function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   return sanitizeText(text.replace(/\s+/g, ' ').trim(), { maxLength: 500 });
 }
 

@@ -18,7 +18,7 @@
  * tokenising; this module only builds a small tree and enforces the limits while it streams.
  */
 import { SaxesParser } from 'saxes';
-import { CertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import type { IodefErrorCode } from './errors.js';
 
 /** The error every IODEF function throws on purpose. */
@@ -167,7 +167,7 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Xm
     parser.write(text).close();
   } catch (err) {
     if (err instanceof IodefError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     throw new IodefError('IODEF_MALFORMED', `not well-formed XML: ${truncate(message, 200)}`, { cause: err });
   }
   if (root === null) throw new IodefError('IODEF_MALFORMED', 'the document has no root element');

@@ -17,7 +17,7 @@
  * issuances, malformed entries, alerts, the tree state AND the new position atomically. A process
  * killed at any moment restarts from a position whose entries are all stored, and none twice.
  */
-import { CertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import {
   CompactTree,
   CtHttpError,
@@ -90,7 +90,7 @@ export class LogReadError extends CertvigilError {
   declare readonly cause: unknown;
 
   constructor(cause: unknown) {
-    super('MONITOR_LOG_UNREADABLE', cause instanceof Error ? cause.message : String(cause), { cause });
+    super('MONITOR_LOG_UNREADABLE', errorMessage(cause), { cause });
     this.name = 'LogReadError';
   }
 }

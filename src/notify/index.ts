@@ -11,7 +11,7 @@
  * for (const r of results) if (!r.ok) outbox.retryLater(r.name, event, r.error.code);
  */
 import { statSync } from 'node:fs';
-import { CertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { createEmailNotifier } from './email.js';
 import { NotifyError } from './errors.js';
@@ -144,6 +144,6 @@ export async function deliverAll(
 
 function asCertvigilError(sink: string, err: unknown): CertvigilError {
   if (err instanceof CertvigilError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return new NotifyError('NOTIFY_FAILED', sink, message, { cause: err });
 }

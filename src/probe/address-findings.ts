@@ -7,6 +7,7 @@
  * where CT applies (ct-scope.ts). Pure: no I/O, no clock but the `now` given. The slower questions
  * about the certificate are asked once per certificate later (certificate-lookups.ts).
  */
+import { errorMessage } from '../errors.js';
 import type { LogInfo } from '../ct/index.js';
 import { sha256Hex } from '../hash.js';
 import { subjectPublicKeyInfo, summarizeCertificate } from '../x509/index.js';
@@ -20,7 +21,6 @@ import type { CtPolicyResult } from './ct-policy.js';
 import { ctScopeNote } from './ct-scope.js';
 import type { CtScope } from './ct-scope.js';
 import type { AddressResult, EndpointCheckOptions } from './endpoint-types.js';
-import { errorMessage } from './error-message.js';
 import { keyTypeMatches } from './key-types.js';
 import { collectScts } from './scts.js';
 import type { SctDeliveryError } from './scts.js';

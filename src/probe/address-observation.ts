@@ -8,9 +8,9 @@
  * (RFC 8446 §4.4.2). Failures become part of the observation, never a throw: a dead address is a
  * finding, not the end of the check.
  */
+import { errorMessage } from '../errors.js';
 import type { Socket } from 'node:net';
 import { openTcp } from './connect.js';
-import { errorMessage } from './error-message.js';
 import type { EndpointCheckOptions } from './endpoint-types.js';
 import { tlsHandshake } from './handshake.js';
 import { keyTypeAddress, keyTypeOffer } from './key-types.js';

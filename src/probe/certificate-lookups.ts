@@ -7,6 +7,7 @@
  * present the same certificate share one answer; every answer ends by the check's deadline, and a
  * failure becomes an answer (a finding later, checks.ts), never a throw.
  */
+import { errorMessage } from '../errors.js';
 import { caaIdentifiersForIssuer, evaluateCaa } from '../caa/index.js';
 import type { LogInfo } from '../ct/index.js';
 import type { Store } from '../store/index.js';
@@ -17,7 +18,6 @@ import { lookupCtPresence } from './ct-presence.js';
 import type { CtScope } from './ct-scope.js';
 import { byDeadline } from './deadline.js';
 import type { EndpointCheckOptions } from './endpoint-types.js';
-import { errorMessage } from './error-message.js';
 import type { CtPresence, SctCheck } from './types.js';
 
 /** The answers about one certificate; null where the question was not asked. */

@@ -5,6 +5,7 @@
  * resolver, then the pure matcher (`dane.ts`) once per distinct presented chain. CNAMEs on the way
  * are the recursive resolver's business; the TLSA records of its final answer are used.
  */
+import { errorMessage } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { isIP } from 'node:net';
 import type { DnsClient, DnsResponse } from '../dns/index.js';
@@ -83,7 +84,7 @@ export async function lookupTlsa(
     const response = await resolver.query(owner, 'TLSA', { dnssecOk: true, ...(signal ? { signal } : {}) });
     return interpretTlsaResponse(owner, response);
   } catch (e) {
-    return { kind: 'failed', owner, detail: sanitizeText(e instanceof Error ? e.message : String(e)) };
+    return { kind: 'failed', owner, detail: sanitizeText(errorMessage(e)) };
   }
 }
 

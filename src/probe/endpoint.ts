@@ -8,7 +8,7 @@
  * monitoring-plugins result (endpoint-result.ts). This file only schedules: what runs alongside
  * what, and that nothing outlives `-t`. The decisions live in the files it calls.
  */
-import { CertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { analyseAddress } from './address-findings.js';
 import type { AnalysedAddress } from './address-findings.js';
@@ -35,7 +35,6 @@ import type {
   EndpointCheckResult,
   LogsForCheck,
 } from './endpoint-types.js';
-import { errorMessage } from './error-message.js';
 import { statusOfFindings } from './plugin-output.js';
 import { revocationFindingsFor } from './revocation/entry.js';
 import { RevocationCache } from './revocation/settings.js';

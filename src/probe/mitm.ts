@@ -7,6 +7,7 @@
  * Ports are probed in parallel; JARM and traceroute of one port too. Learning runs several rounds
  * so that a load-balanced service or path shows its variants before anything is compared with it.
  */
+import { errorMessage } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { compareMitm, EMPTY_JARM, mergeBaseline } from './mitm-compare.js';
 import type { MitmVerdict, PortObservation } from './mitm-compare.js';
@@ -45,8 +46,6 @@ export interface PortProbe {
   observation: PortObservation;
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 async function probePort(o: MitmProbeOptions, port: number): Promise<PortProbe> {
   const starttls = o.starttls?.[port];
   const [j, t] = await Promise.allSettled([
@@ -71,12 +70,12 @@ async function probePort(o: MitmProbeOptions, port: number): Promise<PortProbe> 
   const jarm = j.status === 'fulfilled' ? j.value : null;
   const jarmError =
     j.status === 'rejected'
-      ? message(j.reason)
+      ? errorMessage(j.reason)
       : jarm && jarm.errors.length > 0
         ? jarm.errors.join('; ')
         : null;
   const trace = t.status === 'fulfilled' ? t.value : null;
-  let traceError = t.status === 'rejected' ? message(t.reason) : null;
+  let traceError = t.status === 'rejected' ? errorMessage(t.reason) : null;
   if (trace && !trace.reached) traceError = `the traceroute did not reach ${trace.address}:${port}`;
   const observation: PortObservation = { port };
   if (o.jarm) {

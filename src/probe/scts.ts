@@ -9,6 +9,7 @@
  * passes it. Here an SCT counts only when its signature verifies over the entry the log was given
  * (RFC 6962 §3.2): a precertificate entry for embedded SCTs, the certificate itself otherwise.
  */
+import { errorMessage } from '../errors.js';
 import {
   leafHashForSct,
   leafIndexExtension,
@@ -92,7 +93,7 @@ function checkOne(
     verifySct(sct, publicKeyFromSpki(log.key), entry);
     return { ...base, status: 'valid' };
   } catch (e) {
-    return { ...base, status: 'invalid', error: e instanceof Error ? e.message : String(e) };
+    return { ...base, status: 'invalid', error: errorMessage(e) };
   }
 }
 
@@ -100,7 +101,7 @@ function parseDelivery(source: SctSource, read: () => Uint8Array[], errors: SctD
   try {
     return read().flatMap((list) => parseSctList(list));
   } catch (e) {
-    errors.push({ source, error: e instanceof Error ? e.message : String(e) });
+    errors.push({ source, error: errorMessage(e) });
     return [];
   }
 }

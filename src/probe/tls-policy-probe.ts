@@ -9,6 +9,7 @@
  * these hellos are our own; we read the ServerHello (or the alert) and hang up, so no key
  * exchange and no crypto happen, whatever the server picked.
  */
+import { errorMessage } from '../errors.js';
 import type { Socket } from 'node:net';
 import {
   EXTENSION_TYPE,
@@ -87,7 +88,7 @@ function answerOfError(e: unknown, probe: TlsProbe): TlsProbeAnswer {
       return { kind: 'refused', detail: 'connection reset' };
     return { kind: 'failed', detail: e.message };
   }
-  return { kind: 'failed', detail: e instanceof Error ? e.message : String(e) };
+  return { kind: 'failed', detail: errorMessage(e) };
 }
 
 async function runOne(probe: TlsProbe, options: TlsPolicyProbeOptions): Promise<TlsProbeAnswer> {
@@ -95,7 +96,7 @@ async function runOne(probe: TlsProbe, options: TlsPolicyProbeOptions): Promise<
   try {
     socket = await options.connect();
   } catch (e) {
-    return { kind: 'failed', detail: `connection failed: ${e instanceof Error ? e.message : String(e)}` };
+    return { kind: 'failed', detail: `connection failed: ${errorMessage(e)}` };
   }
   try {
     const hello = helloFor(probe, options.serverName);

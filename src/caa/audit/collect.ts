@@ -12,7 +12,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { CertvigilError, hasErrorCode } from '../../errors.js';
+import { CertvigilError, errorMessage, hasErrorCode } from '../../errors.js';
 import { parseIdentifier, searchPath } from '../identifier.js';
 import type { CaaRecord } from '../property.js';
 import type {
@@ -66,12 +66,12 @@ function caaOf(r: AuditResponse): CaaRecord[] {
 function errorCode(err: unknown): string {
   // Ours or an environment error's code (ECONNREFUSED): the finding shows the code, not prose.
   if (hasErrorCode(err)) return err.code;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** The resolver's error without its "name/TYPE: " prefix (the finding names the query itself). */
 function failureText(err: unknown, name: string, type: string): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   return text.startsWith(`${name}/${type}: `) ? text.slice(name.length + type.length + 3) : text;
 }
 
@@ -209,7 +209,7 @@ async function pathEntry(resolver: AuditDnsClient, name: string, zone: string | 
       name,
       inZone,
       rcode: null,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
       records: [],
       cnameTarget: null,
       validation: null,

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { buildReport, caaIdentifiersForIssuer, collectAudit, worstSeverity } from '../../caa/index.js';
 import type { AuditReport } from '../../caa/index.js';
 import { StubResolver } from '../../dns/index.js';
-import { CertvigilError } from '../../errors.js';
+import { CertvigilError, errorMessage } from '../../errors.js';
 import { dataPath } from '../../package-files.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
@@ -199,7 +199,7 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
           process.stdout.write(flags.json ? `${jsonLine(report)}\n` : `${formatAuditHuman(report)}\n`);
         } catch (err) {
           errors++;
-          const message = sanitizeText(err instanceof Error ? err.message : String(err));
+          const message = sanitizeText(errorMessage(err));
           process.stdout.write(
             flags.json
               ? `${jsonLine({ domain, grade: 'error', error: message, findings: [] })}\n`

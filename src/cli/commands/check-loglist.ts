@@ -11,6 +11,7 @@
  *   check;
  * - with no list at all (a custom URL that never loaded), the CT findings degrade, nothing else.
  */
+import { errorMessage } from '../../errors.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CtHttpClient, createLogListSource, loadLogList, loadLogListCached } from '../../ct/index.js';
@@ -48,7 +49,6 @@ export interface CheckLogList {
   note: string | null;
 }
 
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 const day = (iso: string): string => iso.slice(0, 10);
 

@@ -38,7 +38,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { CertvigilError } from '../../errors.js';
+import { CertvigilError, errorMessage } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { acceptedReply, acceptReport, oneLine } from './intake.js';
 import type { IntakeOptions, IntakeResult, ReportAlerter } from './intake.js';
@@ -420,7 +420,7 @@ export function checkTlsMaterial(tls: HttpReceiverTls): void {
   const fail = (what: string, cause: unknown): never => {
     throw new CertvigilError(
       'CONFIG_INVALID',
-      `iodef receiver: ${what}: ${oneLine(cause instanceof Error ? cause.message : String(cause), 160)}`,
+      `iodef receiver: ${what}: ${oneLine(errorMessage(cause), 160)}`,
       { cause },
     );
   };

@@ -23,6 +23,7 @@
  * SMTP 451) and the CA retries — a good report is never acknowledged and then lost. An alert sink
  * that fails does not undo the store: the report is kept and the failure is returned.
  */
+import { errorMessage } from '../../errors.js';
 import { createHash } from 'node:crypto';
 import { deliverAll } from '../../notify/index.js';
 import type { MonitorEvent, Notifier, Severity } from '../../notify/index.js';
@@ -265,7 +266,7 @@ async function sendAlert(alerter: ReportAlerter, alert: ReportAlert): Promise<st
       await alerter(alert);
       return [];
     } catch (err) {
-      return [`alert: ${oneLine(err instanceof Error ? err.message : String(err), MAX_REASON_CHARS)}`];
+      return [`alert: ${oneLine(errorMessage(err), MAX_REASON_CHARS)}`];
     }
   }
   const results = await deliverAll(alerter, reportEvent(alert));

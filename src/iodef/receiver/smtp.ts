@@ -32,7 +32,7 @@ import type { AddressObject, ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 
-import { CertvigilError } from '../../errors.js';
+import { CertvigilError, errorMessage } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { checkTlsMaterial } from './http.js';
 import { acceptedReply, acceptReport, oneLine } from './intake.js';
@@ -120,7 +120,7 @@ export async function acceptMail(
   } catch (cause) {
     throw new CertvigilError(
       'IODEF_BAD_MAIL',
-      `the message is not valid MIME: ${oneLine(cause instanceof Error ? cause.message : String(cause), 120)}`,
+      `the message is not valid MIME: ${oneLine(errorMessage(cause), 120)}`,
       { cause },
     );
   }
@@ -305,7 +305,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions): Promise<S
             callback(...smtpVerdict(outcome));
           },
           (err: unknown) => {
-            const message = err instanceof Error ? err.message : String(err);
+            const message = errorMessage(err);
             report({ sender: peerOf(session), error: message });
             if ((err as { code?: unknown }).code === 'IODEF_BAD_MAIL') {
               // Permanent: the same bytes will never parse; a 4xx would be retried for days.
@@ -476,5 +476,5 @@ export async function readMbox(
 }
 
 function errorText(err: unknown): string {
-  return oneLine(err instanceof Error ? err.message : String(err), 200);
+  return oneLine(errorMessage(err), 200);
 }

@@ -6,6 +6,7 @@
  * when OCSP gave no answer. The I/O (HTTP, bounded by the check's deadline and AbortSignal) is here
  * and in `http.ts`; verdicts and findings are pure (`decide.ts`); the ASN.1 is `asn1.ts`.
  */
+import { errorMessage } from '../../errors.js';
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../hash.js';
 import { sanitizeText } from '../../sanitize.js';
@@ -51,8 +52,6 @@ export interface RevocationInput {
   /** Shared by the addresses of one check: one fetch per (certificate, issuer). */
   cache?: RevocationCache;
 }
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function labelOf(cert: RevocationCert): string {
   let subject: string;
@@ -102,7 +101,7 @@ async function fetchVerdicts(
       });
       verdict = evaluateOcsp(body, { cert, issuer, nonce, now: input.now });
     } catch (e) {
-      verdict = { kind: 'error', detail: message(e) };
+      verdict = { kind: 'error', detail: errorMessage(e) };
     }
     out.ocsp.push({ url, verdict });
     if (answered(out.ocsp)) return out;
@@ -125,7 +124,7 @@ async function fetchVerdicts(
       });
       verdict = evaluateCrl(body, { cert, issuer, now: input.now });
     } catch (e) {
-      verdict = { kind: 'error', detail: message(e) };
+      verdict = { kind: 'error', detail: errorMessage(e) };
     }
     out.crl.push({ url, verdict });
     if (answered(out.crl)) return out;
@@ -149,7 +148,7 @@ async function oneCertificate(index: number, input: RevocationInput): Promise<Fi
   try {
     cert = parseRevocationCert(der);
   } catch (e) {
-    return unknown(message(e));
+    return unknown(errorMessage(e));
   }
   // A trust anchor (self-issued, the end of the chain) is trusted by configuration, not by status.
   if (index > 0 && cert.selfIssued) return [];
@@ -160,7 +159,7 @@ async function oneCertificate(index: number, input: RevocationInput): Promise<Fi
     try {
       issuer = parseRevocationCert(issuerDer);
     } catch (e) {
-      notes.push(`its issuer certificate cannot be parsed: ${message(e)}`);
+      notes.push(`its issuer certificate cannot be parsed: ${errorMessage(e)}`);
     }
   else notes.push('its issuer is neither served nor in the trust store (cannot ask OCSP or check a CRL)');
 
@@ -207,7 +206,7 @@ export async function checkRevocation(input: RevocationInput): Promise<Finding[]
         {
           id: 'revocation-unknown',
           severity: input.settings.unreachable === 'ok' ? 'info' : input.settings.unreachable,
-          message: `revocation check failed: ${sanitizeText(message(e), { maxLength: 300 })}`,
+          message: `revocation check failed: ${sanitizeText(errorMessage(e), { maxLength: 300 })}`,
           address: input.address,
         },
       ]),
