@@ -1,6 +1,6 @@
 /**
  * @module duration
- * One syntax for every duration a user writes, on the command line or in the config file (issue 12):
+ * One syntax for every duration a user writes, on the command line or in the config file:
  * `500ms`, `15s`, `5m`, `2h`, `1d`, or a bare number in the documented unit of that flag or key.
  * A shared leaf (it imports only `errors.ts`), so the CLI and the monitor's config parse alike.
  */

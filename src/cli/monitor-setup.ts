@@ -380,7 +380,7 @@ export async function loadWatchList(config: MonitorConfig, configPath?: string):
 const logListSources = new Map<string, LogListSource>();
 
 /**
- * The monitor's log list as a cached, signed input (issue 13): fetched at most every
+ * The monitor's log list as a cached, signed input: fetched at most every
  * `logListMaxAgeMs`, the last good copy kept in the state directory, the signed snapshot shipped in
  * data/ when there is no copy yet. One source per location and directory for the process's life, so
  * the daemon's passes and a SIGHUP share its cache and its memory of failures.

@@ -1,6 +1,6 @@
 /**
  * @module ct/loglist-source
- * The log list as a cached, signed input for a long-running monitor (issue 13): fetched at most
+ * The log list as a cached, signed input for a long-running monitor: fetched at most
  * every `maxAgeMs`, its signature checked, the last good copy kept on disk; when a refresh fails
  * the last good copy goes on serving (and the failure is reported, `stale` once it has lasted
  * `graceMs`); with no copy yet, the signed snapshot shipped in `data/` serves, so a first start

@@ -1,6 +1,6 @@
 /**
  * @module health
- * The monitor's own health (issue 13): one view per log (`buildHealthReport`), the plugin verdict
+ * The monitor's own health: one view per log (`buildHealthReport`), the plugin verdict
  * (`monitorVerdict`) and the heartbeat schedule (`heartbeatDue`). Pure.
  */
 export { buildHealthReport, verifiedThrough } from './report.js';

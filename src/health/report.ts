@@ -23,7 +23,7 @@ export interface LogView {
   /** When the log last answered correctly (health record); null if never. */
   lastContact: string | null;
   lastAttempt: string | null;
-  /** `unknown` when the monitor never recorded health for this log (state older than issue 13). */
+  /** `unknown` when the monitor never recorded health for this log (state written by a version before health was recorded). */
   status: LogStatus;
   lastError: string | null;
   /**

@@ -5,7 +5,7 @@
  *
  * CRITICAL (the monitor is not doing its job, or a log broke its promises):
  * - a log is `misbehaving` (cryptographic evidence: a root mismatch, an inconsistent head);
- * - a log is `internal` (our bug or the store failed on it: logged with its stack, issue 13);
+ * - a log is `internal` (our bug or the store failed on it: logged with its stack);
  * - a log was not verified within `maxAge`: `now − verifiedAt` > maxAge, or never verified
  *   (`verifiedAt` is defined by `verifiedThrough` in report.ts);
  * - an alert has waited undelivered longer than `maxAge`.
@@ -21,7 +21,7 @@ import { worstStatus } from '../probe/index.js';
 import type { HealthReport, LogView } from './report.js';
 
 export const DEFAULT_MAX_AGE_S = 3600;
-/** The log list is refreshed hourly (issue 13); a day without a good copy is worth a look. */
+/** The log list is refreshed hourly; a day without a good copy is worth a look. */
 export const DEFAULT_LOG_LIST_MAX_AGE_S = 86_400;
 
 export interface VerdictOptions {

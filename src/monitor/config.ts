@@ -85,7 +85,7 @@ const alertsSchema = z
   })
   .strict();
 
-/** Per-log request limits (issue 13): each log runs on its own, within these. */
+/** Per-log request limits: each log runs on its own, within these. */
 const limitsSchema = z
   .object({
     /** Requests in flight to the log at once. */

@@ -154,7 +154,7 @@ export function inventoryUnreadableAlert(path: string, reason: string, now: numb
 }
 
 /**
- * The log list could not be refreshed for longer than its grace period (issue 13): the monitor goes
+ * The log list could not be refreshed for longer than its grace period: the monitor goes
  * on with the last good copy (or the shipped snapshot), but logs added since are not read and keys
  * may be out of date. Once per list and day.
  */

@@ -1,6 +1,6 @@
 /**
  * @module notify/heartbeat
- * The opt-in "still alive" event (issue 13; certspotter #85): with `alerts.heartbeat: 24h` the
+ * The opt-in "still alive" event (certspotter #85): with `alerts.heartbeat: 24h` the
  * daemon sends a `heartbeat` through every sink once per interval, so a monitor that died or lost
  * its alert path is noticed by the heartbeat's absence. Pure: when one is due, and what it says.
  * The time of the last one is kept in the store (`MonitorStatusRecord.lastHeartbeatAt`), so a

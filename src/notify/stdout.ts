@@ -2,7 +2,7 @@
  * @module notify/stdout
  * Alerts on stdout. Not a terminal (a supervisor, `jq`, a log shipper): one JSON object per event
  * and line (the `eventJson` form). A terminal: a readable block per alert (notify/terminal.ts),
- * since base64 DER in a JSON line is no way to tell a person about a certificate (issue 13).
+ * since base64 DER in a JSON line is no way to tell a person about a certificate.
  * The write is awaited: a closed pipe (EPIPE) rejects instead of losing the alert.
  */
 import type { Writable } from 'node:stream';

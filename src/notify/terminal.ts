@@ -1,6 +1,6 @@
 /**
  * @module notify/terminal
- * The stdout sink's form for people (issue 13): on a terminal an alert is a short block per
+ * The stdout sink's form for people: on a terminal an alert is a short block per
  * certificate — how bad and for which name, the names, issuer, validity, reasons, where it was
  * logged (log URL and index) and what to do — instead of a JSON line carrying base64 DER. Pure.
  * Every value from outside goes through the one sanitiser (`oneLine`).

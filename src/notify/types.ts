@@ -74,7 +74,7 @@ export type MonitorEvent =
   | { type: 'inventory-health'; severity: Severity; path: string; message: string }
   | { type: 'test'; severity: 'info'; message: string }
   /**
-   * The opt-in daily "still alive" (issue 13, certspotter #85): sent every `alerts.heartbeat` so a
+   * The opt-in daily "still alive" (certspotter #85): sent every `alerts.heartbeat` so a
    * monitor that fell silent is noticed by its absence. `at` (ISO) makes each one distinct.
    */
   | { type: 'heartbeat'; severity: 'info'; at: string; message: string }
@@ -88,7 +88,7 @@ export type MonitorEvent =
         id: number;
         /**
          * `conflicting-report`: another report claimed the same IncidentID with other content
-         * (one of them is forged or the CA re-issued it; issue 12). Absent means `report`.
+         * (one of them is forged or the CA re-issued it). Absent means `report`.
          */
         kind?: 'report' | 'conflicting-report';
         /** For a conflicting report: the ids of the earlier reports with other content. */

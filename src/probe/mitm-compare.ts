@@ -99,7 +99,7 @@ export function compareMitm(
       continue;
     }
     if (base.jarms.length === 0 && base.lastHops.length === 0 && base.hopCounts.length === 0) {
-      // Stored by a certvigil that learned ports without any answer (issue 12): comparing with
+      // Stored by a certvigil that learned ports without any answer: comparing with
       // nothing would say OK forever.
       add(
         o.port,

@@ -123,7 +123,7 @@ export interface LearnOptions {
  * learnable).
  *
  * Why a port can be refused: a baseline that holds nothing makes `check mitm` compare nothing and
- * say OK forever (issue 12: a closed port learned as "JARM (none)"). So, with JARM on, a port must
+ * say OK forever (a closed port learned as "JARM (none)"). So, with JARM on, a port must
  * answer with TLS in at least one round (all-zero JARM, refused connections and timeouts in every
  * round are not an answer) unless `allowNoTls` records "no TLS here"; with the traceroute on, it
  * must reach the port in at least one round.

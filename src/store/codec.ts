@@ -496,7 +496,7 @@ export function sameIodefDocument(row: Record<string, unknown>, documentSha256: 
 }
 
 /**
- * The `verified` column holds the head and, since issue 13, its compact tree (`{...head, tree}`):
+ * The `verified` column holds the head and (in state written since the tree was stored) its compact tree (`{...head, tree}`):
  * no new column, and an older row (head only) still reads.
  */
 export function verifiedColumn(head: StoredHead, tree: TreeState | undefined): string {

@@ -1,6 +1,6 @@
 /**
  * @module store/health-codec
- * What both engines share for the monitor's own health (migration 5, issue 13): argument checks,
+ * What both engines share for the monitor's own health (migration 5): argument checks,
  * the merge of a partial `MonitorStatusRecord` into the stored one, and row decoding. Pure.
  */
 import { sanitizeText } from '../sanitize.js';

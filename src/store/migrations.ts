@@ -303,7 +303,7 @@ const iodef: Migration = {
 };
 
 /**
- * Received iodef reports, deduplicated per sender and document (issue 12): a forged report with a
+ * Received iodef reports, deduplicated per sender and document: a forged report with a
  * real report's IncidentID must not make the real one "a duplicate". `fingerprint` (still UNIQUE)
  * now means SHA-256 of the sender identity and the document hash (iodef/receiver/intake.ts);
  * `incident_key` groups reports claiming one IncidentID, so a same-ID report with other content is
@@ -331,7 +331,7 @@ const iodefReceivedPerSender: Migration = {
 };
 
 /**
- * The monitor's own health (issue 13), for `certvigil status` and `check monitor`. `log_health`:
+ * The monitor's own health, for `certvigil status` and `check monitor`. `log_health`:
  * one row per log, replaced after each attempt to read it (`putLogHealth`); it is apart from
  * `logs` so that writing health never touches a cursor or races a `commitBatch`. `monitor_status`:
  * exactly one row (`id = 1`), the process's log list and last completed pass.

@@ -359,7 +359,7 @@ export interface MitmBaselineRecord {
 }
 
 /**
- * Per-log health as the monitor last saw it (issue 13), for `certvigil status` and `check monitor`.
+ * Per-log health as the monitor last saw it, for `certvigil status` and `check monitor`.
  * `unreachable`: network or HTTP failures (a log-health alert); `misbehaving`: cryptographic
  * evidence against the log; `internal`: our bug or the store (logged with its stack).
  */
@@ -378,7 +378,7 @@ export interface LogHealthRecord {
   updatedAt: string;
 }
 
-/** The monitor process as a whole (issue 13): its log list and its last sign of life. */
+/** The monitor process as a whole: its log list and its last sign of life. */
 export interface MonitorStatusRecord {
   logListSource: string | null;
   logListFetchedAt: string | null;

@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/check-monitor
- * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin (issue 13) — and
+ * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin — and
  * `readHealthReport`, the one read of the state that `certvigil status` shares. The verdict is the
  * pure `monitorVerdict` (health/verdict.ts); this file only reads the state (read-only: a plugin
  * run every few minutes never creates, migrates or locks it) and prints.

@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/iodef-flags
- * Checks of the `certvigil iodef` flags and input files (issue 12): each bad value is a usage error
+ * Checks of the `certvigil iodef` flags and input files: each bad value is a usage error
  * with one line naming the flag, raised before anything is looked up, opened or created. Outside
  * text echoed in a message goes through `sanitizeText`.
  */

@@ -161,7 +161,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
     const store = await openConfiguredStore(config);
     try {
       await store.lock(lockOwner());
-      // The monitor's own health (issue 13), for `certvigil status` and `check monitor`.
+      // The monitor's own health, for `certvigil status` and `check monitor`.
       let inventoryErrors = 0;
       const recordStatus = async (extra: Partial<MonitorStatusRecord> = {}): Promise<void> => {
         const list: LogListState | null = logList;

@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/status
- * `certvigil status` — the monitor's health at a glance (issue 13): per log its status, newest and
+ * `certvigil status` — the monitor's health at a glance: per log its status, newest and
  * verified tree size, position, backlog, last contact and how far behind the verified view is; the
  * alert outbox; the log list. Read-only: opens the state read-only and creates nothing.
  */

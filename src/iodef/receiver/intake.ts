@@ -5,7 +5,7 @@
  * decides XML safety: no DTDs, no entities, bounded size and depth), fingerprint it, store it once,
  * and alert only when it is new.
  *
- * Deduplication is per SENDER and DOCUMENT, never per IncidentID alone (issue 12): anyone can
+ * Deduplication is per SENDER and DOCUMENT, never per IncidentID alone: anyone can
  * POST to the iodef URL, so an attacker who sent a harmless report under a real CA's IncidentID
  * first would otherwise turn the real report into a silently dropped "duplicate". The fingerprint
  * is SHA-256 of the sender identity (mTLS certificate, SMTP envelope sender and client address,
@@ -320,7 +320,7 @@ export function formatReportLine(
     why.push(`via ${method}`);
   }
   if (!record.schemaValid) why.push('report not schema-valid');
-  // Issue 12: another report claimed this IncidentID with other content: one of them is forged.
+  // Another report claimed this IncidentID with other content: one of them is forged.
   const conflict =
     record.conflict === true ? 'CONFLICTING REPORT (IncidentID seen before with other content): ' : '';
   return `${risk}  ${when}  ${conflict}${who} refused ${what} (${why.join('; ')})`;

@@ -6,7 +6,7 @@
  * - `startSmtpReceiver`: an SMTP server (the `smtp-server` package) for the report address's MX.
  *   No AUTH (anyone may report, RFC 8659 §4.4), STARTTLS only when a certificate is given
  *   (RFC 3207), a message size limit advertised with SIZE (RFC 1870) and enforced on the data.
- *   It faces the Internet, so every resource a client can hold is bounded (issue 12):
+ *   It faces the Internet, so every resource a client can hold is bounded:
  *   recipients per transaction (`maxRecipients`, 452 as RFC 5321 §4.5.3.1.10 allows: one session
  *   once took 1.5M RCPT TO and 367 MiB), connections in total and per client address (IPv6 by
  *   /64), the session's wall-clock time and its number of commands (NOOP and RSET included, so
