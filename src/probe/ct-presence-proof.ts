@@ -7,6 +7,7 @@
  * hash tiles around the SCT's `leaf_index` (`ct/tile-proof` builds the proof). When the leaf is
  * absent, `pendingReason` tells "not yet incorporated" from "missing past the MMD".
  */
+import type { KeyObject } from 'node:crypto';
 import {
   checkpointOrigin,
   CtHttpClient,
@@ -96,6 +97,30 @@ const error = (where: string, detail: string): CtPresenceSource => ({
 });
 
 /**
+ * Runs one proof under the lookup's deadline (`guarded`), with the log-list key and an HTTP client
+ * of its own that is dropped afterwards. `refuse`, checked first (still under the deadline), names
+ * an input no proof can start from.
+ */
+function underDeadline(
+  log: LogInfo,
+  opts: ProofOptions,
+  prove: (key: KeyObject, http: CtHttpClient, signal: AbortSignal) => Promise<CtPresenceSource>,
+  refuse: () => string | null = () => null,
+): Promise<CtPresenceSource> {
+  return guarded('inclusion-proof', log.url, opts, async (signal) => {
+    const why = refuse();
+    if (why !== null) return error(log.url, why);
+    const key = logKey(log);
+    const http = httpClient(opts, signal);
+    try {
+      return await prove(key, http, signal);
+    } finally {
+      await http.destroy();
+    }
+  });
+}
+
+/**
  * RFC 6962 §4.5 get-proof-by-hash for `leafHash` against a fresh get-sth (§4.3) whose signature
  * (§3.5) verifies with the log-list key, then §2.1.1 verification against that head's root.
  * 400/404 from get-proof-by-hash (how logs say "no such leaf") is `not-found`.
@@ -106,59 +131,47 @@ export async function proveInclusionRfc6962(
   opts: ProofOptions,
 ): Promise<CtPresenceSource> {
   const where = log.url;
-  return guarded('inclusion-proof', where, opts, async (signal) => {
-    const key = logKey(log);
-    const http = httpClient(opts, signal);
+  return underDeadline(log, opts, async (key, http, signal) => {
+    const client = new Rfc6962LogClient(log.url, http);
+    const sth: SignedTreeHead = await client.getSth({ signal });
     try {
-      const client = new Rfc6962LogClient(log.url, http);
-      const raw = await client.getSth({ signal });
-      const sth: SignedTreeHead = {
-        treeSize: raw.treeSize,
-        timestamp: raw.timestamp,
-        rootHash: raw.rootHash,
-        signature: raw.signature,
-      };
-      try {
-        verifySth(sth, key);
-      } catch (err) {
-        return error(
-          where,
-          `get-sth: the tree head signature does not verify with the log key (${errorText(err)})`,
-        );
-      }
-      if (sth.treeSize === 0) return notFound(where, absenceDetail(log, sth, opts.sctTimestamp));
-      let proof: { leafIndex: number; auditPath: Uint8Array[] };
-      try {
-        proof = await client.getProofByHash(leafHash, sth.treeSize, { signal });
-      } catch (err) {
-        if (
-          err instanceof CtHttpError &&
-          err.code === 'CT_HTTP' &&
-          (err.status === 404 || err.status === 400)
-        ) {
-          return notFound(
-            where,
-            `no leaf with this hash (get-proof-by-hash: HTTP ${err.status}); ${absenceDetail(log, sth, opts.sctTimestamp)}`,
-          );
-        }
-        throw err;
-      }
-      try {
-        verifyInclusion(proof.leafIndex, sth.treeSize, leafHash, proof.auditPath, sth.rootHash);
-      } catch (err) {
-        if (!(err instanceof MerkleError)) throw err;
-        return error(
-          where,
-          `get-proof-by-hash: the proof for leaf ${proof.leafIndex} does not verify against the signed root of size ${sth.treeSize} (${err.message})`,
-        );
-      }
-      return found(
+      verifySth(sth, key);
+    } catch (err) {
+      return error(
         where,
-        `leaf ${proof.leafIndex} of the tree of size ${sth.treeSize} (signed ${isoTime(sth.timestamp)}); RFC 6962 inclusion proof verified`,
+        `get-sth: the tree head signature does not verify with the log key (${errorText(err)})`,
       );
-    } finally {
-      await http.destroy();
     }
+    if (sth.treeSize === 0) return notFound(where, absenceDetail(log, sth, opts.sctTimestamp));
+    let proof: { leafIndex: number; auditPath: Uint8Array[] };
+    try {
+      proof = await client.getProofByHash(leafHash, sth.treeSize, { signal });
+    } catch (err) {
+      if (
+        err instanceof CtHttpError &&
+        err.code === 'CT_HTTP' &&
+        (err.status === 404 || err.status === 400)
+      ) {
+        return notFound(
+          where,
+          `no leaf with this hash (get-proof-by-hash: HTTP ${err.status}); ${absenceDetail(log, sth, opts.sctTimestamp)}`,
+        );
+      }
+      throw err;
+    }
+    try {
+      verifyInclusion(proof.leafIndex, sth.treeSize, leafHash, proof.auditPath, sth.rootHash);
+    } catch (err) {
+      if (!(err instanceof MerkleError)) throw err;
+      return error(
+        where,
+        `get-proof-by-hash: the proof for leaf ${proof.leafIndex} does not verify against the signed root of size ${sth.treeSize} (${err.message})`,
+      );
+    }
+    return found(
+      where,
+      `leaf ${proof.leafIndex} of the tree of size ${sth.treeSize} (signed ${isoTime(sth.timestamp)}); RFC 6962 inclusion proof verified`,
+    );
   });
 }
 
@@ -176,11 +189,12 @@ export async function proveInclusionStatic(
   opts: ProofOptions,
 ): Promise<CtPresenceSource> {
   const where = log.url;
-  return guarded('inclusion-proof', where, opts, async (signal) => {
-    if (!Number.isSafeInteger(leafIndex) || leafIndex < 0) return error(where, `bad leaf_index ${leafIndex}`);
-    const key = logKey(log);
-    const http = httpClient(opts, signal);
-    try {
+  const badIndex = (): string | null =>
+    !Number.isSafeInteger(leafIndex) || leafIndex < 0 ? `bad leaf_index ${leafIndex}` : null;
+  return underDeadline(
+    log,
+    opts,
+    async (key, http, signal) => {
       const client = new StaticCtLogClient(log.url, http);
       const note = await client.getCheckpoint({ signal });
       let head: SignedTreeHead;
@@ -221,10 +235,9 @@ export async function proveInclusionStatic(
         );
       }
       return error(where, `the hash tiles do not lead to the checkpoint root of the ${signed}`);
-    } finally {
-      await http.destroy();
-    }
-  });
+    },
+    badIndex,
+  );
 }
 
 /**
