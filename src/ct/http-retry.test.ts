@@ -41,37 +41,27 @@ describe('backoffDelay', () => {
 describe('nextRetry', () => {
   const policy: RetryPolicy = { maxAttempts: 3, maxRateLimitedAttempts: 2, backoffMs: (n) => n * 100 };
   const t = (failures: number, rateLimited: number): RetryTally => ({ failures, rateLimited });
+  // Rows: what, code, Retry-After, tally before, then the step (tally after, delay, whole-log pause).
+  const wait = (after: RetryTally, delayMs: number, pauseLog: boolean): RetryStep => ({
+    retry: true,
+    tally: after,
+    delayMs,
+    pauseLog,
+  });
+  const stop = (after: RetryTally): RetryStep => ({ retry: false, tally: after });
   it.each<[string, ErrorCode, number | undefined, RetryTally, RetryStep]>([
+    ['a first network error backs off', 'CT_NETWORK', undefined, t(0, 0), wait(t(1, 0), 100, false)],
+    ['a second one backs off longer', 'CT_TIMEOUT', undefined, t(1, 0), wait(t(2, 0), 200, false)],
+    ['the third spends the budget', 'CT_HTTP', undefined, t(2, 0), stop(t(3, 0))],
+    ['503 with Retry-After pauses the log', 'CT_HTTP', 5_000, t(0, 0), wait(t(1, 0), 5_000, true)],
     [
-      'a first network error backs off',
-      'CT_NETWORK',
-      undefined,
-      t(0, 0),
-      { retry: true, tally: t(1, 0), delayMs: 100, pauseLog: false },
-    ],
-    [
-      'a second one backs off longer',
-      'CT_TIMEOUT',
-      undefined,
-      t(1, 0),
-      { retry: true, tally: t(2, 0), delayMs: 200, pauseLog: false },
-    ],
-    ['the third spends the budget', 'CT_HTTP', undefined, t(2, 0), { retry: false, tally: t(3, 0) }],
-    [
-      '503 with Retry-After pauses the whole log',
-      'CT_HTTP',
-      5_000,
-      t(0, 0),
-      { retry: true, tally: t(1, 0), delayMs: 5_000, pauseLog: true },
-    ],
-    [
-      '429 pauses the log even without Retry-After',
+      '429 pauses the log without Retry-After',
       'CT_RATE_LIMITED',
       undefined,
       t(2, 0),
-      { retry: true, tally: t(2, 1), delayMs: 100, pauseLog: true },
+      wait(t(2, 1), 100, true),
     ],
-    ['429 has its own budget', 'CT_RATE_LIMITED', 1_000, t(0, 1), { retry: false, tally: t(0, 2) }],
+    ['429 has its own budget', 'CT_RATE_LIMITED', 1_000, t(0, 1), stop(t(0, 2))],
   ])('%s', (_what, code, retryAfterMs, tally, step) => {
     expect(nextRetry({ code, retryAfterMs }, tally, policy)).toEqual(step);
   });
