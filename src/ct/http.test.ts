@@ -9,7 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CtHttpClient, CtHttpError, DEFAULT_USER_AGENT, parseRetryAfter } from './http.js';
+import { CtHttpClient, CtHttpError, DEFAULT_USER_AGENT } from './http.js';
+import { parseRetryAfter } from './http-retry.js';
 import type { CtHttpOptions } from './http.js';
 import type { Clock } from './rate-limit.js';
 

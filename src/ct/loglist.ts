@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CertvigilError, hasErrorCode, isCertvigilError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
-import { CtHttpClient, RESPONSE_LIMITS } from './http.js';
+import { CtHttpClient } from './http.js';
+import { RESPONSE_LIMITS } from './http-limits.js';
 import { decodeBase64 } from './tls.js';
 import type { LogInfo, LogKind, LogState } from './types.js';
 

@@ -14,8 +14,10 @@
  */
 import { z } from 'zod';
 import { CertvigilError } from '../errors.js';
-import { CtHttpError, RESPONSE_LIMITS, withCap } from './http.js';
-import type { CtGetOptions, CtHttpClient } from './http.js';
+import { CtHttpError } from './http.js';
+import type { CtHttpClient } from './http.js';
+import { RESPONSE_LIMITS, withCap } from './http-limits.js';
+import type { CtGetOptions } from './http-limits.js';
 import { mapOrdered } from './rate-limit.js';
 import { encodeDigitallySigned } from './signature.js';
 import {

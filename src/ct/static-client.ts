@@ -9,8 +9,10 @@
  */
 import { CertvigilError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
-import { CtHttpError, RESPONSE_LIMITS, withCap } from './http.js';
-import type { CtGetOptions, CtHttpClient } from './http.js';
+import { CtHttpError } from './http.js';
+import type { CtHttpClient } from './http.js';
+import { RESPONSE_LIMITS, withCap } from './http-limits.js';
+import type { CtGetOptions } from './http-limits.js';
 import { mapOrdered } from './rate-limit.js';
 import { dataTilesForRange, TILE_WIDTH, TileError, tilePath } from './tiles.js';
 import type { TileRef } from './tiles.js';

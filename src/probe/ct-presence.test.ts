@@ -33,19 +33,11 @@ import type { LogInfo } from '../ct/types.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { batch, issuance, treeOf } from '../store/store.fixture.js';
-import {
-  certificateHashes,
-  certSpotterName,
-  lookupCertSpotter,
-  lookupCrtSh,
-  lookupCtPresence,
-  lookupStore,
-  matchIssuance,
-  pendingReason,
-  planProofs,
-  proveInclusionRfc6962,
-  proveInclusionStatic,
-} from './ct-presence.js';
+import { lookupCtPresence, lookupStore } from './ct-presence.js';
+import { certSpotterName, lookupCertSpotter, lookupCrtSh, matchIssuance } from './ct-presence-apis.js';
+import { certificateHashes } from './ct-presence-lookup.js';
+import { planProofs } from './ct-presence-plan.js';
+import { pendingReason, proveInclusionRfc6962, proveInclusionStatic } from './ct-presence-proof.js';
 import { sctLeafIndex } from './scts.js';
 import type { SctCheck } from './types.js';
 

@@ -1,0 +1,208 @@
+/**
+ * @module probe/ct-presence-apis
+ * The weakest CT presence sources, their word rather than a proof: crt.sh (`?q=<sha256>&output=json`)
+ * and SSLMate's Cert Spotter API v1 (`/v1/issuances?domain=…`), each asked only when enabled. A
+ * certificate matches by `certSha256` or by `tbsSha256` (so a logged precertificate matches the
+ * final certificate). Answers are bounded in size and pages; their failures are typed
+ * `CertvigilError`s that `guarded` turns into an `error` source.
+ */
+import { z } from 'zod';
+import { CertvigilError } from '../errors.js';
+import { guarded } from './ct-presence-lookup.js';
+import type { CertificateHashes, LookupOptions } from './ct-presence-lookup.js';
+import type { CtPresenceSource } from './types.js';
+
+/** crt.sh's public base URL (pass it as `crtShUrl` to enable the lookup). */
+export const DEFAULT_CRTSH_URL = 'https://crt.sh';
+/** SSLMate Cert Spotter API base URL (pass it as `certSpotterUrl` to enable the lookup). */
+export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
+
+/** Third-party answers larger than this are refused (a SHA-256 query answers a few hundred bytes). */
+const MAX_API_BODY_BYTES = 4 * 1024 * 1024;
+/** Cert Spotter pages read at most while looking for our certificate. */
+const MAX_CERTSPOTTER_PAGES = 10;
+
+export interface CertSpotterOptions extends LookupOptions {
+  /** Sent as `Authorization: Bearer <key>`; without one the API is rate-limited harder. */
+  apiKey?: string;
+}
+
+/**
+ * One bounded GET of a JSON API (single attempt: the caller's deadline is short). Throws
+ * `CT_BODY_TOO_LARGE` past `MAX_API_BODY_BYTES`, `CT_HTTP` for any status but 200 and
+ * `CT_BAD_RESPONSE` for a body that is not JSON.
+ */
+export async function fetchApiJson(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  // Loaded here, not at start-up: only --crtsh/--certspotter need it, and a plugin starts often.
+  const { request } = await import('undici');
+  const res = await request(url, {
+    method: 'GET',
+    signal,
+    maxRedirections: 3,
+    headers: { accept: 'application/json', 'user-agent': 'certvigil', ...headers },
+  });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > MAX_API_BODY_BYTES)
+        throw new CertvigilError(
+          'CT_BODY_TOO_LARGE',
+          `GET ${url.href}: body exceeds ${MAX_API_BODY_BYTES} bytes`,
+        );
+      chunks.push(chunk);
+    }
+  } finally {
+    if (!res.body.destroyed) res.body.destroy();
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
+  if (res.statusCode !== 200) {
+    const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    throw new CertvigilError(
+      'CT_HTTP',
+      `GET ${url.href}: HTTP ${res.statusCode}${snippet === '' ? '' : `: ${snippet}`}`,
+    );
+  }
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (cause) {
+    throw new CertvigilError('CT_BAD_RESPONSE', `GET ${url.href}: the answer is not JSON`, { cause });
+  }
+}
+
+function baseUrl(base: string): URL {
+  const url = new URL(base);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+/** Only what we read of crt.sh's JSON rows; other fields pass. */
+const CrtShRows = z.array(
+  z.looseObject({
+    id: z.number(),
+    entry_timestamp: z.string().nullish(),
+  }),
+);
+
+/**
+ * crt.sh: `GET {base}/?q={sha256}&output=json` answers a JSON array of the certificates with that
+ * SHA-256 fingerprint (empty when crt.sh has not seen it). crt.sh indexes the certificates it
+ * found in CT logs, so a row means "logged" — on crt.sh's word.
+ */
+export async function lookupCrtSh(
+  base: string,
+  certSha256Hex: string,
+  opts: LookupOptions,
+): Promise<CtPresenceSource> {
+  return guarded('crtsh', base, opts, async (signal) => {
+    const url = baseUrl(base);
+    url.searchParams.set('q', certSha256Hex.toLowerCase());
+    url.searchParams.set('output', 'json');
+    const parsed = CrtShRows.safeParse(await fetchApiJson(url, {}, signal));
+    if (!parsed.success) {
+      return {
+        kind: 'crtsh',
+        where: base,
+        status: 'error',
+        detail: `unexpected crt.sh JSON (${parsed.error.issues[0]?.message ?? 'shape'})`,
+      };
+    }
+    const [row] = parsed.data;
+    if (row === undefined) {
+      return {
+        kind: 'crtsh',
+        where: base,
+        status: 'not-found',
+        detail: `crt.sh knows no certificate with SHA-256 ${certSha256Hex}`,
+      };
+    }
+    const when = row.entry_timestamp ? `, logged ${row.entry_timestamp}Z` : '';
+    return { kind: 'crtsh', where: base, status: 'found', detail: `crt.sh id ${row.id}${when}` };
+  });
+}
+
+/** Only what we read of a Cert Spotter issuance object; other fields pass. */
+const CertSpotterIssuances = z.array(
+  z.looseObject({
+    id: z.string(),
+    tbs_sha256: z.string().optional(),
+    cert_sha256: z.string().optional(),
+  }),
+);
+
+/**
+ * Cert Spotter API v1: `GET {base}/v1/issuances?domain=NAME&include_subdomains=false&expand=dns_names`
+ * lists the unexpired issuances valid for NAME (SSLMate coalesces a precertificate and its
+ * certificate into one issuance, keyed by `tbs_sha256`); pages continue with `after=<last id>`.
+ * A wildcard name is looked up at its parent with `include_subdomains=true`.
+ */
+export async function lookupCertSpotter(
+  base: string,
+  dnsName: string,
+  hashes: CertificateHashes,
+  opts: CertSpotterOptions,
+): Promise<CtPresenceSource> {
+  return guarded('certspotter', base, opts, async (signal) => {
+    const wildcard = dnsName.startsWith('*.');
+    const domain = (wildcard ? dnsName.slice(2) : dnsName).toLowerCase();
+    const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
+    let after: string | undefined;
+    let seen = 0;
+    for (let page = 0; page < MAX_CERTSPOTTER_PAGES; page++) {
+      const url = new URL('v1/issuances', baseUrl(base));
+      url.searchParams.set('domain', domain);
+      url.searchParams.set('include_subdomains', wildcard ? 'true' : 'false');
+      url.searchParams.set('expand', 'dns_names');
+      if (after !== undefined) url.searchParams.set('after', after);
+      const parsed = CertSpotterIssuances.safeParse(await fetchApiJson(url, headers, signal));
+      if (!parsed.success) {
+        const why = parsed.error.issues[0]?.message ?? 'shape';
+        return {
+          kind: 'certspotter',
+          where: base,
+          status: 'error',
+          detail: `unexpected Cert Spotter JSON (${why})`,
+        };
+      }
+      const list = parsed.data;
+      const match = matchIssuance(list, hashes);
+      if (match !== null) return { kind: 'certspotter', where: base, status: 'found', detail: match };
+      seen += list.length;
+      const last = list.at(-1);
+      if (last === undefined) break;
+      after = last.id;
+    }
+    return {
+      kind: 'certspotter',
+      where: base,
+      status: 'not-found',
+      detail: `none of the ${seen} issuance(s) Cert Spotter lists for ${domain} has this certificate or TBS hash`,
+    };
+  });
+}
+
+/** Pure: the detail for the issuance matching our certificate or TBS hash, or null. */
+export function matchIssuance(
+  list: readonly { id: string; tbs_sha256?: string | undefined; cert_sha256?: string | undefined }[],
+  hashes: CertificateHashes,
+): string | null {
+  const cert = hashes.certSha256.toLowerCase();
+  const tbs = hashes.tbsSha256.toLowerCase();
+  const byCert = list.find((i) => i.cert_sha256?.toLowerCase() === cert);
+  if (byCert) return `issuance ${byCert.id} (same certificate SHA-256)`;
+  const byTbs = list.find((i) => i.tbs_sha256?.toLowerCase() === tbs);
+  if (byTbs) return `issuance ${byTbs.id} (same TBS SHA-256: the precertificate or certificate was logged)`;
+  return null;
+}
+
+/** Pure: the name to ask Cert Spotter about (a non-wildcard one when there is one). */
+export function certSpotterName(dnsNames: readonly string[]): string | undefined {
+  return dnsNames.find((n) => !n.startsWith('*.')) ?? dnsNames[0];
+}
