@@ -8,6 +8,7 @@
  * Built on `undici.request` rather than `fetch` so the raw body can be read under a ceiling and
  * decoded strictly (`ct/http-body`).
  */
+import { errorMessage } from '../errors.js';
 import type { Dispatcher } from 'undici';
 import type { ErrorCode } from '../errors.js';
 import type { CtHttpErrorDetails } from './http.js';
@@ -125,7 +126,7 @@ export async function attemptGet(
         cause,
       });
     }
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = errorMessage(cause);
     // Headers arrived but the body did not: the connection closed early or the length lied.
     if (res !== undefined) return fail('CT_TRUNCATED', `body cut short (${why})`, { retryable: true, cause });
     return fail('CT_NETWORK', `${why}${via}`, { retryable: true, cause });

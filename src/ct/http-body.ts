@@ -12,6 +12,7 @@
  * Failures are not thrown: each is handed to the caller's `fail` (the client turns it into a
  * `CtHttpError` with the URL and status), so the caller can classify and retry.
  */
+import { errorMessage } from '../errors.js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
@@ -136,7 +137,7 @@ export async function decodeBody<F>(
         cause,
       });
     }
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = errorMessage(cause);
     return fail('CT_BAD_RESPONSE', `corrupt or truncated gzip body (${why})`, { cause });
   }
   return body;

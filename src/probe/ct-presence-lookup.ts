@@ -5,7 +5,7 @@
  * cancelled becomes an `error` result with a detail; it never throws to the caller, so one slow or
  * broken source (a log, crt.sh, the store) cannot sink the whole check.
  */
-import { CertvigilError } from '../errors.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import type { CtHttpOptions } from '../ct/index.js';
 import { sha256Hex } from '../hash.js';
 import { summarizeCertificate } from '../x509/index.js';
@@ -33,11 +33,6 @@ export function certificateHashes(der: Uint8Array): CertificateHashes {
 }
 
 export const isoTime = (ms: number): string => new Date(ms).toISOString();
-
-/** An error's message, or the thrown value as text. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** A signal that fires on the caller's cancel or after `timeoutMs`, and whether it was the timeout. */
 function deadline(timeoutMs: number, signal?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean } {
@@ -76,7 +71,7 @@ export async function guarded(
     if (d.timedOut())
       return { kind, where, status: 'error', detail: `no answer within ${opts.timeoutMs} ms` };
     if (opts.signal?.aborted === true) return { kind, where, status: 'error', detail: 'cancelled' };
-    return { kind, where, status: 'error', detail: errorText(err) };
+    return { kind, where, status: 'error', detail: errorMessage(err) };
   } finally {
     clearTimeout(timer);
   }

@@ -8,8 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { findLog, publicKeyFromSpki } from '../ct/index.js';
 import type { LogInfo } from '../ct/index.js';
-import { CertvigilError } from '../errors.js';
-import { errorText } from './ct-presence-lookup.js';
+import { CertvigilError, errorMessage } from '../errors.js';
 import type { SctCheck } from './types.js';
 
 /** Pure: 32 bytes from 64 hex digits (an SCT's leaf hash as `SctCheck` carries it), else null. */
@@ -24,7 +23,7 @@ export function logKey(log: LogInfo): KeyObject {
   } catch (err) {
     throw new CertvigilError(
       'SIG_BAD_KEY',
-      `the log list key of ${log.description} is not a usable public key (${errorText(err)})`,
+      `the log list key of ${log.description} is not a usable public key (${errorMessage(err)})`,
       { cause: err },
     );
   }

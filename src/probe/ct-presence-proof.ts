@@ -7,6 +7,7 @@
  * hash tiles around the SCT's `leaf_index` (`ct/tile-proof` builds the proof). When the leaf is
  * absent, `pendingReason` tells "not yet incorporated" from "missing past the MMD".
  */
+import { errorMessage } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import {
   checkpointOrigin,
@@ -25,7 +26,7 @@ import {
   verifySth,
 } from '../ct/index.js';
 import type { LogInfo, SignedTreeHead } from '../ct/index.js';
-import { errorText, guarded, isoTime } from './ct-presence-lookup.js';
+import { guarded, isoTime } from './ct-presence-lookup.js';
 import type { LookupOptions } from './ct-presence-lookup.js';
 import { logKey, planProofs } from './ct-presence-plan.js';
 import type { CtPresenceSource, SctCheck } from './types.js';
@@ -139,7 +140,7 @@ export async function proveInclusionRfc6962(
     } catch (err) {
       return error(
         where,
-        `get-sth: the tree head signature does not verify with the log key (${errorText(err)})`,
+        `get-sth: the tree head signature does not verify with the log key (${errorMessage(err)})`,
       );
     }
     if (sth.treeSize === 0) return notFound(where, absenceDetail(log, sth, opts.sctTimestamp));
@@ -201,7 +202,7 @@ export async function proveInclusionStatic(
       try {
         head = verifyCheckpoint(note, { origin: checkpointOrigin(log), key, spki: log.key });
       } catch (err) {
-        return error(where, `checkpoint does not verify with the log key (${errorText(err)})`);
+        return error(where, `checkpoint does not verify with the log key (${errorMessage(err)})`);
       }
       if (leafIndex >= head.treeSize) {
         // The SCT names a position the signed tree does not reach yet: by definition pending.

@@ -39,3 +39,4 @@ export type {
   TlsHelloErrorCode,
   TraceErrorCode,
 } from './errors.js';
+export { DEFAULT_CERTSPOTTER_URL, DEFAULT_CRTSH_URL } from './ct-presence-apis.js';

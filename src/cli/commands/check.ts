@@ -17,6 +17,8 @@ import { DEFAULT_LOG_LIST_URL } from '../../ct/index.js';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
 import {
   checkEndpoint,
+  DEFAULT_CERTSPOTTER_URL,
+  DEFAULT_CRTSH_URL,
   DEFAULT_PORTS,
   formatPluginOutput,
   parseHostPort,
@@ -62,9 +64,6 @@ import {
 import type { EndpointFlags, EndpointSpec } from './check-input.js';
 import { sanitizeText } from '../../sanitize.js';
 import { tlsPolicyOf } from './check-tls-policy.js';
-
-export const DEFAULT_CRTSH_URL = 'https://crt.sh';
-export const DEFAULT_CERTSPOTTER_URL = 'https://api.certspotter.com';
 
 interface Ctx {
   logger: Logger;
