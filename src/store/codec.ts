@@ -340,10 +340,14 @@ export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** BIGINT columns: PostgreSQL returns int8 as text, SQLite as a number. */
+/**
+ * BIGINT columns: PostgreSQL returns int8 as text, SQLite as a number. A value past 2^53 cannot be
+ * a JavaScript number without losing digits: refused with a coded error (a message, not a crash,
+ * in the CLI), never rounded.
+ */
 export function toNumber(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) throw new Error(`stored integer out of range: ${String(value)}`);
+  if (!Number.isSafeInteger(n)) throw invalidArgument(`stored integer out of range: ${String(value)}`);
   return n;
 }
 
