@@ -524,3 +524,15 @@ export function checkRewind(expectedPosition: number, to: { position: number; tr
   if (to.tree.size !== to.position)
     throw invalidArgument(`tree size ${to.tree.size} does not match position ${to.position}`);
 }
+
+/** `ensureCursor`: a start position, and a tree (if any) of exactly that many entries. */
+export function checkCursorInit(init: { position: number; tree: TreeState | null }): void {
+  checkPosition('position', init.position);
+  if (init.tree !== null && init.tree.size !== init.position)
+    throw invalidArgument(`tree size ${init.tree.size} does not match position ${init.position}`);
+}
+
+/** `deleteReceivedIodefBefore`: the retention cutoff must be a time. */
+export function checkRetentionCutoff(cutoff: string): void {
+  if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
+}
