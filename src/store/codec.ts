@@ -536,3 +536,16 @@ export function checkCursorInit(init: { position: number; tree: TreeState | null
 export function checkRetentionCutoff(cutoff: string): void {
   if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
 }
+
+/**
+ * `storeReceivedIodef`: checks the report and its quota, and returns the document as stored
+ * (U+0000 cleaned) and its size as received (what the byte quota counts).
+ */
+export function receivedDocument(
+  r: IodefReceivedInput,
+  quota: IodefReceivedQuota | undefined,
+): { document: string; bytes: number } {
+  checkIodefReceived(r);
+  if (quota !== undefined) checkIodefQuota(quota);
+  return { document: cleanText(r.document), bytes: Buffer.byteLength(r.document, 'utf8') };
+}

@@ -7,16 +7,11 @@
  */
 import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
 import { ALERT_COLUMNS, POSTGRES_COLUMNS, alertFromRow } from '../rows.js';
+import type { AlertsPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { Sql } from './connection.js';
 
-type AlertMethods = Pick<
-  Store,
-  'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
->;
-
-export function postgresAlerts(sql: Sql): AlertMethods {
+export function postgresAlerts(sql: Sql): AlertsPart {
   return {
     async enqueueAlert(alert) {
       const a = alertRow(alert);

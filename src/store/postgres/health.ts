@@ -5,19 +5,17 @@
  * (`SELECT … FOR UPDATE`) so two writers patching different fields both win.
  */
 import {
-  EMPTY_MONITOR_STATUS,
   checkLogHealth,
   logHealthFromRow,
   mergeMonitorStatus,
-  monitorStatusFromRow,
+  monitoredLogIdsColumn,
+  storedMonitorStatus,
 } from '../health-codec.js';
+import type { HealthPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { Sql } from './connection.js';
 
-type HealthMethods = Pick<Store, 'putLogHealth' | 'listLogHealth' | 'putMonitorStatus' | 'getMonitorStatus'>;
-
-export function postgresHealth(sql: Sql): HealthMethods {
+export function postgresHealth(sql: Sql): HealthPart {
   return {
     async putLogHealth(r) {
       const h = checkLogHealth(r);
@@ -45,23 +43,20 @@ export function postgresHealth(sql: Sql): HealthMethods {
         // Make sure the one row exists, then lock it: concurrent patches of other fields both win.
         await tx`INSERT INTO monitor_status (id) VALUES (1) ON CONFLICT (id) DO NOTHING`;
         const [row] = await tx<Row[]>`SELECT * FROM monitor_status WHERE id = 1 FOR UPDATE`;
-        const s = mergeMonitorStatus(
-          row === undefined ? EMPTY_MONITOR_STATUS : monitorStatusFromRow(row),
-          patch,
-        );
+        const s = mergeMonitorStatus(storedMonitorStatus(row), patch);
         await tx`
         UPDATE monitor_status SET log_list_source = ${s.logListSource},
           log_list_fetched_at = ${s.logListFetchedAt}, log_list_error = ${s.logListError},
           last_cycle_at = ${s.lastCycleAt}, inventory_errors = ${s.inventoryErrors},
           last_heartbeat_at = ${s.lastHeartbeatAt},
-          monitored_log_ids = ${s.monitoredLogIds === null ? null : JSON.stringify(s.monitoredLogIds)}
+          monitored_log_ids = ${monitoredLogIdsColumn(s)}
         WHERE id = 1`;
       });
     },
 
     async getMonitorStatus() {
       const [row] = await sql<Row[]>`SELECT * FROM monitor_status WHERE id = 1`;
-      return row === undefined ? { ...EMPTY_MONITOR_STATUS } : monitorStatusFromRow(row);
+      return storedMonitorStatus(row);
     },
   };
 }

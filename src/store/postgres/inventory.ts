@@ -6,16 +6,11 @@
  */
 import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
 import { POSTGRES_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
+import type { InventoryPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { Sql } from './connection.js';
 
-type InventoryMethods = Pick<
-  Store,
-  'replaceInventory' | 'listInventory' | 'authorize' | 'unauthorize' | 'listAuthorizations'
->;
-
-export function postgresInventory(sql: Sql): InventoryMethods {
+export function postgresInventory(sql: Sql): InventoryPart {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);

@@ -5,31 +5,17 @@
  * incident and the insert are ONE transaction holding a SHARE ROW EXCLUSIVE table lock, so
  * receivers sharing the database cannot both pass the quota; readers (`iodef list`) are not blocked.
  */
-import {
-  checkIodefQuota,
-  checkIodefReceived,
-  checkRetentionCutoff,
-  cleanText,
-  toJsonText,
-  toNumber,
-} from '../codec.js';
+import { checkRetentionCutoff, cleanText, receivedDocument, toJsonText, toNumber } from '../codec.js';
 import { POSTGRES_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
+import type { IodefInboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { IodefStoreResult, Store } from '../types.js';
+import type { IodefStoreResult } from '../types.js';
 import type { Sql } from './connection.js';
 
-type IodefInboxMethods = Pick<
-  Store,
-  'storeReceivedIodef' | 'deleteReceivedIodefBefore' | 'listReceivedIodef'
->;
-
-export function postgresIodefInbox(sql: Sql): IodefInboxMethods {
+export function postgresIodefInbox(sql: Sql): IodefInboxPart {
   return {
     async storeReceivedIodef(r, quota) {
-      checkIodefReceived(r);
-      if (quota !== undefined) checkIodefQuota(quota);
-      const document = cleanText(r.document);
-      const bytes = Buffer.byteLength(r.document, 'utf8');
+      const { document, bytes } = receivedDocument(r, quota);
       return sql.begin(async (tx): Promise<IodefStoreResult> => {
         // Serialises receivers sharing the database, so dedup, quota, conflict and insert are one
         // decision; readers (`iodef list`) are not blocked.

@@ -15,20 +15,11 @@ import {
   toNumber,
 } from '../codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
+import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { Sql } from './connection.js';
 
-type IodefOutboxMethods = Pick<
-  Store,
-  | 'enqueueIodefReport'
-  | 'dueIodefReports'
-  | 'markIodefReportSent'
-  | 'markIodefReportFailed'
-  | 'listIodefOutbox'
->;
-
-export function postgresIodefOutbox(sql: Sql): IodefOutboxMethods {
+export function postgresIodefOutbox(sql: Sql): IodefOutboxPart {
   return {
     async enqueueIodefReport(r, limits) {
       checkIodefInput(r);

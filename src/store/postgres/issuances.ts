@@ -7,11 +7,10 @@
 import type postgres from 'postgres';
 import { cleanText, hexPrefixRange } from '../codec.js';
 import { ISSUANCE_COLUMNS, POSTGRES_COLUMNS, issuancesFromRows, malformedFromRow } from '../rows.js';
+import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Issuance, Store } from '../types.js';
+import type { Issuance } from '../types.js';
 import type { Sql } from './connection.js';
-
-type IssuanceMethods = Pick<Store, 'listIssuances' | 'findIssuances' | 'issuancesForName' | 'listMalformed'>;
 
 /** `filter` selects TBS hashes; the three reads share one snapshot (REPEATABLE READ). */
 async function readIssuances(sql: Sql, filter: postgres.Fragment): Promise<Issuance[]> {
@@ -27,7 +26,7 @@ async function readIssuances(sql: Sql, filter: postgres.Fragment): Promise<Issua
   }) as Promise<Issuance[]>;
 }
 
-export function postgresIssuances(sql: Sql): IssuanceMethods {
+export function postgresIssuances(sql: Sql): IssuancesPart {
   return {
     async listIssuances() {
       return readIssuances(sql, sql`TRUE`);

@@ -31,28 +31,17 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
+import type { LogStatePart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { CommitBatch, LogCursor, Store } from '../types.js';
+import type { CommitBatch, LogCursor } from '../types.js';
 import type { PostgresConnection, Sql, Tx } from './connection.js';
-
-type LogStateMethods = Pick<
-  Store,
-  | 'getCursor'
-  | 'ensureCursor'
-  | 'listCursors'
-  | 'commitBatch'
-  | 'setVerifiedHead'
-  | 'rewindCursor'
-  | 'recordMisbehaviour'
-  | 'listMisbehaviour'
->;
 
 async function conflict(q: Sql | Tx, batch: CommitBatch): Promise<Error> {
   const [r] = await q<Row[]>`SELECT position FROM logs WHERE log_id = ${batch.logId}`;
   return conflictError(batch.logId, batch.expectedPosition, positionOf(r, POSTGRES_COLUMNS));
 }
 
-export function postgresLogState(c: PostgresConnection): LogStateMethods {
+export function postgresLogState(c: PostgresConnection): LogStatePart {
   const sql = c.sql;
 
   async function getCursor(logId: string): Promise<LogCursor | null> {

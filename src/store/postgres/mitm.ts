@@ -5,13 +5,11 @@
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
 import { POSTGRES_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import type { MitmPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { Sql } from './connection.js';
 
-type MitmMethods = Pick<Store, 'putMitmBaseline' | 'listMitmBaselines' | 'deleteMitmBaselines'>;
-
-export function postgresMitm(sql: Sql): MitmMethods {
+export function postgresMitm(sql: Sql): MitmPart {
   return {
     async putMitmBaseline(b) {
       checkBaseline(b);

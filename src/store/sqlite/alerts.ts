@@ -6,16 +6,11 @@
  */
 import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
 import { ALERT_COLUMNS, SQLITE_COLUMNS, alertFromRow } from '../rows.js';
+import type { AlertsPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type AlertMethods = Pick<
-  Store,
-  'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
->;
-
-export function sqliteAlerts(c: SqliteConnection): AlertMethods {
+export function sqliteAlerts(c: SqliteConnection): AlertsPart {
   return {
     async enqueueAlert(alert) {
       const a = alertRow(alert);

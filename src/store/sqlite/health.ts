@@ -5,19 +5,17 @@
  * IMMEDIATE transaction so two writers patching different fields both win.
  */
 import {
-  EMPTY_MONITOR_STATUS,
   checkLogHealth,
   logHealthFromRow,
   mergeMonitorStatus,
-  monitorStatusFromRow,
+  monitoredLogIdsColumn,
+  storedMonitorStatus,
 } from '../health-codec.js';
+import type { HealthPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type HealthMethods = Pick<Store, 'putLogHealth' | 'listLogHealth' | 'putMonitorStatus' | 'getMonitorStatus'>;
-
-export function sqliteHealth(c: SqliteConnection): HealthMethods {
+export function sqliteHealth(c: SqliteConnection): HealthPart {
   return {
     async putLogHealth(r) {
       const h = checkLogHealth(r);
@@ -52,10 +50,7 @@ export function sqliteHealth(c: SqliteConnection): HealthMethods {
       // Read-merge-write in one IMMEDIATE transaction: two writers patching different fields both win.
       const write = c.db.transaction(() => {
         const row = c.stmt('SELECT * FROM monitor_status WHERE id = 1').get() as Row | undefined;
-        const s = mergeMonitorStatus(
-          row === undefined ? EMPTY_MONITOR_STATUS : monitorStatusFromRow(row),
-          patch,
-        );
+        const s = mergeMonitorStatus(storedMonitorStatus(row), patch);
         c.stmt(
           `INSERT INTO monitor_status (id, log_list_source, log_list_fetched_at, log_list_error, last_cycle_at,
            inventory_errors, last_heartbeat_at, monitored_log_ids) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
@@ -70,7 +65,7 @@ export function sqliteHealth(c: SqliteConnection): HealthMethods {
           s.lastCycleAt,
           s.inventoryErrors,
           s.lastHeartbeatAt,
-          s.monitoredLogIds === null ? null : JSON.stringify(s.monitoredLogIds),
+          monitoredLogIdsColumn(s),
         );
       });
       write.immediate();
@@ -78,7 +73,7 @@ export function sqliteHealth(c: SqliteConnection): HealthMethods {
 
     async getMonitorStatus() {
       const row = c.stmt('SELECT * FROM monitor_status WHERE id = 1').get() as Row | undefined;
-      return row === undefined ? { ...EMPTY_MONITOR_STATUS } : monitorStatusFromRow(row);
+      return storedMonitorStatus(row);
     },
   };
 }

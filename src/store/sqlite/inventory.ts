@@ -6,16 +6,11 @@
  */
 import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
 import { SQLITE_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
+import type { InventoryPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type InventoryMethods = Pick<
-  Store,
-  'replaceInventory' | 'listInventory' | 'authorize' | 'unauthorize' | 'listAuthorizations'
->;
-
-export function sqliteInventory(c: SqliteConnection): InventoryMethods {
+export function sqliteInventory(c: SqliteConnection): InventoryPart {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);

@@ -4,30 +4,17 @@
  * (sender and document). Dedup, the daily quota, the reports claiming the same incident and the
  * insert are ONE IMMEDIATE transaction, so concurrent receivers cannot both pass the quota.
  */
-import {
-  checkIodefQuota,
-  checkIodefReceived,
-  checkRetentionCutoff,
-  cleanText,
-  toJsonText,
-} from '../codec.js';
+import { checkRetentionCutoff, cleanText, receivedDocument, toJsonText } from '../codec.js';
 import { SQLITE_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
+import type { IodefInboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { IodefStoreResult, Store } from '../types.js';
+import type { IodefStoreResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type IodefInboxMethods = Pick<
-  Store,
-  'storeReceivedIodef' | 'deleteReceivedIodefBefore' | 'listReceivedIodef'
->;
-
-export function sqliteIodefInbox(c: SqliteConnection): IodefInboxMethods {
+export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
   return {
     async storeReceivedIodef(r, quota) {
-      checkIodefReceived(r);
-      if (quota !== undefined) checkIodefQuota(quota);
-      const document = cleanText(r.document);
-      const bytes = Buffer.byteLength(r.document, 'utf8');
+      const { document, bytes } = receivedDocument(r, quota);
       // One IMMEDIATE transaction: dedup, quota, the related reports and the insert see one table.
       const tx = c.db.transaction((): IodefStoreResult => {
         const dup = c.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as

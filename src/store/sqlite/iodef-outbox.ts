@@ -7,20 +7,12 @@
  */
 import { checkIodefInput, checkIodefLimits, checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
+import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { IodefEnqueueResult, Store } from '../types.js';
+import type { IodefEnqueueResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type IodefOutboxMethods = Pick<
-  Store,
-  | 'enqueueIodefReport'
-  | 'dueIodefReports'
-  | 'markIodefReportSent'
-  | 'markIodefReportFailed'
-  | 'listIodefOutbox'
->;
-
-export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxMethods {
+export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxPart {
   return {
     async enqueueIodefReport(r, limits) {
       checkIodefInput(r);

@@ -6,11 +6,10 @@
  */
 import { cleanText, hexPrefixRange } from '../codec.js';
 import { ISSUANCE_COLUMNS, SQLITE_COLUMNS, issuancesFromRows, malformedFromRow } from '../rows.js';
+import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Issuance, Store } from '../types.js';
+import type { Issuance } from '../types.js';
 import type { SqliteConnection } from './connection.js';
-
-type IssuanceMethods = Pick<Store, 'listIssuances' | 'findIssuances' | 'issuancesForName' | 'listMalformed'>;
 
 /** `where` selects TBS hashes in all three tables (each has a `tbs_sha256` column). */
 function readIssuances(c: SqliteConnection, where: string, params: unknown[]): Issuance[] {
@@ -31,7 +30,7 @@ function readIssuances(c: SqliteConnection, where: string, params: unknown[]): I
   return read.deferred();
 }
 
-export function sqliteIssuances(c: SqliteConnection): IssuanceMethods {
+export function sqliteIssuances(c: SqliteConnection): IssuancesPart {
   return {
     async listIssuances() {
       return readIssuances(c, '1 = 1', []);

@@ -27,21 +27,10 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
+import type { LogStatePart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { CommitBatch, LogCursor, Store } from '../types.js';
+import type { CommitBatch, LogCursor } from '../types.js';
 import type { SqliteConnection } from './connection.js';
-
-type LogStateMethods = Pick<
-  Store,
-  | 'getCursor'
-  | 'ensureCursor'
-  | 'listCursors'
-  | 'commitBatch'
-  | 'setVerifiedHead'
-  | 'rewindCursor'
-  | 'recordMisbehaviour'
-  | 'listMisbehaviour'
->;
 
 function commitRows(c: SqliteConnection, batch: CommitBatch, rows: BatchRows, now: string): void {
   // Compare-and-set first: a stale or replayed batch stops here, before writing anything.
@@ -94,7 +83,7 @@ function commitRows(c: SqliteConnection, batch: CommitBatch, rows: BatchRows, no
   for (const a of rows.alerts) insertAlert.run(a.key, a.kind, a.payload, now);
 }
 
-export function sqliteLogState(c: SqliteConnection): LogStateMethods {
+export function sqliteLogState(c: SqliteConnection): LogStatePart {
   const commitTx: Database.Transaction<(batch: CommitBatch, rows: BatchRows, now: string) => void> =
     c.db.transaction((batch: CommitBatch, rows: BatchRows, now: string) => commitRows(c, batch, rows, now));
 

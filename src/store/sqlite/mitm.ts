@@ -5,13 +5,11 @@
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
 import { SQLITE_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import type { MitmPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import type { Store } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-type MitmMethods = Pick<Store, 'putMitmBaseline' | 'listMitmBaselines' | 'deleteMitmBaselines'>;
-
-export function sqliteMitm(c: SqliteConnection): MitmMethods {
+export function sqliteMitm(c: SqliteConnection): MitmPart {
   return {
     async putMitmBaseline(b) {
       checkBaseline(b);
