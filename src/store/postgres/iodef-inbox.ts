@@ -5,7 +5,8 @@
  * incident and the insert are ONE transaction holding a SHARE ROW EXCLUSIVE table lock, so
  * receivers sharing the database cannot both pass the quota; readers (`iodef list`) are not blocked.
  */
-import { checkRetentionCutoff, cleanText, receivedDocument, toJsonText, toNumber } from '../codec.js';
+import { cleanText, toJsonText, toNumber } from '../codec.js';
+import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
 import type { IodefInboxPart } from '../parts.js';
 import type { Row } from '../rows.js';

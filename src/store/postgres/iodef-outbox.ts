@@ -5,15 +5,8 @@
  * a SHARE ROW EXCLUSIVE table lock, so enqueuers sharing the database cannot both pass a limit
  * (readers and the sender are not blocked); the marks touch only a report not yet sent.
  */
-import {
-  checkIodefInput,
-  checkIodefLimits,
-  checkLimit,
-  cleanText,
-  nowIso,
-  toJsonText,
-  toNumber,
-} from '../codec.js';
+import { checkLimit, cleanText, nowIso, toJsonText, toNumber } from '../codec.js';
+import { checkIodefInput, checkIodefLimits } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';

@@ -4,7 +4,8 @@
  * (sender and document). Dedup, the daily quota, the reports claiming the same incident and the
  * insert are ONE IMMEDIATE transaction, so concurrent receivers cannot both pass the quota.
  */
-import { checkRetentionCutoff, cleanText, receivedDocument, toJsonText } from '../codec.js';
+import { cleanText, toJsonText } from '../codec.js';
+import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
 import type { IodefInboxPart } from '../parts.js';
 import type { Row } from '../rows.js';

@@ -5,7 +5,8 @@
  * transaction, so two processes enqueuing at once cannot both pass a limit; the marks touch only
  * a report not yet sent.
  */
-import { checkIodefInput, checkIodefLimits, checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
+import { checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
+import { checkIodefInput, checkIodefLimits } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
