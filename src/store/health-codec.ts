@@ -132,3 +132,13 @@ function monitoredFromColumn(v: unknown): string[] | null {
     return null;
   }
 }
+
+/** The monitor status as stored (`monitor_status` row, if any); the empty one when none was written. */
+export function storedMonitorStatus(row: Record<string, unknown> | undefined): MonitorStatusRecord {
+  return row === undefined ? { ...EMPTY_MONITOR_STATUS } : monitorStatusFromRow(row);
+}
+
+/** `monitored_log_ids` as written: the list as JSON text, or null. */
+export function monitoredLogIdsColumn(s: MonitorStatusRecord): string | null {
+  return s.monitoredLogIds === null ? null : JSON.stringify(s.monitoredLogIds);
+}

@@ -1,0 +1,63 @@
+/**
+ * @module store/parts
+ * The roles the `Store` contract splits into, one per file in `store/sqlite/` and
+ * `store/postgres/`: each engine builds every part over its connection and spreads them into one
+ * `Store`. Types only; what each method guarantees is stated in types.ts.
+ */
+import type { Store } from './types.js';
+
+/** Cursors, verified heads, misbehaviour evidence and the atomic `commitBatch`. */
+export type LogStatePart = Pick<
+  Store,
+  | 'getCursor'
+  | 'ensureCursor'
+  | 'listCursors'
+  | 'commitBatch'
+  | 'setVerifiedHead'
+  | 'rewindCursor'
+  | 'recordMisbehaviour'
+  | 'listMisbehaviour'
+>;
+
+/** Reading back stored issuances and malformed entries. */
+export type IssuancesPart = Pick<
+  Store,
+  'listIssuances' | 'findIssuances' | 'issuancesForName' | 'listMalformed'
+>;
+
+/** The inventory and authorisations by hash. */
+export type InventoryPart = Pick<
+  Store,
+  'replaceInventory' | 'listInventory' | 'authorize' | 'unauthorize' | 'listAuthorizations'
+>;
+
+/** The alert outbox. */
+export type AlertsPart = Pick<
+  Store,
+  'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
+>;
+
+/** MITM-probe baselines. */
+export type MitmPart = Pick<Store, 'putMitmBaseline' | 'listMitmBaselines' | 'deleteMitmBaselines'>;
+
+/** The iodef outbox (CA side). */
+export type IodefOutboxPart = Pick<
+  Store,
+  | 'enqueueIodefReport'
+  | 'dueIodefReports'
+  | 'markIodefReportSent'
+  | 'markIodefReportFailed'
+  | 'listIodefOutbox'
+>;
+
+/** Received iodef reports (owner side). */
+export type IodefInboxPart = Pick<
+  Store,
+  'storeReceivedIodef' | 'deleteReceivedIodefBefore' | 'listReceivedIodef'
+>;
+
+/** Per-log health and the monitor status. */
+export type HealthPart = Pick<
+  Store,
+  'putLogHealth' | 'listLogHealth' | 'putMonitorStatus' | 'getMonitorStatus'
+>;

@@ -1,0 +1,49 @@
+/**
+ * @module store/postgres/alerts
+ * The alert outbox in PostgreSQL: exactly-once enqueue (an alert whose key was ever enqueued, here
+ * or by `commitBatch`, is dropped by the unique key, also across processes), delivery in id order,
+ * and marks that touch only an undelivered alert, so a delivered one is never delivered or counted
+ * again.
+ */
+import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
+import { ALERT_COLUMNS, POSTGRES_COLUMNS, alertFromRow } from '../rows.js';
+import type { AlertsPart } from '../parts.js';
+import type { Row } from '../rows.js';
+import type { Sql } from './connection.js';
+
+export function postgresAlerts(sql: Sql): AlertsPart {
+  return {
+    async enqueueAlert(alert) {
+      const a = alertRow(alert);
+      const inserted = await sql`
+      INSERT INTO alerts (key, kind, payload, created_at)
+      VALUES (${a.key}, ${a.kind}, ${a.payload}::text::jsonb, ${nowIso()})
+      ON CONFLICT (key) DO NOTHING`;
+      return inserted.count === 1;
+    },
+
+    async pendingAlerts(limit) {
+      checkLimit(limit);
+      const rows = await sql<Row[]>`
+      SELECT ${sql.unsafe(ALERT_COLUMNS)} FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ${limit}`;
+      return rows.map((r) => alertFromRow(r, POSTGRES_COLUMNS));
+    },
+
+    async markAlertDelivered(id) {
+      await sql`
+      UPDATE alerts SET delivered_at = ${nowIso()}, attempts = attempts + 1
+      WHERE id = ${id} AND delivered_at IS NULL`;
+    },
+
+    async markAlertFailed(id, error) {
+      await sql`
+      UPDATE alerts SET attempts = attempts + 1, last_error = ${cleanText(error)}
+      WHERE id = ${id} AND delivered_at IS NULL`;
+    },
+
+    async listAlerts() {
+      const rows = await sql<Row[]>`SELECT ${sql.unsafe(ALERT_COLUMNS)} FROM alerts ORDER BY id`;
+      return rows.map((r) => alertFromRow(r, POSTGRES_COLUMNS));
+    },
+  };
+}

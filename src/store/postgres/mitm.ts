@@ -1,0 +1,42 @@
+/**
+ * @module store/postgres/mitm
+ * MITM-probe baselines in PostgreSQL (`certvigil mitm learn`): one row per target and port,
+ * replaced whole by a new learn (idempotent upsert), read by target, forgotten by target or port.
+ */
+import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
+import { POSTGRES_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import type { MitmPart } from '../parts.js';
+import type { Row } from '../rows.js';
+import type { Sql } from './connection.js';
+
+export function postgresMitm(sql: Sql): MitmPart {
+  return {
+    async putMitmBaseline(b) {
+      checkBaseline(b);
+      await sql`
+      INSERT INTO mitm_baselines (target, port, baseline, learned_at)
+      VALUES (${b.target}, ${b.port}, ${toJsonText(baselineDocument(b))}::text::jsonb, ${b.learnedAt})
+      ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`;
+    },
+
+    async listMitmBaselines(target) {
+      const rows =
+        target === undefined
+          ? await sql<
+              Row[]
+            >`SELECT target, port, baseline, learned_at FROM mitm_baselines ORDER BY target, port`
+          : await sql<
+              Row[]
+            >`SELECT target, port, baseline, learned_at FROM mitm_baselines WHERE target = ${target} ORDER BY port`;
+      return rows.map((r) => baselineRecordFromRow(r, POSTGRES_COLUMNS));
+    },
+
+    async deleteMitmBaselines(target, ports) {
+      const rows =
+        ports === undefined
+          ? await sql`DELETE FROM mitm_baselines WHERE target = ${target} RETURNING port`
+          : await sql`DELETE FROM mitm_baselines WHERE target = ${target} AND port = ANY(${ports}::bigint[]) RETURNING port`;
+      return rows.length;
+    },
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * @module store/rows
+ * Reading rows back, once for both engines: one mapper per table from a result row to the record
+ * types.ts promises. The engines differ only in how a column arrives (SQLite: JSON as text, times
+ * as ISO text, integers as numbers; PostgreSQL: jsonb parsed, timestamptz as a Date, int8 as
+ * text), which each hands in as a `ColumnReader`; everything else is the same code, so the two
+ * stores cannot drift apart in what they return. Pure; no driver is imported here.
+ */
+import { invalidArgument } from './errors.js';
+import type { LockHolder } from './errors.js';
+import { assembleIssuances, baselineFromRow, splitVerified, toIso, toNumber } from './codec.js';
+import { iodefOutboxFromRow, iodefReceivedFromRow, sameIodefDocument } from './iodef-codec.js';
+import type { EntryRow, IssuanceReadRow } from './codec.js';
+import type {
+  AlertRecord,
+  Authorization,
+  InventoryRecord,
+  Issuance,
+  IodefOutboxRecord,
+  IodefReceivedQuota,
+  IodefReceivedRecord,
+  IodefRelatedReport,
+  IodefStoreResult,
+  LogCursor,
+  MalformedInput,
+  MisbehaviourRecord,
+  MitmBaselineRecord,
+} from './types.js';
+
+/** A result row as both drivers hand it over: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** How one engine's driver returns the column types that differ between the two. */
+export interface ColumnReader {
+  /** A JSON column. */
+  json(value: unknown): unknown;
+  /** An INTEGER / BIGINT column. */
+  int(value: unknown): number;
+  /** A time column, as ISO 8601 text. */
+  time(value: unknown): string;
+}
+
+/** SQLite keeps JSON as the text `codec.toJsonText` made and times as that ISO text. */
+export const SQLITE_COLUMNS: ColumnReader = {
+  json: (value) => JSON.parse(String(value)) as unknown,
+  int: Number,
+  time: String,
+};
+
+/** PostgreSQL parses jsonb itself, returns int8 as text and timestamptz as a Date. */
+export const POSTGRES_COLUMNS: ColumnReader = {
+  json: (value) => value ?? null,
+  int: toNumber,
+  time: toIso,
+};
+
+export const CURSOR_COLUMNS = 'log_id, url, kind, description, position, tree, verified, updated_at';
+export const ISSUANCE_COLUMNS =
+  'tbs_sha256, dns_names, ip_addresses, issuer, serial, not_before, not_after, spki_sha256, key_type, first_seen';
+export const ALERT_COLUMNS = 'id, key, kind, payload, created_at, delivered_at, attempts, last_error';
+
+function optTime(value: unknown, col: ColumnReader): string | null {
+  return value === null || value === undefined ? null : col.time(value);
+}
+
+export function cursorFromRow(r: Row, col: ColumnReader): LogCursor {
+  return {
+    logId: String(r.log_id),
+    url: String(r.url),
+    kind: r.kind as LogCursor['kind'],
+    description: String(r.description),
+    position: col.int(r.position),
+    tree: col.json(r.tree) as LogCursor['tree'],
+    ...splitVerified(r.verified ?? null),
+    updatedAt: col.time(r.updated_at),
+  };
+}
+
+/**
+ * The three reads of an issuance query (issuances, their certificate hashes, their log entries),
+ * joined into `Issuance` objects.
+ */
+export function issuancesFromRows(rows: Row[], certs: Row[], entries: Row[], col: ColumnReader): Issuance[] {
+  return assembleIssuances(
+    rows.map((r) => issuanceFromRow(r, col)),
+    certs.map((r) => ({ tbsSha256: String(r.tbs_sha256), certSha256: String(r.cert_sha256) })),
+    entries.map((r): EntryRow => ({
+      logId: String(r.log_id),
+      idx: col.int(r.idx),
+      tbsSha256: String(r.tbs_sha256),
+      type: r.type as EntryRow['type'],
+      timestamp: col.int(r.timestamp),
+    })),
+  );
+}
+
+function issuanceFromRow(r: Row, col: ColumnReader): IssuanceReadRow {
+  return {
+    tbsSha256: String(r.tbs_sha256),
+    dnsNames: col.json(r.dns_names) as string[],
+    ipAddresses: col.json(r.ip_addresses) as string[],
+    issuer: String(r.issuer),
+    serial: String(r.serial),
+    notBefore: String(r.not_before),
+    notAfter: String(r.not_after),
+    spkiSha256: String(r.spki_sha256),
+    keyType: String(r.key_type),
+    firstSeen: col.time(r.first_seen),
+  };
+}
+
+export function malformedFromRow(r: Row, col: ColumnReader): MalformedInput & { createdAt: string } {
+  return {
+    logId: String(r.log_id),
+    index: col.int(r.idx),
+    error: String(r.error),
+    createdAt: col.time(r.created_at),
+  };
+}
+
+export function alertFromRow(r: Row, col: ColumnReader): AlertRecord {
+  return {
+    id: col.int(r.id),
+    key: String(r.key),
+    kind: r.kind as AlertRecord['kind'],
+    payload: col.json(r.payload),
+    createdAt: col.time(r.created_at),
+    deliveredAt: optTime(r.delivered_at, col),
+    attempts: col.int(r.attempts),
+    lastError: r.last_error === null ? null : String(r.last_error),
+  };
+}
+
+export function misbehaviourFromRow(r: Row, col: ColumnReader): MisbehaviourRecord {
+  return {
+    id: col.int(r.id),
+    logId: String(r.log_id),
+    evidence: col.json(r.evidence),
+    createdAt: col.time(r.created_at),
+  };
+}
+
+export function inventoryFromRow(r: Row, col: ColumnReader): InventoryRecord {
+  return {
+    source: String(r.source),
+    path: String(r.path),
+    certSha256: String(r.cert_sha256),
+    tbsSha256: String(r.tbs_sha256),
+    spkiSha256: String(r.spki_sha256),
+    dnsNames: col.json(r.dns_names) as string[],
+    issuer: String(r.issuer),
+    notBefore: String(r.not_before),
+    notAfter: String(r.not_after),
+  };
+}
+
+export function authorizationFromRow(r: Row, col: ColumnReader): Authorization {
+  return {
+    hash: String(r.hash),
+    note: r.note === null ? null : String(r.note),
+    createdAt: col.time(r.created_at),
+  };
+}
+
+export function baselineRecordFromRow(r: Row, col: ColumnReader): MitmBaselineRecord {
+  return baselineFromRow(String(r.target), col.int(r.port), col.json(r.baseline), col.time(r.learned_at));
+}
+
+export function outboxFromRow(r: Row, col: ColumnReader): IodefOutboxRecord {
+  return iodefOutboxFromRow(r, col.json(r.names), col.time);
+}
+
+export function receivedFromRow(r: Row, col: ColumnReader): IodefReceivedRecord {
+  return iodefReceivedFromRow(r, col.json(r.summary), col.time);
+}
+
+/** A row of the related-reports query (`id, sender, document_sha256, same_text`). */
+export function relatedFromRow(r: Row, documentSha256: string, col: ColumnReader): IodefRelatedReport {
+  return { id: col.int(r.id), sender: String(r.sender), sameDocument: sameIodefDocument(r, documentSha256) };
+}
+
+/**
+ * The quota decision of `storeReceivedIodef` from the usage row (`n` reports, `b` bytes since
+ * `quota.since`): `over-quota` when one more report of `bytes` would pass either bound, else null.
+ */
+export function overQuota(
+  used: Row | undefined,
+  bytes: number,
+  quota: IodefReceivedQuota,
+  col: ColumnReader,
+): IodefStoreResult | null {
+  const reports = col.int(used?.n);
+  const usedBytes = col.int(used?.b);
+  if (reports + 1 > quota.maxReports || usedBytes + bytes > quota.maxBytes)
+    return { outcome: 'over-quota', reports, bytes: usedBytes };
+  return null;
+}
+
+/** The holder label of the run lock (`run_lock` row), for StoreLockedError. */
+export function lockHolderFromRow(r: Row, col: ColumnReader): LockHolder {
+  return {
+    owner: String(r.owner),
+    pid: col.int(r.pid),
+    hostname: String(r.hostname),
+    acquiredAt: col.time(r.acquired_at),
+  };
+}
+
+/** The stored position of a log for an error message (null: the log has no cursor). */
+export function positionOf(r: Row | undefined, col: ColumnReader): number | null {
+  return r === undefined ? null : col.int(r.position);
+}
+
+/**
+ * An invariant, not a user error: `ensureCursor` wrote the row just before reading it. A plain
+ * Error, so that the CLI reports it as `internal error:` (a bug), never as bad input.
+ */
+export function cursorVanished(logId: string): Error {
+  return new Error(`cursor of ${logId} vanished`);
+}
+
+export function readOnlyLock(): Error {
+  return invalidArgument('a store opened read-only cannot take the run lock');
+}

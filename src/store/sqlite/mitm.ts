@@ -1,0 +1,46 @@
+/**
+ * @module store/sqlite/mitm
+ * MITM-probe baselines in SQLite (`certvigil mitm learn`): one row per target and port, replaced
+ * whole by a new learn (idempotent upsert), read by target, forgotten by target or port.
+ */
+import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
+import { SQLITE_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import type { MitmPart } from '../parts.js';
+import type { Row } from '../rows.js';
+import type { SqliteConnection } from './connection.js';
+
+export function sqliteMitm(c: SqliteConnection): MitmPart {
+  return {
+    async putMitmBaseline(b) {
+      checkBaseline(b);
+      c.stmt(
+        `INSERT INTO mitm_baselines (target, port, baseline, learned_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`,
+      ).run(b.target, b.port, toJsonText(baselineDocument(b)), b.learnedAt);
+    },
+
+    async listMitmBaselines(target) {
+      const rows = (
+        target === undefined
+          ? c
+              .stmt('SELECT target, port, baseline, learned_at FROM mitm_baselines ORDER BY target, port')
+              .all()
+          : c
+              .stmt(
+                'SELECT target, port, baseline, learned_at FROM mitm_baselines WHERE target = ? ORDER BY port',
+              )
+              .all(target)
+      ) as Row[];
+      return rows.map((r) => baselineRecordFromRow(r, SQLITE_COLUMNS));
+    },
+
+    async deleteMitmBaselines(target, ports) {
+      if (ports === undefined)
+        return c.stmt('DELETE FROM mitm_baselines WHERE target = ?').run(target).changes;
+      let n = 0;
+      for (const port of ports)
+        n += c.stmt('DELETE FROM mitm_baselines WHERE target = ? AND port = ?').run(target, port).changes;
+      return n;
+    },
+  };
+}
