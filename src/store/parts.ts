@@ -22,7 +22,12 @@ export type LogStatePart = Pick<
 /** Reading back stored issuances and malformed entries. */
 export type IssuancesPart = Pick<
   Store,
-  'listIssuances' | 'findIssuances' | 'issuancesForName' | 'listMalformed'
+  | 'listIssuances'
+  | 'findIssuances'
+  | 'issuancesForName'
+  | 'listMalformed'
+  | 'pageIssuances'
+  | 'countIssuances'
 >;
 
 /** The inventory and authorisations by hash. */
@@ -61,3 +66,27 @@ export type HealthPart = Pick<
   Store,
   'putLogHealth' | 'listLogHealth' | 'putMonitorStatus' | 'getMonitorStatus'
 >;
+
+/** Access control of the web server: API tokens, users, sessions. */
+export type AccessPart = Pick<
+  Store,
+  | 'createToken'
+  | 'findToken'
+  | 'listTokens'
+  | 'revokeToken'
+  | 'touchToken'
+  | 'putUser'
+  | 'getUser'
+  | 'listUsers'
+  | 'deleteUser'
+  | 'createSession'
+  | 'getSession'
+  | 'deleteSession'
+  | 'deleteExpiredSessions'
+>;
+
+/** What each host's ACME clients hold (`inventory push`), for the distributed internal check. */
+export type HostInventoryPart = Pick<Store, 'replaceHostInventory' | 'listHostInventory'>;
+
+/** The last CAA audit of each watched domain. */
+export type DomainAuditPart = Pick<Store, 'putDomainAudit' | 'listDomainAudits'>;

@@ -141,6 +141,90 @@ export interface MisbehaviourRecord {
   createdAt: string;
 }
 
+/** A role of the web server and HTTP API: `viewer` reads, `admin` also changes (authorize, tokens). */
+export type AccessRole = 'viewer' | 'admin';
+
+/**
+ * An API token as stored: only the SHA-256 of the secret (hex), never the secret, which is shown
+ * once at creation. `id` is public (for listing and revoking).
+ */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: AccessRole;
+  tokenSha256: string;
+  createdAt: string;
+  /** ISO time after which the token is refused; null: never. */
+  expiresAt: string | null;
+  /** ISO time of the revocation; null: valid. */
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** A user who logs in with name and password; `passwordHash` is an scrypt string (`scrypt$…`). */
+export interface UserRecord {
+  name: string;
+  role: AccessRole;
+  passwordHash: string;
+  createdAt: string;
+}
+
+/**
+ * A browser session: the cookie holds a random ID whose SHA-256 (hex) is the key here; `principal`
+ * names the user (`user:NAME`) or the token (`token:ID`) that logged in. `csrfToken` is the
+ * per-session secret every state-changing form echoes.
+ */
+export interface SessionRecord {
+  idSha256: string;
+  principal: string;
+  role: AccessRole;
+  csrfToken: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** One certificate a host's ACME clients hold, as pushed by `certvigil inventory push`. */
+export interface HostInventoryItem {
+  certSha256: string;
+  tbsSha256: string;
+  spkiSha256: string;
+  /** The certificate's DNS names (its managed names). */
+  dnsNames: string[];
+  notAfter: string;
+}
+
+export interface HostInventoryRecord extends HostInventoryItem {
+  host: string;
+  pushedAt: string;
+}
+
+/** Keyset position in the issuance order (`firstSeen`, then `tbsSha256`). */
+export interface IssuancePosition {
+  firstSeen: string;
+  tbsSha256: string;
+}
+
+export interface IssuancePageQuery {
+  /**
+   * Only issuances with a DNS name equal to `name` or under it (`name` "example.com" matches
+   * "example.com", "www.example.com", "*.example.com"); A-label, lower case. Absent: all.
+   */
+  name?: string;
+  /** Start after this position (exclusive). */
+  after?: IssuancePosition;
+  /** `asc` (oldest first, the cursor feed) or `desc` (newest first, the pages). Default `asc`. */
+  order?: 'asc' | 'desc';
+  /** 1..1000. */
+  limit: number;
+}
+
+/** The last `caa audit` result of a watched domain, as JSON text (the audit's own shape). */
+export interface DomainAuditRecord {
+  domain: string;
+  resultJson: string;
+  checkedAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema (idempotent). */
@@ -255,6 +339,50 @@ export interface Store {
   putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void>;
   /** The monitor status; all-null with `inventoryErrors: 0` when none was ever written. */
   getMonitorStatus(): Promise<MonitorStatusRecord>;
+  /**
+   * A page of issuances in (`firstSeen`, `tbsSha256`) order, for the web pages and the cursor feed
+   * of the HTTP API. Bounded: never loads more than `limit` issuances. `name` uses the
+   * `issuance_names` index (exact name or suffix at a label boundary).
+   */
+  pageIssuances(query: IssuancePageQuery): Promise<Issuance[]>;
+  /** How many issuances match `name` (as in `pageIssuances`), or all. */
+  countIssuances(name?: string): Promise<number>;
+
+  /** Stores a new token; an `id` or `tokenSha256` already stored is refused (STORE_INVALID_ARGUMENT). */
+  createToken(token: TokenRecord): Promise<void>;
+  /** The token whose secret hashes to `tokenSha256`, revoked or expired included (the caller decides). */
+  findToken(tokenSha256: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Marks the token revoked at `at`; false when no such token. Idempotent. */
+  revokeToken(id: string, at: string): Promise<boolean>;
+  /** Records the last use (at most once a minute is enough; callers may call on every request). */
+  touchToken(id: string, at: string): Promise<void>;
+
+  /** Creates or replaces the user `user.name`. */
+  putUser(user: UserRecord): Promise<void>;
+  getUser(name: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  /** False when no such user. Also deletes the user's sessions. */
+  deleteUser(name: string): Promise<boolean>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session, expired included (the caller checks `expiresAt`). */
+  getSession(idSha256: string): Promise<SessionRecord | null>;
+  deleteSession(idSha256: string): Promise<void>;
+  /** Deletes sessions whose `expiresAt` is before `now`; returns how many. */
+  deleteExpiredSessions(now: string): Promise<number>;
+
+  /**
+   * Replaces everything `host` pushed before with `items` in one transaction (an empty list clears
+   * it). `host` is 1..253 characters of [A-Za-z0-9._-]; at most 100,000 items.
+   */
+  replaceHostInventory(host: string, items: HostInventoryItem[], pushedAt: string): Promise<void>;
+  /** Every pushed item, of one host or of all, by host then certificate hash. */
+  listHostInventory(host?: string): Promise<HostInventoryRecord[]>;
+
+  /** Records the last CAA audit of `domain` (replaces the previous one). */
+  putDomainAudit(record: DomainAuditRecord): Promise<void>;
+  listDomainAudits(): Promise<DomainAuditRecord[]>;
 }
 
 export interface IodefOutboxInput {
