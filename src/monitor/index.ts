@@ -57,3 +57,5 @@ export { MAX_CONCURRENCY } from './config.js';
 export { logListStaleAlert } from './events.js';
 export { historyFor, loadKnownIndex } from './known.js';
 export type { MonitorErrorCode } from './errors.js';
+export { issuanceViews, loadIssuanceViewContext } from './issuance-view.js';
+export type { AuthorizationView, IssuanceView, IssuanceViewContext } from './issuance-view.js';

@@ -5,11 +5,10 @@
  */
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { classify, eventOfAlert, historyFor, loadKnownIndex } from '../../monitor/index.js';
-import type { Classification, KnownIndex } from '../../monitor/index.js';
-import type { MonitorEvent, Reason } from '../../notify/index.js';
+import { issuanceViews } from '../../monitor/index.js';
+import type { IssuanceView } from '../../monitor/index.js';
 import { sanitizeText } from '../../sanitize.js';
-import type { Authorization, Issuance, Store } from '../../store/index.js';
+import type { Issuance, Store } from '../../store/index.js';
 import { writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
@@ -22,118 +21,6 @@ import { makeStyle } from '../style.js';
 interface Ctx {
   logger: Logger;
   setExit(code: ExitCode): void;
-}
-
-interface IssuanceView {
-  tbsSha256: string;
-  dnsNames: string[];
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  known: boolean;
-  knownBy: string | null;
-  severity: string;
-  reasons: Reason[];
-  entries: { log: string; index: number; type: string; timestamp: number }[];
-  certSha256s: string[];
-  serial: string;
-  spkiSha256: string;
-  keyType: string;
-  ipAddresses: string[];
-  firstSeen: string;
-  /** The `certs authorize` records that make it known (by TBS, certificate or key hash), with notes. */
-  authorizations: AuthorizationView[];
-}
-
-interface AuthorizationView {
-  hash: string;
-  /** Which hash of the issuance it names. */
-  matches: 'tbs' | 'certificate' | 'key';
-  note: string | null;
-  createdAt: string;
-}
-
-function authorizationsFor(i: Issuance, all: readonly Authorization[]): AuthorizationView[] {
-  const out: AuthorizationView[] = [];
-  for (const a of all) {
-    const h = a.hash.toLowerCase();
-    const matches =
-      h === i.tbsSha256
-        ? 'tbs'
-        : i.certSha256s.includes(h)
-          ? 'certificate'
-          : h === i.spkiSha256
-            ? 'key'
-            : null;
-    if (matches !== null) out.push({ hash: h, matches, note: a.note, createdAt: a.createdAt });
-  }
-  return out;
-}
-
-/** Reasons are recomputed against today's inventory; the CAA verdict comes from the alert (DNS is not re-asked). */
-async function view(
-  store: Store,
-  i: Issuance,
-  known: KnownIndex,
-  alerted: Map<string, MonitorEvent>,
-  logUrls: Map<string, string>,
-  authorizations: readonly Authorization[],
-): Promise<IssuanceView> {
-  const c: Classification = classify(i, known, await historyFor(store, i.dnsNames, known));
-  const fromAlert = alerted.get(i.tbsSha256);
-  const caaReasons =
-    fromAlert?.type === 'issuance' ? fromAlert.reasons.filter((r) => r.code === 'caa-disallowed') : [];
-  const reasons = c.known
-    ? []
-    : [...c.reasons, ...caaReasons.filter((r) => !c.reasons.some((x) => x.code === r.code))];
-  const severity = c.known
-    ? 'info'
-    : reasons.some((r) => r.severity === 'critical')
-      ? 'critical'
-      : c.severity;
-  return {
-    tbsSha256: i.tbsSha256,
-    dnsNames: i.dnsNames,
-    issuer: i.issuer,
-    notBefore: i.notBefore,
-    notAfter: i.notAfter,
-    known: c.known,
-    knownBy: c.knownBy,
-    severity,
-    reasons,
-    entries: i.entries.map((e) => ({
-      log: logUrls.get(e.logId) ?? e.logId,
-      index: e.index,
-      type: e.type,
-      timestamp: e.timestamp,
-    })),
-    certSha256s: i.certSha256s,
-    serial: i.serial,
-    spkiSha256: i.spkiSha256,
-    keyType: i.keyType,
-    ipAddresses: i.ipAddresses,
-    firstSeen: i.firstSeen,
-    authorizations: authorizationsFor(i, authorizations),
-  };
-}
-
-async function views(store: Store, issuances: Issuance[]): Promise<IssuanceView[]> {
-  const known = await loadKnownIndex(store);
-  const alerted = new Map<string, MonitorEvent>();
-  for (const a of await store.listAlerts()) {
-    // The outbox payload is checked, not cast: a row that holds no monitor event is skipped here
-    // (a listing must not die of one bad row), never read as one.
-    let e: MonitorEvent;
-    try {
-      e = eventOfAlert(a);
-    } catch {
-      continue;
-    }
-    if (e.type === 'issuance') alerted.set(e.issuance.tbsSha256, e);
-  }
-  const logUrls = new Map((await store.listCursors()).map((c) => [c.logId, c.url]));
-  const authorizations = await store.listAuthorizations();
-  return Promise.all(issuances.map((i) => view(store, i, known, alerted, logUrls, authorizations)));
 }
 
 function human(v: IssuanceView): string {
@@ -197,7 +84,7 @@ export function registerCerts(program: Command, ctx: Ctx): void {
       await withStore(
         flags,
         async (store) => {
-          const all = await views(store, await store.listIssuances());
+          const all = await issuanceViews(store, await store.listIssuances());
           for (const v of all.filter((x) => !flags.unknown || !x.known))
             await writeLine(flags.json ? jsonLine(v) : human(v));
         },
@@ -229,7 +116,7 @@ export function registerCerts(program: Command, ctx: Ctx): void {
               'USAGE',
               `${wanted} is ambiguous (${found.length} issuances): give more digits`,
             );
-          const [v] = await views(store, found);
+          const [v] = await issuanceViews(store, found);
           if (!v) return;
           if (flags.json) await writeLine(jsonLine(v));
           else {
