@@ -44,8 +44,9 @@ export const LAYERS = {
   iodef: 5,
   probe: 5,
   health: 6,
-  cli: 7,
-  index: 7, // src/index.ts, the library's root export
+  server: 7, // the web server and HTTP API over the store; the CLI starts it
+  cli: 8,
+  index: 8, // src/index.ts, the library's root export
 };
 
 /** Modules another module may import for types only (only cli builds a concrete store or notifier). */
@@ -54,6 +55,7 @@ export const TYPES_ONLY = {
   iodef: ['store'],
   probe: ['store'],
   health: ['store'],
+  server: ['store'],
 };
 
 /**
