@@ -1,0 +1,58 @@
+/**
+ * @module server/api/views
+ * Issuance views for the API: the very objects `certs list --json` prints (monitor
+ * `issuanceViews`), with every string sanitised on the way out, and the view context (inventory,
+ * authorisations, alert verdicts, log URLs) kept for a few seconds so a page of requests does not
+ * reload it each time. An authorisation through the API drops it at once.
+ */
+import { issuanceViews, loadIssuanceViewContext } from '../../monitor/index.js';
+import type { IssuanceView, IssuanceViewContext } from '../../monitor/index.js';
+import { sanitizeDeep } from '../../sanitize.js';
+import type { Issuance, Store } from '../../store/index.js';
+
+/** How long a loaded context is reused: the monitor's own pass takes longer than this. */
+export const CONTEXT_TTL_MS = 5_000;
+
+/** Longest string in an API answer: a DNS name is at most 253, an issuer DN rarely above 500. */
+export const MAX_STRING = 4_000;
+
+export interface ViewSource {
+  views(issuances: readonly Issuance[]): Promise<IssuanceView[]>;
+  /** Forget the cached context (after a change the views depend on). */
+  invalidate(): void;
+}
+
+export function viewSource(store: Store, now: () => number = Date.now): ViewSource {
+  let cached: { at: number; context: Promise<IssuanceViewContext> } | null = null;
+  const context = (): Promise<IssuanceViewContext> => {
+    const t = now();
+    if (cached === null || t - cached.at > CONTEXT_TTL_MS || t < cached.at) {
+      const loading = loadIssuanceViewContext(store);
+      cached = { at: t, context: loading };
+      // A failed load is not kept: the next request tries again.
+      loading.catch(() => {
+        if (cached?.context === loading) cached = null;
+      });
+    }
+    return cached.context;
+  };
+  return {
+    async views(issuances) {
+      if (issuances.length === 0) return [];
+      return (await issuanceViews(store, issuances, await context())).map(safe);
+    },
+    invalidate() {
+      cached = null;
+    },
+  };
+}
+
+/**
+ * Every string of a value from outside (certificate names and issuers, notes, report fields) as
+ * visible escapes (`\u202E`, `\x1B`) and bounded: a client that renders the JSON cannot be driven
+ * by bidi overrides or control characters. Ordinary values pass unchanged, so the API and
+ * `certs list --json` agree on them.
+ */
+export function safe<T>(value: T): T {
+  return sanitizeDeep(value, { maxLength: MAX_STRING });
+}
