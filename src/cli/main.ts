@@ -60,6 +60,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['iodef'], async () => (await import('./commands/iodef.js')).registerIodef],
   [['loglist'], async () => (await import('./commands/loglist.js')).registerLoglist],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['serve'], async () => (await import('./commands/serve.js')).registerServe],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */

@@ -5,3 +5,7 @@
  */
 export { createApp } from './app.js';
 export type { AppEnv, Principal, ServerCapabilities, ServerDeps, ServerLogger } from './types.js';
+export { listen } from './listen.js';
+export type { Listening, ListenOptions } from './listen.js';
+export { AUDIT_INTERVAL_MS, startAuditSchedule } from './api/index.js';
+export type { AuditSchedule } from './api/index.js';

@@ -151,7 +151,8 @@ export function registerCertificatesApi(app: Hono<AppEnv>, store: Store, views: 
       const [v] = await views.views([i]);
       return c.json(
         {
-          error: 'the certificate is not stored (the monitor keeps its hashes and fields, not its bytes); fetch it from a log entry',
+          error:
+            'the certificate is not stored (the monitor keeps its hashes and fields, not its bytes); fetch it from a log entry',
           entries: v?.entries ?? [],
         },
         404,

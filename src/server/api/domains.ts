@@ -73,14 +73,21 @@ export function registerDomainsApi(app: Hono<AppEnv>, deps: ServerDeps): void {
       };
     });
     // The audit quotes DNS answers (name server names, record values): sanitised.
-    return c.json({ watchListConfigured: names !== null, auditConfigured: run !== null, domains: safe(domains) });
+    return c.json({
+      watchListConfigured: names !== null,
+      auditConfigured: run !== null,
+      domains: safe(domains),
+    });
   });
 
   app.post('/api/v1/domains/:domain/audit', requireRole('admin'), async (c) => {
     try {
       const domain = domainParam(c.req.param('domain'), 'domain') ?? '';
       if (run === null)
-        return c.json({ error: 'CAA audits are not configured on this server (start it with --config)' }, 503);
+        return c.json(
+          { error: 'CAA audits are not configured on this server (start it with --config)' },
+          503,
+        );
       const names = await watched(deps);
       // Only watched domains: the API does not send DNS queries for any name a caller likes.
       if (names !== null && !names.includes(domain))
@@ -122,7 +129,10 @@ export function startAuditSchedule(options: {
     try {
       domains = (await watched(options)) ?? [];
     } catch (err) {
-      options.logger.warn({ err: sanitizeText((err as Error).message) }, 'CAA audit: watch list not readable');
+      options.logger.warn(
+        { err: sanitizeText((err as Error).message) },
+        'CAA audit: watch list not readable',
+      );
       return { audited: 0, failed: 1 };
     }
     let next = 0;

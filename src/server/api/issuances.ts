@@ -21,7 +21,11 @@ export function registerIssuancesApi(app: Hono<AppEnv>, store: Store, views: Vie
     try {
       const after = decodeCursor(c.req.query('after'), 'after');
       const limit = limitParam(c.req.query('limit'), DEFAULT_FEED_LIMIT);
-      const page = await store.pageIssuances({ ...(after !== undefined ? { after } : {}), order: 'asc', limit });
+      const page = await store.pageIssuances({
+        ...(after !== undefined ? { after } : {}),
+        order: 'asc',
+        limit,
+      });
       const last = page[page.length - 1];
       const next = last
         ? encodeCursor({ firstSeen: last.firstSeen, tbsSha256: last.tbsSha256 })

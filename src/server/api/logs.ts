@@ -21,7 +21,14 @@ export async function healthReport(store: Store, now: Date): Promise<HealthRepor
     store.pendingAlerts(PENDING_ALERTS_CAP),
     store.getMonitorStatus(),
   ]);
-  return buildHealthReport({ now, cursors, health, pendingAlerts, pendingAlertsCap: PENDING_ALERTS_CAP, status });
+  return buildHealthReport({
+    now,
+    cursors,
+    health,
+    pendingAlerts,
+    pendingAlertsCap: PENDING_ALERTS_CAP,
+    status,
+  });
 }
 
 export function registerLogsApi(app: Hono<AppEnv>, store: Store, now: () => Date): void {

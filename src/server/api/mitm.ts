@@ -13,7 +13,8 @@ export function registerMitmApi(app: Hono<AppEnv>, store: Store): void {
   app.get('/api/v1/mitm', async (c) => {
     try {
       const target = param(c.req.query('target'), 'target');
-      if (target !== undefined && target.length > 300) throw new ApiInputError('target is longer than 300 characters');
+      if (target !== undefined && target.length > 300)
+        throw new ApiInputError('target is longer than 300 characters');
       return c.json({ baselines: safe(await store.listMitmBaselines(target)) });
     } catch (err) {
       return inputErrorResponse(err);

@@ -133,7 +133,9 @@ export function openApiDocument(version: string): Json {
           responses: {
             '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: str } } },
             '400': bad,
-            '404': errorResponse('No issuance matches, or its bytes are not stored (`entries` says where it was logged).'),
+            '404': errorResponse(
+              'No issuance matches, or its bytes are not stored (`entries` says where it was logged).',
+            ),
             '409': errorResponse('The prefix matches several issuances.'),
             ...(common as object),
           },
@@ -178,7 +180,12 @@ export function openApiDocument(version: string): Json {
             '`next` is always present: after the last item, or the `after` given when nothing is new ' +
             '(null only when there is nothing at all and no `after` was given). Poll with `after=next`.',
           parameters: [
-            { name: 'after', in: 'query', description: 'A `next` value; absent: from the start.', schema: str },
+            {
+              name: 'after',
+              in: 'query',
+              description: 'A `next` value; absent: from the start.',
+              schema: str,
+            },
             limit(DEFAULT_FEED_LIMIT),
           ],
           responses: {
@@ -216,7 +223,10 @@ export function openApiDocument(version: string): Json {
                       backlog: { type: ['integer', 'null'] },
                       lastContact: strOrNull,
                       lastAttempt: strOrNull,
-                      status: { type: 'string', enum: ['ok', 'unreachable', 'misbehaving', 'internal', 'unknown'] },
+                      status: {
+                        type: 'string',
+                        enum: ['ok', 'unreachable', 'misbehaving', 'internal', 'unknown'],
+                      },
                       lastError: strOrNull,
                       verifiedAt: strOrNull,
                       behindSeconds: { type: ['number', 'null'] },
@@ -311,7 +321,9 @@ export function openApiDocument(version: string): Json {
         post: {
           operationId: 'auditDomain',
           summary: 'Run the CAA audit of a watched domain now and store it (admin)',
-          parameters: [{ name: 'domain', in: 'path', required: true, schema: { type: 'string', maxLength: 253 } }],
+          parameters: [
+            { name: 'domain', in: 'path', required: true, schema: { type: 'string', maxLength: 253 } },
+          ],
           responses: {
             '200': ok('The new audit.', {
               type: 'object',
@@ -334,7 +346,10 @@ export function openApiDocument(version: string): Json {
             '200': ok('Reports.', {
               type: 'object',
               required: ['reports', 'total'],
-              properties: { reports: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' } },
+              properties: {
+                reports: { type: 'array', items: { type: 'object' } },
+                total: { type: 'integer' },
+              },
             }),
             '400': bad,
             ...(common as object),
@@ -382,7 +397,11 @@ export function openApiDocument(version: string): Json {
     },
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token (`certvigil token create`).' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (`certvigil token create`).',
+        },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'certvigil_session' },
       },
       schemas: {
@@ -411,7 +430,12 @@ export function openApiDocument(version: string): Json {
               type: 'array',
               items: {
                 type: 'object',
-                properties: { log: str, index: { type: 'integer' }, type: str, timestamp: { type: 'integer' } },
+                properties: {
+                  log: str,
+                  index: { type: 'integer' },
+                  type: str,
+                  timestamp: { type: 'integer' },
+                },
               },
             },
             certSha256s: { type: 'array', items: str },
