@@ -277,17 +277,22 @@ export function registerServe(program: Command, ctx: Ctx): void {
     .action(async (flags: MonitorFlags & ServeFlags & { listen: string }) => {
       const settings = await prepareServe(flags.listen, flags);
       const config = await loadConfig(flags);
+      // Handlers first: a signal that arrives while starting (or right after the "serving on" line,
+      // which a supervisor may wait for) still closes cleanly instead of killing the process.
+      let stop = (): void => undefined;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const store = await openExistingStore(config);
       try {
         const capabilities = await capabilitiesFor(config, flags.config, store);
         const server = await startServe(settings, store, capabilities, ctx.logger);
         process.stderr.write(`certvigil: serving on ${server.url}\n`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await stopped;
         await server.close();
       } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
         await store.close();
       }
       ctx.setExit(EXIT.OK);
