@@ -45,6 +45,8 @@ import {
 } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeProgress } from '../progress.js';
+import { addServeOptions, auditCapability, domainsOf, prepareServe, startServe } from './serve.js';
+import type { RunningServer, ServeFlags, ServeSettings } from './serve.js';
 
 interface Ctx {
   logger: Logger;
@@ -85,8 +87,7 @@ async function stampOf(path: string | null): Promise<string | null> {
 
 export function registerMonitor(program: Command, ctx: Ctx): void {
   addMonitorOptions(
-    program
-      .command('monitor')
+    addServeOptions(program.command('monitor'))
       .summary('watch CT logs for certificates of your names; alert on those you did not obtain')
       .description(
         'Catch every log of the list up to its signed tree head, verify it, record every certificate for a watched\n' +
@@ -101,7 +102,8 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           'or a usage error (bad flag, config or watch list; an inventory path that is missing or unreadable);\n' +
           '2 wins: a log that could not be read cannot be vouched for.\n' +
           'Daemon (without --once): 0 after SIGTERM/SIGINT (the current commits finish first), 2 for a usage\n' +
-          'error at start; a missing inventory path is a health alert, and the daemon keeps running. SIGHUP\n' +
+          'error at start (also: --serve cannot listen, or a non-loopback --serve address without TLS or\n' +
+          '--insecure-http); a missing inventory path is a health alert, and the daemon keeps running. SIGHUP\n' +
           're-reads the config file, the watch list and the inventory (a broken config keeps the old one).',
       )
       .option('--once', 'catch up once and exit (for cron)')
@@ -117,8 +119,12 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       .option(
         '--group <group>',
         'share the SQLite state read-only with this group (name or gid; config: group), e.g. nagios for `check monitor`: directory 2750, database 0640, rollback journal (docs/monitoring-plugin.md)',
+      )
+      .option(
+        '--serve <host:port>',
+        'daemon: also serve the dashboard, the HTTP API and /metrics here (as `certvigil serve`; TLS flags below)',
       ),
-  ).action(async (flags: MonitorFlags & { caaResolver?: string }) => {
+  ).action(async (flags: MonitorFlags & ServeFlags & { caaResolver?: string; serve?: string }) => {
     // Every check before the store: a usage error leaves no state directory behind.
     const configure = async (): Promise<MonitorConfig> => {
       const c = await loadConfig(flags);
@@ -130,6 +136,24 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       return c;
     };
     let config = await configure();
+    // `--serve`: every serving flag and the TLS files are checked now, before the state is opened.
+    const serveFlagGiven =
+      flags.tlsCert !== undefined ||
+      flags.tlsKey !== undefined ||
+      flags.insecureHttp === true ||
+      flags.auditInterval !== undefined;
+    if (flags.serve === undefined && serveFlagGiven)
+      throw new CertvigilError(
+        'USAGE',
+        '--tls-cert, --tls-key, --insecure-http and --audit-interval go with --serve',
+      );
+    if (flags.serve !== undefined && flags.once)
+      throw new CertvigilError(
+        'USAGE',
+        '--serve runs the server inside the daemon: leave out --once (or run `certvigil serve`)',
+      );
+    const serving: ServeSettings | null =
+      flags.serve !== undefined ? await prepareServe(flags.serve, flags, '--serve') : null;
     const group = config.group ?? undefined;
     const shareWith = group !== undefined ? await resolveShareGroup(group, config) : undefined;
     let watch = await loadWatchList(config, flags.config);
@@ -318,10 +342,24 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         })();
       };
       process.on('SIGHUP', reload);
+      let server: RunningServer | null = null;
       try {
+        if (serving !== null) {
+          // The same store as the daemon (one connection, one lock); the watched domains are the
+          // daemon's current watch list, reloaded with it.
+          const auditDomain = await auditCapability(config, store);
+          server = await startServe(
+            serving,
+            store,
+            { watchedDomains: async () => domainsOf(watch), ...(auditDomain ? { auditDomain } : {}) },
+            ctx.logger,
+          );
+          process.stderr.write(`certvigil: serving on ${server.url}\n`);
+        }
         await daemon.run(abort.signal);
       } finally {
         process.off('SIGHUP', reload);
+        await server?.close();
       }
       ctx.setExit(EXIT.OK);
     } catch (err) {

@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { buildReport, caaIdentifiersForIssuer, collectAudit } from '../../caa/index.js';
 import { loadResolvConf, parseEndpoint, StubResolver, formatEndpoint } from '../../dns/index.js';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
-import type { MonitorConfig } from '../../monitor/index.js';
+import type { MonitorConfig, WatchList } from '../../monitor/index.js';
 import { dataPath } from '../../package-files.js';
 import { sanitizeText } from '../../sanitize.js';
 import { AUDIT_INTERVAL_MS, createApp, listen, startAuditSchedule } from '../../server/index.js';
@@ -149,24 +149,15 @@ function knownIssuers(): Set<string> {
 }
 
 /**
- * The server's capabilities from the monitor config: the watch list (re-read on each use, as the
- * daemon does) and the CAA audit (`caa audit` with its defaults, through the config's
- * `caaResolver` or /etc/resolv.conf). `caaResolver: false` turns the audits off: that config asks
- * for no CAA lookups. Without `--config` there is neither.
+ * The CAA audit of one domain (`caa audit` with its defaults, `--json` shape), through the config's
+ * `caaResolver` or /etc/resolv.conf; undefined with `caaResolver: false` (that config asks for no
+ * CAA lookups). The issuers CT showed for the domain (its newest 1000 issuances) feed `unused-ca`.
  */
-export async function capabilitiesFor(
-  config: MonitorConfig,
-  configPath: string | undefined,
+export async function auditCapability(
+  config: Pick<MonitorConfig, 'caaResolver'>,
   store: Store,
-): Promise<ServerCapabilities> {
-  if (configPath === undefined || (config.names.length === 0 && config.watchlistFile === null)) return {};
-  // Read once now, so that a broken watch list is a usage error at start rather than later.
-  await loadWatchList(config, configPath);
-  const watchedDomains = async (): Promise<string[]> => {
-    const list = await loadWatchList(config, configPath);
-    return [...new Set(list.entries.map((e) => e.replace(/^\./, '')).filter((e) => e !== ''))];
-  };
-  if (config.caaResolver === false) return { watchedDomains };
+): Promise<ServerCapabilities['auditDomain']> {
+  if (config.caaResolver === false) return undefined;
   const resolver =
     typeof config.caaResolver === 'string'
       ? new StubResolver({ servers: config.caaResolver.split(',').map((s) => parseEndpoint(s)) })
@@ -178,7 +169,7 @@ export async function capabilitiesFor(
             attempts: conf.attempts,
           });
         })();
-  const auditDomain = async (domain: string): Promise<unknown> => {
+  return async (domain: string): Promise<unknown> => {
     const data = await collectAudit(domain, {
       resolver,
       nsPort: 53,
@@ -190,7 +181,6 @@ export async function capabilitiesFor(
     });
     let seen: string[] | null = null;
     if (data.exists && data.zone !== null) {
-      // The issuers CT showed for the domain (newest 1000 issuances): `unused-ca` compares them.
       const recent = await store.pageIssuances({ name: data.domain, order: 'desc', limit: 1000 });
       seen = [...new Set(recent.flatMap((i) => caaIdentifiersForIssuer(i.issuer)))];
     }
@@ -201,7 +191,29 @@ export async function capabilitiesFor(
       knownIssuers: knownIssuers(),
     });
   };
-  return { watchedDomains, auditDomain };
+}
+
+/** The domains of a watch list (`.example.com` and `example.com` both give `example.com`; `.` none). */
+export function domainsOf(list: WatchList): string[] {
+  return [...new Set(list.entries.map((e) => e.replace(/^\./, '')).filter((e) => e !== ''))];
+}
+
+/**
+ * `serve`'s capabilities from the monitor config: the watch list (re-read on each use, as the
+ * daemon does) and the CAA audit. Without `--config` (or a config naming nothing to watch) there
+ * is neither.
+ */
+export async function capabilitiesFor(
+  config: MonitorConfig,
+  configPath: string | undefined,
+  store: Store,
+): Promise<ServerCapabilities> {
+  if (configPath === undefined || (config.names.length === 0 && config.watchlistFile === null)) return {};
+  // Read once now, so that a broken watch list is a usage error at start rather than later.
+  await loadWatchList(config, configPath);
+  const watchedDomains = async (): Promise<string[]> => domainsOf(await loadWatchList(config, configPath));
+  const auditDomain = await auditCapability(config, store);
+  return auditDomain ? { watchedDomains, auditDomain } : { watchedDomains };
 }
 
 export interface RunningServer {
