@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, check14, jarm; all by default)
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, check14, jarm, server; all by default)
  * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
  * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
@@ -18,6 +18,7 @@ import { benchCt, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchMonitorLatency, formatLatencyRows } from './monitor-latency.js';
+import { benchServer, formatServerRows } from './server.js';
 import { benchX509, formatX509Rows } from './x509.js';
 
 function version(cmd: string, args: string[]): string {
@@ -30,7 +31,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm', 'server'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -96,4 +97,11 @@ if (run('jarm')) {
     `\n## JARM: certvigil vs jarm.py v1.0 (recorded timings), openssl s_server ${version('openssl', ['version'])}\n`,
   );
   console.log(formatJarmRows(await benchJarm()));
+}
+if (run('server')) {
+  const { rows, fillMs, count } = await benchServer();
+  console.log(
+    `\n## HTTP API over ${count.toLocaleString('en')} stored issuances (SQLite; stored in ${(fillMs / 1000).toFixed(1)} s), one request at a time\n`,
+  );
+  console.log(formatServerRows(rows));
 }

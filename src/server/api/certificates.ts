@@ -30,11 +30,13 @@ export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 /** Default page size of the certificate list. */
 export const DEFAULT_CERT_LIMIT = 100;
 /**
- * Most issuances one request examines when filters are given: the filters (known, severity,
- * issuer, since) apply to the view, so a page may need several store pages; past this many the
- * answer stops early with `next` where it stopped, and the client asks again.
+ * Bounds of one filtered request: the facts filters (issuer, since) are checked on the stored
+ * issuance, cheaply, for up to `MAX_SCANNED` issuances; the view filters (known, severity) need
+ * the view (inventory, history, reasons), computed for up to `MAX_VIEWED`. Past either, the answer
+ * stops early with `next` where it stopped (a short page, maybe empty), and the client asks again.
  */
-export const MAX_SCANNED = 5_000;
+export const MAX_SCANNED = 20_000;
+export const MAX_VIEWED = 1_000;
 
 export interface CertificateFilter {
   known?: boolean;
@@ -45,12 +47,17 @@ export interface CertificateFilter {
   since?: string;
 }
 
-/** Whether a view passes the filters (pure). */
-export function matchesFilter(v: IssuanceView, f: CertificateFilter): boolean {
+/** Whether an issuance passes the filters on its own facts (issuer, since): pure, no view needed. */
+export function matchesFacts(i: Pick<Issuance, 'issuer' | 'notBefore'>, f: CertificateFilter): boolean {
+  if (f.issuer !== undefined && !i.issuer.toLowerCase().includes(f.issuer.toLowerCase())) return false;
+  if (f.since !== undefined && !(Date.parse(i.notBefore) >= Date.parse(f.since))) return false;
+  return true;
+}
+
+/** Whether a view passes the filters on what the monitor concluded (known, severity): pure. */
+export function matchesView(v: Pick<IssuanceView, 'known' | 'severity'>, f: CertificateFilter): boolean {
   if (f.known !== undefined && v.known !== f.known) return false;
   if (f.severity !== undefined && v.severity !== f.severity) return false;
-  if (f.issuer !== undefined && !v.issuer.toLowerCase().includes(f.issuer.toLowerCase())) return false;
-  if (f.since !== undefined && !(Date.parse(v.notBefore) >= Date.parse(f.since))) return false;
   return true;
 }
 
@@ -58,8 +65,8 @@ const positionOf = (i: Issuance): IssuancePosition => ({ firstSeen: i.firstSeen,
 
 /**
  * One page of matching views, newest first: store pages are read (by `name`, through its index)
- * until `limit` views passed the filters, the store is exhausted, or `MAX_SCANNED` were examined.
- * `next` is the position of the last issuance examined (null: nothing more).
+ * until `limit` views passed the filters, the store is exhausted, or a bound was reached. `next` is
+ * the position of the last issuance examined (null: nothing more).
  */
 export async function certificatePage(
   store: Store,
@@ -70,6 +77,7 @@ export async function certificatePage(
   const out: IssuanceView[] = [];
   let after = q.after;
   let scanned = 0;
+  let viewed = 0;
   for (;;) {
     const want = filtered ? Math.min(1000, Math.max(q.limit, 200)) : q.limit - out.length;
     const page = await store.pageIssuances({
@@ -78,17 +86,30 @@ export async function certificatePage(
       order: 'desc',
       limit: want,
     });
-    const pageViews = await views.views(page);
-    for (let k = 0; k < page.length; k++) {
-      const v = pageViews[k];
-      const i = page[k];
-      if (v === undefined || i === undefined) continue;
-      scanned++;
-      after = positionOf(i);
-      if (matchesFilter(v, q.filter)) out.push(v);
-      // Stop exactly at the page's end, so that `next` resumes after the last one returned.
-      if (out.length >= q.limit) return { certificates: out, next: encodeCursor(after) };
+    scanned += page.length;
+    const candidates = page.filter((i) => matchesFacts(i, q.filter));
+    // Views in slices, so that a page that fills early computes no view it will not return.
+    for (let k = 0; k < candidates.length;) {
+      const slice = candidates.slice(k, k + Math.max(1, Math.min(q.limit - out.length, 100)));
+      const sliceViews = await views.views(slice);
+      viewed += slice.length;
+      for (let j = 0; j < slice.length; j++) {
+        const v = sliceViews[j];
+        if (v !== undefined && matchesView(v, q.filter)) out.push(v);
+        if (out.length >= q.limit) {
+          // Stop exactly here, so that `next` resumes after the last one returned.
+          const last = slice[j] as Issuance;
+          return { certificates: out, next: encodeCursor(positionOf(last)) };
+        }
+      }
+      k += slice.length;
+      if (viewed >= MAX_VIEWED) {
+        const last = slice[slice.length - 1] as Issuance;
+        return { certificates: out, next: encodeCursor(positionOf(last)) };
+      }
     }
+    const last = page[page.length - 1];
+    if (last !== undefined) after = positionOf(last);
     if (page.length < want) return { certificates: out, next: null };
     if (scanned >= MAX_SCANNED) return { certificates: out, next: after ? encodeCursor(after) : null };
   }

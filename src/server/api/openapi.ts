@@ -5,7 +5,7 @@
  * described operation is registered.
  */
 import { DEFAULT_ALERT_LIMIT } from './alerts.js';
-import { DEFAULT_CERT_LIMIT, MAX_SCANNED, SEVERITIES } from './certificates.js';
+import { DEFAULT_CERT_LIMIT, MAX_SCANNED, MAX_VIEWED, SEVERITIES } from './certificates.js';
 import { DEFAULT_IODEF_LIMIT } from './iodef.js';
 import { DEFAULT_FEED_LIMIT } from './issuances.js';
 import { MAX_LIMIT, MAX_PARAM_LENGTH } from './params.js';
@@ -64,8 +64,9 @@ export function openApiDocument(version: string): Json {
           summary: 'Issuances found, newest first: search by name, filter, paginate',
           description:
             'Each item is the object `certvigil certs list --json` prints for the same state. With ' +
-            `filters, at most ${MAX_SCANNED} issuances are examined per request; the page may then be short ` +
-            'and `next` says where to go on.',
+            `filters, at most ${MAX_SCANNED} issuances are examined per request (and at most ${MAX_VIEWED} ` +
+            'classified for `known`/`severity`); the page may then be short, even empty, and `next` says ' +
+            'where to go on (null: nothing more).',
           parameters: [
             {
               name: 'name',

@@ -8,7 +8,7 @@
 import { issuanceViews, loadIssuanceViewContext } from '../../monitor/index.js';
 import type { IssuanceView, IssuanceViewContext } from '../../monitor/index.js';
 import { sanitizeDeep } from '../../sanitize.js';
-import type { Issuance, Store } from '../../store/index.js';
+import type { InventoryRecord, Issuance, Store } from '../../store/index.js';
 
 /** How long a loaded context is reused: the monitor's own pass takes longer than this. */
 export const CONTEXT_TTL_MS = 5_000;
@@ -22,24 +22,58 @@ export interface ViewSource {
   invalidate(): void;
 }
 
+/**
+ * The store as the views of one page read it: `issuanceViews` asks, for every issuance, for the
+ * whole inventory and for the history of each of its names; a page of 100 issuances of one domain
+ * asks the same few questions 100 times. Answers are shared within the page (and the inventory
+ * with the context, for its few seconds); everything else goes to the store as is.
+ */
+function pageReader(store: Store, inventory: () => Promise<InventoryRecord[]>): Store {
+  const byName = new Map<string, Promise<Issuance[]>>();
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'listInventory') return inventory;
+      if (prop === 'issuancesForName')
+        return (name: string): Promise<Issuance[]> => {
+          let p = byName.get(name);
+          if (p === undefined) {
+            p = target.issuancesForName(name);
+            byName.set(name, p);
+          }
+          return p;
+        };
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 export function viewSource(store: Store, now: () => number = Date.now): ViewSource {
-  let cached: { at: number; context: Promise<IssuanceViewContext> } | null = null;
-  const context = (): Promise<IssuanceViewContext> => {
+  let cached: {
+    at: number;
+    context: Promise<IssuanceViewContext>;
+    inventory: Promise<InventoryRecord[]>;
+  } | null = null;
+  const load = (): NonNullable<typeof cached> => {
     const t = now();
     if (cached === null || t - cached.at > CONTEXT_TTL_MS || t < cached.at) {
-      const loading = loadIssuanceViewContext(store);
-      cached = { at: t, context: loading };
+      const context = loadIssuanceViewContext(store);
+      const inventory = store.listInventory();
+      const entry = { at: t, context, inventory };
+      cached = entry;
       // A failed load is not kept: the next request tries again.
-      loading.catch(() => {
-        if (cached?.context === loading) cached = null;
+      Promise.all([context, inventory]).catch(() => {
+        if (cached === entry) cached = null;
       });
     }
-    return cached.context;
+    return cached;
   };
   return {
     async views(issuances) {
       if (issuances.length === 0) return [];
-      return (await issuanceViews(store, issuances, await context())).map(safe);
+      const { context, inventory } = load();
+      const reader = pageReader(store, () => inventory);
+      return (await issuanceViews(reader, issuances, await context)).map(safe);
     },
     invalidate() {
       cached = null;
