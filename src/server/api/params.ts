@@ -5,16 +5,20 @@
  * Pure: no I/O.
  */
 import { parseIdentifier } from '../../caa/index.js';
+import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
 import type { IssuancePosition } from '../../store/index.js';
 
-/** A request the API refuses (4xx) with a one-line reason; routes map it to `{"error": …}`. */
-export class ApiInputError extends Error {
+/**
+ * A request the API refuses (4xx) with a one-line reason (`USAGE`: the caller's input); routes map
+ * it to its status and `{"error": …}`.
+ */
+export class ApiInputError extends CertvigilError {
   constructor(
     message: string,
     readonly status: 400 | 404 | 409 = 400,
   ) {
-    super(message);
+    super('USAGE', message);
     this.name = 'ApiInputError';
   }
 }
