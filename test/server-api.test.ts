@@ -479,3 +479,52 @@ describe('the other resources', () => {
     expect(String(hostile?.issuer).length).toBeLessThanOrEqual(4001);
   });
 });
+
+describe('authorisation matrix over every /api/v1 route of the OpenAPI document', () => {
+  async function routes(): Promise<[string, string][]> {
+    const doc = (await get('/api/v1/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const [one] = (await get('/api/v1/certificates?name=example.test&limit=1')).body.certificates as View[];
+    return Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map(
+        (m) =>
+          [
+            m.toUpperCase(),
+            path.replace('{hash}', String(one?.tbsSha256)).replace('{domain}', 'example.test'),
+          ] as [string, string],
+      ),
+    );
+  }
+
+  it('anonymous and a wrong token: 401; viewer: 403 on state changes only; admin: neither', async () => {
+    const a = app();
+    const list = await routes();
+    expect(list.length).toBeGreaterThanOrEqual(12);
+    for (const [method, path] of list) {
+      const ask = (authorization?: string) =>
+        a.request(path, {
+          method,
+          headers: {
+            ...(authorization ? { authorization } : {}),
+            ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(method === 'POST' ? { body: '{}' } : {}),
+        });
+      expect((await ask()).status, `${method} ${path} anonymous`).toBe(401);
+      expect(
+        (await ask('Bearer cvt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status,
+        `${method} ${path}`,
+      ).toBe(401);
+      const viewer = (await ask(`Bearer ${tokens.viewer}`)).status;
+      const admin = (await ask(`Bearer ${tokens.admin}`)).status;
+      if (method === 'GET') {
+        expect([200, 404], `${method} ${path} viewer`).toContain(viewer);
+        expect(admin, `${method} ${path} admin`).toBe(viewer);
+      } else {
+        expect(viewer, `${method} ${path} viewer`).toBe(403);
+        expect([200, 503], `${method} ${path} admin`).toContain(admin);
+      }
+    }
+  });
+});
