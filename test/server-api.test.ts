@@ -183,6 +183,10 @@ describe('GET /api/v1/certificates (CONTRACT)', () => {
       expect(String(res.body.error)).not.toMatch(/[\u202e]/);
     }
     expect((await get('/api/v1/certificates?name=nothing.invalid')).body.certificates as View[]).toEqual([]);
+    // crt.sh's form typed as is (`%.` is not a valid percent escape, and is taken literally).
+    expect(((await get('/api/v1/certificates?name=%.example.test')).body.certificates as View[]).length).toBe(
+      base,
+    );
   });
 
   it('newest first, and walking the cursor with limit=1 gives the same list', async () => {
