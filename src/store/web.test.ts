@@ -4,7 +4,7 @@
  * (PostgreSQL from test/harness/postgres.ts), like store.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, LOG_A, batch, issuance, sha256Hex, startEngine, treeOf } from './store.fixture.js';
+import { ENGINES, LOG_A, LOG_B, batch, issuance, sha256Hex, startEngine, treeOf } from './store.fixture.js';
 import type { EngineHarness, FreshState } from './store.fixture.js';
 import type {
   HostInventoryItem,
@@ -215,6 +215,35 @@ describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
       }
       // An issuance with two names under the query is one result.
       expect((await walk({ name: 'example.com', limit: 1000 })).all).toHaveLength(7);
+    });
+
+    it('find hostile names under the query, and an issuance seen again in another log once, at its first sighting', async () => {
+      await fresh();
+      for (const logId of [LOG_A, LOG_B])
+        await store.ensureCursor({
+          logId,
+          url: `https://ct.example/${logId}/`,
+          kind: 'rfc6962',
+          description: logId,
+          position: 0,
+          tree: treeOf(0),
+        });
+      const hostile = issuance({
+        index: 0,
+        tbsSha256: sha256Hex('hostile'),
+        dnsNames: ['<script>alert(1)</script>.example.com', 'a.b\u202e.example.com', 'nul\0.example.com'],
+      });
+      await store.commitBatch(batch(LOG_A, 0, 1, { issuances: [hostile] }));
+      await new Promise((r) => setTimeout(r, 5));
+      await store.commitBatch(
+        batch(LOG_B, 0, 1, { issuances: [{ ...hostile, logId: LOG_B, type: 'precert' }] }),
+      );
+      const [first] = await store.listIssuances();
+      const page = await store.pageIssuances({ name: 'example.com', limit: 10 });
+      expect(page).toEqual([first]);
+      expect(page[0]?.entries.map((e) => e.logId)).toEqual([LOG_A, LOG_B].sort());
+      expect(page[0]?.dnsNames[0]).toBe('<script>alert(1)</script>.example.com');
+      expect(await store.countIssuances('example.com')).toBe(1);
     });
 
     it.each([
