@@ -117,7 +117,7 @@ describe('POST /login', () => {
   });
 
   it('gives every wrong credential the same 401 page, no cookie', async () => {
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { token: 'cvt_wrongwrongwrongwrongwrongwrongwrongwrongwro' },
       { token: kit.tokens.expired.token },
       { token: kit.tokens.revoked.token },
@@ -211,7 +211,7 @@ describe('POST /login', () => {
 describe('sessions', () => {
   it('expire after sessionTtlMs (fixed clock)', async () => {
     const cookie = await login(kit, { name: 'victor', password: USER_PASSWORD });
-    const get = (): Promise<Response> =>
+    const get = async (): Promise<Response> =>
       kit.app.request('/whoami', { headers: { cookie: `certvigil_session=${cookie}` } });
     kit.clock.now = new Date(T0.getTime() + 8 * 3_600_000 - 1);
     expect((await get()).status).toBe(200);
