@@ -41,7 +41,7 @@ describe('internalVerdict', () => {
       'CRITICAL',
       /1 certificate for web1's names not obtained by web1: www\.example\.test from CN=Test CA <script> \(tbs abababababababab; managed-name-not-in-inventory, new-key\)/,
     ],
-  ] as const)('%s → %s', (_, answer, status, summary) => {
+  ] as [string, InternalAnswer, string, RegExp][])('%s → %s', (_, answer, status, summary) => {
     const v = internalVerdict(answer, NOW, 2 * DAY);
     expect(v.status).toBe(status);
     expect(v.summary).toMatch(summary);
