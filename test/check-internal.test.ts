@@ -6,7 +6,8 @@
  * from the same CA with another key; web2 holds api.example.test and nothing else exists for it.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,9 @@ const tokenFiles: Record<string, string> = {};
 let attackerTbs: string;
 let web1Tbs: string;
 let monitorArgs: string[];
+/** Accepts connections and never answers. */
+let mute: TcpServer;
+let silentUrl: string;
 
 function pem(der: Buffer): string {
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n');
@@ -119,10 +123,14 @@ beforeAll(async () => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mute = createTcpServer(() => undefined);
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+  silentUrl = `http://127.0.0.1:${(mute.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
+  mute?.close();
   await ctLog?.close();
   await store?.close();
   await rm(work, { recursive: true, force: true });
@@ -244,6 +252,11 @@ describe('inventory push, monitor, check internal', () => {
           '2s',
         ]),
       /^CERTVIGIL UNKNOWN - server http:\/\/127\.0\.0\.1:9 unreachable: /,
+    ],
+    [
+      'a server that does not answer within -t',
+      () => checkInternal('web1', 'web1', ['--server', silentUrl, '-t', '1s']),
+      /^CERTVIGIL UNKNOWN - server http:\/\/127\.0\.0\.1:\d+ unreachable: no answer within 1 s\n$/,
     ],
     [
       'no token at all',
