@@ -136,7 +136,8 @@ export function registerCheckInternal(check: Command, ctx: Ctx): void {
           'equal names, wildcards covering them, names one label under a managed wildcard — that is not one of\n' +
           "the host's own certificates (by certificate, TBS or key hash) nor authorised (`certs authorize`).\n\n" +
           'CRITICAL: such a certificate (names, issuer, TBS hash prefix, reason codes).\n' +
-          'WARNING: the inventory was pushed longer ago than --max-age.\n' +
+          'WARNING: the inventory was pushed longer ago than --max-age; the server cut the check short (too many\n' +
+          'issuances under a managed wildcard).\n' +
           'UNKNOWN: the server could not be asked, refused (401, 403), or has no inventory for the host.\n\n' +
           'Output: "CERTVIGIL STATUS - text | unknown=N checked=N age=Ns" and one line per finding, or --json.',
       ),
