@@ -4,8 +4,10 @@
  */
 import type { Hono } from 'hono';
 import type { AppEnv, ServerDeps } from '../types.js';
+import { registerHostApi } from './hosts.js';
 
 export function registerApi(app: Hono<AppEnv>, deps: ServerDeps): void {
   void app;
   void deps;
+  registerHostApi(app, deps);
 }
