@@ -31,10 +31,6 @@ export interface ErrorCodes {
   USAGE: 'core';
   /** A configuration file or value is not valid (file:line in the message where there is one). */
   CONFIG_INVALID: 'core';
-  /** The certvigil server (`serve`) could not be reached: connection, TLS or timeout. */
-  API_UNREACHABLE: 'core';
-  /** The certvigil server answered with an error status or an answer that is not what it documents. */
-  API_REFUSED: 'core';
 }
 
 /** Every error certvigil throws on purpose carries one of these codes. */
