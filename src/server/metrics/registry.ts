@@ -1,0 +1,230 @@
+/**
+ * @module server/metrics/registry
+ * The metric families of `/metrics` on one prom-client `Registry` per app (never the global
+ * `register`: two apps in one process, e.g. `monitor --serve` beside tests, must neither share
+ * series nor fail with "metric already registered").
+ *
+ * Every family is a Gauge whose `collect()` callback sets its series from the snapshot of the
+ * current scrape (`resetting` first, so a log that left the list or a label that no longer applies
+ * disappears instead of keeping its last value). Gauges, not counters, even for counts that only
+ * grow in practice: they are stored totals read at scrape time, and retention (iodef reports) can
+ * lower them; `increase()`/`deriv()` work on them as on any gauge.
+ *
+ * Process metrics: prom-client's default collectors on the same registry, under their standard
+ * names (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `nodejs_*`), not prefixed
+ * with `certvigil_`: those names are what the Prometheus client-library guidelines define for
+ * every exporter, so existing dashboards and alert rules for process CPU, memory and open file
+ * descriptors work unchanged, and the `job`/`instance` labels already say which process it is.
+ */
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { LogView } from '../../health/index.js';
+import { sanitizeText } from '../../sanitize.js';
+import type { FastSnapshot, SlowSnapshot } from './snapshot.js';
+import { LOG_STATUSES } from './tally.js';
+
+export interface ScrapeState {
+  fast: FastSnapshot;
+  slow: SlowSnapshot;
+  now: Date;
+}
+
+/** What the registry reads while it collects (set by the route before each `metrics()` call). */
+export interface ScrapeSource {
+  current(): ScrapeState | null;
+}
+
+type LogLabels = 'log_id' | 'url';
+
+/** A log's labels: its ID (base64, bounded by the log list) and its URL, sanitised and cut. */
+function logLabels(l: LogView): Record<LogLabels, string> {
+  return { log_id: l.logId, url: sanitizeText(l.url, { maxLength: 200 }) };
+}
+
+export function buildRegistry(source: ScrapeSource, options: { processMetrics: boolean }): Registry {
+  const registry = new Registry();
+
+  /** A gauge filled from the scrape state; `fill` runs only when there is one. */
+  function gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (g: Gauge<L>, s: ScrapeState) => void,
+  ): void {
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const s = source.current();
+        if (s !== null) fill(this, s);
+      },
+    });
+  }
+
+  const perLog = (name: string, help: string, value: (l: LogView) => number | null): void =>
+    gauge<LogLabels>(name, help, ['log_id', 'url'], (g, s) => {
+      for (const l of s.fast.report.logs) {
+        const v = value(l);
+        if (v !== null) g.set(logLabels(l), v);
+      }
+    });
+
+  // Per log, as `certvigil status` shows it (only the logs the monitor reads now).
+  perLog(
+    'certvigil_log_tree_size',
+    'Newest tree size the log showed (its newest signed tree head, verified or not).',
+    (l) => l.treeSize,
+  );
+  perLog(
+    'certvigil_log_position',
+    'Entries of the log processed and committed: the next entry index to download.',
+    (l) => l.position,
+  );
+  perLog(
+    'certvigil_log_backlog',
+    'Entries the log published that the monitor has not processed yet (tree size minus position).',
+    (l) => l.backlog,
+  );
+  perLog(
+    'certvigil_log_verified_tree_size',
+    'Size of the last signed tree head whose root matched the downloaded entries.',
+    (l) => l.verifiedSize,
+  );
+  perLog(
+    'certvigil_log_last_verified_age_seconds',
+    'Seconds since the moment up to which everything the log published was verified (as check monitor --max-age compares); absent when never verified.',
+    (l) => l.behindSeconds,
+  );
+  gauge<LogLabels | 'status'>(
+    'certvigil_log_status',
+    'Health of the last attempt to read the log: 1 for its current status (ok, unreachable = fetch errors, misbehaving, internal, unknown), 0 for the others.',
+    ['log_id', 'url', 'status'],
+    (g, s) => {
+      for (const l of s.fast.report.logs)
+        for (const status of LOG_STATUSES) g.set({ ...logLabels(l), status }, l.status === status ? 1 : 0);
+    },
+  );
+  gauge<'status'>(
+    'certvigil_logs',
+    'Monitored logs by the status of their last attempt (unreachable: network or HTTP fetch errors).',
+    ['status'],
+    (g, s) => {
+      for (const status of LOG_STATUSES)
+        g.set({ status }, s.fast.report.logs.filter((l) => l.status === status).length);
+    },
+  );
+  gauge<LogLabels>(
+    'certvigil_log_malformed_entries',
+    'Log entries that could not be parsed (kept as malformed records), per log.',
+    ['log_id', 'url'],
+    (g, s) => {
+      for (const l of s.fast.report.logs) g.set(logLabels(l), s.slow.malformedByLog.get(l.logId) ?? 0);
+    },
+  );
+
+  // The monitor as a whole.
+  gauge(
+    'certvigil_log_list_age_seconds',
+    'Seconds since the log list was last fetched; absent when never.',
+    [],
+    (g, s) => {
+      const age = s.fast.report.logList.ageSeconds;
+      if (age !== null) g.set(age);
+    },
+  );
+  gauge('certvigil_log_list_error', '1 when the last refresh of the log list failed, else 0.', [], (g, s) =>
+    g.set(s.fast.report.logList.error === null ? 0 : 1),
+  );
+  gauge(
+    'certvigil_monitor_last_cycle_age_seconds',
+    'Seconds since the monitor last finished a pass over its logs (its heartbeat); absent when never.',
+    [],
+    (g, s) => {
+      const at = s.fast.report.lastCycleAt;
+      if (at !== null) g.set(Math.max(0, Math.round((s.now.getTime() - Date.parse(at)) / 1000)));
+    },
+  );
+  gauge(
+    'certvigil_inventory_errors',
+    'Inventory paths that could not be scanned in the last scan.',
+    [],
+    (g, s) => g.set(s.fast.report.inventoryErrors),
+  );
+
+  // Issuances.
+  gauge(
+    'certvigil_issuances_stored',
+    'Issuances stored (a precertificate and its certificate are one).',
+    [],
+    (g, s) => g.set(s.fast.issuancesStored),
+  );
+  gauge<'known' | 'severity'>(
+    'certvigil_issuances',
+    'Classified issuances (the newest ones, up to the classification cap) by known (true: in the inventory or authorised) and severity, recomputed at most every 60 s.',
+    ['known', 'severity'],
+    (g, s) => {
+      for (const known of ['true', 'false'] as const)
+        for (const [severity, n] of Object.entries(s.slow.issuances[known])) g.set({ known, severity }, n);
+    },
+  );
+  gauge(
+    'certvigil_issuances_unclassified',
+    'Stored issuances older than the classification cap, not counted in certvigil_issuances.',
+    [],
+    (g, s) => g.set(Math.max(0, s.fast.issuancesStored - s.slow.classified)),
+  );
+  gauge(
+    'certvigil_issuances_classification_age_seconds',
+    'Age of the known/unknown classification behind certvigil_issuances.',
+    [],
+    (g, s) => g.set(Math.max(0, (s.now.getTime() - s.slow.at.getTime()) / 1000)),
+  );
+
+  // Alerts.
+  gauge<'kind'>('certvigil_alerts_pending', 'Alerts not delivered yet, by kind.', ['kind'], (g, s) => {
+    for (const [kind, n] of Object.entries(s.fast.pendingByKind)) g.set({ kind }, n);
+  });
+  gauge(
+    'certvigil_alerts_pending_oldest_age_seconds',
+    'Seconds the oldest undelivered alert has been waiting; absent when none waits.',
+    [],
+    (g, s) => {
+      const age = s.fast.report.oldestPendingAlertAgeSeconds;
+      if (age !== null) g.set(age);
+    },
+  );
+  gauge<'kind'>(
+    'certvigil_alerts_delivered',
+    'Alerts delivered (every sink accepted them; the store does not record sinks per delivery), by kind.',
+    ['kind'],
+    (g, s) => {
+      for (const [kind, n] of Object.entries(s.slow.alerts.delivered)) g.set({ kind }, n);
+    },
+  );
+  gauge<'sink' | 'state'>(
+    'certvigil_alerts_failed',
+    'Alerts whose last failed delivery attempt named the sink (email, exec, stdout, webhook, other), by whether the alert is still pending (retried) or was delivered since.',
+    ['sink', 'state'],
+    (g, s) => {
+      for (const [sink, byState] of Object.entries(s.slow.alerts.failed)) {
+        g.set({ sink, state: 'pending' }, byState.pending);
+        g.set({ sink, state: 'delivered' }, byState.delivered);
+      }
+    },
+  );
+
+  // iodef (RFC 7970 reports received by `iodef serve`).
+  gauge<'channel'>(
+    'certvigil_iodef_reports_received',
+    'IODEF reports received and stored (after deduplication and retention), by channel.',
+    ['channel'],
+    (g, s) => {
+      for (const [channel, n] of Object.entries(s.slow.iodefReceived)) g.set({ channel }, n);
+    },
+  );
+
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  return registry;
+}
