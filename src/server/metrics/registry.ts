@@ -35,6 +35,13 @@ export interface ScrapeSource {
 
 type LogLabels = 'log_id' | 'url';
 
+/** prom-client 15 default gauges with a counter suffix; see `buildRegistry`. */
+const UNCONVENTIONAL_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /** A log's labels: its ID (base64, bounded by the log list) and its URL, sanitised and cut. */
 function logLabels(l: LogView): Record<LogLabels, string> {
   return { log_id: l.logId, url: sanitizeText(l.url, { maxLength: 200 }) };
@@ -225,6 +232,12 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
     },
   );
 
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client's gauges named `…_total` break the exposition conventions (`_total` is for
+    // counters; `promtool check metrics` refuses them). Each is the sum over the `type` label of
+    // the family without the suffix (`sum(nodejs_active_handles)`), so nothing is lost.
+    for (const name of UNCONVENTIONAL_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   return registry;
 }
