@@ -15,6 +15,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/server/index.js';
 import type { ServerDeps } from '../src/server/index.js';
@@ -25,9 +27,11 @@ import { newToken } from '../src/server/auth/secrets.js';
 import { startCtLogServer, TestLog, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
 import { jsonLines, runCli } from './cli-run.js';
+import { Daemon, findFreePort, LOOPBACK } from './harness/processes.js';
 import { buildScenario } from './monitor-scenario.js';
 
 const PROMTOOL = '/usr/bin/promtool';
+const PROMETHEUS = '/usr/bin/prometheus';
 
 let work: string;
 let stateDir: string;
@@ -363,4 +367,97 @@ describe('contrib/grafana/certvigil-dashboard.json', () => {
         topic,
       ).toBe(true);
   });
+});
+
+describe("README's scrape config, run by a real Prometheus", () => {
+  /** The YAML block of the README's metrics section. */
+  async function readmeScrapeConfig(): Promise<string> {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Prometheus metrics'));
+    const m = /```yaml\n([\s\S]*?)```/.exec(section);
+    if (!m?.[1]) throw new Error('no yaml block in the README metrics section');
+    return m[1];
+  }
+
+  it('the README documents exactly the certvigil_ families /metrics exposes', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('## Prometheus metrics');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const documented = new Set(section.match(/\bcertvigil_[a-z0-9_]+/g) ?? []);
+    const { body } = await scrape();
+    const exposed = new Set([...body.matchAll(/^# TYPE (certvigil_\S+) /gm)].map((m) => m[1] ?? ''));
+    expect([...documented].sort()).toEqual([...exposed].sort());
+  });
+
+  it('scrapes /metrics with the bearer token of credentials_file; a wrong token is refused (up 0)', async () => {
+    const yaml = await readmeScrapeConfig();
+    expect(yaml).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: /);
+    const dir = await mkdtemp(join(work, 'prometheus-'));
+    const good = join(dir, 'certvigil.token');
+    const bad = join(dir, 'wrong.token');
+    await writeFile(good, `${token}\n`, { mode: 0o400 });
+    await writeFile(bad, 'not-the-token\n', { mode: 0o400 });
+    const app = createApp(deps());
+    const http = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: LOOPBACK, port: 0 }, () => resolve(s));
+    });
+    const address = http.address();
+    const target = `${LOOPBACK}:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    // The README's job as written, pointed at this server over loopback HTTP and scraped every
+    // second; plus the same job with a wrong token.
+    const job = yaml
+      .replace(/^scrape_configs:\n/, '')
+      .replace(/scheme: https[^\n]*/, 'scheme: http')
+      .replace(/scrape_interval: \S+/, 'scrape_interval: 1s')
+      .replace(/credentials_file: \S+[^\n]*/, `credentials_file: ${good}`)
+      .replace(/targets: \[[^\]]*\]/, `targets: ['${target}']`);
+    const wrong = job.replace(/job_name: \S+/, 'job_name: wrong').replace(good, bad);
+    const config = join(dir, 'prometheus.yml');
+    await writeFile(config, `scrape_configs:\n${job}${wrong}`);
+    const check = await new Promise<number>((resolve) =>
+      spawn(PROMTOOL, ['check', 'config', config], { stdio: 'ignore' }).on('close', (c) => resolve(c ?? -1)),
+    );
+    expect(check).toBe(0);
+    const port = await findFreePort();
+    const prometheus = new Daemon(
+      'prometheus',
+      PROMETHEUS,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=${LOOPBACK}:${port}`,
+      ],
+      dir,
+      join(dir, 'prometheus.log'),
+    );
+    const query = async (
+      q: string,
+    ): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+      const res = await fetch(`http://${LOOPBACK}:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await res.json()) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
+      return body.data.result;
+    };
+    try {
+      const deadline = Date.now() + 30_000;
+      let up: Record<string, string> = {};
+      let stored: string | undefined;
+      while (Date.now() < deadline && prometheus.running) {
+        try {
+          up = Object.fromEntries((await query('up')).map((r) => [r.metric['job'] ?? '', r.value[1]]));
+          stored = (await query('certvigil_issuances_stored'))[0]?.value[1];
+        } catch {
+          // not listening yet
+        }
+        if (up['certvigil'] !== undefined && up['wrong'] !== undefined && stored !== undefined) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(up, prometheus.describeLogs()).toEqual({ certvigil: '1', wrong: '0' });
+      expect(Number(stored)).toBe(await store.countIssuances());
+    } finally {
+      await prometheus.stop();
+      await new Promise((r) => http.close(r));
+    }
+  }, 60_000);
 });
