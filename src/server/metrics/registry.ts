@@ -44,7 +44,10 @@ const UNCONVENTIONAL_DEFAULT_METRICS = [
 
 /** A log's labels: its ID (base64, bounded by the log list) and its URL, sanitised and cut. */
 function logLabels(l: LogView): Record<LogLabels, string> {
-  return { log_id: l.logId, url: sanitizeText(l.url, { maxLength: 200 }) };
+  // Both come from the log list and the store (outside text): controls, bidi overrides and
+  // separators become visible escapes, and the length is bounded; prom-client escapes `\`, `"`
+  // and LF of label values per the text format.
+  return { log_id: sanitizeText(l.logId, { maxLength: 100 }), url: sanitizeText(l.url, { maxLength: 200 }) };
 }
 
 export function buildRegistry(source: ScrapeSource, options: { processMetrics: boolean }): Registry {
@@ -64,6 +67,9 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
       registers: [registry],
       collect() {
         this.reset();
+        // prom-client's reset() leaves a label-less gauge at 0, and 0 is a value ("the log list is
+        // fresh"): an unknown value must be no sample instead, so `fill` re-creates it only when known.
+        if (labelNames.length === 0) this.remove({});
         const s = source.current();
         if (s !== null) fill(this, s);
       },
@@ -149,8 +155,9 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
     'Seconds since the monitor last finished a pass over its logs (its heartbeat); absent when never.',
     [],
     (g, s) => {
-      const at = s.fast.report.lastCycleAt;
-      if (at !== null) g.set(Math.max(0, Math.round((s.now.getTime() - Date.parse(at)) / 1000)));
+      // An unreadable time is no sample, not NaN: "absent" is what an alert rule can test for.
+      const at = s.fast.report.lastCycleAt === null ? Number.NaN : Date.parse(s.fast.report.lastCycleAt);
+      if (!Number.isNaN(at)) g.set(Math.max(0, Math.round((s.now.getTime() - at) / 1000)));
     },
   );
   gauge(
