@@ -24,7 +24,8 @@ import { LOG_STATUSES } from './tally.js';
 
 export interface ScrapeState {
   fast: FastSnapshot;
-  slow: SlowSnapshot;
+  /** Null while the expensive part has not been computed yet (or failed): its families are empty. */
+  slow: SlowSnapshot | null;
   now: Date;
 }
 
@@ -73,6 +74,18 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
         const s = source.current();
         if (s !== null) fill(this, s);
       },
+    });
+  }
+
+  /** A gauge filled from the expensive part of the scrape state; empty while there is none. */
+  function slowGauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (g: Gauge<L>, slow: SlowSnapshot, s: ScrapeState) => void,
+  ): void {
+    gauge<L>(name, help, labelNames, (g, s) => {
+      if (s.slow !== null) fill(g, s.slow, s);
     });
   }
 
@@ -128,12 +141,12 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
         g.set({ status }, s.fast.report.logs.filter((l) => l.status === status).length);
     },
   );
-  gauge<LogLabels>(
+  slowGauge<LogLabels>(
     'certvigil_log_malformed_entries',
     'Log entries that could not be parsed (kept as malformed records), per log.',
     ['log_id', 'url'],
-    (g, s) => {
-      for (const l of s.fast.report.logs) g.set(logLabels(l), s.slow.malformedByLog.get(l.logId) ?? 0);
+    (g, slow, s) => {
+      for (const l of s.fast.report.logs) g.set(logLabels(l), slow.malformedByLog.get(l.logId) ?? 0);
     },
   );
 
@@ -174,26 +187,26 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
     [],
     (g, s) => g.set(s.fast.issuancesStored),
   );
-  gauge<'known' | 'severity'>(
+  slowGauge<'known' | 'severity'>(
     'certvigil_issuances',
     'Classified issuances (the newest ones, up to the classification cap) by known (true: in the inventory or authorised) and severity, recomputed at most every 60 s.',
     ['known', 'severity'],
-    (g, s) => {
+    (g, slow) => {
       for (const known of ['true', 'false'] as const)
-        for (const [severity, n] of Object.entries(s.slow.issuances[known])) g.set({ known, severity }, n);
+        for (const [severity, n] of Object.entries(slow.issuances[known])) g.set({ known, severity }, n);
     },
   );
-  gauge(
+  slowGauge(
     'certvigil_issuances_unclassified',
     'Stored issuances older than the classification cap, not counted in certvigil_issuances.',
     [],
-    (g, s) => g.set(Math.max(0, s.fast.issuancesStored - s.slow.classified)),
+    (g, slow, s) => g.set(Math.max(0, s.fast.issuancesStored - slow.classified)),
   );
-  gauge(
+  slowGauge(
     'certvigil_issuances_classification_age_seconds',
     'Age of the known/unknown classification behind certvigil_issuances.',
     [],
-    (g, s) => g.set(Math.max(0, (s.now.getTime() - s.slow.at.getTime()) / 1000)),
+    (g, slow, s) => g.set(Math.max(0, (s.now.getTime() - slow.at.getTime()) / 1000)),
   );
 
   // Alerts.
@@ -209,20 +222,20 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
       if (age !== null) g.set(age);
     },
   );
-  gauge<'kind'>(
+  slowGauge<'kind'>(
     'certvigil_alerts_delivered',
     'Alerts delivered (every sink accepted them; the store does not record sinks per delivery), by kind.',
     ['kind'],
-    (g, s) => {
-      for (const [kind, n] of Object.entries(s.slow.alerts.delivered)) g.set({ kind }, n);
+    (g, slow) => {
+      for (const [kind, n] of Object.entries(slow.alerts.delivered)) g.set({ kind }, n);
     },
   );
-  gauge<'sink' | 'state'>(
+  slowGauge<'sink' | 'state'>(
     'certvigil_alerts_failed',
     'Alerts whose last failed delivery attempt named the sink (email, exec, stdout, webhook, other), by whether the alert is still pending (retried) or was delivered since.',
     ['sink', 'state'],
-    (g, s) => {
-      for (const [sink, byState] of Object.entries(s.slow.alerts.failed)) {
+    (g, slow) => {
+      for (const [sink, byState] of Object.entries(slow.alerts.failed)) {
         g.set({ sink, state: 'pending' }, byState.pending);
         g.set({ sink, state: 'delivered' }, byState.delivered);
       }
@@ -230,12 +243,12 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
   );
 
   // iodef (RFC 7970 reports received by `iodef serve`).
-  gauge<'channel'>(
+  slowGauge<'channel'>(
     'certvigil_iodef_reports_received',
     'IODEF reports received and stored (after deduplication and retention), by channel.',
     ['channel'],
-    (g, s) => {
-      for (const [channel, n] of Object.entries(s.slow.iodefReceived)) g.set({ channel }, n);
+    (g, slow) => {
+      for (const [channel, n] of Object.entries(slow.iodefReceived)) g.set({ channel }, n);
     },
   );
 

@@ -25,6 +25,7 @@ import type { AlertTally, IssuanceTally } from './tally.js';
 export const PENDING_ALERTS_CAP = 10_000;
 export const DEFAULT_CLASSIFY_CAP = 5_000;
 const CLASSIFY_PAGE = 500;
+const CLASSIFY_CHUNK = 8;
 
 export interface FastSnapshot {
   report: HealthReport;
@@ -76,7 +77,14 @@ async function classifyNewest(
     const limit = Math.min(CLASSIFY_PAGE, cap - classified);
     const page = await store.pageIssuances({ order: 'desc', limit, ...(after ? { after } : {}) });
     if (page.length === 0) break;
-    tally = addIssuanceTally(tally, tallyIssuances(await issuanceViews(store, page, context)));
+    // A few views at a time: `issuanceViews` runs its per-name history queries in parallel, and
+    // 500 at once would fill the store's connection pool and hold up every other request (a
+    // PostgreSQL scrape of the cheap part measured 1.1 s behind them instead of a few ms).
+    for (let i = 0; i < page.length; i += CLASSIFY_CHUNK)
+      tally = addIssuanceTally(
+        tally,
+        tallyIssuances(await issuanceViews(store, page.slice(i, i + CLASSIFY_CHUNK), context)),
+      );
     classified += page.length;
     const last = page[page.length - 1];
     if (last === undefined || page.length < limit) break;
