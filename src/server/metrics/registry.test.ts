@@ -115,6 +115,20 @@ describe('buildRegistry', () => {
     expect(body).not.toContain('NaN');
   });
 
+  it('while the expensive part is not computed: its families are empty, the cheap ones are there', async () => {
+    const s = { ...state(), slow: null };
+    const body = await buildRegistry({ current: () => s }, { processMetrics: false }).metrics();
+    for (const name of [
+      'certvigil_issuances',
+      'certvigil_issuances_unclassified',
+      'certvigil_alerts_failed',
+      'certvigil_iodef_reports_received',
+    ])
+      expect(body, name).not.toMatch(new RegExp(`^${name}[{ ]`, 'm'));
+    expect(body).toContain('certvigil_issuances_stored 3\n');
+    expect(await promtool(body)).toEqual({ code: 0, output: '' });
+  });
+
   it('before any snapshot: families with HELP and TYPE, no samples', async () => {
     const body = await buildRegistry({ current: () => null }, { processMetrics: false }).metrics();
     expect(body).toContain('# TYPE certvigil_log_backlog gauge');
