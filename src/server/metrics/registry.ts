@@ -210,9 +210,14 @@ export function buildRegistry(source: ScrapeSource, options: { processMetrics: b
   );
 
   // Alerts.
-  gauge<'kind'>('certvigil_alerts_pending', 'Alerts not delivered yet, by kind.', ['kind'], (g, s) => {
-    for (const [kind, n] of Object.entries(s.fast.pendingByKind)) g.set({ kind }, n);
-  });
+  gauge<'kind'>(
+    'certvigil_alerts_pending',
+    'Alerts not delivered yet, by kind (the oldest 10,000 are counted).',
+    ['kind'],
+    (g, s) => {
+      for (const [kind, n] of Object.entries(s.fast.pendingByKind)) g.set({ kind }, n);
+    },
+  );
   gauge(
     'certvigil_alerts_pending_oldest_age_seconds',
     'Seconds the oldest undelivered alert has been waiting; absent when none waits.',
