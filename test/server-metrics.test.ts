@@ -23,7 +23,9 @@ import type { ServerDeps } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- the lead's token helper; tests mint tokens as `token create` does
-import { newToken } from '../src/server/auth/secrets.js';
+import { newSecret, newToken, secretHash } from '../src/server/auth/secrets.js';
+// eslint-disable-next-line certvigil/no-deep-imports -- the lead's cookie name, as a browser sends it
+import { SESSION_COOKIE } from '../src/server/auth/middleware.js';
 import { startCtLogServer, TestLog, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
 import { jsonLines, runCli } from './cli-run.js';
@@ -173,6 +175,45 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(await res.text()).not.toContain('certvigil_');
+  });
+
+  it.each([
+    ['a valid session', 3_600_000, null, 200],
+    ['an expired session', -1_000, null, 401],
+    ['a revoked token', null, 'revoked', 401],
+    ['an expired token', null, 'expired', 401],
+  ] as const)('%s → %i', async (_name, sessionTtl, tokenState, status) => {
+    const now = Date.now();
+    let init: RequestInit;
+    if (sessionTtl !== null) {
+      const cookie = newSecret();
+      await store.createSession({
+        idSha256: secretHash(cookie),
+        principal: 'user:grafana',
+        role: 'viewer',
+        csrfToken: newSecret(),
+        createdAt: new Date(now - 10_000).toISOString(),
+        expiresAt: new Date(now + sessionTtl).toISOString(),
+      });
+      init = { headers: { Cookie: `${SESSION_COOKIE}=${cookie}` } };
+    } else {
+      const t = newToken();
+      await store.createToken({
+        id: t.id,
+        name: `prometheus-${tokenState}`,
+        role: 'viewer',
+        tokenSha256: t.tokenSha256,
+        createdAt: new Date(now - 10_000).toISOString(),
+        expiresAt: tokenState === 'expired' ? new Date(now - 1_000).toISOString() : null,
+        revokedAt: null,
+        lastUsedAt: null,
+      });
+      if (tokenState === 'revoked') await store.revokeToken(t.id, new Date(now - 1_000).toISOString());
+      init = auth(t.token);
+    }
+    const res = await createApp(deps()).request('/metrics', init);
+    expect(res.status).toBe(status);
+    expect((await res.text()).includes('certvigil_log_position')).toBe(status === 200);
   });
 
   it('answers the Prometheus text format that promtool check metrics accepts', async () => {
