@@ -132,6 +132,8 @@ export interface BatchRows {
   certs: { tbsSha256: string; certSha256: string }[];
   entries: EntryRow[];
   names: { dnsName: string; tbsSha256: string }[];
+  /** Every label-boundary suffix of the names, per issuance, for `pageIssuances` (migration 6). */
+  suffixes: { suffix: string; tbsSha256: string }[];
   malformed: { logId: string; idx: number; error: string }[];
   alerts: AlertRow[];
 }
@@ -180,6 +182,26 @@ function checkMalformed(batch: CommitBatch, m: MalformedInput): void {
     );
 }
 
+/** ASCII lower case only (RFC 4343 §3): what SQLite's `lower` and PostgreSQL's under "C" do. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/**
+ * The keys under which an issuance with DNS name `name` is found by `pageIssuances`: the name and
+ * every suffix after a '.', ASCII lower case, empty ones left out (`*.Example.com` →
+ * `*.example.com`, `example.com`, `com`). Migration 6 derives the same from stored names in SQL.
+ */
+export function nameSuffixes(name: string): string[] {
+  const n = asciiLower(name);
+  const out = n === '' ? [] : [n];
+  for (let dot = n.indexOf('.'); dot !== -1; dot = n.indexOf('.', dot + 1)) {
+    const suffix = n.slice(dot + 1);
+    if (suffix !== '') out.push(suffix);
+  }
+  return out;
+}
+
 /** Checks a batch against the contract and turns it into rows; throws STORE_INVALID_ARGUMENT. */
 export function batchRows(batch: CommitBatch): BatchRows {
   checkPosition('expectedPosition', batch.expectedPosition);
@@ -225,12 +247,16 @@ export function batchRows(batch: CommitBatch): BatchRows {
     ),
     (n) => `${n.tbsSha256}\n${n.dnsName}`,
   );
+  const suffixes = firstByKey(
+    names.flatMap((n) => nameSuffixes(n.dnsName).map((suffix) => ({ suffix, tbsSha256: n.tbsSha256 }))),
+    (x) => `${x.tbsSha256}\n${x.suffix}`,
+  );
   const malformed = firstByKey(
     batch.malformed.map((m) => ({ logId: m.logId, idx: m.index, error: cleanText(m.error) })),
     (m) => String(m.idx),
   );
   const alerts = firstByKey(batch.alerts.map(alertRow), (a) => a.key);
-  return { tree: toJsonText(batch.tree), issuances, certs, entries, names, malformed, alerts };
+  return { tree: toJsonText(batch.tree), issuances, certs, entries, names, suffixes, malformed, alerts };
 }
 
 /** True when a batch only moves the cursor: one UPDATE is all it costs. */
@@ -240,6 +266,7 @@ export function onlyMovesCursor(rows: BatchRows): boolean {
     rows.certs.length === 0 &&
     rows.entries.length === 0 &&
     rows.names.length === 0 &&
+    rows.suffixes.length === 0 &&
     rows.malformed.length === 0 &&
     rows.alerts.length === 0
   );

@@ -367,6 +367,99 @@ const monitorHealth: Migration = {
   },
 };
 
+/**
+ * The web server and HTTP API (issue 16).
+ *
+ * `issuance_suffixes`: every label-boundary suffix of every DNS name of an issuance (ASCII lower
+ * case, RFC 4343 §3: DNS names compare case-insensitively), with the issuance's `first_seen`. A
+ * search for `example.com` is then ONE equality on `suffix` (`example.com`, `www.example.com` and
+ * `*.example.com` all have the suffix `example.com`; `badexample.com` does not), and the primary
+ * key (suffix, first_seen, tbs_sha256) returns a keyset page in order without sorting, however
+ * many issuances match. `name LIKE '%.' || ?` on `issuance_names` cannot use an index and scans
+ * every name. Filled by `commitBatch` in the transaction that stores the issuance; the rows of
+ * earlier versions are derived here from `issuance_names` (a recursive CTE strips one label per
+ * step; `lower` folds ASCII only in both engines: SQLite without ICU, PostgreSQL under "C").
+ *
+ * `api_tokens`, `users`, `sessions`: access control; secrets only as SHA-256 (tokens, session
+ * IDs) or scrypt strings (passwords). `host_inventory`: what each host's ACME clients hold
+ * (`inventory push`), replaced per host. `domain_audits`: the last `caa audit` of each watched
+ * domain, kept as the audit's JSON text (not jsonb, which would reorder its keys).
+ */
+const webServer: Migration = {
+  version: 6,
+  name: 'web server: issuance suffixes, tokens, users, sessions, host inventories, domain audits',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    // The one function whose name differs: the position of the first '.' in `suffix`.
+    const firstDot = dialect === 'sqlite' ? "instr(suffix, '.')" : "strpos(suffix, '.')";
+    return [
+      `CREATE TABLE issuance_suffixes (
+  suffix ${t.key} NOT NULL,
+  first_seen ${t.time} NOT NULL,
+  tbs_sha256 ${t.key} NOT NULL REFERENCES issuances (tbs_sha256),
+  PRIMARY KEY (suffix, first_seen, tbs_sha256)
+)${t.strict}`,
+      `INSERT INTO issuance_suffixes (suffix, first_seen, tbs_sha256)
+WITH RECURSIVE s (suffix, tbs_sha256) AS (
+  SELECT lower(dns_name), tbs_sha256 FROM issuance_names
+  UNION
+  SELECT substr(suffix, ${firstDot} + 1), tbs_sha256 FROM s WHERE ${firstDot} > 0
+)
+SELECT s.suffix, i.first_seen, s.tbs_sha256 FROM s JOIN issuances i ON i.tbs_sha256 = s.tbs_sha256
+WHERE s.suffix <> ''`,
+
+      `CREATE TABLE api_tokens (
+  id ${t.key} PRIMARY KEY,
+  name ${t.text} NOT NULL,
+  role ${t.text} NOT NULL CHECK (role IN ('viewer', 'admin')),
+  token_sha256 ${t.key} NOT NULL UNIQUE,
+  created_at ${t.time} NOT NULL,
+  expires_at ${t.time},
+  revoked_at ${t.time},
+  last_used_at ${t.time}
+)${t.strict}`,
+
+      `CREATE TABLE users (
+  name ${t.key} PRIMARY KEY,
+  role ${t.text} NOT NULL CHECK (role IN ('viewer', 'admin')),
+  password_hash ${t.text} NOT NULL,
+  created_at ${t.time} NOT NULL
+)${t.strict}`,
+
+      `CREATE TABLE sessions (
+  id_sha256 ${t.key} PRIMARY KEY,
+  principal ${t.key} NOT NULL,
+  role ${t.text} NOT NULL CHECK (role IN ('viewer', 'admin')),
+  csrf_token ${t.text} NOT NULL,
+  created_at ${t.time} NOT NULL,
+  expires_at ${t.time} NOT NULL
+)${t.strict}`,
+      `CREATE INDEX sessions_expires ON sessions (expires_at)`,
+      // deleteUser / revokeToken end the principal's sessions.
+      `CREATE INDEX sessions_principal ON sessions (principal)`,
+
+      `CREATE TABLE host_inventory (
+  host ${t.key} NOT NULL,
+  cert_sha256 ${t.key} NOT NULL,
+  tbs_sha256 ${t.key} NOT NULL,
+  spki_sha256 ${t.key} NOT NULL,
+  dns_names ${t.json} NOT NULL,
+  not_after ${t.text} NOT NULL,
+  pushed_at ${t.time} NOT NULL,
+  PRIMARY KEY (host, cert_sha256)
+)${t.strict}`,
+      `CREATE INDEX host_inventory_tbs ON host_inventory (tbs_sha256)`,
+      `CREATE INDEX host_inventory_spki ON host_inventory (spki_sha256)`,
+
+      `CREATE TABLE domain_audits (
+  domain ${t.key} PRIMARY KEY,
+  result_json ${t.text} NOT NULL,
+  checked_at ${t.time} NOT NULL
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
@@ -374,6 +467,7 @@ export const MIGRATIONS: readonly Migration[] = [
   iodef,
   iodefReceivedPerSender,
   monitorHealth,
+  webServer,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

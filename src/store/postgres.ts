@@ -3,7 +3,8 @@
  * The shared store: PostgreSQL through `postgres` (porsager), the same schema and behaviour as
  * the SQLite store (store.test.ts runs one suite against both). This file connects and assembles
  * the `Store` from the parts in `store/postgres/`: the connection with its schema and run lock,
- * log state, issuances, inventory, alerts, MITM baselines, the iodef outbox and inbox, and health.
+ * log state, issuances, inventory, alerts, MITM baselines, the iodef outbox and inbox, health, and the web server's access control, host
+ * inventories and domain audits.
  *
  * Where the code differs from the SQLite parts, it is for the network: see
  * `store/postgres/log-state.ts` (set-based batch inserts, a cursor-only batch in one UPDATE).
@@ -17,10 +18,13 @@
  */
 import postgres from 'postgres';
 import { CertvigilError } from '../errors.js';
+import { postgresAccess } from './postgres/access.js';
 import { postgresAlerts } from './postgres/alerts.js';
 import { PostgresConnection, clientOptions, redact } from './postgres/connection.js';
 import type { Sql } from './postgres/connection.js';
+import { postgresDomainAudits } from './postgres/domain-audits.js';
 import { postgresHealth } from './postgres/health.js';
+import { postgresHostInventory } from './postgres/host-inventory.js';
 import { postgresIodefInbox } from './postgres/iodef-inbox.js';
 import { postgresIodefOutbox } from './postgres/iodef-outbox.js';
 import { postgresInventory } from './postgres/inventory.js';
@@ -45,6 +49,9 @@ function postgresStore(sql: Sql, url: string, readOnly: boolean): Store {
     ...postgresIodefOutbox(sql),
     ...postgresIodefInbox(sql),
     ...postgresHealth(sql),
+    ...postgresAccess(sql),
+    ...postgresHostInventory(sql),
+    ...postgresDomainAudits(sql),
   };
 }
 

@@ -12,8 +12,11 @@ import { assembleIssuances, baselineFromRow, splitVerified, toIso, toNumber } fr
 import { iodefOutboxFromRow, iodefReceivedFromRow, sameIodefDocument } from './iodef-codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import type {
+  AccessRole,
   AlertRecord,
   Authorization,
+  DomainAuditRecord,
+  HostInventoryRecord,
   InventoryRecord,
   Issuance,
   IodefOutboxRecord,
@@ -25,6 +28,9 @@ import type {
   MalformedInput,
   MisbehaviourRecord,
   MitmBaselineRecord,
+  SessionRecord,
+  TokenRecord,
+  UserRecord,
 } from './types.js';
 
 /** A result row as both drivers hand it over: column name to value. */
@@ -57,6 +63,10 @@ export const POSTGRES_COLUMNS: ColumnReader = {
 export const CURSOR_COLUMNS = 'log_id, url, kind, description, position, tree, verified, updated_at';
 export const ISSUANCE_COLUMNS =
   'tbs_sha256, dns_names, ip_addresses, issuer, serial, not_before, not_after, spki_sha256, key_type, first_seen';
+/** ISSUANCE_COLUMNS of the `issuances` table aliased `i` (pages join it to `issuance_suffixes`). */
+export const ISSUANCE_COLUMNS_I = ISSUANCE_COLUMNS.split(', ')
+  .map((column) => `i.${column}`)
+  .join(', ');
 export const ALERT_COLUMNS = 'id, key, kind, payload, created_at, delivered_at, attempts, last_error';
 
 function optTime(value: unknown, col: ColumnReader): string | null {
@@ -194,6 +204,61 @@ export function overQuota(
   if (reports + 1 > quota.maxReports || usedBytes + bytes > quota.maxBytes)
     return { outcome: 'over-quota', reports, bytes: usedBytes };
   return null;
+}
+
+export const TOKEN_COLUMNS = 'id, name, role, token_sha256, created_at, expires_at, revoked_at, last_used_at';
+export const USER_COLUMNS = 'name, role, password_hash, created_at';
+export const SESSION_COLUMNS = 'id_sha256, principal, role, csrf_token, created_at, expires_at';
+export const HOST_INVENTORY_COLUMNS =
+  'host, cert_sha256, tbs_sha256, spki_sha256, dns_names, not_after, pushed_at';
+
+export function tokenFromRow(r: Row, col: ColumnReader): TokenRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: r.role as AccessRole,
+    tokenSha256: String(r.token_sha256),
+    createdAt: col.time(r.created_at),
+    expiresAt: optTime(r.expires_at, col),
+    revokedAt: optTime(r.revoked_at, col),
+    lastUsedAt: optTime(r.last_used_at, col),
+  };
+}
+
+export function userFromRow(r: Row, col: ColumnReader): UserRecord {
+  return {
+    name: String(r.name),
+    role: r.role as AccessRole,
+    passwordHash: String(r.password_hash),
+    createdAt: col.time(r.created_at),
+  };
+}
+
+export function sessionFromRow(r: Row, col: ColumnReader): SessionRecord {
+  return {
+    idSha256: String(r.id_sha256),
+    principal: String(r.principal),
+    role: r.role as AccessRole,
+    csrfToken: String(r.csrf_token),
+    createdAt: col.time(r.created_at),
+    expiresAt: col.time(r.expires_at),
+  };
+}
+
+export function hostInventoryFromRow(r: Row, col: ColumnReader): HostInventoryRecord {
+  return {
+    host: String(r.host),
+    certSha256: String(r.cert_sha256),
+    tbsSha256: String(r.tbs_sha256),
+    spkiSha256: String(r.spki_sha256),
+    dnsNames: col.json(r.dns_names) as string[],
+    notAfter: String(r.not_after),
+    pushedAt: col.time(r.pushed_at),
+  };
+}
+
+export function domainAuditFromRow(r: Row, col: ColumnReader): DomainAuditRecord {
+  return { domain: String(r.domain), resultJson: String(r.result_json), checkedAt: col.time(r.checked_at) };
 }
 
 /** The holder label of the run lock (`run_lock` row), for StoreLockedError. */

@@ -4,7 +4,7 @@
  * `Store` interface) and a lock file beside it. This file opens it (the state directory, the file
  * modes, the journal) and assembles the `Store` from the parts in `store/sqlite/`: the connection
  * with its schema and run lock, log state, issuances, inventory, alerts, MITM baselines, the iodef
- * outbox and inbox, and health.
+ * outbox and inbox, health, and the web server's access control, host inventories and domain audits.
  *
  * Durability: WAL journal with `synchronous = FULL`. Any journal mode survives SIGKILL (the OS
  * keeps what was written), but after a power loss WAL + NORMAL may lose the last commits, and
@@ -34,10 +34,13 @@ import {
   stateDirIsShared,
 } from '../state-files.js';
 import { noState } from './errors.js';
+import { sqliteAccess } from './sqlite/access.js';
 import { sqliteAlerts } from './sqlite/alerts.js';
 import { BUSY_TIMEOUT_MS, SqliteConnection } from './sqlite/connection.js';
 import type { Db } from './sqlite/connection.js';
+import { sqliteDomainAudits } from './sqlite/domain-audits.js';
 import { sqliteHealth } from './sqlite/health.js';
+import { sqliteHostInventory } from './sqlite/host-inventory.js';
 import { sqliteIodefInbox } from './sqlite/iodef-inbox.js';
 import { sqliteIodefOutbox } from './sqlite/iodef-outbox.js';
 import { sqliteInventory } from './sqlite/inventory.js';
@@ -62,6 +65,9 @@ function sqliteStore(db: Db, path: string, readOnly = false): Store {
     ...sqliteIodefOutbox(c),
     ...sqliteIodefInbox(c),
     ...sqliteHealth(c),
+    ...sqliteAccess(c),
+    ...sqliteHostInventory(c),
+    ...sqliteDomainAudits(c),
   };
 }
 

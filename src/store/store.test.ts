@@ -683,6 +683,15 @@ describe.each(ENGINES)('%s store', (kind) => {
       await state.query('DROP TABLE iodef_received');
       await state.query('DROP TABLE log_health');
       await state.query('DROP TABLE monitor_status');
+      for (const table of [
+        'issuance_suffixes',
+        'api_tokens',
+        'users',
+        'sessions',
+        'host_inventory',
+        'domain_audits',
+      ])
+        await state.query(`DROP TABLE ${table}`);
       await state.query('DELETE FROM schema_migrations WHERE version > 1');
       const reopened = await state.open();
       try {

@@ -3,14 +3,26 @@
  * Reading back what `commitBatch` stored in PostgreSQL: issuances with their certificate hashes
  * and log entries (by hash prefix, by DNS name, or all), read in one REPEATABLE READ READ ONLY
  * transaction so the three reads see the same snapshot, and the malformed entries. Read-only.
+ *
+ * Pages (`pageIssuances`) are keyset pages over the (first_seen, tbs_sha256) index, or over the
+ * primary key of `issuance_suffixes` (suffix, first_seen, tbs_sha256) for a name: an index scan
+ * from the position that stops after `limit` rows, however many issuances match.
  */
 import type postgres from 'postgres';
 import { cleanText, hexPrefixRange } from '../codec.js';
-import { ISSUANCE_COLUMNS, POSTGRES_COLUMNS, issuancesFromRows, malformedFromRow } from '../rows.js';
+import {
+  ISSUANCE_COLUMNS,
+  ISSUANCE_COLUMNS_I,
+  POSTGRES_COLUMNS,
+  issuancesFromRows,
+  malformedFromRow,
+} from '../rows.js';
+import { checkPageQuery, checkSearchName } from '../web-codec.js';
+import type { PageQuery } from '../web-codec.js';
 import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
 import type { Issuance } from '../types.js';
-import type { Sql } from './connection.js';
+import type { Sql, Tx } from './connection.js';
 
 /** `filter` selects TBS hashes; the three reads share one snapshot (REPEATABLE READ). */
 async function readIssuances(sql: Sql, filter: postgres.Fragment): Promise<Issuance[]> {
@@ -24,6 +36,28 @@ async function readIssuances(sql: Sql, filter: postgres.Fragment): Promise<Issua
     >`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`;
     return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
   }) as Promise<Issuance[]>;
+}
+
+/** The page's issuance rows, in page order (see the module comment for the plan). */
+async function pageRows(tx: Tx, q: PageQuery): Promise<Row[]> {
+  const cmp = tx.unsafe(q.order === 'asc' ? '>' : '<');
+  const dir = tx.unsafe(q.order === 'asc' ? 'ASC' : 'DESC');
+  if (q.name === null) {
+    const after =
+      q.after === null
+        ? tx``
+        : tx`WHERE (first_seen, tbs_sha256) ${cmp} (${q.after.firstSeen}::timestamptz, ${q.after.tbsSha256})`;
+    return tx<Row[]>`SELECT ${tx.unsafe(ISSUANCE_COLUMNS)} FROM issuances ${after}
+                     ORDER BY first_seen ${dir}, tbs_sha256 ${dir} LIMIT ${q.limit}`;
+  }
+  const after =
+    q.after === null
+      ? tx``
+      : tx`AND (s.first_seen, s.tbs_sha256) ${cmp} (${q.after.firstSeen}::timestamptz, ${q.after.tbsSha256})`;
+  return tx<Row[]>`SELECT ${tx.unsafe(ISSUANCE_COLUMNS_I)}
+                   FROM issuance_suffixes s JOIN issuances i ON i.tbs_sha256 = s.tbs_sha256
+                   WHERE s.suffix = ${q.name} ${after}
+                   ORDER BY s.first_seen ${dir}, s.tbs_sha256 ${dir} LIMIT ${q.limit}`;
 }
 
 export function postgresIssuances(sql: Sql): IssuancesPart {
@@ -46,6 +80,31 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
         sql,
         sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ${cleanText(dnsName)})`,
       );
+    },
+
+    async pageIssuances(query) {
+      const q = checkPageQuery(query);
+      return sql.begin('isolation level repeatable read read only', async (tx) => {
+        const rows = await pageRows(tx, q);
+        if (rows.length === 0) return [];
+        const tbs = JSON.stringify(rows.map((r) => String(r.tbs_sha256)));
+        const where = tx`tbs_sha256 IN (SELECT json_array_elements_text(${tbs}::text::json))`;
+        const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${where}`;
+        const entries = await tx<
+          Row[]
+        >`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`;
+        return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
+      }) as Promise<Issuance[]>;
+    },
+
+    async countIssuances(name) {
+      const [row] =
+        name === undefined
+          ? await sql<Row[]>`SELECT count(*) AS n FROM issuances`
+          : await sql<
+              Row[]
+            >`SELECT count(*) AS n FROM issuance_suffixes WHERE suffix = ${checkSearchName(name)}`;
+      return POSTGRES_COLUMNS.int(row?.n);
     },
 
     async listMalformed() {

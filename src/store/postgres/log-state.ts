@@ -118,6 +118,15 @@ export function postgresLogState(c: PostgresConnection): LogStatePart {
           SELECT r."dnsName", r."tbsSha256"
           FROM json_to_recordset(${JSON.stringify(rows.names)}::text::json) AS r("dnsName" text, "tbsSha256" text)
           ON CONFLICT DO NOTHING`);
+        // After the issuances (pipelined statements run in order): the suffix rows carry the
+        // STORED first_seen (an issuance seen before keeps its own), which pageIssuances orders by.
+        if (rows.suffixes.length > 0)
+          inserts.push(tx`
+          INSERT INTO issuance_suffixes (suffix, first_seen, tbs_sha256)
+          SELECT r.suffix, i.first_seen, i.tbs_sha256
+          FROM json_to_recordset(${JSON.stringify(rows.suffixes)}::text::json) AS r(suffix text, "tbsSha256" text)
+          JOIN issuances i ON i.tbs_sha256 = r."tbsSha256" COLLATE "C"
+          ON CONFLICT DO NOTHING`);
         if (rows.malformed.length > 0)
           inserts.push(tx`
           INSERT INTO malformed (log_id, idx, error, created_at)

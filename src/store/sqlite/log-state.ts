@@ -73,6 +73,13 @@ function commitRows(c: SqliteConnection, batch: CommitBatch, rows: BatchRows, no
     'INSERT INTO issuance_names (dns_name, tbs_sha256) VALUES (?, ?) ON CONFLICT DO NOTHING',
   );
   for (const n of rows.names) insertName.run(n.dnsName, n.tbsSha256);
+  // After the issuances: the suffix rows carry the STORED first_seen (an issuance seen before
+  // keeps its own), which is what pageIssuances orders by.
+  const insertSuffix = c.stmt(
+    `INSERT INTO issuance_suffixes (suffix, first_seen, tbs_sha256)
+     SELECT ?, first_seen, tbs_sha256 FROM issuances WHERE tbs_sha256 = ? ON CONFLICT DO NOTHING`,
+  );
+  for (const x of rows.suffixes) insertSuffix.run(x.suffix, x.tbsSha256);
   const insertMalformed = c.stmt(
     'INSERT INTO malformed (log_id, idx, error, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );

@@ -1,0 +1,238 @@
+/**
+ * @module store/web-codec
+ * What both engines share for the web server's tables (migration 6): the argument checks of
+ * issuance pages, tokens, users, sessions, host inventories and domain audits. Pure. Bad input is
+ * refused with STORE_INVALID_ARGUMENT, never repaired: text from outside (token names, DNS names)
+ * is stored exactly as given once it passed, and escaping it is the job of whoever prints it.
+ */
+import { isSafeText } from '../sanitize.js';
+import { checkHash, toJsonText } from './codec.js';
+import { invalidArgument } from './errors.js';
+import type {
+  AccessRole,
+  DomainAuditRecord,
+  HostInventoryItem,
+  IssuancePageQuery,
+  IssuancePosition,
+  SessionRecord,
+  TokenRecord,
+  UserRecord,
+} from './types.js';
+
+export const PAGE_LIMIT_MAX = 1000;
+export const HOST_INVENTORY_MAX_ITEMS = 100_000;
+export const HOST_ITEM_MAX_NAMES = 1000;
+/** RFC 1035 §2.3.4: 255 octets on the wire, 253 characters in text form. */
+export const DNS_NAME_MAX = 253;
+export const TOKEN_NAME_MAX = 100;
+export const DOMAIN_AUDIT_MAX = 1_000_000;
+/** `touchToken` writes at most once per this interval (types.ts: "once a minute is enough"). */
+export const TOUCH_INTERVAL_MS = 60_000;
+
+const ROLES: readonly AccessRole[] = ['viewer', 'admin'];
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * Store times are `Date.toISOString()` text (UTC, milliseconds) and nothing else: SQLite compares
+ * them as text (`deleteExpiredSessions`, keyset pages), which is time order only in this one form,
+ * and PostgreSQL's timestamptz gives back exactly this form, so both engines return what was put.
+ */
+export function checkIsoTime(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !ISO_MS.test(value) || new Date(value).toISOString() !== value)
+    throw invalidArgument(`${what} must be an ISO 8601 UTC time with milliseconds, got ${String(value)}`);
+  return value;
+}
+
+function optIsoTime(what: string, value: unknown): string | null {
+  return value === null ? null : checkIsoTime(what, value);
+}
+
+/** `at` minus the touch interval, for "last used before this" (same ISO form). */
+export function touchThreshold(at: string): string {
+  return new Date(Date.parse(checkIsoTime('at', at)) - TOUCH_INTERVAL_MS).toISOString();
+}
+
+export function checkRole(role: unknown): AccessRole {
+  if (!ROLES.includes(role as AccessRole)) throw invalidArgument(`unknown role ${String(role)}`);
+  return role as AccessRole;
+}
+
+/** Text from outside stored as given: bounded, and free of controls and format characters. */
+function checkOutsideText(what: string, value: unknown, min: number, max: number): string {
+  if (typeof value !== 'string' || value.length < min || value.length > max)
+    throw invalidArgument(`${what} must be ${min} to ${max} characters`);
+  // U+0000 cannot be stored in PostgreSQL text; controls, bidi overrides and lone surrogates are
+  // refused rather than escaped (sanitize.ts), so the stored value is the given one.
+  if (!isSafeText(value)) throw invalidArgument(`${what} contains control or format characters`);
+  return value;
+}
+
+/** Public token IDs, user names: printable ASCII that needs no escaping in a URL path or a cookie. */
+const IDENT = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export function checkTokenId(id: unknown): string {
+  if (typeof id !== 'string' || !IDENT.test(id))
+    throw invalidArgument(`a token ID must be 1 to 64 of [A-Za-z0-9._@-], got ${String(id)}`);
+  return id;
+}
+
+export function checkUserName(name: unknown): string {
+  if (typeof name !== 'string' || !IDENT.test(name))
+    throw invalidArgument(`a user name must be 1 to 64 of [A-Za-z0-9._@-], got ${String(name)}`);
+  return name;
+}
+
+export function checkToken(t: TokenRecord): TokenRecord {
+  return {
+    id: checkTokenId(t.id),
+    name: checkOutsideText('a token name', t.name, 0, TOKEN_NAME_MAX),
+    role: checkRole(t.role),
+    tokenSha256: checkHash('tokenSha256', t.tokenSha256),
+    createdAt: checkIsoTime('createdAt', t.createdAt),
+    expiresAt: optIsoTime('expiresAt', t.expiresAt),
+    revokedAt: optIsoTime('revokedAt', t.revokedAt),
+    lastUsedAt: optIsoTime('lastUsedAt', t.lastUsedAt),
+  };
+}
+
+/** types.ts: `passwordHash` is an scrypt string; anything else (a plain password) is refused. */
+const SCRYPT_HASH = /^scrypt\$[\x21-\x7e]{1,1000}$/;
+
+export function checkUser(u: UserRecord): UserRecord {
+  if (typeof u.passwordHash !== 'string' || !SCRYPT_HASH.test(u.passwordHash))
+    throw invalidArgument('passwordHash must be an scrypt string (scrypt$…)');
+  return {
+    name: checkUserName(u.name),
+    role: checkRole(u.role),
+    passwordHash: u.passwordHash,
+    createdAt: checkIsoTime('createdAt', u.createdAt),
+  };
+}
+
+/** The session principal of a user, as `deleteUser` finds its sessions. */
+export function userPrincipal(name: string): string {
+  return `user:${name}`;
+}
+
+export function tokenPrincipal(id: string): string {
+  return `token:${id}`;
+}
+
+const CSRF_TOKEN = /^[A-Za-z0-9_=+/-]{16,200}$/;
+
+export function checkSession(s: SessionRecord): SessionRecord {
+  if (typeof s.principal !== 'string') throw invalidArgument('a session needs a principal');
+  if (s.principal.startsWith('user:')) checkUserName(s.principal.slice(5));
+  else if (s.principal.startsWith('token:')) checkTokenId(s.principal.slice(6));
+  else throw invalidArgument(`a session principal is user:NAME or token:ID, got ${s.principal}`);
+  if (typeof s.csrfToken !== 'string' || !CSRF_TOKEN.test(s.csrfToken))
+    throw invalidArgument('csrfToken must be 16 to 200 base64/base64url characters');
+  return {
+    idSha256: checkHash('idSha256', s.idSha256),
+    principal: s.principal,
+    role: checkRole(s.role),
+    csrfToken: s.csrfToken,
+    createdAt: checkIsoTime('createdAt', s.createdAt),
+    expiresAt: checkIsoTime('expiresAt', s.expiresAt),
+  };
+}
+
+const HOST = /^[A-Za-z0-9._-]{1,253}$/;
+
+export function checkHost(host: unknown): string {
+  if (typeof host !== 'string' || !HOST.test(host))
+    throw invalidArgument(`a host must be 1 to 253 of [A-Za-z0-9._-], got ${String(host).slice(0, 300)}`);
+  return host;
+}
+
+/** A `host_inventory` row as written; `dnsNames` as JSON text. */
+export interface HostInventoryRow {
+  certSha256: string;
+  tbsSha256: string;
+  spkiSha256: string;
+  dnsNames: string;
+  notAfter: string;
+}
+
+/**
+ * Checks a push and turns it into rows. The same certificate listed twice (one client's `live`
+ * and `archive` copies) is one row; the same hash with different data is a contradiction, refused.
+ */
+export function hostInventoryRows(host: string, items: HostInventoryItem[]): HostInventoryRow[] {
+  checkHost(host);
+  if (!Array.isArray(items) || items.length > HOST_INVENTORY_MAX_ITEMS)
+    throw invalidArgument(`a host inventory holds at most ${HOST_INVENTORY_MAX_ITEMS} items`);
+  const byCert = new Map<string, HostInventoryRow>();
+  for (const item of items) {
+    if (!Array.isArray(item.dnsNames) || item.dnsNames.length > HOST_ITEM_MAX_NAMES)
+      throw invalidArgument(`an inventory item holds at most ${HOST_ITEM_MAX_NAMES} DNS names`);
+    for (const n of item.dnsNames) checkOutsideText('a DNS name', n, 1, DNS_NAME_MAX);
+    if (
+      typeof item.notAfter !== 'string' ||
+      item.notAfter.length > 40 ||
+      Number.isNaN(Date.parse(item.notAfter))
+    )
+      throw invalidArgument(`notAfter must be a time, got ${String(item.notAfter).slice(0, 50)}`);
+    const row: HostInventoryRow = {
+      certSha256: checkHash('certSha256', item.certSha256),
+      tbsSha256: checkHash('tbsSha256', item.tbsSha256),
+      spkiSha256: checkHash('spkiSha256', item.spkiSha256),
+      dnsNames: toJsonText(item.dnsNames),
+      notAfter: item.notAfter,
+    };
+    const seen = byCert.get(row.certSha256);
+    if (seen !== undefined && JSON.stringify(seen) !== JSON.stringify(row))
+      throw invalidArgument(`certificate ${row.certSha256} listed twice with different data`);
+    byCert.set(row.certSha256, row);
+  }
+  return [...byCert.values()];
+}
+
+/** A name to search for: A-label, lower case (types.ts), labels of [a-z0-9_-], ≤ 253 characters. */
+const SEARCH_NAME = /^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
+
+export function checkSearchName(name: unknown): string {
+  if (typeof name !== 'string' || name.length > DNS_NAME_MAX || !SEARCH_NAME.test(name))
+    throw invalidArgument(
+      `a name to search for must be a lower-case A-label DNS name, got ${String(name).slice(0, 300)}`,
+    );
+  return name;
+}
+
+export function checkDomainAudit(r: DomainAuditRecord): DomainAuditRecord {
+  const domain = checkSearchName(r.domain);
+  if (typeof r.resultJson !== 'string' || r.resultJson.length > DOMAIN_AUDIT_MAX)
+    throw invalidArgument(`resultJson must be JSON text of at most ${DOMAIN_AUDIT_MAX} characters`);
+  try {
+    JSON.parse(r.resultJson);
+  } catch {
+    throw invalidArgument('resultJson is not JSON');
+  }
+  // PostgreSQL text cannot hold U+0000 (JSON may carry it escaped, which is fine).
+  if (r.resultJson.includes('\0')) throw invalidArgument('resultJson contains U+0000');
+  return { domain, resultJson: r.resultJson, checkedAt: checkIsoTime('checkedAt', r.checkedAt) };
+}
+
+/** A page query, checked, with its defaults. */
+export interface PageQuery {
+  name: string | null;
+  after: IssuancePosition | null;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+export function checkPageQuery(q: IssuancePageQuery): PageQuery {
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > PAGE_LIMIT_MAX)
+    throw invalidArgument(`limit must be 1 to ${PAGE_LIMIT_MAX}, got ${String(q.limit)}`);
+  const order = q.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc')
+    throw invalidArgument(`order must be asc or desc, got ${String(order)}`);
+  const after =
+    q.after === undefined
+      ? null
+      : {
+          firstSeen: checkIsoTime('after.firstSeen', q.after.firstSeen),
+          tbsSha256: checkHash('after.tbsSha256', q.after.tbsSha256),
+        };
+  return { name: q.name === undefined ? null : checkSearchName(q.name), after, order, limit: q.limit };
+}
