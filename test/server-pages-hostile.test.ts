@@ -75,7 +75,9 @@ beforeAll(async () => {
     resultJson: JSON.stringify({
       domain: 'example.com',
       grade: '<b>F</b>',
-      findings: [{ id: '<x>', severity: '"><script>', name: SCRIPT, message: '<script>alert(14)</script>', fix: BIDI }],
+      findings: [
+        { id: '<x>', severity: '"><script>', name: SCRIPT, message: '<script>alert(14)</script>', fix: BIDI },
+      ],
     }),
     checkedAt: '2025-06-01T00:00:00.000Z',
   });
@@ -111,7 +113,13 @@ function expectOnlyEscaped(body: string): void {
 describe('hostile data is shown as text only', () => {
   it.each([
     ['/', ['&lt;script&gt;alert(1)&lt;/script&gt;.evil.example.com', '&lt;img src=x onerror=alert(13)&gt;']],
-    ['/certificates', ['&lt;script&gt;alert(1)&lt;/script&gt;.evil.example.com', 'CN=&lt;b onmouseover=alert(3)&gt;Evil CA&lt;/b&gt;']],
+    [
+      '/certificates',
+      [
+        '&lt;script&gt;alert(1)&lt;/script&gt;.evil.example.com',
+        'CN=&lt;b onmouseover=alert(3)&gt;Evil CA&lt;/b&gt;',
+      ],
+    ],
     ['/certificates?q=%25.example.com', ['&lt;script&gt;alert(1)&lt;/script&gt;.evil.example.com']],
     [
       `/certificates/${hash}`,
@@ -122,7 +130,14 @@ describe('hostile data is shown as text only', () => {
         '&lt;i&gt;serial&lt;/i&gt;',
       ],
     ],
-    ['/iodef', ['&lt;script&gt;alert(4)&lt;/script&gt;@ca.example', '&quot;&gt;&lt;svg onload=alert(5)&gt;', '&lt;iframe src=javascript:alert(6)&gt;']],
+    [
+      '/iodef',
+      [
+        '&lt;script&gt;alert(4)&lt;/script&gt;@ca.example',
+        '&quot;&gt;&lt;svg onload=alert(5)&gt;',
+        '&lt;iframe src=javascript:alert(6)&gt;',
+      ],
+    ],
     ['/mitm', ['&lt;script&gt;alert(9)&lt;/script&gt;', '&quot;&gt;&lt;img onerror=alert(10)&gt;']],
     ['/alerts', ['&lt;script&gt;alert(11)&lt;/script&gt;']],
     ['/domains', ['&lt;b&gt;F&lt;/b&gt;']],

@@ -8,9 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
+// eslint-disable-next-line certvigil/no-deep-imports -- the session key as the server derives it (no caller makes sessions by hand)
 import { secretHash } from '../src/server/auth/secrets.js';
 import { createApp } from '../src/server/index.js';
 import type { AppEnv, ServerDeps } from '../src/server/index.js';
+// eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
 import { LOG_A, batch, issuance, sha256Hex } from '../src/store/store.fixture.js';
 import { openStore } from '../src/store/index.js';
 import type { AccessRole, IssuanceInput, Store } from '../src/store/index.js';
@@ -33,7 +35,12 @@ export interface PagesKit {
   /** Commits issuances to LOG_A in batches (positions continue from the last call). */
   add(issuances: IssuanceInput[]): Promise<void>;
   get(path: string, who?: Session | null): Promise<Response>;
-  post(path: string, fields: Record<string, string>, who: Session | null, headers?: Record<string, string>): Promise<Response>;
+  post(
+    path: string,
+    fields: Record<string, string>,
+    who: Session | null,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 

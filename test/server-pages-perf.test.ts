@@ -56,7 +56,9 @@ describe(`pages on ${N} issuances`, () => {
         expect(res.status, p).toBe(200);
       }
       times.sort((a, b) => a - b);
-      lines.push(`${p.padEnd(60)} median ${times[2]?.toFixed(1)} ms, max ${times[4]?.toFixed(1)} ms, ${body.length} bytes`);
+      lines.push(
+        `${p.padEnd(60)} median ${times[2]?.toFixed(1)} ms, max ${times[4]?.toFixed(1)} ms, ${body.length} bytes`,
+      );
       if (p === '/certificates') expect(body.match(/href="\/certificates\/[0-9a-f]{64}"/g)?.length).toBe(50);
     }
     console.log(`page render times over ${N} issuances (app.request, SQLite):\n${lines.join('\n')}`);

@@ -4,6 +4,7 @@
  * CSRF), the domains pages, iodef/MITM/alerts, and the static files. No socket: app.request().
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of notify's API
 import { issuanceEvent } from '../src/notify/events.fixture.js';
 import { issuance, makePagesKit, sha256Hex, textOf } from './server-pages-kit.js';
 import type { PagesKit } from './server-pages-kit.js';
@@ -30,14 +31,19 @@ function expectCspClean(body: string): void {
 }
 
 describe('access', () => {
-  it.each(['/', '/certificates', '/domains', '/iodef', '/mitm', '/alerts', `/certificates/${sha256Hex('x')}`])(
-    'GET %s without a session redirects to /login',
-    async (path) => {
-      const res = await kit.get(path);
-      expect(res.status).toBe(303);
-      expect(res.headers.get('location')).toMatch(/^\/login/);
-    },
-  );
+  it.each([
+    '/',
+    '/certificates',
+    '/domains',
+    '/iodef',
+    '/mitm',
+    '/alerts',
+    `/certificates/${sha256Hex('x')}`,
+  ])('GET %s without a session redirects to /login', async (path) => {
+    const res = await kit.get(path);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/login/);
+  });
 
   it('serves app.css and app.js without a session, with their types and an ETag', async () => {
     const css = await kit.get('/static/app.css');
@@ -54,11 +60,27 @@ describe('access', () => {
   });
 });
 
+describe('headers', () => {
+  // Regression: under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` on our own form
+  // POSTs, which the CSRF check refuses (the authorize form failed in the browser test).
+  it('pages go out with Referrer-Policy same-origin and the CSP without inline script or style', async () => {
+    const res = await kit.get('/', kit.viewer);
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(await res.text()).not.toContain('name="referrer"');
+  });
+});
+
 describe('overview', () => {
   it('shows the unknown certificate first with its names and reason codes, the logs, alerts and log list', async () => {
     await kit.add([cert(1, ['www.example.com', 'example.com'])]);
     await kit.store.enqueueAlert({ key: 'issuance:x', kind: 'issuance', payload: issuanceEvent() });
-    await kit.store.putMonitorStatus({ logListSource: 'https://loglist.example/v3.json', logListFetchedAt: new Date().toISOString() });
+    await kit.store.putMonitorStatus({
+      logListSource: 'https://loglist.example/v3.json',
+      logListFetchedAt: new Date().toISOString(),
+    });
     const res = await kit.get('/', kit.viewer);
     expect(res.status).toBe(200);
     const body = await res.text();
@@ -82,7 +104,10 @@ describe('certificates', () => {
   beforeEach(async () => {
     await kit.add([
       cert(1, ['example.com', 'www.example.com'], { notBefore: '2025-01-10T00:00:00Z' }),
-      cert(2, ['api.example.com'], { issuer: 'C=US, O=Google Trust Services, CN=WR1', notBefore: '2025-02-10T00:00:00Z' }),
+      cert(2, ['api.example.com'], {
+        issuer: 'C=US, O=Google Trust Services, CN=WR1',
+        notBefore: '2025-02-10T00:00:00Z',
+      }),
       cert(3, ['example.org'], { notBefore: '2025-03-10T00:00:00Z' }),
       cert(4, ['deep.a.example.com'], { notBefore: '2025-04-10T00:00:00Z' }),
       cert(5, ['notexample.com'], { notBefore: '2025-05-10T00:00:00Z' }),
@@ -121,9 +146,17 @@ describe('certificates', () => {
     // The view context is cached a few seconds per app: a fresh kit app would see it at once; the
     // authorize form invalidates it (tested below). Here a new app over the same store.
     const { createApp } = await import('../src/server/index.js');
-    const app = createApp({ store: kit.store, logger: { info() {}, warn() {}, error() {} }, secureCookies: false });
+    const app = createApp({
+      store: kit.store,
+      logger: { info() {}, warn() {}, error() {} },
+      secureCookies: false,
+    });
     const get = async (p: string) =>
-      textOf(await (await app.request(p, { headers: { cookie: `certvigil_session=${kit.viewer.cookie}` } })).text());
+      textOf(
+        await (
+          await app.request(p, { headers: { cookie: `certvigil_session=${kit.viewer.cookie}` } })
+        ).text(),
+      );
     t = await get('/certificates?known=known');
     expect(t).toContain('example.org');
     expect(t).not.toContain('api.example.com');
@@ -153,7 +186,9 @@ describe('certificates', () => {
     const newer = /<a href="([^"]+)" rel="prev">/.exec(last);
     expect(newer).not.toBeNull();
     const middle = await (await kit.get((newer?.[1] ?? '').replaceAll('&amp;', '&'), kit.viewer)).text();
-    expect([...middle.matchAll(/href="\/certificates\/([0-9a-f]{64})"/g)].map((m) => m[1])).toEqual(all.slice(2, 4));
+    expect([...middle.matchAll(/href="\/certificates\/([0-9a-f]{64})"/g)].map((m) => m[1])).toEqual(
+      all.slice(2, 4),
+    );
   });
 
   it('a forged page link is refused politely (newest page)', async () => {
@@ -176,7 +211,7 @@ describe('certificate detail and authorize', () => {
     expectCspClean(body);
     const t = textOf(body);
     expect(t).toContain('shop.example.com');
-    expect(t).toContain("C=US, O=Let&#39;s Encrypt, CN=R11");
+    expect(t).toContain('C=US, O=Let&#39;s Encrypt, CN=R11');
     expect(t).toContain('2025-01-01 00:00 UTC');
     expect(t).toContain('ECDSA P-256');
     expect(t).toContain('https://ct.example/a/');
@@ -191,14 +226,20 @@ describe('certificate detail and authorize', () => {
   });
 
   it('a viewer may not authorize (403), an admin without the CSRF token neither, with it the issuance becomes known', async () => {
-    expect((await kit.post(`/certificates/${hash}/authorize`, { _csrf: kit.viewer.csrf }, kit.viewer)).status).toBe(403);
+    expect(
+      (await kit.post(`/certificates/${hash}/authorize`, { _csrf: kit.viewer.csrf }, kit.viewer)).status,
+    ).toBe(403);
     expect((await kit.post(`/certificates/${hash}/authorize`, { note: 'x' }, kit.admin)).status).toBe(403);
     expect(await kit.store.listAuthorizations()).toEqual([]);
 
     const form = await (await kit.get(`/certificates/${hash}`, kit.admin)).text();
     expect(form).toContain(`action="/certificates/${hash}/authorize"`);
     expect(form).toContain(`name="_csrf" value="${kit.admin.csrf}"`);
-    const res = await kit.post(`/certificates/${hash}/authorize`, { _csrf: kit.admin.csrf, note: 'CHG-42' }, kit.admin);
+    const res = await kit.post(
+      `/certificates/${hash}/authorize`,
+      { _csrf: kit.admin.csrf, note: 'CHG-42' },
+      kit.admin,
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/certificates/${hash}`);
     expect((await kit.store.listAuthorizations()).map((a) => [a.hash, a.note])).toEqual([[hash, 'CHG-42']]);
@@ -213,7 +254,15 @@ describe('domains', () => {
   const audit = {
     domain: 'example.com',
     grade: 'C',
-    findings: [{ id: 'no-caa', severity: 'warning', name: 'example.com', message: 'No CAA record.', fix: 'example.com. CAA 0 issue "letsencrypt.org"' }],
+    findings: [
+      {
+        id: 'no-caa',
+        severity: 'warning',
+        name: 'example.com',
+        message: 'No CAA record.',
+        fix: 'example.com. CAA 0 issue "letsencrypt.org"',
+      },
+    ],
   };
 
   it('without --config says how to list the watched domains', async () => {
@@ -236,7 +285,11 @@ describe('domains', () => {
       cert(1, ['www.example.com'], { notBefore: '2025-05-02T00:00:00Z' }),
       cert(2, ['api.example.com'], { notBefore: '2025-06-02T00:00:00Z', issuer: 'CN=WR1' }),
     ]);
-    await kit.store.putDomainAudit({ domain: 'example.com', resultJson: JSON.stringify(audit), checkedAt: '2025-06-01T00:00:00.000Z' });
+    await kit.store.putDomainAudit({
+      domain: 'example.com',
+      resultJson: JSON.stringify(audit),
+      checkedAt: '2025-06-01T00:00:00.000Z',
+    });
     const list = textOf(await (await kit.get('/domains', kit.viewer)).text());
     expect(list).toContain('example.com');
     expect(list).toContain('example.net');
@@ -247,12 +300,14 @@ describe('domains', () => {
     expect(t).toContain('no-caa');
     expect(t).toContain('No CAA record.');
     expect(t).toContain('CN=WR1');
-    expect(body).toMatch(/<svg class="chart"[^>]*role="img"/);
+    expect(body).toMatch(/<svg\s+class="chart"[^>]*role="img"/);
     expect(body).toMatch(/<title>2025-06: 1<\/title>/);
     expect(body).not.toContain('/audit"');
     expect((await kit.get('/domains/unwatched.example', kit.viewer)).status).toBe(404);
 
-    expect((await kit.post('/domains/example.com/audit', { _csrf: kit.viewer.csrf }, kit.viewer)).status).toBe(403);
+    expect(
+      (await kit.post('/domains/example.com/audit', { _csrf: kit.viewer.csrf }, kit.viewer)).status,
+    ).toBe(403);
     const adminPage = await (await kit.get('/domains/example.com', kit.admin)).text();
     expect(adminPage).toContain('action="/domains/example.com/audit"');
     const res = await kit.post('/domains/example.com/audit', { _csrf: kit.admin.csrf }, kit.admin);
@@ -260,7 +315,9 @@ describe('domains', () => {
     expect(calls).toEqual(['example.com']);
     const stored = (await kit.store.listDomainAudits()).find((a) => a.domain === 'example.com');
     expect(JSON.parse(stored?.resultJson ?? '{}')).toMatchObject({ grade: 'A' });
-    expect((await kit.post('/domains/other.example/audit', { _csrf: kit.admin.csrf }, kit.admin)).status).toBe(404);
+    expect(
+      (await kit.post('/domains/other.example/audit', { _csrf: kit.admin.csrf }, kit.admin)).status,
+    ).toBe(404);
   });
 });
 
@@ -276,7 +333,13 @@ describe('iodef, mitm, alerts', () => {
         channel: 'smtp',
         receivedAt: `2025-06-0${n}T00:00:00Z`,
         schemaValid: n === 1,
-        summary: { incidentId: `INC-${n}`, names: [`n${n}.example.com`], reason: 'issuer-not-authorized', risk: 'high', reporter: [] },
+        summary: {
+          incidentId: `INC-${n}`,
+          names: [`n${n}.example.com`],
+          reason: 'issuer-not-authorized',
+          risk: 'high',
+          reporter: [],
+        },
         document: '<IODEF-Document/>',
       });
     }

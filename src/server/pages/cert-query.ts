@@ -58,7 +58,9 @@ export function normaliseSearchName(input: string): string | null {
   const ascii = domainToASCII(s);
   if (ascii === '' || ascii.length > 253) return null;
   // RFC 1035 §2.3.1 labels (LDH), plus `_` which CT names do carry (e.g. _acme-challenge in SANs).
-  if (!/^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(ascii))
+  if (
+    !/^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(ascii)
+  )
     return null;
   return ascii;
 }
@@ -121,7 +123,8 @@ export function encodeCursor(p: IssuancePosition): string {
 export function decodeCursor(s: string | undefined): IssuancePosition | null {
   if (s === undefined || s === '' || s.length > 200 || !/^[A-Za-z0-9_-]+$/.test(s)) return null;
   const [firstSeen = '', tbsSha256 = '', ...rest] = Buffer.from(s, 'base64url').toString('utf8').split('|');
-  if (rest.length > 0 || !/^[0-9a-f]{64}$/.test(tbsSha256) || Number.isNaN(Date.parse(firstSeen))) return null;
+  if (rest.length > 0 || !/^[0-9a-f]{64}$/.test(tbsSha256) || Number.isNaN(Date.parse(firstSeen)))
+    return null;
   return { firstSeen, tbsSha256 };
 }
 
@@ -160,7 +163,11 @@ export async function scanPage(
   let exhausted = false;
   let lastScanned: IssuancePosition | null = null;
   const unfiltered =
-    filter.known === 'all' && filter.severity === 'any' && filter.issuer === '' && filter.from === null && filter.to === null;
+    filter.known === 'all' &&
+    filter.severity === 'any' &&
+    filter.issuer === '' &&
+    filter.from === null &&
+    filter.to === null;
   while (found.length < filter.limit && scanned < budget) {
     // Unfiltered, every row read is shown: read no more than the page needs.
     const want = Math.min(unfiltered ? filter.limit - found.length : BATCH, budget - scanned);

@@ -48,17 +48,34 @@ export function monthChart(data: readonly MonthCount[], label: string): Html {
   const slot = plotW / Math.max(1, data.length);
   const barW = Math.max(2, slot * 0.7);
   const total = data.reduce((s, d) => s + d.count, 0);
-  return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">
-<title id="chart-title">${label}</title>
-<desc id="chart-desc">${total} issuances in ${data.length} months; the table below lists each month.</desc>
-<line class="axis" x1="${PAD_L}" y1="${PAD_T + plotH}" x2="${W - 8}" y2="${PAD_T + plotH}"></line>
-<text class="tick" x="${PAD_L - 6}" y="${PAD_T + 4}" text-anchor="end">${max}</text>
-<text class="tick" x="${PAD_L - 6}" y="${PAD_T + plotH}" text-anchor="end">0</text>
-${data.map((d, i) => {
-  const h = Math.round((d.count / max) * plotH);
-  const x = Math.round(PAD_L + i * slot + (slot - barW) / 2);
-  return html`<rect class="bar" x="${x}" y="${PAD_T + plotH - h}" width="${Math.round(barW)}" height="${h}"><title>${d.month}: ${d.count}</title></rect>
-<text class="tick" x="${Math.round(x + barW / 2)}" y="${H - 10}" text-anchor="middle">${d.month.slice(2)}</text>`;
-})}
-</svg>`;
+  return html`<svg
+    class="chart"
+    viewBox="0 0 ${W} ${H}"
+    role="img"
+    aria-labelledby="chart-title chart-desc"
+    xmlns="http://www.w3.org/2000/svg"
+  >
+    <title id="chart-title">${label}</title>
+    <desc id="chart-desc">
+      ${total} issuances in ${data.length} months; the table below lists each month.
+    </desc>
+    <line class="axis" x1="${PAD_L}" y1="${PAD_T + plotH}" x2="${W - 8}" y2="${PAD_T + plotH}"></line>
+    <text class="tick" x="${PAD_L - 6}" y="${PAD_T + 4}" text-anchor="end">${max}</text>
+    <text class="tick" x="${PAD_L - 6}" y="${PAD_T + plotH}" text-anchor="end">0</text>
+    ${data.map((d, i) => {
+      const h = Math.round((d.count / max) * plotH);
+      const x = Math.round(PAD_L + i * slot + (slot - barW) / 2);
+      return html`<rect
+          class="bar"
+          x="${x}"
+          y="${PAD_T + plotH - h}"
+          width="${Math.round(barW)}"
+          height="${h}"
+          ><title>${d.month}: ${d.count}</title></rect
+        >
+        <text class="tick" x="${Math.round(x + barW / 2)}" y="${H - 10}" text-anchor="middle"
+          >${d.month.slice(2)}</text
+        >`;
+    })}
+  </svg>`;
 }

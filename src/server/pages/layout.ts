@@ -78,7 +78,7 @@ export function csrfOf(c: Context<AppEnv>): string {
 }
 
 export function csrfField(c: Context<AppEnv>): Html {
-  return html`<input type="hidden" name="_csrf" value="${csrfOf(c)}">`;
+  return html`<input type="hidden" name="_csrf" value="${csrfOf(c)}" />`;
 }
 
 export function isAdmin(c: Context<AppEnv>): boolean {
@@ -88,7 +88,9 @@ export function isAdmin(c: Context<AppEnv>): boolean {
 function who(p: Principal | null): Html {
   if (p === null) return html``;
   const kind = p.kind === 'token' ? 'token' : 'user';
-  return html`<span class="who">Signed in as <strong>${text(p.name, 80)}</strong> (${kind}, ${p.role})</span>`;
+  return html`<span class="who"
+    >Signed in as <strong>${text(p.name, 80)}</strong> (${kind}, ${p.role})</span
+  >`;
 }
 
 export interface PageOptions {
@@ -102,43 +104,51 @@ export function page(c: Context<AppEnv>, opts: PageOptions): Html {
   const principal = c.get('principal');
   const session = c.get('session');
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${opts.title} · certvigil</title>
-<link rel="stylesheet" href="/static/app.css">
-<script src="/static/app.js" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-<header class="top">
-<div class="brand"><a href="/">certvigil</a></div>
-<nav aria-label="Main">
-<ul>
-${NAV.map(
-  (n) =>
-    html`<li><a href="${n.href}"${navCurrent(path, n.href) ? html` aria-current="page"` : ''}>${n.label}</a></li>`,
-)}
-</ul>
-</nav>
-<div class="account">
-${who(principal)}
-${
-  session !== null
-    ? html`<form method="post" action="/logout" class="inline">${csrfField(c)}<button type="submit">Log out</button></form>`
-    : ''
-}
-</div>
-</header>
-<main id="main" tabindex="-1">
-<h1>${opts.title}</h1>
-${opts.body}
-</main>
-<footer><p>certvigil — Certificate Transparency and CAA monitor. Every page works without JavaScript.</p></footer>
-</body>
-</html>`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${opts.title} · certvigil</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href="/static/app.css" />
+        <script src="/static/app.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <div class="brand"><a href="/">certvigil</a></div>
+          <nav aria-label="Main">
+            <ul>
+              ${NAV.map(
+                (n) =>
+                  html`<li>
+                    <a href="${n.href}" ${navCurrent(path, n.href) ? html` aria-current="page"` : ''}
+                      >${n.label}</a
+                    >
+                  </li>`,
+              )}
+            </ul>
+          </nav>
+          <div class="account">
+            ${who(principal)}
+            ${
+              session !== null
+                ? html`<form method="post" action="/logout" class="inline">
+                    ${csrfField(c)}<button type="submit">Log out</button>
+                  </form>`
+                : ''
+            }
+          </div>
+        </header>
+        <main id="main" tabindex="-1">
+          <h1>${opts.title}</h1>
+          ${opts.body}
+        </main>
+        <footer>
+          <p>certvigil — Certificate Transparency and CAA monitor. Every page works without JavaScript.</p>
+        </footer>
+      </body>
+    </html>`;
 }
 
 /** A page saying what went wrong (404, a bad query) with the right status. */

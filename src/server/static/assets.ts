@@ -81,6 +81,12 @@ svg.chart .bar { fill: var(--accent); }
 svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
 svg.chart .tick { fill: var(--muted); font-size: 11px; }
 .rel { color: var(--muted); font-size: .85em; margin-left: .25rem; }
+/* The login page (server/auth/login.ts): one narrow column. */
+main.login { max-width: 28rem; margin: 2rem auto; }
+main.login form { display: flex; flex-direction: column; gap: .4rem; margin: 1rem 0; padding: .75rem;
+  border: 1px solid var(--line); border-radius: .25rem; }
+main.login h2 { margin: 0 0 .25rem; border: 0; font-size: 1.05rem; }
+.error { background: var(--crit-bg); color: var(--crit-fg); padding: .5rem .75rem; border-radius: .25rem; }
 @media (max-width: 40rem) { main, header.top { padding-left: .75rem; padding-right: .75rem; } .account { margin-left: 0; } }
 `;
 
@@ -128,4 +134,8 @@ export const APP_JS = `(function () {
   function start() { relativeTimes(); autosubmit(); setInterval(relativeTimes, 60000); }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();
+`;
+
+/** A small shield in the brand colour (no text, no script: an SVG image cannot run script as an <img>/icon). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path fill="#0b3d91" d="M16 2 4 6v9c0 7.5 5.1 13.4 12 15 6.9-1.6 12-7.5 12-15V6z"/><path fill="#fff" d="m14 20.6-4.3-4.3 1.8-1.8 2.5 2.5 6.5-6.5 1.8 1.8z"/></svg>
 `;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../types.js';
-import { APP_CSS, APP_JS } from './assets.js';
+import { APP_CSS, APP_JS, FAVICON_SVG } from './assets.js';
 
 interface Asset {
   body: string;
@@ -23,6 +23,7 @@ export function registerStatic(app: Hono<AppEnv>): void {
   const assets: Record<string, Asset> = {
     '/static/app.css': asset(APP_CSS, 'text/css; charset=utf-8'),
     '/static/app.js': asset(APP_JS, 'text/javascript; charset=utf-8'),
+    '/static/favicon.svg': asset(FAVICON_SVG, 'image/svg+xml'),
   };
   for (const [path, a] of Object.entries(assets)) {
     app.get(path, (c) => {
@@ -33,4 +34,10 @@ export function registerStatic(app: Hono<AppEnv>): void {
       return c.body(a.body);
     });
   }
+  // Browsers ask for /favicon.ico on pages without an icon link (the login page): an empty answer,
+  // not a 404 that shows as an error in every console.
+  app.get('/favicon.ico', (c) => {
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(null, 204);
+  });
 }
