@@ -5,3 +5,6 @@
  */
 export { createApp } from './app.js';
 export type { AppEnv, Principal, ServerCapabilities, ServerDeps, ServerLogger } from './types.js';
+// What `certvigil token` and `certvigil user` need to create credentials the server accepts.
+export { hashPassword, newToken, TOKEN_PREFIX } from './auth/secrets.js';
+export { accessNameProblem, MIN_PASSWORD_LENGTH, passwordProblem, userNameProblem } from './auth/login.js';

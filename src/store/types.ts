@@ -207,7 +207,8 @@ export interface IssuancePosition {
 export interface IssuancePageQuery {
   /**
    * Only issuances with a DNS name equal to `name` or under it (`name` "example.com" matches
-   * "example.com", "www.example.com", "*.example.com"); A-label, lower case. Absent: all.
+   * "example.com", "www.example.com", "*.example.com"); A-label, lower case (anything else, e.g.
+   * `*` or `%`, is refused). Certificate names match case-insensitively (RFC 4343). Absent: all.
    */
   name?: string;
   /** Start after this position (exclusive). */
@@ -348,23 +349,32 @@ export interface Store {
   /** How many issuances match `name` (as in `pageIssuances`), or all. */
   countIssuances(name?: string): Promise<number>;
 
-  /** Stores a new token; an `id` or `tokenSha256` already stored is refused (STORE_INVALID_ARGUMENT). */
+  /**
+   * Stores a new token; an `id` or `tokenSha256` already stored is refused (STORE_INVALID_ARGUMENT).
+   * `id` is 1..64 of [A-Za-z0-9._@-]; `name` 0..100 characters without control or format
+   * characters, stored as given. Every time in this interface (here and below) is
+   * `Date.toISOString()` text (UTC, milliseconds); any other form is refused.
+   */
   createToken(token: TokenRecord): Promise<void>;
   /** The token whose secret hashes to `tokenSha256`, revoked or expired included (the caller decides). */
   findToken(tokenSha256: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;
-  /** Marks the token revoked at `at`; false when no such token. Idempotent. */
+  /**
+   * Marks the token revoked at `at` and ends its sessions (`token:ID`); false when no such token.
+   * Idempotent: revoking again keeps the first `revokedAt`.
+   */
   revokeToken(id: string, at: string): Promise<boolean>;
   /** Records the last use (at most once a minute is enough; callers may call on every request). */
   touchToken(id: string, at: string): Promise<void>;
 
-  /** Creates or replaces the user `user.name`. */
+  /** Creates or replaces the user `user.name` (1..64 of [A-Za-z0-9._@-]). */
   putUser(user: UserRecord): Promise<void>;
   getUser(name: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   /** False when no such user. Also deletes the user's sessions. */
   deleteUser(name: string): Promise<boolean>;
 
+  /** Refuses an `idSha256` already stored; `csrfToken` is 16..200 base64 or base64url characters. */
   createSession(session: SessionRecord): Promise<void>;
   /** The session, expired included (the caller checks `expiresAt`). */
   getSession(idSha256: string): Promise<SessionRecord | null>;
@@ -374,13 +384,18 @@ export interface Store {
 
   /**
    * Replaces everything `host` pushed before with `items` in one transaction (an empty list clears
-   * it). `host` is 1..253 characters of [A-Za-z0-9._-]; at most 100,000 items.
+   * it). `host` is 1..253 characters of [A-Za-z0-9._-]; at most 100,000 items, each with at most
+   * 1,000 DNS names of 1..253 characters (no control or format characters, stored as given) and
+   * lower-case hex hashes. The same certificate twice is one row; twice with different data, refused.
    */
   replaceHostInventory(host: string, items: HostInventoryItem[], pushedAt: string): Promise<void>;
   /** Every pushed item, of one host or of all, by host then certificate hash. */
   listHostInventory(host?: string): Promise<HostInventoryRecord[]>;
 
-  /** Records the last CAA audit of `domain` (replaces the previous one). */
+  /**
+   * Records the last CAA audit of `domain` (replaces the previous one). `domain` as a page's `name`;
+   * `resultJson` must parse as JSON and is returned character for character.
+   */
   putDomainAudit(record: DomainAuditRecord): Promise<void>;
   listDomainAudits(): Promise<DomainAuditRecord[]>;
 }

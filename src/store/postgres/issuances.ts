@@ -87,8 +87,10 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
       return sql.begin('isolation level repeatable read read only', async (tx) => {
         const rows = await pageRows(tx, q);
         if (rows.length === 0) return [];
-        const tbs = JSON.stringify(rows.map((r) => String(r.tbs_sha256)));
-        const where = tx`tbs_sha256 IN (SELECT json_array_elements_text(${tbs}::text::json))`;
+        // `= ANY(array)` is an index condition; an IN over a set-returning function is planned
+        // as a scan of the whole table (measured: ~60 ms with 100k issuances).
+        const tbs = rows.map((r) => String(r.tbs_sha256));
+        const where = tx`tbs_sha256 = ANY(${tx.array(tbs)}::text[])`;
         const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${where}`;
         const entries = await tx<
           Row[]
