@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { chromium } from 'playwright-core';
+import { newToken } from '../src/server/index.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuance, makePagesKit, sha256Hex } from './server-pages-kit.js';
@@ -126,6 +127,43 @@ async function cspViolations(page: Page): Promise<string[]> {
 }
 
 describe('dashboard in headless Chromium', () => {
+  it('CONTRACT: / without a session goes to /login; a viewer token typed into the form leads to the unknown certificate', async () => {
+    const t = newToken();
+    await kit.store.createToken({
+      id: t.id,
+      name: 'browser viewer',
+      role: 'viewer',
+      tokenSha256: t.tokenSha256,
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    const tokenInput = page.locator('input[type="password"][name="token"]');
+    await tokenInput.fill(t.token);
+    await page.screenshot({ path: join(shots, 'login.png'), fullPage: true });
+    await Promise.all([page.waitForURL(`${base}/`, { timeout: 10_000 }), tokenInput.press('Enter')]);
+    const main = await page.locator('main').innerText();
+    expect(main).toContain('login.example.com');
+    expect(main).toContain('secure-login.example.com');
+    expect(main).toContain('not-in-inventory');
+    expect(await page.locator('header .who').innerText()).toContain('viewer');
+    // Log out (POST /logout with the CSRF field of the layout) and / sends to /login again.
+    await Promise.all([page.waitForURL(/\/login/), page.getByRole('button', { name: 'Log out' }).click()]);
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('overview: the unknown certificate with its DNS names and reason codes, hostile names as text', async () => {
     const w = await open(kit.viewer);
     const res = await w.page.goto(`${base}/`);

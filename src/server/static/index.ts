@@ -34,10 +34,4 @@ export function registerStatic(app: Hono<AppEnv>): void {
       return c.body(a.body);
     });
   }
-  // Browsers ask for /favicon.ico on pages without an icon link (the login page): an empty answer,
-  // not a 404 that shows as an error in every console.
-  app.get('/favicon.ico', (c) => {
-    c.header('Cache-Control', 'public, max-age=86400');
-    return c.body(null, 204);
-  });
 }
