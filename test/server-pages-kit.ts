@@ -59,9 +59,16 @@ export async function createSession(store: Store, role: AccessRole, name: string
   return { cookie, csrf };
 }
 
-export async function makePagesKit(extra: Partial<ServerDeps> = {}): Promise<PagesKit> {
+/** `databaseUrl`: a PostgreSQL database instead of SQLite in the temporary directory. */
+export async function makePagesKit(
+  extra: Partial<ServerDeps> = {},
+  options: { databaseUrl?: string } = {},
+): Promise<PagesKit> {
   const dir = await mkdtemp(join(tmpdir(), 'certvigil-pages-'));
-  const store = await openStore({ stateDir: join(dir, 'state') });
+  const store = await openStore({
+    stateDir: join(dir, 'state'),
+    ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
+  });
   await store.migrate();
   await store.ensureCursor({
     logId: LOG_A,
