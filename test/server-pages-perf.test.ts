@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuance, makePagesKit, sha256Hex } from './server-pages-kit.js';
 import type { PagesKit } from './server-pages-kit.js';
 
-const N = 10_000;
+// CERTVIGIL_PAGES_PERF_N=100000 measures the issue's 100k case by hand (not in CI: filling takes minutes).
+const N = Number(process.env['CERTVIGIL_PAGES_PERF_N'] ?? 10_000);
 let kit: PagesKit;
 
 beforeAll(async () => {
@@ -23,7 +24,7 @@ beforeAll(async () => {
       }),
     );
   await kit.add(all);
-}, 120_000);
+}, 900_000);
 afterAll(async () => {
   await kit.close();
 });
@@ -37,6 +38,7 @@ describe(`pages on ${N} issuances`, () => {
       '/certificates?q=d5.example.net',
       '/certificates?known=known',
       '/certificates?issuer=nomatch',
+      '/certificates?severity=critical',
       `/certificates/${sha256Hex('perf 5000')}`,
       '/domains',
       '/domains/example.com',

@@ -10,8 +10,8 @@
  * matches little never turns into a full table read (10k–100k issuances).
  */
 import { domainToASCII } from 'node:url';
-import { issuanceViews } from '../../monitor/index.js';
-import type { IssuanceView, IssuanceViewContext } from '../../monitor/index.js';
+import { classify, issuanceViews } from '../../monitor/index.js';
+import type { IssuanceView, IssuanceViewContext, KnownIndex } from '../../monitor/index.js';
 import type { Issuance, IssuancePosition, Store } from '../../store/index.js';
 
 export const PAGE_SIZE = 50;
@@ -96,14 +96,17 @@ export function parseCertQuery(q: Record<string, string | undefined>): ParsedQue
 }
 
 /**
- * Whether an issuance passes the filters on its own facts (issuer, validity start): checked before
- * its view is computed, because a view costs a store read (the name history of the heuristics).
+ * Whether an issuance passes the filters that need no store read: issuer, validity start, and
+ * known/unknown (decided by the known index alone: `classify` settles "known" before it looks at
+ * any history, so an empty history gives the view's own answer). Checked before the view is
+ * computed, because a view costs store reads (the name history of the heuristics).
  */
-export function matchesFacts(i: Issuance, f: CertFilter): boolean {
+export function matchesFacts(i: Issuance, f: CertFilter, known: KnownIndex): boolean {
   if (f.issuer !== '' && !i.issuer.toLowerCase().includes(f.issuer.toLowerCase())) return false;
   const nb = i.notBefore.slice(0, 10);
   if (f.from !== null && nb < f.from) return false;
   if (f.to !== null && nb > f.to) return false;
+  if (f.known !== 'all' && classify(i, known, []).known !== (f.known === 'known')) return false;
   return true;
 }
 
@@ -189,7 +192,7 @@ export async function scanPage(
       const chunk: { at: number; issuance: Issuance }[] = [];
       while (k < batch.length && chunk.length < filter.limit - found.length) {
         const i = batch[k] as Issuance;
-        if (matchesFacts(i, filter)) chunk.push({ at: k, issuance: i });
+        if (matchesFacts(i, filter, context.known)) chunk.push({ at: k, issuance: i });
         k++;
       }
       if (chunk.length === 0) break;

@@ -80,12 +80,7 @@ export function issuanceTable(views: readonly IssuanceView[], caption: string): 
           (v) =>
             html`<tr class="${v.known ? 'known' : 'unknown'}">
               <td>
-                <a
-                  class="detail"
-                  href="/certificates/${v.tbsSha256}"
-                  aria-label="Details of ${text(v.dnsNames[0] ?? v.tbsSha256, 100)}"
-                  >${nameList(v.dnsNames)}</a
-                >
+                <a class="detail" href="/certificates/${v.tbsSha256}">${nameList(v.dnsNames)}</a>
               </td>
               <td class="issuer">${text(v.issuer, 200)}</td>
               <td class="nowrap">${day(v.notBefore)} – ${day(v.notAfter)}</td>
