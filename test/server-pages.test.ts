@@ -319,6 +319,27 @@ describe('domains', () => {
       (await kit.post('/domains/other.example/audit', { _csrf: kit.admin.csrf }, kit.admin)).status,
     ).toBe(404);
   });
+
+  it('an audit that throws is a 502 page with the (sanitised) message; the stored audit stays', async () => {
+    await kit.close();
+    kit = await makePagesKit({
+      watchedDomains: async () => ['example.com'],
+      auditDomain: async () => {
+        throw new Error('resolver <b>down</b>\u202e');
+      },
+    });
+    await kit.store.putDomainAudit({
+      domain: 'example.com',
+      resultJson: JSON.stringify(audit),
+      checkedAt: '2025-06-01T00:00:00.000Z',
+    });
+    const res = await kit.post('/domains/example.com/audit', { _csrf: kit.admin.csrf }, kit.admin);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('resolver &lt;b&gt;down&lt;/b&gt;\\u202E');
+    expect(JSON.parse((await kit.store.listDomainAudits())[0]?.resultJson ?? '{}')).toMatchObject({
+      grade: 'C',
+    });
+  });
 });
 
 describe('iodef, mitm, alerts', () => {

@@ -144,7 +144,16 @@ export function registerDomains(app: Hono<AppEnv>, deps: ServerDeps): void {
         ? list.includes(domain)
         : (await deps.store.listDomainAudits()).some((a) => a.domain === domain);
     if (!known) return errorPage(c, 404, 'Not found', 'Not a watched domain.');
-    const result = await deps.auditDomain(domain);
+    let result: unknown;
+    try {
+      result = await deps.auditDomain(domain);
+    } catch (err) {
+      // The audit reports DNS trouble in its result (grade `error`); a throw is something else
+      // (resolver setup, a bug): say so on the page, keep the previous audit, log the details.
+      deps.logger.warn({ err, domain }, 'CAA audit from the web pages failed');
+      const message = err instanceof Error ? err.message : String(err);
+      return errorPage(c, 502, 'Audit failed', `The CAA audit of ${domain} failed: ${message}`);
+    }
     const now = (deps.now ?? (() => new Date()))();
     await deps.store.putDomainAudit({
       domain,

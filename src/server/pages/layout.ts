@@ -154,7 +154,7 @@ export function page(c: Context<AppEnv>, opts: PageOptions): Html {
 /** A page saying what went wrong (404, a bad query) with the right status. */
 export function errorPage(
   c: Context<AppEnv>,
-  status: 400 | 403 | 404,
+  status: 400 | 403 | 404 | 502,
   title: string,
   message: string,
 ): Response | Promise<Response> {
