@@ -47,7 +47,10 @@ export function createApp(deps: ServerDeps): Hono<AppEnv> {
         baseUri: ["'none'"],
       },
       xFrameOptions: 'DENY',
-      referrerPolicy: 'no-referrer',
+      // Not no-referrer: under it a browser sends `Origin: null` on our own form POSTs (Fetch "append a
+      // request Origin header"), which the CSRF check refuses; same-origin keeps the Origin of our
+      // own requests and still sends no referrer to other sites.
+      referrerPolicy: 'same-origin',
       crossOriginResourcePolicy: 'same-origin',
       strictTransportSecurity: deps.secureCookies ? 'max-age=31536000' : false,
     }),
