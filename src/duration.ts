@@ -19,6 +19,11 @@ export interface DurationBounds {
   minMs?: number;
   /** Largest accepted value in milliseconds (default and ceiling MAX_DURATION_MS). */
   maxMs?: number;
+  /**
+   * The value never reaches a timer (e.g. how long until a token expires, stored as a date): the
+   * MAX_DURATION_MS ceiling does not apply, `maxMs` alone bounds it.
+   */
+  notATimer?: boolean;
 }
 
 /**
@@ -37,7 +42,10 @@ export function parseDuration(value: string, flag: string, bounds: DurationBound
   const unit = (m[2]?.toLowerCase() ?? bounds.unit) as DurationUnit;
   const ms = Math.round(Number(m[1]) * DURATION_UNITS_MS[unit]);
   const min = bounds.minMs ?? 1;
-  const max = Math.min(bounds.maxMs ?? MAX_DURATION_MS, MAX_DURATION_MS);
+  const max =
+    bounds.notATimer === true && bounds.maxMs !== undefined
+      ? bounds.maxMs
+      : Math.min(bounds.maxMs ?? MAX_DURATION_MS, MAX_DURATION_MS);
   if (!Number.isFinite(ms) || ms < min || ms > max) {
     throw new CertvigilError(
       'USAGE',

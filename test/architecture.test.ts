@@ -239,6 +239,7 @@ describe('error codes', () => {
     expect([...owners].sort()).toEqual(
       [
         'caa',
+        'cli',
         'core',
         'ct',
         'dns',

@@ -495,7 +495,10 @@ describe('authorisation matrix over every /api/v1 route of the OpenAPI document'
         (m) =>
           [
             m.toUpperCase(),
-            path.replace('{hash}', String(one?.tbsSha256)).replace('{domain}', 'example.test'),
+            path
+              .replace('{hash}', String(one?.tbsSha256))
+              .replace('{domain}', 'example.test')
+              .replace('{host}', 'web1.example.test'),
           ] as [string, string],
       ),
     );
@@ -511,9 +514,9 @@ describe('authorisation matrix over every /api/v1 route of the OpenAPI document'
           method,
           headers: {
             ...(authorization ? { authorization } : {}),
-            ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+            ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}),
           },
-          ...(method === 'POST' ? { body: '{}' } : {}),
+          ...(method !== 'GET' ? { body: '{}' } : {}),
         });
       expect((await ask()).status, `${method} ${path} anonymous`).toBe(401);
       expect(
@@ -527,7 +530,8 @@ describe('authorisation matrix over every /api/v1 route of the OpenAPI document'
         expect(admin, `${method} ${path} admin`).toBe(viewer);
       } else {
         expect(viewer, `${method} ${path} viewer`).toBe(403);
-        expect([200, 503], `${method} ${path} admin`).toContain(admin);
+        // 400: an empty host inventory push ({} has no `items`); 503: audits not configured.
+        expect([200, 400, 503], `${method} ${path} admin`).toContain(admin);
       }
     }
   });

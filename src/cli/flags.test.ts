@@ -33,6 +33,15 @@ describe('parseDuration', () => {
     expect(() => parseDuration('1s', '--x', { unit: 's', minMs: 5000 })).toThrow(/between 5s/);
   });
 
+  it('lets a value that never reaches a timer exceed the timer ceiling, bounded by maxMs', () => {
+    const bounds = { unit: 'd', maxMs: 10 * 365 * 86_400_000, notATimer: true } as const;
+    expect(parseDuration('90d', '--expires', bounds)).toBe(90 * 86_400_000);
+    expect(parseDuration('90', '--expires', bounds)).toBe(90 * 86_400_000);
+    expect(() => parseDuration('3651d', '--expires', bounds)).toThrow(/--expires must be between/);
+    // Without notATimer the ceiling stays, whatever maxMs says.
+    expect(() => parseDuration('90d', '--x', { unit: 'd', maxMs: 365 * 86_400_000 })).toThrow(/between/);
+  });
+
   it('formats durations shortly', () => {
     expect(formatDuration(500)).toBe('500ms');
     expect(formatDuration(1500)).toBe('1.5s');

@@ -61,6 +61,8 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['loglist'], async () => (await import('./commands/loglist.js')).registerLoglist],
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['serve'], async () => (await import('./commands/serve.js')).registerServe],
+  [['token'], async () => (await import('./commands/token.js')).registerToken],
+  [['user'], async () => (await import('./commands/user.js')).registerUser],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */

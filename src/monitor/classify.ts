@@ -17,6 +17,11 @@ export interface KnownIndex {
   authorized: ReadonlySet<string>;
   /** Names a local ACME client is configured to manage. */
   managedNames: ReadonlySet<string>;
+  /**
+   * Certificate, TBS and SPKI hashes that hosts reported with `certvigil inventory push`, each to
+   * the first host (by name) that holds it. Absent: no host inventories.
+   */
+  hosts?: ReadonlyMap<string, string>;
 }
 
 /** The certificate record (store/types.ts) as the classifier reads it, with every logged form's hash. */
@@ -39,7 +44,10 @@ export interface CaaVerdict {
 
 export interface Classification {
   known: boolean;
-  /** How it was recognised: 'inventory-tbs', 'inventory-cert', 'inventory-key', 'authorized'. */
+  /**
+   * How it was recognised: 'inventory-tbs', 'inventory-cert', 'inventory-key', 'authorized', or
+   * 'host:NAME' (a host pushed it: its TBS, certificate or key hash).
+   */
   knownBy: string | null;
   reasons: Reason[];
   severity: Severity;
@@ -67,7 +75,12 @@ function knownBy(i: IssuanceFacts, k: KnownIndex): string | null {
   // Our own key: whoever holds the private key is us, even if the certificate file is not in the
   // inventory (yet).
   if (k.spkiHashes.has(i.spkiSha256)) return 'inventory-key';
-  return null;
+  // A host's own inventory (pushed): the same three hashes, after the local ones.
+  const host =
+    k.hosts?.get(i.tbsSha256) ??
+    i.certSha256s.map((h) => k.hosts?.get(h)).find((h) => h !== undefined) ??
+    k.hosts?.get(i.spkiSha256);
+  return host === undefined ? null : `host:${host}`;
 }
 
 function median(values: number[]): number | null {

@@ -55,7 +55,7 @@ export { DEFAULT_LOG_LIMITS, limitsFor, readConfigFile, resolveConfig } from './
 export type { ConfigFile, LogLimits, MonitorConfig } from './config.js';
 export { MAX_CONCURRENCY } from './config.js';
 export { logListStaleAlert } from './events.js';
-export { historyFor, loadKnownIndex } from './known.js';
+export { historyFor, hostHashIndex, isKnown, loadKnownIndex } from './known.js';
 export type { MonitorErrorCode } from './errors.js';
 export { issuanceViews, loadIssuanceViewContext } from './issuance-view.js';
 export type { AuthorizationView, IssuanceView, IssuanceViewContext } from './issuance-view.js';

@@ -1,21 +1,40 @@
 /**
  * @module monitor/known
- * What "ours" means right now: the inventory and the explicit authorisations in the store, turned
- * into the hash sets the classifier looks up, and the history of a name (CT + inventory) that the
- * heuristics compare against.
+ * What "ours" means right now: the inventory, the inventories hosts pushed (`inventory push`) and
+ * the explicit authorisations in the store, turned into the hash sets the classifier looks up, and
+ * the history of a name (CT + inventory) that the heuristics compare against.
  */
-import type { Store } from '../store/index.js';
+import type { HostInventoryRecord, Store } from '../store/index.js';
 import type { HistoryItem, IssuanceFacts, KnownIndex } from './classify.js';
 import { inventoryHistoryItem } from './issuance.js';
 
+/**
+ * Each hash (certificate, TBS, SPKI) a host pushed, to the first host by name that holds it (the
+ * store lists by host, so the answer does not depend on push order).
+ */
+export function hostHashIndex(records: readonly HostInventoryRecord[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const sorted = [...records].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  for (const r of sorted)
+    for (const h of [r.tbsSha256, r.certSha256, r.spkiSha256])
+      if (!out.has(h.toLowerCase())) out.set(h.toLowerCase(), r.host);
+  return out;
+}
+
 export async function loadKnownIndex(store: Store, managedNames: Iterable<string> = []): Promise<KnownIndex> {
-  const [inventory, authorizations] = await Promise.all([store.listInventory(), store.listAuthorizations()]);
+  const [inventory, authorizations, hosts] = await Promise.all([
+    store.listInventory(),
+    store.listAuthorizations(),
+    store.listHostInventory(),
+  ]);
   return {
     certHashes: new Set(inventory.map((r) => r.certSha256)),
     tbsHashes: new Set(inventory.map((r) => r.tbsSha256)),
     spkiHashes: new Set(inventory.map((r) => r.spkiSha256)),
     authorized: new Set(authorizations.map((a) => a.hash.toLowerCase())),
     managedNames: new Set([...managedNames].map((n) => n.toLowerCase())),
+    // A certificate a host reported holding is ours: the central monitor does not alert on it.
+    hosts: hostHashIndex(hosts),
   };
 }
 
@@ -28,7 +47,9 @@ export function isKnown(
     k.authorized.has(i.tbsSha256) ||
     k.authorized.has(i.spkiSha256) ||
     k.spkiHashes.has(i.spkiSha256) ||
-    i.certSha256s.some((h) => k.certHashes.has(h) || k.authorized.has(h))
+    i.certSha256s.some((h) => k.certHashes.has(h) || k.authorized.has(h) || k.hosts?.has(h) === true) ||
+    k.hosts?.has(i.tbsSha256) === true ||
+    k.hosts?.has(i.spkiSha256) === true
   );
 }
 

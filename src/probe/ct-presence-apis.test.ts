@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertvigilError } from '../errors.js';
-import { fetchApiJson, lookupCrtSh } from './ct-presence-apis.js';
+import { fetchApiJson, lookupCrtSh, matchIssuance } from './ct-presence-apis.js';
 
 let server: http.Server;
 let base: string;
@@ -83,5 +83,15 @@ describe('lookupCrtSh reports those errors as before', () => {
     const r = await lookupCrtSh(`${base}${path}`, 'ab'.repeat(32), { timeoutMs: 5_000 });
     expect(r.status).toBe('error');
     expect(r.detail).toMatch(detail);
+  });
+});
+
+describe('outside text in the details', () => {
+  it('bounds and cleans a Cert Spotter issuance id before it reaches a finding', () => {
+    const hostile = `123\u202e\u001b[31m${'x'.repeat(500)}`;
+    const detail = matchIssuance([{ id: hostile, cert_sha256: 'aa' }], { certSha256: 'aa', tbsSha256: 'bb' });
+    expect(detail).not.toBeNull();
+    expect(detail?.includes('\u202e') || detail?.includes('\u001b')).toBe(false);
+    expect((detail ?? '').length).toBeLessThan(120);
   });
 });

@@ -6,6 +6,7 @@
  * final certificate). Answers are bounded in size and pages; their failures are typed
  * `CertvigilError`s that `guarded` turns into an `error` source.
  */
+import { sanitizeText } from '../sanitize.js';
 import { z } from 'zod';
 import { CertvigilError } from '../errors.js';
 import { guarded } from './ct-presence-lookup.js';
@@ -62,7 +63,7 @@ export async function fetchApiJson(
   }
   const body = Buffer.concat(chunks).toString('utf8');
   if (res.statusCode !== 200) {
-    const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const snippet = sanitizeText(body.replace(/\s+/g, ' ').trim(), { maxLength: 200 });
     throw new CertvigilError(
       'CT_HTTP',
       `GET ${url.href}: HTTP ${res.statusCode}${snippet === '' ? '' : `: ${snippet}`}`,
@@ -123,7 +124,10 @@ export async function lookupCrtSh(
         detail: `crt.sh knows no certificate with SHA-256 ${certSha256Hex}`,
       };
     }
-    const when = row.entry_timestamp ? `, logged ${row.entry_timestamp}Z` : '';
+    // The API's own strings: bounded and cleaned before they reach a finding.
+    const when = row.entry_timestamp
+      ? `, logged ${sanitizeText(row.entry_timestamp, { maxLength: 40 })}Z`
+      : '';
     return { kind: 'crtsh', where: base, status: 'found', detail: `crt.sh id ${row.id}${when}` };
   });
 }
@@ -196,9 +200,10 @@ export function matchIssuance(
   const cert = hashes.certSha256.toLowerCase();
   const tbs = hashes.tbsSha256.toLowerCase();
   const byCert = list.find((i) => i.cert_sha256?.toLowerCase() === cert);
-  if (byCert) return `issuance ${byCert.id} (same certificate SHA-256)`;
+  if (byCert) return `issuance ${sanitizeText(byCert.id, { maxLength: 40 })} (same certificate SHA-256)`;
   const byTbs = list.find((i) => i.tbs_sha256?.toLowerCase() === tbs);
-  if (byTbs) return `issuance ${byTbs.id} (same TBS SHA-256: the precertificate or certificate was logged)`;
+  if (byTbs)
+    return `issuance ${sanitizeText(byTbs.id, { maxLength: 40 })} (same TBS SHA-256: the precertificate or certificate was logged)`;
   return null;
 }
 

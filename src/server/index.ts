@@ -9,3 +9,6 @@ export { listen } from './listen.js';
 export type { Listening, ListenOptions } from './listen.js';
 export { AUDIT_INTERVAL_MS, startAuditSchedule } from './api/index.js';
 export type { AuditSchedule } from './api/index.js';
+// What `certvigil token` and `certvigil user` need to create credentials the server accepts.
+export { hashPassword, newToken, TOKEN_PREFIX } from './auth/secrets.js';
+export { accessNameProblem, MIN_PASSWORD_LENGTH, passwordProblem, userNameProblem } from './auth/login.js';

@@ -44,6 +44,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { registerCheckMitm } from './mitm.js';
 import { registerCheckMonitor } from './check-monitor.js';
+import { registerCheckInternal } from './check-internal.js';
 import { resolverFromFlags } from '../resolver-options.js';
 import { collect, positiveInt } from '../flags.js';
 import {
@@ -412,6 +413,7 @@ export function registerCheck(program: Command, ctx: Ctx): void {
 
   registerCheckMitm(check, ctx);
   registerCheckMonitor(check, ctx);
+  registerCheckInternal(check, ctx);
 
   check
     .command('endpoints')

@@ -14,6 +14,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
 import { addStateOptions, loadConfig, requireReadableInventory, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
+import { registerInventoryPush } from './inventory-push.js';
 
 interface Ctx {
   logger: Logger;
@@ -64,4 +65,5 @@ export function registerInventory(program: Command, ctx: Ctx): void {
       }
       ctx.setExit(scan.errors.length > 0 ? EXIT.FINDING : EXIT.OK);
     });
+  registerInventoryPush(inventory, ctx);
 }

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { packageVersion } from '../../package-files.js';
 import type { AppEnv, ServerDeps } from '../types.js';
 import { registerAlertsApi } from './alerts.js';
+import { registerHostApi } from './hosts.js';
 import { registerCertificatesApi } from './certificates.js';
 import { registerDomainsApi } from './domains.js';
 import { registerIodefApi } from './iodef.js';
@@ -31,8 +32,8 @@ export function registerApi(app: Hono<AppEnv>, deps: ServerDeps): void {
   registerDomainsApi(app, deps);
   registerIodefApi(app, deps.store);
   registerMitmApi(app, deps.store);
-  // Host inventories (`inventory push`, `check internal`): registerHostApi(app, deps) — owned by the
-  // distributed-check helper (src/server/api/hosts.ts); its line goes here when it lands.
+  // Host inventories (`inventory push`, `check internal`): the distributed-check part, hosts.ts.
+  registerHostApi(app, deps);
   const document = openApiDocument(packageVersion());
   app.get('/api/v1/openapi.json', (c) => c.json(document));
 }

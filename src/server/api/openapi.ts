@@ -34,6 +34,13 @@ const hashParameter: Json = {
   description: 'TBS or certificate SHA-256 (hex), or a unique prefix of at least 8 digits.',
   schema: { type: 'string', pattern: '^[0-9a-fA-F]{8,64}$' },
 };
+const hostParameter: Json = {
+  name: 'host',
+  in: 'path',
+  required: true,
+  description: 'The host name (1-253 characters of A-Z a-z 0-9 . _ -).',
+  schema: { type: 'string', maxLength: 253 },
+};
 const common: Json = {
   '401': errorResponse('No or an invalid token or session.'),
 };
@@ -384,6 +391,101 @@ export function openApiDocument(version: string): Json {
               },
             }),
             '400': bad,
+            ...(common as object),
+          },
+        },
+      },
+      '/api/v1/hosts/{host}/inventory': {
+        put: {
+          operationId: 'pushHostInventory',
+          summary: 'Replace what one host holds (`certvigil inventory push`)',
+          description:
+            'An API token only (no session): an admin token for any host, a viewer token for the host ' +
+            'named like the token. The certificates it lists count as known, for this host.',
+          parameters: [hostParameter],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    host: str,
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          certSha256: str,
+                          tbsSha256: str,
+                          spkiSha256: str,
+                          dnsNames: { type: 'array', items: str },
+                          notAfter: str,
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': ok('Stored.', {
+              type: 'object',
+              properties: { host: str, items: { type: 'integer' }, pushedAt: str },
+            }),
+            '400': bad,
+            '403': errorResponse('Not a token, or a viewer token of another host.'),
+            '413': errorResponse('The body is too large.'),
+            '415': errorResponse('Not application/json.'),
+            ...(common as object),
+          },
+        },
+      },
+      '/api/v1/hosts': {
+        get: {
+          operationId: 'listHosts',
+          summary: 'Every host that pushed an inventory, with its item count and last push',
+          responses: {
+            '200': ok('Hosts.', {
+              type: 'object',
+              required: ['hosts'],
+              properties: {
+                hosts: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { host: str, items: { type: 'integer' }, pushedAt: str },
+                  },
+                },
+              },
+            }),
+            ...(common as object),
+          },
+        },
+      },
+      '/api/v1/hosts/{host}/check': {
+        get: {
+          operationId: 'checkHost',
+          summary:
+            "Is any certificate for the host's managed names unknown to it? (`certvigil check internal`)",
+          parameters: [hostParameter],
+          responses: {
+            '200': ok('The check.', {
+              type: 'object',
+              properties: {
+                host: str,
+                pushedAt: str,
+                managedNames: { type: 'array', items: str },
+                unknown: { type: 'array', items: ref('Certificate') },
+                unknownCount: { type: 'integer' },
+                checked: { type: 'integer' },
+                truncated: { type: 'boolean' },
+              },
+            }),
+            '400': bad,
+            '404': errorResponse('The host never pushed an inventory.'),
             ...(common as object),
           },
         },
