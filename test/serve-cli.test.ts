@@ -13,8 +13,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-// eslint-disable-next-line certvigil/no-deep-imports -- until `certvigil token create` lands, tests mint tokens as it will
-import { newToken } from '../src/server/auth/secrets.js';
 import { openStore } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
 import { LOG_A, batch, issuance } from '../src/store/store.fixture.js';
@@ -50,21 +48,22 @@ beforeAll(async () => {
         ],
       }),
     );
-    const t = newToken();
-    await store.createToken({
-      id: t.id,
-      name: 'e2e',
-      role: 'viewer',
-      tokenSha256: t.tokenSha256,
-      createdAt: new Date().toISOString(),
-      expiresAt: null,
-      revokedAt: null,
-      lastUsedAt: null,
-    });
-    token = t.token;
   } finally {
     await store.close();
   }
+  // The CONTRACT's way to a token: `certvigil token create` prints it alone on stdout's first line.
+  const created = await runCli([
+    'token',
+    'create',
+    '--state-dir',
+    stateDir,
+    '--role',
+    'viewer',
+    '--name',
+    'e2e',
+  ]);
+  expect(created.code, created.stderr).toBe(0);
+  token = created.stdout.split('\n')[0] ?? '';
   pki = createPki();
 }, 60_000);
 
