@@ -101,7 +101,7 @@ if (run('jarm')) {
 if (run('server')) {
   const { rows, fillMs, count } = await benchServer();
   console.log(
-    `\n## HTTP API over ${count.toLocaleString('en')} stored issuances (SQLite; stored in ${(fillMs / 1000).toFixed(1)} s), one request at a time\n`,
+    `\n## HTTP API and pages over ${count.toLocaleString('en')} stored issuances (SQLite; stored in ${(fillMs / 1000).toFixed(1)} s), one request at a time\n`,
   );
   console.log(formatServerRows(rows));
 }

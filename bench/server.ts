@@ -126,9 +126,13 @@ export async function benchServer(
     ): Promise<{ ms: number; items: number; body: Record<string, unknown> }> => {
       const start = performance.now();
       const res = await fetch(`${server.url}${path}`, { headers });
-      const body = (await res.json()) as Record<string, unknown>;
+      const text = await res.text();
       const ms = performance.now() - start;
-      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text.slice(0, 200)}`);
+      // A page (HTML): its table rows are the items.
+      if (!(res.headers.get('content-type') ?? '').startsWith('application/json'))
+        return { ms, items: Math.max(0, text.split('<tr').length - 2), body: {} };
+      const body = JSON.parse(text) as Record<string, unknown>;
       const list = (body.certificates ?? body.issuances ?? [body.certificate]) as unknown[];
       return { ms, items: list.length, body };
     };
@@ -136,17 +140,31 @@ export async function benchServer(
     const hash = issuanceAt(Math.floor(count / 2)).tbsSha256;
     const perDomain = Math.ceil(count / DOMAINS);
     const cases: [string, string][] = [
-      [`certificates?name=d42.bench.test (${perDomain} match)`, '/api/v1/certificates?name=d42.bench.test'],
       [
-        'certificates?name=www.d42.bench.test&limit=10',
+        `/api/v1/certificates?name=d42.bench.test (${perDomain} match)`,
+        '/api/v1/certificates?name=d42.bench.test',
+      ],
+      [
+        '/api/v1/certificates?name=www.d42.bench.test&limit=10',
         '/api/v1/certificates?name=www.d42.bench.test&limit=10',
       ],
-      [`certificates?name=bench.test (${count} match)`, '/api/v1/certificates?name=bench.test'],
-      ['certificates?name=d7.bench.test&known=false', '/api/v1/certificates?name=d7.bench.test&known=false'],
-      ['certificates?issuer=Other&limit=20 (all names)', '/api/v1/certificates?issuer=Other&limit=20'],
-      ['certificates/:hash', `/api/v1/certificates/${hash}`],
-      ['issuances?limit=100 (feed start)', '/api/v1/issuances?limit=100'],
-      ['issuances?after=…&limit=100 (feed at 1,000)', `/api/v1/issuances?after=${middle}&limit=100`],
+      [`/api/v1/certificates?name=bench.test (${count} match)`, '/api/v1/certificates?name=bench.test'],
+      [
+        '/api/v1/certificates?name=d7.bench.test&known=false',
+        '/api/v1/certificates?name=d7.bench.test&known=false',
+      ],
+      [
+        '/api/v1/certificates?issuer=Other&limit=20 (all names)',
+        '/api/v1/certificates?issuer=Other&limit=20',
+      ],
+      ['/api/v1/certificates/:hash', `/api/v1/certificates/${hash}`],
+      ['/api/v1/issuances?limit=100 (feed start)', '/api/v1/issuances?limit=100'],
+      ['/api/v1/issuances?after=…&limit=100 (feed at 1,000)', `/api/v1/issuances?after=${middle}&limit=100`],
+      ['page /certificates?q=d42.bench.test', '/certificates?q=d42.bench.test'],
+      ['page /certificates?q=%.bench.test', '/certificates?q=%25.bench.test'],
+      ['page /certificates?q=d7.bench.test&known=unknown', '/certificates?q=d7.bench.test&known=unknown'],
+      ['page /certificates/:hash', `/certificates/${hash}`],
+      ['page / (overview)', '/'],
     ];
     const rows: ServerRow[] = [];
     for (const [label, path] of cases) {
@@ -171,7 +189,7 @@ export async function benchServer(
 
 export function formatServerRows(rows: readonly ServerRow[]): string {
   return formatTable(
-    ['GET /api/v1/…', 'items', 'requests', 'p50 ms', 'p95 ms', 'max ms'],
+    ['GET', 'items', 'requests', 'p50 ms', 'p95 ms', 'max ms'],
     rows.map((r) => {
       const s = [...r.samples].sort((a, b) => a - b);
       return [
