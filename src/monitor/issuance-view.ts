@@ -7,7 +7,9 @@
 import { eventOfAlert } from './events.js';
 import { classify } from './classify.js';
 import type { Classification, KnownIndex } from './classify.js';
-import { historyFor, loadKnownIndex } from './known.js';
+import { loadHistories, loadKnownIndex } from './known.js';
+
+type Histories = Awaited<ReturnType<typeof loadHistories>>;
 import type { MonitorEvent, Reason } from '../notify/index.js';
 import type { Authorization, Issuance, Store } from '../store/index.js';
 
@@ -58,15 +60,15 @@ function authorizationsFor(i: Issuance, all: readonly Authorization[]): Authoriz
 }
 
 /** Reasons are recomputed against today's inventory; the CAA verdict comes from the alert (DNS is not re-asked). */
-async function view(
-  store: Store,
+function view(
   i: Issuance,
+  histories: Histories,
   known: KnownIndex,
   alerted: Map<string, MonitorEvent>,
   logUrls: Map<string, string>,
   authorizations: readonly Authorization[],
-): Promise<IssuanceView> {
-  const c: Classification = classify(i, known, await historyFor(store, i.dnsNames, known));
+): IssuanceView {
+  const c: Classification = classify(i, known, histories.of(i.dnsNames));
   const fromAlert = alerted.get(i.tbsSha256);
   const caaReasons =
     fromAlert?.type === 'issuance' ? fromAlert.reasons.filter((r) => r.code === 'caa-disallowed') : [];
@@ -145,5 +147,11 @@ export async function issuanceViews(
   context?: IssuanceViewContext,
 ): Promise<IssuanceView[]> {
   const c = context ?? (await loadIssuanceViewContext(store));
-  return Promise.all(issuances.map((i) => view(store, i, c.known, c.alerted, c.logUrls, c.authorizations)));
+  // One history lookup for the whole page, not one per issuance and name.
+  const histories = await loadHistories(
+    store,
+    issuances.flatMap((i) => i.dnsNames),
+    c.known,
+  );
+  return issuances.map((i) => view(i, histories, c.known, c.alerted, c.logUrls, c.authorizations));
 }

@@ -11,7 +11,7 @@ import { openSqliteStore } from '../store/sqlite.js';
 import type { HostInventoryItem, Store } from '../store/types.js';
 import { classify } from './classify.js';
 import type { IssuanceFacts } from './classify.js';
-import { hostHashIndex, isKnown, loadKnownIndex } from './known.js';
+import { historyFor, hostHashIndex, isKnown, loadHistories, loadKnownIndex } from './known.js';
 
 const h = (c: string): string => c.repeat(64);
 let dir: string;
@@ -98,5 +98,51 @@ describe('host inventories in the known index', () => {
     expect(classify(facts({ tbsSha256: h('b') }), await loadKnownIndex(store), []).knownBy).toBe(
       'inventory-tbs',
     );
+  });
+});
+
+describe('loadHistories', () => {
+  it('answers for every issuance exactly what historyFor answers, in the same order', async () => {
+    const { batch, issuance, LOG_A, treeOf } = await import('../store/store.fixture.js');
+    await store.ensureCursor({
+      logId: LOG_A,
+      url: 'https://ct.example/a/',
+      kind: 'rfc6962',
+      description: 'Log A',
+      position: 0,
+      tree: treeOf(0),
+    });
+    const names = [
+      ['a.example.com'],
+      ['a.example.com', 'b.example.com'],
+      ['b.example.com'],
+      ['c.example.com', 'a.example.com'],
+    ];
+    const issuances = Array.from({ length: 12 }, (_, index) =>
+      issuance({ index, dnsNames: names[index % names.length] as string[], issuer: `CN=R${index % 3}` }),
+    );
+    await store.commitBatch(batch(LOG_A, 0, 12, { issuances }));
+    await store.replaceInventory('pem', [
+      {
+        certSha256: h('e'),
+        tbsSha256: h('f'),
+        spkiSha256: h('d'),
+        dnsNames: ['b.example.com'],
+        issuer: 'CN=Inv',
+        notBefore: '2025-01-01T00:00:00Z',
+        notAfter: '2025-04-01T00:00:00Z',
+        source: 'pem',
+        path: '/etc/ssl/b.pem',
+      },
+    ]);
+    const k = await loadKnownIndex(store);
+    const stored = await store.listIssuances();
+    const histories = await loadHistories(
+      store,
+      stored.flatMap((i) => i.dnsNames),
+      k,
+    );
+    for (const i of stored) expect(histories.of(i.dnsNames)).toEqual(await historyFor(store, i.dnsNames, k));
+    expect(histories.of(['b.example.com']).some((x) => x.issuer === 'CN=Inv')).toBe(true);
   });
 });

@@ -73,3 +73,46 @@ export async function historyFor(
   }
   return [...byTbs.values()];
 }
+
+/**
+ * `historyFor` for many issuances at once: the names of a whole page are looked up in one store
+ * query (`issuancesForNames`, in batches of 1000) and the inventory read once, and `of(names)` then
+ * answers exactly what `historyFor(store, names, k)` would, in the same order (issuances by name in
+ * the order of `names`, each oldest first, then inventory items). A page of 100 issuances asked
+ * the store 100 times for the inventory and once per name before.
+ */
+export async function loadHistories(
+  store: Store,
+  names: readonly string[],
+  k: KnownIndex,
+): Promise<{ of(names: readonly string[]): HistoryItem[] }> {
+  const unique = [...new Set(names)];
+  const wanted = new Set(unique);
+  const byName = new Map<string, HistoryItem[]>();
+  for (let i = 0; i < unique.length; i += 1000) {
+    for (const issuance of await store.issuancesForNames(unique.slice(i, i + 1000))) {
+      const item: HistoryItem = { ...issuance, known: isKnown(issuance, k) };
+      for (const n of new Set(issuance.dnsNames)) {
+        if (!wanted.has(n)) continue;
+        const list = byName.get(n);
+        if (list) list.push(item);
+        else byName.set(n, [item]);
+      }
+    }
+  }
+  const inventory = unique.length === 0 ? [] : await store.listInventory();
+  return {
+    of(ofNames) {
+      const byTbs = new Map<string, HistoryItem>();
+      for (const name of new Set(ofNames)) {
+        for (const item of byName.get(name) ?? []) byTbs.set(item.tbsSha256, item);
+      }
+      const these = new Set(ofNames);
+      for (const r of inventory) {
+        if (!r.dnsNames.some((n) => these.has(n)) || byTbs.has(r.tbsSha256)) continue;
+        byTbs.set(r.tbsSha256, inventoryHistoryItem(r));
+      }
+      return [...byTbs.values()];
+    },
+  };
+}

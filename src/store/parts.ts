@@ -25,6 +25,7 @@ export type IssuancesPart = Pick<
   | 'listIssuances'
   | 'findIssuances'
   | 'issuancesForName'
+  | 'issuancesForNames'
   | 'listMalformed'
   | 'pageIssuances'
   | 'countIssuances'

@@ -6,7 +6,7 @@
  * is stored exactly as given once it passed, and escaping it is the job of whoever prints it.
  */
 import { isSafeText } from '../sanitize.js';
-import { checkHash, toJsonText } from './codec.js';
+import { checkHash, cleanText, toJsonText } from './codec.js';
 import { invalidArgument } from './errors.js';
 import type {
   AccessRole,
@@ -190,6 +190,20 @@ export function hostInventoryRows(host: string, items: HostInventoryItem[]): Hos
 
 /** A name to search for: A-label, lower case (types.ts), labels of [a-z0-9_-], ≤ 253 characters. */
 const SEARCH_NAME = /^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
+
+/** `issuancesForNames`: at most this many names per call (a page's names, deduplicated). */
+export const NAME_LIST_MAX = 1000;
+
+/**
+ * The names of `issuancesForNames`, deduplicated and cleaned as `issuancesForName` cleans one; more
+ * than NAME_LIST_MAX is refused.
+ */
+export function checkNameList(names: readonly string[]): string[] {
+  const unique = [...new Set(names.map((n) => cleanText(String(n))))];
+  if (unique.length > NAME_LIST_MAX)
+    throw invalidArgument(`at most ${NAME_LIST_MAX} names per history lookup, got ${unique.length}`);
+  return unique;
+}
 
 export function checkSearchName(name: unknown): string {
   if (typeof name !== 'string' || name.length > DNS_NAME_MAX || !SEARCH_NAME.test(name))

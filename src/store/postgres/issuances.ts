@@ -17,7 +17,7 @@ import {
   issuancesFromRows,
   malformedFromRow,
 } from '../rows.js';
-import { checkPageQuery, checkSearchName } from '../web-codec.js';
+import { checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
 import type { PageQuery } from '../web-codec.js';
 import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
@@ -79,6 +79,15 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
       return readIssuances(
         sql,
         sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ${cleanText(dnsName)})`,
+      );
+    },
+
+    async issuancesForNames(dnsNames) {
+      const names = checkNameList(dnsNames);
+      if (names.length === 0) return [];
+      return readIssuances(
+        sql,
+        sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ANY(${names}::text[]))`,
       );
     },
 

@@ -17,7 +17,7 @@ import {
   issuancesFromRows,
   malformedFromRow,
 } from '../rows.js';
-import { checkPageQuery, checkSearchName } from '../web-codec.js';
+import { checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
 import type { PageQuery } from '../web-codec.js';
 import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
@@ -87,6 +87,16 @@ export function sqliteIssuances(c: SqliteConnection): IssuancesPart {
       return readIssuances(c, 'tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ?)', [
         cleanText(dnsName),
       ]);
+    },
+
+    async issuancesForNames(dnsNames) {
+      const names = checkNameList(dnsNames);
+      if (names.length === 0) return [];
+      return readIssuances(
+        c,
+        'tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name IN (SELECT value FROM json_each(?)))',
+        [JSON.stringify(names)],
+      );
     },
 
     async pageIssuances(query) {
