@@ -5,6 +5,7 @@
  * (the CONTRACT), plus pagination, filters, the feed, authorisation (roles), the other resources,
  * hostile data and bounded parameters.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,12 +270,25 @@ describe('one certificate', () => {
     expect((await get(`/api/v1/certificates/${tbs}`, null)).status).toBe(401);
   });
 
-  it('PEM: 404 with the log entries (the store keeps no certificate bytes)', async () => {
-    const [one] = (await get('/api/v1/certificates?name=example.test&limit=1')).body.certificates as View[];
-    const res = await get(`/api/v1/certificates/${String(one?.tbsSha256)}/pem`);
-    expect(res.status).toBe(404);
-    expect(res.body.entries).toEqual(one?.entries);
-    expect(String(res.body.error)).toMatch(/not stored/);
+  it('PEM: the logged certificate of an issuance the monitor alerted on; 404 with the log entries otherwise', async () => {
+    const all = (await get('/api/v1/certificates?name=example.test&limit=100')).body.certificates as View[];
+    const unknown = all.find((v) => v.known === false);
+    const known = all.find((v) => v.known === true);
+    expect(unknown && known).toBeTruthy();
+    const res = await app().request(`/api/v1/certificates/${String(unknown?.tbsSha256)}/pem`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-pem-file');
+    const pem = await res.text();
+    const m = /^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=\n]+)\n-----END CERTIFICATE-----\n$/.exec(pem);
+    expect(m).not.toBeNull();
+    const der = Buffer.from((m?.[1] ?? '').replace(/\n/g, ''), 'base64');
+    expect(unknown?.certSha256s).toContain(createHash('sha256').update(der).digest('hex'));
+    const other = await get(`/api/v1/certificates/${String(known?.tbsSha256)}/pem`);
+    expect(other.status).toBe(404);
+    expect(other.body.entries).toEqual(known?.entries);
+    expect(String(other.body.error)).toMatch(/not stored/);
   });
 
   it('authorize: viewer 403, bad body 400, admin 200; the API and `certs list` then say known', async () => {

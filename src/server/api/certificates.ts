@@ -6,7 +6,9 @@
  * `certs list --json` prints for the same state.
  */
 import type { Hono } from 'hono';
+import { loadIssuanceViewContext } from '../../monitor/index.js';
 import type { IssuanceView } from '../../monitor/index.js';
+import { pemFromDerBase64 } from '../../notify/index.js';
 import type { Issuance, IssuancePosition, Store } from '../../store/index.js';
 import { requireRole } from '../auth/middleware.js';
 import type { AppEnv } from '../types.js';
@@ -167,13 +169,23 @@ export function registerCertificatesApi(app: Hono<AppEnv>, store: Store, views: 
     try {
       const i = await issuanceByHash(store, c.req.param('hash'));
       // The store keeps what the monitor matched on (hashes, names, issuer, validity, where it was
-      // logged), not the certificate's bytes: a PEM cannot be rebuilt from that. The log entries
-      // say where to fetch it (RFC 6962 §4.6 get-entries, or the static-ct-api data tiles).
+      // logged), not the certificate's bytes — except in the alert of an issuance that was not
+      // ours, which carries the logged certificate (or precertificate) for hooks and mail. Those
+      // are the certificates someone wants to look at; for the others the log entries say where to
+      // fetch it (RFC 6962 §4.6 get-entries, or the static-ct-api data tiles).
+      const event = (await loadIssuanceViewContext(store)).alerted.get(i.tbsSha256);
+      const der = event?.type === 'issuance' ? event.issuance.certificateDerBase64 : undefined;
+      const pem = der === undefined ? null : pemFromDerBase64(der);
+      if (pem !== null)
+        return c.body(pem, 200, {
+          'Content-Type': 'application/x-pem-file',
+          'Content-Disposition': `attachment; filename="${i.tbsSha256.slice(0, 16)}.pem"`,
+        });
       const [v] = await views.views([i]);
       return c.json(
         {
           error:
-            'the certificate is not stored (the monitor keeps its hashes and fields, not its bytes); fetch it from a log entry',
+            'the certificate is not stored (the monitor keeps the bytes only of certificates it alerted on); fetch it from a log entry',
           entries: v?.entries ?? [],
         },
         404,
