@@ -135,8 +135,9 @@ export function openApiDocument(version: string): Json {
           operationId: 'getCertificatePem',
           summary: 'The certificate as PEM, when the store holds its bytes',
           description:
-            'The monitor stores hashes and parsed fields, not certificate bytes: the answer is 404 with ' +
-            'the log entries to fetch it from (RFC 6962 get-entries or static-ct-api tiles).',
+            'The monitor keeps the logged certificate only in the alert of an issuance that was not ' +
+            'ours: those are served as PEM; for the others the answer is 404 with the log entries to ' +
+            'fetch it from (RFC 6962 get-entries or static-ct-api tiles).',
           parameters: [hashParameter],
           responses: {
             '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: str } } },
