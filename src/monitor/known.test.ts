@@ -142,7 +142,10 @@ describe('loadHistories', () => {
       stored.flatMap((i) => i.dnsNames),
       k,
     );
-    for (const i of stored) expect(histories.of(i.dnsNames)).toEqual(await historyFor(store, i.dnsNames, k));
+    // The batch reads no log entries (a history does not use them); everything else is equal.
+    const facts = (items: readonly object[]) => items.map((x) => ({ ...x, entries: [] }));
+    for (const i of stored)
+      expect(facts(histories.of(i.dnsNames))).toEqual(facts(await historyFor(store, i.dnsNames, k)));
     expect(histories.of(['b.example.com']).some((x) => x.issuer === 'CN=Inv')).toBe(true);
   });
 });

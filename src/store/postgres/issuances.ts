@@ -25,15 +25,15 @@ import type { Issuance } from '../types.js';
 import type { Sql, Tx } from './connection.js';
 
 /** `filter` selects TBS hashes; the three reads share one snapshot (REPEATABLE READ). */
-async function readIssuances(sql: Sql, filter: postgres.Fragment): Promise<Issuance[]> {
+async function readIssuances(sql: Sql, filter: postgres.Fragment, withEntries = true): Promise<Issuance[]> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const rows = await tx<Row[]>`SELECT ${tx.unsafe(ISSUANCE_COLUMNS)} FROM issuances WHERE ${filter}
                         ORDER BY first_seen, tbs_sha256`;
     if (rows.length === 0) return [];
     const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${filter}`;
-    const entries = await tx<
-      Row[]
-    >`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`;
+    const entries = withEntries
+      ? await tx<Row[]>`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`
+      : [];
     return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
   }) as Promise<Issuance[]>;
 }
@@ -88,6 +88,7 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
       return readIssuances(
         sql,
         sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ANY(${names}::text[]))`,
+        false,
       );
     },
 

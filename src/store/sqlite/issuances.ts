@@ -25,7 +25,12 @@ import type { Issuance } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 /** `where` selects TBS hashes in all three tables (each has a `tbs_sha256` column). */
-function readIssuances(c: SqliteConnection, where: string, params: unknown[]): Issuance[] {
+function readIssuances(
+  c: SqliteConnection,
+  where: string,
+  params: unknown[],
+  withEntries = true,
+): Issuance[] {
   const read = c.db.transaction((): Issuance[] => {
     const rows = c
       .stmt(`SELECT ${ISSUANCE_COLUMNS} FROM issuances WHERE ${where} ORDER BY first_seen, tbs_sha256`)
@@ -34,9 +39,11 @@ function readIssuances(c: SqliteConnection, where: string, params: unknown[]): I
     const certs = c
       .stmt(`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${where}`)
       .all(...params) as Row[];
-    const entries = c
-      .stmt(`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`)
-      .all(...params) as Row[];
+    const entries = withEntries
+      ? (c
+          .stmt(`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`)
+          .all(...params) as Row[])
+      : [];
     return issuancesFromRows(rows, certs, entries, SQLITE_COLUMNS);
   });
   // One read transaction: the three reads see the same snapshot.
@@ -96,6 +103,7 @@ export function sqliteIssuances(c: SqliteConnection): IssuancesPart {
         c,
         'tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name IN (SELECT value FROM json_each(?)))',
         [JSON.stringify(names)],
+        false,
       );
     },
 
