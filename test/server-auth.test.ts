@@ -87,7 +87,13 @@ describe('POST /login', () => {
     });
     expect(stored?.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const me = await kit.app.request('/whoami', { headers: { cookie: `certvigil_session=${cookie}` } });
-    expect(await me.json()).toMatchObject({ kind: 'token', id: kit.tokens.viewer.id, role: 'viewer' });
+    // Shown by the token's name, not its ID.
+    expect(await me.json()).toMatchObject({
+      kind: 'token',
+      id: kit.tokens.viewer.id,
+      name: 'viewer token',
+      role: 'viewer',
+    });
   });
 
   it('with name and password: a session for user:NAME with the user role; `Secure` over TLS', async () => {

@@ -49,7 +49,13 @@ export function authenticate(deps: ServerDeps): MiddlewareHandler<AppEnv> {
       const s = await deps.store.getSession(secretHash(cookie));
       if (s && s.expiresAt > now().toISOString()) {
         c.set('session', s);
-        c.set('principal', principalOfSession(s.principal, s.role));
+        const principal = principalOfSession(s.principal, s.role);
+        // A token session is shown by the token's name (the ID is what the session records).
+        if (principal.kind === 'token') {
+          const token = (await deps.store.listTokens()).find((t) => t.id === principal.id);
+          if (token !== undefined && token.name !== '') principal.name = token.name;
+        }
+        c.set('principal', principal);
       }
     }
     return next();
