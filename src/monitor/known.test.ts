@@ -11,7 +11,7 @@ import { openSqliteStore } from '../store/sqlite.js';
 import type { HostInventoryItem, Store } from '../store/types.js';
 import { classify } from './classify.js';
 import type { IssuanceFacts } from './classify.js';
-import { historyFor, hostHashIndex, isKnown, loadHistories, loadKnownIndex } from './known.js';
+import { HISTORY_DEPTH, historyFor, hostHashIndex, isKnown, loadHistories, loadKnownIndex } from './known.js';
 
 const h = (c: string): string => c.repeat(64);
 let dir: string;
@@ -118,10 +118,11 @@ describe('loadHistories', () => {
       ['b.example.com'],
       ['c.example.com', 'a.example.com'],
     ];
-    const issuances = Array.from({ length: 12 }, (_, index) =>
+    // 80 issuances: a.example.com carries 60 of them, more than HISTORY_DEPTH.
+    const issuances = Array.from({ length: 80 }, (_, index) =>
       issuance({ index, dnsNames: names[index % names.length] as string[], issuer: `CN=R${index % 3}` }),
     );
-    await store.commitBatch(batch(LOG_A, 0, 12, { issuances }));
+    await store.commitBatch(batch(LOG_A, 0, 80, { issuances }));
     await store.replaceInventory('pem', [
       {
         certSha256: h('e'),
@@ -147,5 +148,6 @@ describe('loadHistories', () => {
     for (const i of stored)
       expect(facts(histories.of(i.dnsNames))).toEqual(facts(await historyFor(store, i.dnsNames, k)));
     expect(histories.of(['b.example.com']).some((x) => x.issuer === 'CN=Inv')).toBe(true);
+    expect(histories.of(['a.example.com'])).toHaveLength(HISTORY_DEPTH);
   });
 });

@@ -53,7 +53,17 @@ export function isKnown(
   );
 }
 
-/** Every other issuance sharing a name with `names`: from CT (known or not) and from the inventory. */
+/**
+ * How many of a name's issuances its history holds: the most recent ones. The heuristics ask "is
+ * this issuer, key, key type, validity usual for the name": recent issuances answer that (32 is
+ * years of 90-day renewals), and a page of views must not read every issuance of 100 busy names.
+ */
+export const HISTORY_DEPTH = 32;
+
+/**
+ * Every other issuance sharing a name with `names` (each name's HISTORY_DEPTH most recent): from
+ * CT (known or not) and from the inventory.
+ */
 export async function historyFor(
   store: Store,
   names: readonly string[],
@@ -62,7 +72,7 @@ export async function historyFor(
   const byTbs = new Map<string, HistoryItem>();
   const inventory = await store.listInventory();
   for (const name of new Set(names)) {
-    for (const i of await store.issuancesForName(name)) {
+    for (const i of (await store.issuancesForName(name)).slice(-HISTORY_DEPTH)) {
       byTbs.set(i.tbsSha256, { ...i, known: isKnown(i, k) });
     }
   }
@@ -90,7 +100,7 @@ export async function loadHistories(
   const wanted = new Set(unique);
   const byName = new Map<string, HistoryItem[]>();
   for (let i = 0; i < unique.length; i += 1000) {
-    for (const issuance of await store.issuancesForNames(unique.slice(i, i + 1000))) {
+    for (const issuance of await store.issuancesForNames(unique.slice(i, i + 1000), HISTORY_DEPTH)) {
       const item: HistoryItem = { ...issuance, known: isKnown(issuance, k) };
       for (const n of new Set(issuance.dnsNames)) {
         if (!wanted.has(n)) continue;
@@ -105,7 +115,9 @@ export async function loadHistories(
     of(ofNames) {
       const byTbs = new Map<string, HistoryItem>();
       for (const name of new Set(ofNames)) {
-        for (const item of byName.get(name) ?? []) byTbs.set(item.tbsSha256, item);
+        // The store returns each name's HISTORY_DEPTH most recent and, through other names, maybe
+        // older ones of this name too: cut as historyFor does.
+        for (const item of (byName.get(name) ?? []).slice(-HISTORY_DEPTH)) byTbs.set(item.tbsSha256, item);
       }
       const these = new Set(ofNames);
       for (const r of inventory) {

@@ -271,9 +271,10 @@ export interface Store {
    * Issuances that carry any of these exact DNS names (each once), oldest first, WITHOUT their log
    * entries (`entries` is empty: a history needs the certificate facts, and reading the entries
    * doubled the cost): the histories of a page of issuances in one query instead of one per name.
-   * At most 1000 names.
+   * At most 1000 names. With `perName`, only the `perName` most recent issuances (by `firstSeen`)
+   * of each name are read (an issuance appears when it is among the most recent of any of them).
    */
-  issuancesForNames(dnsNames: readonly string[]): Promise<Issuance[]>;
+  issuancesForNames(dnsNames: readonly string[], perName?: number): Promise<Issuance[]>;
   listMalformed(): Promise<(MalformedInput & { createdAt: string })[]>;
 
   /** Replaces everything previously recorded from `source` (one inventory scan). */

@@ -205,6 +205,14 @@ export function checkNameList(names: readonly string[]): string[] {
   return unique;
 }
 
+/** `issuancesForNames`' `perName`: 1..10000, default 10000 (every issuance, in practice). */
+export function checkHistoryDepth(perName: number | undefined): number {
+  if (perName === undefined) return 10_000;
+  if (!Number.isSafeInteger(perName) || perName < 1 || perName > 10_000)
+    throw invalidArgument(`perName must be 1 to 10000, got ${String(perName)}`);
+  return perName;
+}
+
 export function checkSearchName(name: unknown): string {
   if (typeof name !== 'string' || name.length > DNS_NAME_MAX || !SEARCH_NAME.test(name))
     throw invalidArgument(

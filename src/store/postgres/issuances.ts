@@ -17,7 +17,7 @@ import {
   issuancesFromRows,
   malformedFromRow,
 } from '../rows.js';
-import { checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
+import { checkHistoryDepth, checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
 import type { PageQuery } from '../web-codec.js';
 import type { IssuancesPart } from '../parts.js';
 import type { Row } from '../rows.js';
@@ -82,12 +82,18 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
       );
     },
 
-    async issuancesForNames(dnsNames) {
+    async issuancesForNames(dnsNames, perName) {
       const names = checkNameList(dnsNames);
+      const depth = checkHistoryDepth(perName);
       if (names.length === 0) return [];
+      // Each name's `depth` most recent issuances, chosen on the indexes before any row is read.
       return readIssuances(
         sql,
-        sql`tbs_sha256 IN (SELECT tbs_sha256 FROM issuance_names WHERE dns_name = ANY(${names}::text[]))`,
+        sql`tbs_sha256 IN (SELECT tbs_sha256 FROM (
+              SELECT n.tbs_sha256, ROW_NUMBER() OVER (
+                PARTITION BY n.dns_name ORDER BY i.first_seen DESC, i.tbs_sha256 DESC) AS rank
+              FROM issuance_names n JOIN issuances i ON i.tbs_sha256 = n.tbs_sha256
+              WHERE n.dns_name = ANY(${names}::text[])) AS ranked WHERE rank <= ${depth})`,
         false,
       );
     },
