@@ -4,17 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useEngineSuite } from './engine-suite.fixture.js';
-import { LOG_A, LOG_B, ENGINES, batch, ensureLogA } from './store.fixture.js';
+import { LOG_A, LOG_B, ENGINES, batch, ensureLogA, codeOf } from './store.fixture.js';
 import type { LogHealthRecord, Store } from './types.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 const health = (logId: string, over: Partial<LogHealthRecord> = {}): LogHealthRecord => ({
   logId,

@@ -27,6 +27,16 @@ export function sha256Hex(label: string): string {
   return createHash('sha256').update(label).digest('hex');
 }
 
+/** The `code` of the error `promise` rejects with (a CertvigilError's), or 'no error'. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return String((err as { code?: unknown }).code);
+  }
+  return 'no error';
+}
+
 /** base64 log IDs; LOG_A sorts before LOG_B. */
 export const LOG_A = Buffer.alloc(32, 0x11).toString('base64');
 export const LOG_B = Buffer.alloc(32, 0x22).toString('base64');

@@ -5,7 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useEngineSuite } from './engine-suite.fixture.js';
-import { ENGINES, LOG_A, LOG_B, batch, ensureLogA, issuance, sha256Hex, treeOf } from './store.fixture.js';
+import {
+  ENGINES,
+  LOG_A,
+  LOG_B,
+  batch,
+  ensureLogA,
+  issuance,
+  sha256Hex,
+  treeOf,
+  codeOf,
+} from './store.fixture.js';
 import type {
   HostInventoryItem,
   Issuance,
@@ -15,15 +25,6 @@ import type {
   TokenRecord,
   UserRecord,
 } from './types.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 const T0 = '2026-12-07T08:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
