@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
-import { LOG_A, batch, issuance, sha256Hex } from '../src/store/store.fixture.js';
+import { LOG_A, batch, ensureLogA, issuance, sha256Hex } from '../src/store/store.fixture.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';
 import { jsonLines, runCli } from './cli-run.js';
@@ -41,14 +41,7 @@ async function state(): Promise<string> {
   const store = await openStore({ stateDir });
   try {
     await store.migrate();
-    await store.ensureCursor({
-      logId: LOG_A,
-      url: 'https://ct.example/a/',
-      kind: 'rfc6962',
-      description: 'Log A',
-      position: 0,
-      tree: { size: 0, hashes: [] },
-    });
+    await ensureLogA(store);
     await store.commitBatch(batch(LOG_A, 0, 2, { issuances: [OURS, EVIL] }));
   } finally {
     await store.close();

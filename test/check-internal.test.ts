@@ -5,13 +5,13 @@
  * internal`. The jabber.ru case: web1's own certificate for www.example.test, and an attacker's
  * from the same CA with another key; web2 holds api.example.test and nothing else exists for it.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
@@ -20,13 +20,15 @@ import { summarizeCertificate } from '../src/x509/index.js';
 import { startCtLogServer, TestCa, TestLog, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
 import { jsonLines, runCli } from './cli-run.js';
+import { closeServer, listenApp, silentLogger } from './fixtures/server.js';
+import { createTokenFile, HOST_TOKENS } from './fixtures/tokens.js';
 
 const DAY = 86_400_000;
 let work: string;
 let stateDir: string;
 let store: Store;
 let ctLog: CtLogServer;
-let server: ReturnType<typeof serve>;
+let server: ServerType;
 let url: string;
 const tokenFiles: Record<string, string> = {};
 let attackerTbs: string;
@@ -43,19 +45,7 @@ function pem(der: Buffer): string {
 const tbsOf = (der: Buffer): string => summarizeCertificate(der).tbsSha256;
 
 async function token(name: string, role: AccessRole): Promise<void> {
-  const secret = `cvt_${name}_${createHash('sha256').update(`${name}${Math.random()}`).digest('base64url')}`;
-  await store.createToken({
-    id: createHash('sha256').update(`id ${name}`).digest('hex').slice(0, 16),
-    name,
-    role,
-    tokenSha256: createHash('sha256').update(secret, 'utf8').digest('hex'),
-    createdAt: new Date().toISOString(),
-    expiresAt: null,
-    revokedAt: null,
-    lastUsedAt: null,
-  });
-  tokenFiles[name] = join(work, `${name}.token`);
-  await writeFile(tokenFiles[name], `${secret}\n`, { mode: 0o600 });
+  tokenFiles[name] = (await createTokenFile(store, work, name, role)).file;
 }
 
 beforeAll(async () => {
@@ -114,22 +104,15 @@ beforeAll(async () => {
 
   store = await openStore({ stateDir });
   await store.migrate();
-  await token('web1', 'viewer');
-  await token('web2', 'viewer');
-  await token('ops', 'admin');
-  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const app = createApp({ store, logger: silent, secureCookies: false });
-  server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const [name, role] of HOST_TOKENS) await token(name, role);
+  ({ url, server } = await listenApp(createApp({ store, logger: silentLogger, secureCookies: false })));
   mute = createTcpServer(() => undefined);
   await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
   silentUrl = `http://127.0.0.1:${(mute.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await closeServer(server);
   mute?.close();
   await ctLog?.close();
   await store?.close();

@@ -19,9 +19,22 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return run(args, env);
+}
+
+/** `runCli` with `input` written to the binary's stdin (then closed). */
+export function runCliWithStdin(
+  args: string[],
+  input: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
+  return run(args, env, input);
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [CLI, ...args],
       { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
@@ -30,6 +43,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
         resolve({ code, stdout, stderr });
       },
     );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

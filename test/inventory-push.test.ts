@@ -4,13 +4,10 @@
  * where the token comes from, least privilege (403 for another host), and that a refused or
  * impossible push changes nothing.
  */
-import { createHash } from 'node:crypto';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
@@ -18,12 +15,14 @@ import type { AccessRole, Store } from '../src/store/index.js';
 import { createPki } from './fixtures/tls/pki.js';
 import type { Pki, PkiCert } from './fixtures/tls/pki.js';
 import { jsonLines, runCli } from './cli-run.js';
+import { closeServer, listenApp, silentLogger } from './fixtures/server.js';
+import { createTokenFile, HOST_TOKENS } from './fixtures/tokens.js';
 
 let work: string;
 let store: Store;
 let pki: Pki;
 let root: PkiCert;
-const servers: ReturnType<typeof serve>[] = [];
+const servers: ServerType[] = [];
 let url: string;
 let httpsUrl: string;
 const secrets: Record<string, string> = {};
@@ -31,38 +30,16 @@ const files: Record<string, string> = {};
 let inventory: string;
 
 async function token(name: string, role: AccessRole): Promise<void> {
-  const secret = `cvt_${createHash('sha256').update(`${name} ${Math.random()}`).digest('base64url')}`;
-  await store.createToken({
-    id: createHash('sha256').update(`id ${name}`).digest('hex').slice(0, 16),
-    name,
-    role,
-    tokenSha256: createHash('sha256').update(secret, 'utf8').digest('hex'),
-    createdAt: new Date().toISOString(),
-    expiresAt: null,
-    revokedAt: null,
-    lastUsedAt: null,
-  });
-  secrets[name] = secret;
-  files[name] = join(work, `${name}.token`);
-  await writeFile(files[name], `${secret}\n`, { mode: 0o600 });
+  ({ secret: secrets[name], file: files[name] } = await createTokenFile(store, work, name, role));
 }
 
-function listen(app: ReturnType<typeof createApp>, tls?: { key: string; cert: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const s = serve(
-      tls
-        ? {
-            fetch: app.fetch,
-            hostname: '127.0.0.1',
-            port: 0,
-            createServer: createHttpsServer,
-            serverOptions: tls,
-          }
-        : { fetch: app.fetch, hostname: '127.0.0.1', port: 0 },
-      () => resolve(`${tls ? 'https://localhost' : 'http://127.0.0.1'}:${(s.address() as AddressInfo).port}`),
-    );
-    servers.push(s);
-  });
+async function listen(
+  app: ReturnType<typeof createApp>,
+  tls?: { key: string; cert: string },
+): Promise<string> {
+  const { url, server } = await listenApp(app, tls);
+  servers.push(server);
+  return url;
 }
 
 beforeAll(async () => {
@@ -76,17 +53,14 @@ beforeAll(async () => {
   await writeFile(join(inventory, 'www.pem'), host.certPem);
   store = await openStore({ stateDir: join(work, 'state') });
   await store.migrate();
-  await token('web1', 'viewer');
-  await token('web2', 'viewer');
-  await token('ops', 'admin');
-  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const app = createApp({ store, logger: silent, secureCookies: false });
+  for (const [name, role] of HOST_TOKENS) await token(name, role);
+  const app = createApp({ store, logger: silentLogger, secureCookies: false });
   url = await listen(app);
   httpsUrl = await listen(app, { key: leaf.keyPem, cert: leaf.certPem });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(servers.map(closeServer));
   await store?.close();
   pki?.cleanup();
   await rm(work, { recursive: true, force: true });

@@ -4,18 +4,17 @@
  * store (what the daemon's `onLogHealth` writes after each attempt).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import type { LogHealthRecord, Store } from '../src/store/index.js';
-import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { runMonitorOnce, startMonitorSetup } from './fixtures/monitor-run.js';
 import { runCli } from './cli-run.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';
-import { buildScenario } from './monitor-scenario.js';
 
 let work: string;
 let server: CtLogServer;
@@ -59,29 +58,14 @@ async function putHealth(over: Partial<LogHealthRecord>): Promise<void> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-health-'));
-  const scenario = await buildScenario(work, { bulk: 20 });
-  server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/s/', staticPrefix: '/static/' });
-  list = join(work, 'loglist.json');
-  await writeLogList(list, [{ server, api: 'rfc6962' }]);
-  config = join(work, 'config.yaml');
-  await writeFile(config, 'caaResolver: false\nalerts:\n  exec: { command: "cat >/dev/null" }\n');
+  const setup = await startMonitorSetup(work, { bulk: 20 });
+  server = setup.server;
+  list = setup.list;
+  config = setup.config;
   stateDir = join(work, 'state');
-  watchlist = scenario.watchlist;
-  inventoryDir = scenario.inventoryDir;
-  const run = await runCli([
-    'monitor',
-    '--once',
-    '--log-list',
-    list,
-    '--watchlist',
-    scenario.watchlist,
-    '--state-dir',
-    stateDir,
-    '--inventory',
-    scenario.inventoryDir,
-    '--config',
-    config,
-  ]);
+  watchlist = setup.scenario.watchlist;
+  inventoryDir = setup.scenario.inventoryDir;
+  const run = await runMonitorOnce(setup, stateDir);
   expect([0, 1], run.stderr).toContain(run.code);
   const cursors = await withWritableStore((s) => s.listCursors());
   expect(cursors).toHaveLength(1);

@@ -18,20 +18,18 @@ import { shareStateDir } from '../src/state-files.js';
 import { openStore } from '../src/store/index.js';
 import { CLI, runCli } from './cli-run.js';
 import type { CliResult } from './cli-run.js';
-import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { monitorArgs as args, startMonitorSetup } from './fixtures/monitor-run.js';
+import type { MonitorSetup } from './fixtures/monitor-run.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';
-import { buildScenario } from './monitor-scenario.js';
-import type { Scenario } from './monitor-scenario.js';
 
 /** nobody:nogroup on Debian. */
 const READER = { uid: 65534, gid: 65534, group: 'nogroup' };
 
 let work: string;
 let server: CtLogServer;
-let scenario: Scenario;
-let list: string;
+let setup: MonitorSetup;
 let config: string;
 
 /** The CLI as nobody:nogroup, supplementary groups dropped (Node's `uid` option would keep root's). */
@@ -49,22 +47,7 @@ function runAsReader(args: string[]): Promise<CliResult> {
   });
 }
 
-function monitorArgs(stateDir: string, extra: string[] = []): string[] {
-  return [
-    'monitor',
-    '--log-list',
-    list,
-    '--watchlist',
-    scenario.watchlist,
-    '--state-dir',
-    stateDir,
-    '--inventory',
-    scenario.inventoryDir,
-    '--config',
-    config,
-    ...extra,
-  ];
-}
+const monitorArgs = (stateDir: string, extra: string[] = []): string[] => args(setup, stateDir, extra);
 
 /** The journal mode recorded in the database header (bytes 18/19: 1 rollback, 2 WAL). */
 function headerJournal(db: string): 'rollback' | 'wal' {
@@ -80,12 +63,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-shared-'));
   // The reader must be able to reach the state directories below.
   await chmod(work, 0o755);
-  scenario = await buildScenario(work, { bulk: 20 });
-  server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/s/', staticPrefix: '/static/' });
-  list = join(work, 'loglist.json');
-  await writeLogList(list, [{ server, api: 'rfc6962' }]);
-  config = join(work, 'config.yaml');
-  await writeFile(config, 'caaResolver: false\nalerts:\n  exec: { command: "cat >/dev/null" }\n');
+  setup = await startMonitorSetup(work, { bulk: 20 });
+  server = setup.server;
+  config = setup.config;
 }, 120_000);
 
 afterAll(async () => {

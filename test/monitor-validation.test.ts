@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
-import { CLI, runCli } from './cli-run.js';
+import { CLI, runCli, runCliWithStdin } from './cli-run.js';
 import type { CliResult } from './cli-run.js';
 import { buildScenario } from './monitor-scenario.js';
 import type { Scenario } from './monitor-scenario.js';
@@ -61,19 +61,6 @@ async function expectUsageError(
   expect(lines[0]).toMatch(message);
   expect(out.stderr).not.toMatch(/\n\s+at /);
   expect((await readdir(dir)).sort()).toEqual(before);
-}
-
-function runWithStdin(args: string[], input: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input);
-  });
 }
 
 const base = (state: string): string[] => [
@@ -268,7 +255,7 @@ describe('watch lists on the command line', () => {
 
   it('certspotter forms work: ., valid_at, trailing dot, comments; - reads stdin', async () => {
     const { dir, state } = await caseDir();
-    const out = await runWithStdin(
+    const out = await runCliWithStdin(
       [...base(state), '--watchlist', '-'],
       '# certspotter watch list\n\nwww.example.test. valid_at:2024-01-01\n.\n',
     );
@@ -281,7 +268,7 @@ describe('watch lists on the command line', () => {
 
   it('stdin errors name (stdin):LINE', async () => {
     const { dir, state } = await caseDir();
-    const out = await runWithStdin([...base(state), '--watchlist', '-'], 'ok.test\n*.x.test\n');
+    const out = await runCliWithStdin([...base(state), '--watchlist', '-'], 'ok.test\n*.x.test\n');
     await expectUsageError(out, dir, [], /^certvigil: \(stdin\):2: a wildcard/);
   });
 });

@@ -4,7 +4,6 @@
  * TLS material are usage errors (exit 2, one line, nothing created); HTTPS with a certificate from
  * the test PKI works.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -15,8 +14,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
-import { LOG_A, batch, issuance } from '../src/store/store.fixture.js';
-import { CLI, runCli } from './cli-run.js';
+import { LOG_A, batch, ensureLogA, issuance } from '../src/store/store.fixture.js';
+import { runCli } from './cli-run.js';
+import { runTokenCreate } from './fixtures/tokens.js';
+import { startServing } from './fixtures/server.js';
+import type { Served } from './fixtures/server.js';
+import { findFreePort } from './harness/processes.js';
 import { createPki } from './fixtures/tls/pki.js';
 import type { Pki } from './fixtures/tls/pki.js';
 
@@ -32,14 +35,7 @@ beforeAll(async () => {
   const store = await openStore({ stateDir });
   try {
     await store.migrate();
-    await store.ensureCursor({
-      logId: LOG_A,
-      url: 'https://ct.example/a/',
-      kind: 'rfc6962',
-      description: 'Log A',
-      position: 0,
-      tree: { size: 0, hashes: [] },
-    });
+    await ensureLogA(store);
     await store.commitBatch(
       batch(LOG_A, 0, 2, {
         issuances: [
@@ -52,16 +48,7 @@ beforeAll(async () => {
     await store.close();
   }
   // The CONTRACT's way to a token: `certvigil token create` prints it alone on stdout's first line.
-  const created = await runCli([
-    'token',
-    'create',
-    '--state-dir',
-    stateDir,
-    '--role',
-    'viewer',
-    '--name',
-    'e2e',
-  ]);
+  const created = await runTokenCreate(stateDir, 'viewer', ['--name', 'e2e']);
   expect(created.code, created.stderr).toBe(0);
   token = created.stdout.split('\n')[0] ?? '';
   pki = createPki();
@@ -75,55 +62,15 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exit: Promise<{ code: number | null; stderr: string }>;
-}
-
 /** Starts `certvigil serve ARGS` and waits for its "serving on URL" line. */
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stderr })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = /serving on (\S+)/.exec(stderr);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exit.then(() => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  return { child, url, exit };
-}
+const serve = (args: string[]): Promise<Served> => startServing(['serve', ...args], children);
 
 const errorLines = (stderr: string): string[] =>
   stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{"level"'));
 
 describe('certvigil serve (CONTRACT)', () => {
   it('serves the API on 127.0.0.1:P until SIGTERM, then exits 0', async () => {
-    const port = await freePort();
+    const port = await findFreePort();
     const s = await serve(['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir]);
     expect(s.url).toBe(`http://127.0.0.1:${port}`);
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
@@ -146,8 +93,8 @@ describe('certvigil serve (CONTRACT)', () => {
   });
 
   it('SIGINT stops it too (exit 0)', async () => {
-    const s = await serve(['--listen', `[::1]:${await freePort()}`, '--state-dir', stateDir]).catch(
-      async () => serve(['--listen', `localhost:${await freePort()}`, '--state-dir', stateDir]),
+    const s = await serve(['--listen', `[::1]:${await findFreePort()}`, '--state-dir', stateDir]).catch(
+      async () => serve(['--listen', `localhost:${await findFreePort()}`, '--state-dir', stateDir]),
     );
     s.child.kill('SIGINT');
     expect((await s.exit).code).toBe(0);
@@ -182,7 +129,13 @@ describe('usage errors: exit 2, one line, nothing created', () => {
 
   it('a missing state: "run certvigil monitor first", and nothing is created', async () => {
     const missing = join(work, 'never', 'state');
-    const out = await runCli(['serve', '--listen', `127.0.0.1:${await freePort()}`, '--state-dir', missing]);
+    const out = await runCli([
+      'serve',
+      '--listen',
+      `127.0.0.1:${await findFreePort()}`,
+      '--state-dir',
+      missing,
+    ]);
     expect(out.code, out.stderr).toBe(2);
     expect(errorLines(out.stderr)).toEqual([
       `certvigil: no certvigil state at ${missing} (run \`certvigil monitor\` first)`,
@@ -233,7 +186,7 @@ describe('TLS and --insecure-http', () => {
   it('HTTPS with --tls-cert/--tls-key on a non-loopback address', async () => {
     const root = pki.root('serve https root');
     const leaf = pki.issue(root, { cn: 'localhost', dns: ['localhost'] });
-    const port = await freePort();
+    const port = await findFreePort();
     const s = await serve([
       '--listen',
       `0.0.0.0:${port}`,
@@ -276,7 +229,7 @@ describe('TLS and --insecure-http', () => {
   });
 
   it('plain HTTP on 0.0.0.0 with --insecure-http', async () => {
-    const port = await freePort();
+    const port = await findFreePort();
     const s = await serve(['--listen', `0.0.0.0:${port}`, '--state-dir', stateDir, '--insecure-http']);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     s.child.kill('SIGTERM');

@@ -6,22 +6,20 @@
  * hostile data and bounded parameters.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/server/index.js';
 import type { ServerDeps } from '../src/server/index.js';
-// eslint-disable-next-line certvigil/no-deep-imports -- until `certvigil token create` lands, tests mint tokens as it will
-import { newToken } from '../src/server/auth/secrets.js';
 import { openStore } from '../src/store/index.js';
 import type { AccessRole, Store } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
 import { LOG_B, batch, issuance } from '../src/store/store.fixture.js';
-import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { runMonitorOnce, startMonitorSetup } from './fixtures/monitor-run.js';
+import { createTestToken } from './fixtures/tokens.js';
 import { jsonLines, runCli } from './cli-run.js';
-import { buildScenario } from './monitor-scenario.js';
 
 let work: string;
 let server: CtLogServer;
@@ -35,44 +33,15 @@ const logger: ServerDeps['logger'] = {
   error: (_o, msg) => warnings.push(msg),
 };
 
-async function createToken(role: AccessRole, expiresAt: string | null = null): Promise<string> {
-  const t = newToken();
-  await store.createToken({
-    id: t.id,
-    name: `test-${role}`,
-    role,
-    tokenSha256: t.tokenSha256,
-    createdAt: new Date().toISOString(),
-    expiresAt,
-    revokedAt: null,
-    lastUsedAt: null,
-  });
-  return t.token;
-}
+const createToken = (role: AccessRole, expiresAt: string | null = null): Promise<string> =>
+  createTestToken(store, role, { expiresAt });
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-server-api-'));
-  const scenario = await buildScenario(work, { bulk: 200 });
-  server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/s/', staticPrefix: '/static/' });
-  const list = join(work, 'loglist.json');
-  await writeLogList(list, [{ server, api: 'rfc6962' }]);
-  const config = join(work, 'config.yaml');
-  await writeFile(config, `caaResolver: false\nalerts:\n  exec: { command: "cat >/dev/null" }\n`);
+  const setup = await startMonitorSetup(work, { bulk: 200 });
+  server = setup.server;
   stateDir = join(work, 'state');
-  const run = await runCli([
-    'monitor',
-    '--once',
-    '--log-list',
-    list,
-    '--watchlist',
-    scenario.watchlist,
-    '--state-dir',
-    stateDir,
-    '--inventory',
-    scenario.inventoryDir,
-    '--config',
-    config,
-  ]);
+  const run = await runMonitorOnce(setup, stateDir);
   expect(run.code, run.stderr).toBe(0);
   store = await openStore({ stateDir });
   await store.migrate();

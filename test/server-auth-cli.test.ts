@@ -3,7 +3,6 @@
  * binary (issue 16 CONTRACT: `token create` prints the new token alone on stdout's first line), and
  * the credentials they make accepted by the server (`createApp` over the same state directory).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
-import { CLI, jsonLines, runCli } from './cli-run.js';
+import { jsonLines, runCli, runCliWithStdin } from './cli-run.js';
+import { runTokenCreate } from './fixtures/tokens.js';
 import { form, silentLogger } from './server-auth-kit.js';
 
 let work: string;
@@ -24,23 +24,6 @@ afterAll(async () => {
 
 let counter = 0;
 const fresh = (): string => join(work, `state-${++counter}`);
-
-/** Runs the binary with `input` on stdin. */
-function runWithStdin(
-  args: string[],
-  input: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input);
-  });
-}
 
 /** The server over `stateDir`, with a probe route behind authentication. */
 async function serverOver(stateDir: string): Promise<{
@@ -57,16 +40,7 @@ async function serverOver(stateDir: string): Promise<{
 describe('certvigil token', () => {
   it('create prints the token alone on stdout line 1; a request with it succeeds; revoke ends it', async () => {
     const stateDir = fresh();
-    const made = await runCli([
-      'token',
-      'create',
-      '--state-dir',
-      stateDir,
-      '--role',
-      'viewer',
-      '--name',
-      'prometheus',
-    ]);
+    const made = await runTokenCreate(stateDir, 'viewer', ['--name', 'prometheus']);
     expect(made.code).toBe(0);
     const lines = made.stdout.split('\n');
     expect(lines[0]).toMatch(/^cvt_[A-Za-z0-9_-]{43}$/);
@@ -113,16 +87,7 @@ describe('certvigil token', () => {
 
   it('create --expires sets the expiry (90d is longer than any timer, still fine)', async () => {
     const stateDir = fresh();
-    const made = await runCli([
-      'token',
-      'create',
-      '--state-dir',
-      stateDir,
-      '--role',
-      'admin',
-      '--expires',
-      '90d',
-    ]);
+    const made = await runTokenCreate(stateDir, 'admin', ['--expires', '90d']);
     expect(made.code).toBe(0);
     const [row] = jsonLines((await runCli(['token', 'list', '--state-dir', stateDir, '--json'])).stdout);
     const days = (Date.parse(String(row?.expiresAt)) - Date.parse(String(row?.createdAt))) / 86_400_000;
@@ -168,7 +133,7 @@ describe('certvigil token', () => {
 describe('certvigil user', () => {
   it('add --password-stdin, then the server lets the user in; list; remove ends their sessions', async () => {
     const stateDir = fresh();
-    const added = await runWithStdin(
+    const added = await runCliWithStdin(
       ['user', 'add', 'alice', '--role', 'admin', '--password-stdin', '--state-dir', stateDir],
       'correct horse battery staple\n',
     );
@@ -193,7 +158,7 @@ describe('certvigil user', () => {
     expect(jsonLines(list.stdout)).toEqual([{ name: 'alice', role: 'admin', createdAt: expect.any(String) }]);
     expect(list.stdout).not.toContain('scrypt');
 
-    const again = await runWithStdin(
+    const again = await runCliWithStdin(
       ['user', 'add', 'alice', '--role', 'viewer', '--password-stdin', '--state-dir', stateDir],
       'another long password\n',
     );
@@ -222,7 +187,7 @@ describe('certvigil user', () => {
   ])('add with %s: exit 2, one line, nothing created', async (_why, args, stdin, message) => {
     const stateDir = fresh();
     const withRole = args.includes('--role') ? args : [...args, '--role', 'viewer'];
-    const res = await runWithStdin(
+    const res = await runCliWithStdin(
       ['user', 'add', ...withRole, '--password-stdin', '--state-dir', stateDir],
       stdin,
     );
@@ -234,7 +199,10 @@ describe('certvigil user', () => {
 
   it('add without --password-stdin and without a terminal: exit 2, nothing created', async () => {
     const stateDir = fresh();
-    const res = await runWithStdin(['user', 'add', 'bob', '--role', 'viewer', '--state-dir', stateDir], '');
+    const res = await runCliWithStdin(
+      ['user', 'add', 'bob', '--role', 'viewer', '--state-dir', stateDir],
+      '',
+    );
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^certvigil: no terminal to ask for the password/);
     expect(existsSync(stateDir)).toBe(false);

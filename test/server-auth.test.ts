@@ -3,7 +3,7 @@
  * "Access control"), through `createApp(...).request()` over a real SQLite store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newToken } from '../src/server/index.js';
+import { createTestToken } from './fixtures/tokens.js';
 import type { Kit } from './server-auth-kit.js';
 import {
   form,
@@ -195,18 +195,12 @@ describe('POST /login', () => {
   });
 
   it('caps a session opened with an expiring token at the token expiry', async () => {
-    const made = newToken();
-    await kit.store.createToken({
-      id: made.id,
+    const token = await createTestToken(kit.store, 'viewer', {
       name: 'short',
-      role: 'viewer',
-      tokenSha256: made.tokenSha256,
-      createdAt: T0.toISOString(),
+      createdAt: T0,
       expiresAt: '2026-12-07T13:00:00.000Z',
-      revokedAt: null,
-      lastUsedAt: null,
     });
-    const res = await kit.app.request('/login', form({ token: made.token }));
+    const res = await kit.app.request('/login', form({ token }));
     expect(res.headers.get('set-cookie')).toContain('Max-Age=3600;');
     expect((await kit.store.getSession(sha256(sessionOf(res) ?? '')))?.expiresAt).toBe(
       '2026-12-07T13:00:00.000Z',

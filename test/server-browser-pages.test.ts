@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { chromium } from 'playwright-core';
-import { newToken } from '../src/server/index.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestToken } from './fixtures/tokens.js';
 import { issuance, makePagesKit, sha256Hex } from './server-pages-kit.js';
 import type { PagesKit, Session } from './server-pages-kit.js';
 
@@ -128,17 +128,7 @@ async function cspViolations(page: Page): Promise<string[]> {
 
 describe('dashboard in headless Chromium', () => {
   it('CONTRACT: / without a session goes to /login; a viewer token typed into the form leads to the unknown certificate', async () => {
-    const t = newToken();
-    await kit.store.createToken({
-      id: t.id,
-      name: 'browser viewer',
-      role: 'viewer',
-      tokenSha256: t.tokenSha256,
-      createdAt: new Date().toISOString(),
-      expiresAt: null,
-      revokedAt: null,
-      lastUsedAt: null,
-    });
+    const token = await createTestToken(kit.store, 'viewer', { name: 'browser viewer' });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -148,7 +138,7 @@ describe('dashboard in headless Chromium', () => {
     await page.goto(`${base}/`);
     expect(new URL(page.url()).pathname).toBe('/login');
     const tokenInput = page.locator('input[type="password"][name="token"]');
-    await tokenInput.fill(t.token);
+    await tokenInput.fill(token);
     await page.screenshot({ path: join(shots, 'login.png'), fullPage: true });
     await Promise.all([page.waitForURL(`${base}/`, { timeout: 10_000 }), tokenInput.press('Enter')]);
     const main = await page.locator('main').innerText();

@@ -18,7 +18,7 @@ import type { AppEnv } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
-import { LOG_A, batch, issuance } from '../src/store/store.fixture.js';
+import { LOG_A, batch, ensureLogA, issuance } from '../src/store/store.fixture.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';
 
@@ -38,14 +38,7 @@ afterAll(async () => {
 
 async function fill(store: Store): Promise<void> {
   await store.migrate();
-  await store.ensureCursor({
-    logId: LOG_A,
-    url: 'https://ct.example/a/',
-    kind: 'rfc6962',
-    description: 'Log A',
-    position: 0,
-    tree: { size: 0, hashes: [] },
-  });
+  await ensureLogA(store);
   for (let start = 0; start < COUNT; start += BATCH) {
     const issuances = Array.from({ length: BATCH }, (_, k) => {
       const i = start + k;

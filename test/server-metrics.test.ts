@@ -26,11 +26,12 @@ import type { Store } from '../src/store/index.js';
 import { newSecret, newToken, secretHash } from '../src/server/auth/secrets.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- the lead's cookie name, as a browser sends it
 import { SESSION_COOKIE } from '../src/server/auth/middleware.js';
-import { startCtLogServer, TestLog, writeLogList } from './fixtures/ct-log/index.js';
+import { startCtLogServer, TestLog } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { runMonitorOnce, startMonitorSetup } from './fixtures/monitor-run.js';
+import { createTestToken } from './fixtures/tokens.js';
 import { jsonLines, runCli } from './cli-run.js';
 import { Daemon, findFreePort, LOOPBACK } from './harness/processes.js';
-import { buildScenario } from './monitor-scenario.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -49,52 +50,25 @@ const auth = (t: string): RequestInit => ({ headers: { Authorization: `Bearer ${
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'certvigil-metrics-'));
-  const scenario = await buildScenario(work, { bulk: 50 });
-  server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/s/', staticPrefix: '/static/' });
   // A second log, listed but down while the monitor runs: its health says `unreachable`.
   const downLog = new TestLog({ name: 'certvigil down log' });
   downLog.publish();
   const down = await startCtLogServer(downLog, { rfc6962Prefix: '/logs/d/' });
   downLogId = downLog.logId.toString('base64');
-  const list = join(work, 'loglist.json');
-  await writeLogList(list, [
-    { server, api: 'rfc6962' },
-    { server: down, api: 'rfc6962' },
-  ]);
-  await down.close();
-  const config = join(work, 'config.yaml');
   // The hook fails: the attacker's alert stays pending, its last error names the `exec` sink.
-  await writeFile(config, 'caaResolver: false\nalerts:\n  exec: { command: "cat >/dev/null; exit 3" }\n');
+  const setup = await startMonitorSetup(work, {
+    bulk: 50,
+    alertCommand: 'cat >/dev/null; exit 3',
+    extraLogs: [down],
+  });
+  server = setup.server;
+  await down.close();
   stateDir = join(work, 'state');
-  const run = await runCli([
-    'monitor',
-    '--once',
-    '--log-list',
-    list,
-    '--watchlist',
-    scenario.watchlist,
-    '--state-dir',
-    stateDir,
-    '--inventory',
-    scenario.inventoryDir,
-    '--config',
-    config,
-  ]);
+  const run = await runMonitorOnce(setup, stateDir);
   monitorExit = run.code;
 
   store = await openStore({ stateDir });
-  const t = newToken();
-  token = t.token;
-  await store.createToken({
-    id: t.id,
-    name: 'prometheus',
-    role: 'viewer',
-    tokenSha256: t.tokenSha256,
-    createdAt: new Date().toISOString(),
-    expiresAt: null,
-    revokedAt: null,
-    lastUsedAt: null,
-  });
+  token = await createTestToken(store, 'viewer', { name: 'prometheus' });
   await store.storeReceivedIodef({
     fingerprint: 'a'.repeat(64),
     senderKey: 'https:127.0.0.1',

@@ -13,7 +13,7 @@ import { secretHash } from '../src/server/auth/secrets.js';
 import { createApp } from '../src/server/index.js';
 import type { AppEnv, ServerDeps } from '../src/server/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- a test fixture of src/, not part of store's API
-import { LOG_A, batch, issuance, sha256Hex } from '../src/store/store.fixture.js';
+import { LOG_A, batch, ensureLogA, issuance, sha256Hex } from '../src/store/store.fixture.js';
 import { openStore } from '../src/store/index.js';
 import type { AccessRole, IssuanceInput, Store } from '../src/store/index.js';
 
@@ -70,14 +70,7 @@ export async function makePagesKit(
     ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
   });
   await store.migrate();
-  await store.ensureCursor({
-    logId: LOG_A,
-    url: 'https://ct.example/a/',
-    kind: 'rfc6962',
-    description: 'Log A',
-    position: 0,
-    tree: { size: 0, hashes: [] },
-  });
+  await ensureLogA(store);
   let position = 0;
   const app = createApp({ store, logger: silentLogger, secureCookies: false, ...extra });
   const viewer = await createSession(store, 'viewer', 'victor');

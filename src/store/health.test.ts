@@ -2,19 +2,10 @@
  * Migration 5 (issue 13): per-log health and the monitor status, one suite for both engines
  * (PostgreSQL from test/harness/postgres.ts), like store.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_A, LOG_B, ENGINES, batch, startEngine } from './store.fixture.js';
-import type { EngineHarness, FreshState } from './store.fixture.js';
+import { describe, expect, it } from 'vitest';
+import { useEngineSuite } from './engine-suite.fixture.js';
+import { LOG_A, LOG_B, ENGINES, batch, ensureLogA, codeOf } from './store.fixture.js';
 import type { LogHealthRecord, Store } from './types.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 const health = (logId: string, over: Partial<LogHealthRecord> = {}): LogHealthRecord => ({
   logId,
@@ -30,26 +21,12 @@ const health = (logId: string, over: Partial<LogHealthRecord> = {}): LogHealthRe
 });
 
 describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
-  let engine: EngineHarness;
-  let state: FreshState;
+  const suite = useEngineSuite(kind);
   let store: Store;
-
-  beforeAll(async () => {
-    engine = await startEngine(kind);
-  });
-  afterAll(async () => {
-    await engine?.stop();
-  });
   async function fresh(): Promise<Store> {
-    state = await engine.fresh();
-    store = await state.open();
-    await store.migrate();
+    store = await suite.fresh();
     return store;
   }
-  afterEach(async () => {
-    await store?.close();
-    await state?.dispose();
-  });
 
   it('stores, replaces and lists log health by log ID', async () => {
     await fresh();
@@ -124,14 +101,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
 
   it('writing health never touches the cursor', async () => {
     await fresh();
-    await store.ensureCursor({
-      logId: LOG_A,
-      url: 'https://ct.example/a/',
-      kind: 'rfc6962',
-      description: 'Log A',
-      position: 0,
-      tree: { size: 0, hashes: [] },
-    });
+    await ensureLogA(store);
     await store.commitBatch(batch(LOG_A, 0, 3));
     const before = await store.getCursor(LOG_A);
     await store.putLogHealth(health(LOG_A, { status: 'unreachable' }));
@@ -173,7 +143,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
 
   it('concurrent patches of different fields all land (no lost update)', async () => {
     await fresh();
-    const other = await state.open();
+    const other = await suite.state().open();
     try {
       for (let round = 1; round <= 5; round++) {
         await Promise.all([
@@ -210,7 +180,7 @@ describe.each(ENGINES)('%s store: monitor health (migration 5)', (kind) => {
     await fresh();
     await store.putLogHealth(health(LOG_A));
     await store.putMonitorStatus({ lastCycleAt: '2026-12-07T08:00:00.000Z' });
-    const ro = await state.openReadOnly();
+    const ro = await suite.state().openReadOnly();
     try {
       await ro.migrate();
       expect(await ro.listLogHealth()).toHaveLength(1);

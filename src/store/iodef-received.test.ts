@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, schemaMigrationsTable } from './migrations.js';
-import { ENGINES, sha256Hex, startEngine } from './store.fixture.js';
+import { ENGINES, sha256Hex, startEngine, codeOf } from './store.fixture.js';
 import type { EngineHarness, FreshState } from './store.fixture.js';
 import type { IodefReceivedInput, Store } from './types.js';
 
@@ -31,15 +31,6 @@ function received(
     summary: { incidentId: 'inc-1', names: ['www.example.test'] },
     document,
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
 }
 
 describe.each(ENGINES)('%s store: received iodef reports', (kind) => {

@@ -18,13 +18,23 @@ import { startPostgres } from '../../test/harness/postgres.js';
 import type { PostgresServer } from '../../test/harness/postgres.js';
 import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
-import type { CommitBatch, IssuanceInput, MalformedInput, Store, TreeState } from './types.js';
+import type { CommitBatch, IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from './types.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 export const ENGINES: readonly EngineKind[] = ['sqlite', 'postgres'];
 
 export function sha256Hex(label: string): string {
   return createHash('sha256').update(label).digest('hex');
+}
+
+/** The `code` of the error `promise` rejects with (a CertvigilError's), or 'no error'. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return String((err as { code?: unknown }).code);
+  }
+  return 'no error';
 }
 
 /** base64 log IDs; LOG_A sorts before LOG_B. */
@@ -91,6 +101,18 @@ export function crashEntryAt(index: number): { issuance?: IssuanceInput; malform
     };
   if (index % 3 === 1) return { malformed: { logId: LOG_A, index, error: `malformed ${index}` } };
   return {};
+}
+
+/** LOG_A's cursor at position 0 over an empty tree, as the monitor first records a log. */
+export function ensureLogA(store: Store): Promise<LogCursor> {
+  return store.ensureCursor({
+    logId: LOG_A,
+    url: 'https://ct.example/a/',
+    kind: 'rfc6962',
+    description: 'Log A',
+    position: 0,
+    tree: treeOf(0),
+  });
 }
 
 /** One fresh, empty state of an engine. */

@@ -5,7 +5,17 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION } from './migrations.js';
-import { ENGINES, LOG_A, LOG_B, batch, issuance, sha256Hex, startEngine, treeOf } from './store.fixture.js';
+import {
+  ENGINES,
+  LOG_A,
+  LOG_B,
+  batch,
+  issuance,
+  sha256Hex,
+  startEngine,
+  treeOf,
+  codeOf,
+} from './store.fixture.js';
 import type { EngineHarness, FreshState } from './store.fixture.js';
 import type { InventoryRecord, Store, StoredHead } from './types.js';
 
@@ -24,15 +34,6 @@ const cursorInit = (logId: string, position = 0) => ({
   position,
   tree: treeOf(position),
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 /** Everything observable through the interface, for "nothing changed" comparisons. */
 async function snapshot(store: Store): Promise<unknown> {

@@ -3,9 +3,19 @@
  * tokens, users, sessions, host inventories, domain audits — one suite for both engines
  * (PostgreSQL from test/harness/postgres.ts), like store.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, LOG_A, LOG_B, batch, issuance, sha256Hex, startEngine, treeOf } from './store.fixture.js';
-import type { EngineHarness, FreshState } from './store.fixture.js';
+import { describe, expect, it } from 'vitest';
+import { useEngineSuite } from './engine-suite.fixture.js';
+import {
+  ENGINES,
+  LOG_A,
+  LOG_B,
+  batch,
+  ensureLogA,
+  issuance,
+  sha256Hex,
+  treeOf,
+  codeOf,
+} from './store.fixture.js';
 import type {
   HostInventoryItem,
   Issuance,
@@ -15,15 +25,6 @@ import type {
   TokenRecord,
   UserRecord,
 } from './types.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 const T0 = '2026-12-07T08:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -73,26 +74,12 @@ function byPosition(a: Issuance, b: Issuance): number {
 }
 
 describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
-  let engine: EngineHarness;
-  let state: FreshState;
+  const suite = useEngineSuite(kind);
   let store: Store;
-
-  beforeAll(async () => {
-    engine = await startEngine(kind);
-  });
-  afterAll(async () => {
-    await engine?.stop();
-  });
   async function fresh(): Promise<Store> {
-    state = await engine.fresh();
-    store = await state.open();
-    await store.migrate();
+    store = await suite.fresh();
     return store;
   }
-  afterEach(async () => {
-    await store?.close();
-    await state?.dispose();
-  });
 
   /**
    * Three commits of 5, 3 and 4 issuances: each commit's issuances share one firstSeen (ties,
@@ -115,14 +102,7 @@ describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
   ];
   async function seed(): Promise<Issuance[]> {
     await fresh();
-    await store.ensureCursor({
-      logId: LOG_A,
-      url: 'https://ct.example/a/',
-      kind: 'rfc6962',
-      description: 'Log A',
-      position: 0,
-      tree: treeOf(0),
-    });
+    await ensureLogA(store);
     const all = NAMES.map((dnsNames, index) =>
       issuance({ index, tbsSha256: sha256Hex(`page ${index}`), dnsNames }),
     );
@@ -272,11 +252,11 @@ describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
 
     it('find the issuances of a version-5 database after the upgrade (suffixes derived in SQL)', async () => {
       const stored = await seed();
-      await state.query('DROP TABLE issuance_suffixes');
+      await suite.state().query('DROP TABLE issuance_suffixes');
       for (const table of ['api_tokens', 'users', 'sessions', 'host_inventory', 'domain_audits'])
-        await state.query(`DROP TABLE ${table}`);
-      await state.query('DELETE FROM schema_migrations WHERE version > 5');
-      const reopened = await state.open();
+        await suite.state().query(`DROP TABLE ${table}`);
+      await suite.state().query('DELETE FROM schema_migrations WHERE version > 5');
+      const reopened = await suite.state().open();
       try {
         await reopened.migrate();
         for (const name of ['example.com', 'www.example.com', 'example.org', 'com', 'x_y.example.com']) {
