@@ -1,7 +1,7 @@
 /**
  * @module cli/commands/check-monitor
- * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin — and
- * `readHealthReport`, the one read of the state that `certvigil status` shares. The verdict is the
+ * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin. The state is read
+ * by health's `readHealthReport` (the one read `certvigil status` shares). The verdict is the
  * pure `monitorVerdict` (health/verdict.ts); this file only reads the state (read-only: a plugin
  * run every few minutes never creates, migrates or locks it) and prints.
  */
@@ -10,12 +10,10 @@ import { hasErrorCode } from '../../errors.js';
 import {
   DEFAULT_LOG_LIST_MAX_AGE_S,
   DEFAULT_MAX_AGE_S,
-  buildHealthReport,
   monitorVerdict,
+  readHealthReport,
 } from '../../health/index.js';
-import type { HealthReport } from '../../health/index.js';
 import { formatPluginOutput, PLUGIN_EXIT, safeJson, unknownStatusLine } from '../../probe/index.js';
-import type { Store } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { parseDuration, writeLine } from '../flags.js';
@@ -26,27 +24,6 @@ import type { MonitorFlags } from '../monitor-setup.js';
 interface Ctx {
   logger: Logger;
   setExit(code: ExitCode): void;
-}
-
-/** Pending alerts counted at most (the outbox is read oldest first; more is reported as `N+`). */
-export const PENDING_ALERTS_CAP = 10_000;
-
-/** Everything `status` and `check monitor` need, read from the store at `now`. */
-export async function readHealthReport(store: Store, now: Date): Promise<HealthReport> {
-  const [cursors, health, pendingAlerts, status] = await Promise.all([
-    store.listCursors(),
-    store.listLogHealth(),
-    store.pendingAlerts(PENDING_ALERTS_CAP),
-    store.getMonitorStatus(),
-  ]);
-  return buildHealthReport({
-    now,
-    cursors,
-    health,
-    pendingAlerts,
-    pendingAlertsCap: PENDING_ALERTS_CAP,
-    status,
-  });
 }
 
 interface CheckMonitorFlags extends MonitorFlags {
