@@ -18,7 +18,7 @@ export { evaluateCaa, evaluateCaaMany, MIN_REUSE_SECONDS } from './evaluate.js';
 export { decide, viewRecord } from './decide.js';
 export type { DecideInput, Verdict } from './decide.js';
 export { parseIdentifier, searchPath } from './identifier.js';
-export { caaIdentifiersForIssuer, dnAttribute } from './issuers.js';
+export { caaIdentifiersForIssuer, dnAttribute, knownCaaIssuers } from './issuers.js';
 export type { Identifier } from './identifier.js';
 export {
   CRITICAL_FLAG,

@@ -22,6 +22,17 @@ function loadTable(): CaEntry[] {
   return table;
 }
 
+let known: Set<string> | null = null;
+
+/**
+ * Every issuer-domain identifier of the shipped table, lowercased (RFC 8659 §4.2 compares them
+ * case-insensitively): the `knownIssuers` of a CAA audit, its unknown-issuer finding.
+ */
+export function knownCaaIssuers(): Set<string> {
+  known ??= new Set(loadTable().flatMap((e) => e.caa_identifiers.map((s) => s.toLowerCase())));
+  return known;
+}
+
 /** The value of one attribute in an RFC 4514 DN string (first occurrence), unescaped. */
 export function dnAttribute(dn: string, type: string): string | null {
   const parts = dn.split(/(?<!\\),/);

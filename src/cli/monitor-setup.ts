@@ -12,7 +12,8 @@ import { parseEndpoint, StubResolver, loadResolvConf } from '../dns/index.js';
 import { CertvigilError } from '../errors.js';
 import { createLogListSource } from '../ct/index.js';
 import type { LogInfo, LogListSource, LogListState } from '../ct/index.js';
-import { inventoryPathProblem } from '../inventory/index.js';
+import { inventoryPathProblem, scanInventory } from '../inventory/index.js';
+import type { InventoryScan } from '../inventory/index.js';
 import {
   buildFromEntries,
   MAX_CONCURRENCY,
@@ -189,6 +190,21 @@ export async function requireReadableInventory(config: MonitorConfig): Promise<v
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     throw new CertvigilError('USAGE', `${problems[0] ?? ''}${more}`);
   }
+}
+
+/**
+ * Scans the configured inventory for a one-shot command (`inventory scan`, `inventory push`): none
+ * given, or a path missing or unreadable, is a usage error before anything is stored or sent (a
+ * missing path is not an empty inventory); why a file was skipped is logged at debug.
+ */
+export async function scanConfiguredInventory(config: MonitorConfig, logger: Logger): Promise<InventoryScan> {
+  if (config.inventory.length === 0)
+    throw new CertvigilError('USAGE', 'give --inventory DIR (or `inventory:` in the config)');
+  await requireReadableInventory(config);
+  return scanInventory(config.inventory, {
+    onSkip: (path, reason) =>
+      logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`),
+  });
 }
 
 export interface StoreOpenOptions {

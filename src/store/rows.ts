@@ -245,6 +245,32 @@ export function sessionFromRow(r: Row, col: ColumnReader): SessionRecord {
   };
 }
 
+/** Reads one access table: a row or none (null), or every row, in the engine's column types. */
+export interface RecordReader<T> {
+  one(r: Row | undefined): T | null;
+  all(rows: Row[]): T[];
+}
+
+function recordReader<T>(map: (r: Row, col: ColumnReader) => T, col: ColumnReader): RecordReader<T> {
+  return {
+    one: (r) => (r === undefined ? null : map(r, col)),
+    all: (rows) => rows.map((r) => map(r, col)),
+  };
+}
+
+/** The access tables (api_tokens, users, sessions) as one engine reads them. */
+export function accessRows(col: ColumnReader): {
+  token: RecordReader<TokenRecord>;
+  user: RecordReader<UserRecord>;
+  session: RecordReader<SessionRecord>;
+} {
+  return {
+    token: recordReader(tokenFromRow, col),
+    user: recordReader(userFromRow, col),
+    session: recordReader(sessionFromRow, col),
+  };
+}
+
 export function hostInventoryFromRow(r: Row, col: ColumnReader): HostInventoryRecord {
   return {
     host: String(r.host),

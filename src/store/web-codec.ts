@@ -5,6 +5,7 @@
  * refused with STORE_INVALID_ARGUMENT, never repaired: text from outside (token names, DNS names)
  * is stored exactly as given once it passed, and escaping it is the job of whoever prints it.
  */
+import type { CertvigilError } from '../errors.js';
 import { isSafeText } from '../sanitize.js';
 import { checkHash, cleanText, toJsonText } from './codec.js';
 import { invalidArgument } from './errors.js';
@@ -116,6 +117,16 @@ export function userPrincipal(name: string): string {
 
 export function tokenPrincipal(id: string): string {
   return `token:${id}`;
+}
+
+/** createToken's answer to an ID or secret hash that is taken: the caller's error, not a crash. */
+export function tokenClash(id: string): CertvigilError {
+  return invalidArgument(`a token with ID ${id} or the same secret exists`);
+}
+
+/** createSession's answer to a session ID (hash) that is taken. */
+export function sessionClash(): CertvigilError {
+  return invalidArgument('a session with this ID exists');
 }
 
 const CSRF_TOKEN = /^[A-Za-z0-9_=+/-]{16,200}$/;

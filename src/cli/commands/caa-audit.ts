@@ -6,14 +6,19 @@
  * Exit status by the worst finding: 0 none or info, 1 warning, 2 critical, an error finding
  * (lookup-failed, domain-not-found) or a usage error.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildReport, caaIdentifiersForIssuer, collectAudit, worstSeverity } from '../../caa/index.js';
+import {
+  buildReport,
+  caaIdentifiersForIssuer,
+  collectAudit,
+  knownCaaIssuers,
+  worstSeverity,
+} from '../../caa/index.js';
 import type { AuditReport } from '../../caa/index.js';
 import { StubResolver } from '../../dns/index.js';
 import { CertvigilError, errorMessage } from '../../errors.js';
-import { dataPath } from '../../package-files.js';
 import { sanitizeText } from '../../sanitize.js';
 import { openStore, SQLITE_FILE_NAME } from '../../store/index.js';
 import { parseNames, parseValidationMethod, shown } from '../caa-options.js';
@@ -61,16 +66,6 @@ export function formatAuditHuman(report: AuditReport, style = makeStyle(process.
   }
   if (report.findings.length === 0) lines.push('  no findings');
   return lines.join('\n');
-}
-
-let knownIssuersCache: Set<string> | undefined;
-function knownIssuers(): Set<string> {
-  if (knownIssuersCache) return knownIssuersCache;
-  const table = JSON.parse(readFileSync(dataPath('ca-caa-identifiers.json'), 'utf8')) as {
-    caa_identifiers: string[];
-  }[];
-  knownIssuersCache = new Set(table.flatMap((e) => e.caa_identifiers.map((s) => s.toLowerCase())));
-  return knownIssuersCache;
 }
 
 /**
@@ -193,7 +188,7 @@ export function registerCaaAudit(caa: Command, ctx: { logger: Logger; setExit(co
             acmeMethod,
             usesWildcards: flags.usesWildcards ?? false,
             seenIssuers: seen,
-            knownIssuers: knownIssuers(),
+            knownIssuers: knownCaaIssuers(),
           });
           reports.push(report);
           process.stdout.write(flags.json ? `${jsonLine(report)}\n` : `${formatAuditHuman(report)}\n`);

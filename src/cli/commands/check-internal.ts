@@ -9,16 +9,15 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CertvigilError, hasErrorCode } from '../../errors.js';
+import { CertvigilError } from '../../errors.js';
 import { formatDuration } from '../../duration.js';
-import { formatPluginOutput, PLUGIN_EXIT, safeJson, unknownStatusLine } from '../../probe/index.js';
 import type { Finding, PerfDatum, PluginStatus } from '../../probe/index.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- the one host-name rule shared with the server; server/index.ts would load hono
 import { canonicalHost } from '../../server/api/hosts-input.js';
-import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { parseDuration, writeLine } from '../flags.js';
+import { parseDuration } from '../flags.js';
 import type { Logger } from '../logger.js';
+import { runVerdictPlugin } from '../plugin-run.js';
 import { addServerOptions, apiError, apiRequest, serverTarget, timeoutMs } from '../server-request.js';
 import type { ServerFlags } from '../server-request.js';
 
@@ -151,8 +150,8 @@ export function registerCheckInternal(check: Command, ctx: Ctx): void {
       '\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (server unreachable or refusing, no inventory\n' +
         'pushed for the host, or a usage error: one "CERTVIGIL UNKNOWN - …" line).',
     )
-    .action(async (flags: CheckInternalFlags) => {
-      try {
+    .action(async (flags: CheckInternalFlags) =>
+      runVerdictPlugin(ctx, flags.json, async () => {
         const target = await serverTarget(flags);
         const timeout = timeoutMs(flags.timeout, '--timeout');
         const maxAgeSeconds = Math.round(
@@ -182,14 +181,8 @@ export function registerCheckInternal(check: Command, ctx: Ctx): void {
         const parsed = answerSchema.safeParse(answer.body);
         if (!parsed.success)
           throw new CertvigilError('API_REFUSED', 'the server answered something that is not a host check');
-        const v = internalVerdict(parsed.data, new Date(), maxAgeSeconds);
-        if (flags.json) await writeLine(safeJson({ ...v, answer: parsed.data }));
-        else process.stdout.write(formatPluginOutput(v.status, v.summary, v.findings, v.perfdata));
-        ctx.setExit(PLUGIN_EXIT[v.status] as ExitCode);
-      } catch (e) {
-        if (!hasErrorCode(e)) throw e;
-        process.stdout.write(unknownStatusLine(e.message));
-        ctx.setExit(EXIT.UNKNOWN);
-      }
-    });
+        const verdict = internalVerdict(parsed.data, new Date(), maxAgeSeconds);
+        return { verdict, extra: { answer: parsed.data } };
+      }),
+    );
 }

@@ -1,52 +1,27 @@
 /**
  * @module cli/commands/check-monitor
- * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin — and
- * `readHealthReport`, the one read of the state that `certvigil status` shares. The verdict is the
+ * `certvigil check monitor` — the monitor's own health as a Nagios/Icinga plugin. The state is read
+ * by health's `readHealthReport` (the one read `certvigil status` shares). The verdict is the
  * pure `monitorVerdict` (health/verdict.ts); this file only reads the state (read-only: a plugin
  * run every few minutes never creates, migrates or locks it) and prints.
  */
 import type { Command } from 'commander';
-import { hasErrorCode } from '../../errors.js';
 import {
   DEFAULT_LOG_LIST_MAX_AGE_S,
   DEFAULT_MAX_AGE_S,
-  buildHealthReport,
   monitorVerdict,
+  readHealthReport,
 } from '../../health/index.js';
-import type { HealthReport } from '../../health/index.js';
-import { formatPluginOutput, PLUGIN_EXIT, safeJson, unknownStatusLine } from '../../probe/index.js';
-import type { Store } from '../../store/index.js';
-import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { parseDuration, writeLine } from '../flags.js';
+import { parseDuration } from '../flags.js';
 import type { Logger } from '../logger.js';
 import { addStateOptions } from '../state-options.js';
 import type { MonitorFlags } from '../monitor-setup.js';
+import { runVerdictPlugin } from '../plugin-run.js';
 
 interface Ctx {
   logger: Logger;
   setExit(code: ExitCode): void;
-}
-
-/** Pending alerts counted at most (the outbox is read oldest first; more is reported as `N+`). */
-export const PENDING_ALERTS_CAP = 10_000;
-
-/** Everything `status` and `check monitor` need, read from the store at `now`. */
-export async function readHealthReport(store: Store, now: Date): Promise<HealthReport> {
-  const [cursors, health, pendingAlerts, status] = await Promise.all([
-    store.listCursors(),
-    store.listLogHealth(),
-    store.pendingAlerts(PENDING_ALERTS_CAP),
-    store.getMonitorStatus(),
-  ]);
-  return buildHealthReport({
-    now,
-    cursors,
-    health,
-    pendingAlerts,
-    pendingAlertsCap: PENDING_ALERTS_CAP,
-    status,
-  });
 }
 
 interface CheckMonitorFlags extends MonitorFlags {
@@ -86,8 +61,8 @@ export function registerCheckMonitor(check: Command, ctx: Ctx): void {
       String(DEFAULT_LOG_LIST_MAX_AGE_S),
     )
     .option('--json', 'one JSON object: status, summary, findings, perfdata and the full report')
-    .action(async (flags: CheckMonitorFlags) => {
-      try {
+    .action(async (flags: CheckMonitorFlags) =>
+      runVerdictPlugin(ctx, flags.json, async () => {
         const maxAgeSeconds = Math.round(
           parseDuration(flags.maxAge, '--max-age', { unit: 's', minMs: 1000 }) / 1000,
         );
@@ -99,15 +74,8 @@ export function registerCheckMonitor(check: Command, ctx: Ctx): void {
         ).withStore(flags, (store) => readHealthReport(store, new Date()), {
           readOnly: true,
         });
-        const v = monitorVerdict(report, { maxAgeSeconds, logListMaxAgeSeconds });
-        if (flags.json) await writeLine(safeJson({ ...v, report }));
-        else process.stdout.write(formatPluginOutput(v.status, v.summary, v.findings, v.perfdata));
-        ctx.setExit(PLUGIN_EXIT[v.status] as ExitCode);
-      } catch (e) {
-        // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
-        if (!hasErrorCode(e)) throw e;
-        process.stdout.write(unknownStatusLine(e.message));
-        ctx.setExit(EXIT.UNKNOWN);
-      }
-    });
+        const verdict = monitorVerdict(report, { maxAgeSeconds, logListMaxAgeSeconds });
+        return { verdict, extra: { report } };
+      }),
+    );
 }

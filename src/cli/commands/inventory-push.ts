@@ -7,7 +7,6 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
-import { scanInventory } from '../../inventory/index.js';
 import type { InventoryScan } from '../../inventory/index.js';
 import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 // eslint-disable-next-line certvigil/no-deep-imports -- the one validation rule shared with the server; server/index.ts would load hono
@@ -16,7 +15,7 @@ import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { collect, writeLine } from '../flags.js';
 import type { Logger } from '../logger.js';
-import { loadConfig, requireReadableInventory } from '../monitor-setup.js';
+import { loadConfig, scanConfiguredInventory } from '../monitor-setup.js';
 import { addServerOptions, apiError, apiRequest, serverTarget, timeoutMs } from '../server-request.js';
 import type { ServerFlags } from '../server-request.js';
 
@@ -112,13 +111,7 @@ export function registerInventoryPush(inventory: Command, ctx: Ctx): void {
           `${flags.host !== undefined ? '--host' : "this machine's hostname"} ${JSON.stringify(sanitizeText(flags.host ?? hostname(), { maxLength: 80 }))} is not a host name (letters, digits, . _ -; give --host)`,
         );
       const config = await loadConfig({ config: flags.config, inventory: flags.inventory });
-      if (config.inventory.length === 0)
-        throw new CertvigilError('USAGE', 'give --inventory DIR (or `inventory:` in the config)');
-      await requireReadableInventory(config);
-      const scan = await scanInventory(config.inventory, {
-        onSkip: (path, reason) =>
-          ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`),
-      });
+      const scan = await scanConfiguredInventory(config, ctx.logger);
       const { items, dropped } = pushItems(scan);
       if (items.length > MAX_HOST_ITEMS)
         throw new CertvigilError(

@@ -4,15 +4,13 @@
  * so that the monitor counts them as known.
  */
 import type { Command } from 'commander';
-import { CertvigilError } from '../../errors.js';
-import { scanInventory } from '../../inventory/index.js';
 import { recordInventory } from '../../monitor/index.js';
 import { sanitizeDeep, sanitizeText } from '../../sanitize.js';
 import { writeLine } from '../flags.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
-import { addStateOptions, loadConfig, requireReadableInventory, withStore } from '../monitor-setup.js';
+import { addStateOptions, loadConfig, scanConfiguredInventory, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { registerInventoryPush } from './inventory-push.js';
 
@@ -38,14 +36,8 @@ export function registerInventory(program: Command, ctx: Ctx): void {
     )
     .action(async (flags: MonitorFlags) => {
       const config = await loadConfig(flags);
-      if (config.inventory.length === 0)
-        throw new CertvigilError('USAGE', 'give --inventory DIR (or `inventory:` in the config)');
-      // A missing path is not an empty inventory: refuse it before the store is opened.
-      await requireReadableInventory(config);
-      const scan = await scanInventory(config.inventory, {
-        onSkip: (path, reason) =>
-          ctx.logger.debug({ path: sanitizeText(path) }, `inventory: skipped: ${sanitizeText(reason)}`),
-      });
+      // A missing path is not an empty inventory: refused before the store is opened.
+      const scan = await scanConfiguredInventory(config, ctx.logger);
       await withStore(flags, (store) => recordInventory(store, scan));
       if (flags.json) await writeLine(JSON.stringify(sanitizeDeep(scan)));
       else {

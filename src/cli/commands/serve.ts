@@ -9,15 +9,13 @@
  * creates nothing. The state must exist (the monitor creates it); the server opens it read-write
  * (it keeps tokens, sessions and CAA audits) but never takes the monitor's run lock.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
-import { buildReport, caaIdentifiersForIssuer, collectAudit } from '../../caa/index.js';
+import { buildReport, caaIdentifiersForIssuer, collectAudit, knownCaaIssuers } from '../../caa/index.js';
 import { loadResolvConf, parseEndpoint, StubResolver, formatEndpoint } from '../../dns/index.js';
 import { CertvigilError, hasErrorCode } from '../../errors.js';
 import type { MonitorConfig, WatchList } from '../../monitor/index.js';
-import { dataPath } from '../../package-files.js';
 import { sanitizeText } from '../../sanitize.js';
 import { AUDIT_INTERVAL_MS, createApp, listen, startAuditSchedule } from '../../server/index.js';
 import type { ServerCapabilities, ServerDeps } from '../../server/index.js';
@@ -137,17 +135,6 @@ export async function openExistingStore(
   return openConfiguredStore(config);
 }
 
-let knownIssuersCache: Set<string> | undefined;
-/** The CAA identifiers of known CAs (data/ca-caa-identifiers.json), as `caa audit` uses them. */
-function knownIssuers(): Set<string> {
-  if (knownIssuersCache) return knownIssuersCache;
-  const table = JSON.parse(readFileSync(dataPath('ca-caa-identifiers.json'), 'utf8')) as {
-    caa_identifiers: string[];
-  }[];
-  knownIssuersCache = new Set(table.flatMap((e) => e.caa_identifiers.map((s) => s.toLowerCase())));
-  return knownIssuersCache;
-}
-
 /**
  * The CAA audit of one domain (`caa audit` with its defaults, `--json` shape), through the config's
  * `caaResolver` or /etc/resolv.conf; undefined with `caaResolver: false` (that config asks for no
@@ -188,7 +175,7 @@ export async function auditCapability(
       acmeMethod: null,
       usesWildcards: false,
       seenIssuers: seen,
-      knownIssuers: knownIssuers(),
+      knownIssuers: knownCaaIssuers(),
     });
   };
 }

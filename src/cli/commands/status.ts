@@ -5,7 +5,7 @@
  * alert outbox; the log list. Read-only: opens the state read-only and creates nothing.
  */
 import type { Command } from 'commander';
-import { roughAge } from '../../health/index.js';
+import { readHealthReport, roughAge } from '../../health/index.js';
 import type { HealthReport, LogView } from '../../health/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { EXIT } from '../exit-codes.js';
@@ -17,7 +17,6 @@ import { addStateOptions, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeStyle } from '../style.js';
 import type { Style } from '../style.js';
-import { readHealthReport } from './check-monitor.js';
 
 interface Ctx {
   logger: Logger;

@@ -4,36 +4,21 @@
  * `inventory push`, or a browser login). A token is shown once, at creation; the state keeps only
  * its SHA-256. `list` only reads: it opens the state read-only and creates nothing.
  */
-import { Option } from 'commander';
 import type { Command } from 'commander';
 import { CertvigilError } from '../../errors.js';
 import { sanitizeText } from '../../sanitize.js';
 import { accessNameProblem, newToken } from '../../server/index.js';
 import type { AccessRole, TokenRecord } from '../../store/index.js';
 import { parseDuration, writeLine } from '../flags.js';
-import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
-import type { ExitCode } from '../exit-codes.js';
-import type { Logger } from '../logger.js';
 import { addStateOptions, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
-
-interface Ctx {
-  logger: Logger;
-  setExit(code: ExitCode): void;
-}
+import { addAccessList, addAccessRemove, roleOption } from './access-cli.js';
+import type { AccessCtx } from './access-cli.js';
 
 const DAY_MS = 86_400_000;
 /** Ten years: a longer-lived "expiring" token is a token that does not expire; say so instead. */
 const MAX_EXPIRY_MS = 3650 * DAY_MS;
-
-export const ROLES: readonly AccessRole[] = ['viewer', 'admin'];
-
-export function roleOption(): Option {
-  return new Option('--role <role>', 'viewer (reads) or admin (also authorises, audits)')
-    .choices(ROLES)
-    .makeOptionMandatory();
-}
 
 /** A token ID as `token create` makes them (16 hex digits); anything else names no token. */
 export function checkTokenId(id: string): string {
@@ -72,7 +57,7 @@ function listed(t: TokenRecord, now: string): Record<string, unknown> {
   };
 }
 
-export function registerToken(program: Command, ctx: Ctx): void {
+export function registerToken(program: Command, ctx: AccessCtx): void {
   const token = program
     .command('token')
     .description('API tokens for `certvigil serve`: create (shown once), list, revoke');
@@ -131,58 +116,27 @@ export function registerToken(program: Command, ctx: Ctx): void {
       ctx.setExit(EXIT.OK);
     });
 
-  addStateOptions(token.command('list').summary('every token: ID, name, role, status (never the secret)'))
-    .option('--json', 'one JSON object per token, one per line')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 printed, 2 no certvigil state at the state directory or database (nothing is created),\n' +
-        'an unsafe state directory, or a usage error.',
-    )
-    .action(async (flags: MonitorFlags & { json?: boolean }) => {
-      await withStore(
-        flags,
-        async (store) => {
-          const now = new Date().toISOString();
-          for (const t of await store.listTokens()) {
-            const row = listed(t, now);
-            await writeLine(
-              flags.json
-                ? jsonLine(row)
-                : sanitizeText(
-                    `${t.id} ${t.role.padEnd(6)} ${String(row.status).padEnd(7)} created ${t.createdAt.slice(0, 10)}` +
-                      ` expires ${t.expiresAt?.slice(0, 10) ?? 'never'} last used ${t.lastUsedAt?.slice(0, 16) ?? 'never'} ${JSON.stringify(t.name)}`,
-                    { maxLength: 400 },
-                  ),
-            );
-          }
-        },
-        { readOnly: true },
-      );
-      ctx.setExit(EXIT.OK);
-    });
+  addAccessList(token, ctx, {
+    summary: 'every token: ID, name, role, status (never the secret)',
+    jsonHelp: 'one JSON object per token, one per line',
+    read: (store) => store.listTokens(),
+    row: listed,
+    line: (t, row) =>
+      `${t.id} ${t.role.padEnd(6)} ${String(row.status).padEnd(7)} created ${t.createdAt.slice(0, 10)}` +
+      ` expires ${t.expiresAt?.slice(0, 10) ?? 'never'} last used ${t.lastUsedAt?.slice(0, 16) ?? 'never'} ${JSON.stringify(t.name)}`,
+    maxLength: 400,
+  });
 
-  addStateOptions(
-    token
-      .command('revoke')
-      .summary('refuse a token from now on (its ID, see `token list`)')
-      .argument('<id>', 'the token ID (16 hex digits)'),
-  )
-    .addHelpText(
-      'after',
+  addAccessRemove(token, ctx, {
+    name: 'revoke',
+    summary: 'refuse a token from now on (its ID, see `token list`)',
+    argument: ['<id>', 'the token ID (16 hex digits)'],
+    helpAfter:
       '\nExit status: 0 revoked (or already revoked), 2 no such token, no certvigil state (nothing is created),\n' +
-        'an unsafe state directory, or a usage error.',
-    )
-    .action(async (id: string, flags: MonitorFlags) => {
-      const wanted = checkTokenId(id);
-      await withStore(
-        flags,
-        async (store) => {
-          if (!(await store.revokeToken(wanted, new Date().toISOString())))
-            throw new CertvigilError('USAGE', `no token ${wanted}`);
-          await writeLine(`revoked token ${wanted}`);
-        },
-        { mustExist: true },
-      );
-      ctx.setExit(EXIT.OK);
-    });
+      'an unsafe state directory, or a usage error.',
+    check: checkTokenId,
+    remove: (store, id) => store.revokeToken(id, new Date().toISOString()),
+    missing: (id) => `no token ${id}`,
+    done: (id) => `revoked token ${id}`,
+  });
 }

@@ -10,23 +10,16 @@ import { sanitizeText } from '../../sanitize.js';
 import { hashPassword, passwordProblem, userNameProblem } from '../../server/index.js';
 import type { AccessRole } from '../../store/index.js';
 import { writeLine } from '../flags.js';
-import { jsonLine } from '../json-line.js';
 import { EXIT } from '../exit-codes.js';
-import type { ExitCode } from '../exit-codes.js';
-import type { Logger } from '../logger.js';
 import { addStateOptions, withStore } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
-import { roleOption } from './token.js';
+import { addAccessList, addAccessRemove, roleOption } from './access-cli.js';
+import type { AccessCtx } from './access-cli.js';
 
 function checkUserName(name: string): string {
   const problem = userNameProblem(name);
   if (problem !== null) throw new CertvigilError('USAGE', `the user name ${problem}`);
   return name;
-}
-
-interface Ctx {
-  logger: Logger;
-  setExit(code: ExitCode): void;
 }
 
 /** More than any password we accept: stdin beyond this is not a password. */
@@ -91,7 +84,7 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-export function registerUser(program: Command, ctx: Ctx): void {
+export function registerUser(program: Command, ctx: AccessCtx): void {
   const user = program
     .command('user')
     .description('people who log in to `certvigil serve` with a name and password: add, list, remove');
@@ -135,61 +128,25 @@ export function registerUser(program: Command, ctx: Ctx): void {
       ctx.setExit(EXIT.OK);
     });
 
-  addStateOptions(user.command('list').summary('every user: name, role, created (never the password)'))
-    .option('--json', 'one JSON object per user, one per line')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 printed, 2 no certvigil state at the state directory or database (nothing is created),\n' +
-        'an unsafe state directory, or a usage error.',
-    )
-    .action(async (flags: MonitorFlags & { json?: boolean }) => {
-      await withStore(
-        flags,
-        async (store) => {
-          for (const u of await store.listUsers()) {
-            const row = { name: u.name, role: u.role, createdAt: u.createdAt };
-            await writeLine(
-              flags.json
-                ? jsonLine(row)
-                : sanitizeText(
-                    `${u.role.padEnd(6)} created ${u.createdAt.slice(0, 10)} ${JSON.stringify(u.name)}`,
-                    {
-                      maxLength: 300,
-                    },
-                  ),
-            );
-          }
-        },
-        { readOnly: true },
-      );
-      ctx.setExit(EXIT.OK);
-    });
+  addAccessList(user, ctx, {
+    summary: 'every user: name, role, created (never the password)',
+    jsonHelp: 'one JSON object per user, one per line',
+    read: (store) => store.listUsers(),
+    row: (u) => ({ name: u.name, role: u.role, createdAt: u.createdAt }),
+    line: (u) => `${u.role.padEnd(6)} created ${u.createdAt.slice(0, 10)} ${JSON.stringify(u.name)}`,
+    maxLength: 300,
+  });
 
-  addStateOptions(
-    user
-      .command('remove')
-      .summary('remove a user and end their sessions')
-      .argument('<name>', 'the user name'),
-  )
-    .addHelpText(
-      'after',
+  addAccessRemove(user, ctx, {
+    name: 'remove',
+    summary: 'remove a user and end their sessions',
+    argument: ['<name>', 'the user name'],
+    helpAfter:
       '\nExit status: 0 removed, 2 no such user, no certvigil state (nothing is created), an unsafe state\n' +
-        'directory, or a usage error.',
-    )
-    .action(async (name: string, flags: MonitorFlags) => {
-      checkUserName(name);
-      await withStore(
-        flags,
-        async (store) => {
-          if (!(await store.deleteUser(name)))
-            throw new CertvigilError(
-              'USAGE',
-              `no user ${sanitizeText(JSON.stringify(name), { maxLength: 120 })}`,
-            );
-          await writeLine(sanitizeText(`removed user ${JSON.stringify(name)} and their sessions`));
-        },
-        { mustExist: true },
-      );
-      ctx.setExit(EXIT.OK);
-    });
+      'directory, or a usage error.',
+    check: checkUserName,
+    remove: (store, name) => store.deleteUser(name),
+    missing: (name) => `no user ${sanitizeText(JSON.stringify(name), { maxLength: 120 })}`,
+    done: (name) => sanitizeText(`removed user ${JSON.stringify(name)} and their sessions`),
+  });
 }

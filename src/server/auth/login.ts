@@ -50,6 +50,25 @@ function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
+/** One labelled, required input of the login forms, with id `login-NAME` and a length bound. */
+function loginField(
+  name: string,
+  label: string,
+  type: 'text' | 'password',
+  autocomplete: string,
+  maxLength: number,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
+  return html`<label for="login-${name}">${label}</label>
+    <input
+      id="login-${name}"
+      name="${name}"
+      type="${type}"
+      autocomplete="${autocomplete}"
+      required
+      maxlength="${maxLength}"
+    />`;
+}
+
 function loginPage(next: string, message: string | null): HtmlEscapedString | Promise<HtmlEscapedString> {
   return html`<!doctype html>
     <html lang="en">
@@ -65,38 +84,14 @@ function loginPage(next: string, message: string | null): HtmlEscapedString | Pr
           ${message !== null ? html`<p class="error" role="alert">${message}</p>` : ''}
           <form method="post" action="/login" class="login-token">
             <h2>Log in with an API token</h2>
-            <label for="login-token">API token</label>
-            <input
-              id="login-token"
-              name="token"
-              type="password"
-              autocomplete="off"
-              required
-              maxlength="${MAX_TOKEN}"
-            />
+            ${loginField('token', 'API token', 'password', 'off', MAX_TOKEN)}
             <input type="hidden" name="next" value="${next}" />
             <button type="submit">Log in</button>
           </form>
           <form method="post" action="/login" class="login-user">
             <h2>Log in with name and password</h2>
-            <label for="login-name">Name</label>
-            <input
-              id="login-name"
-              name="name"
-              type="text"
-              autocomplete="username"
-              required
-              maxlength="${MAX_NAME}"
-            />
-            <label for="login-password">Password</label>
-            <input
-              id="login-password"
-              name="password"
-              type="password"
-              autocomplete="current-password"
-              required
-              maxlength="${MAX_PASSWORD}"
-            />
+            ${loginField('name', 'Name', 'text', 'username', MAX_NAME)}
+            ${loginField('password', 'Password', 'password', 'current-password', MAX_PASSWORD)}
             <input type="hidden" name="next" value="${next}" />
             <button type="submit">Log in</button>
           </form>

@@ -5,7 +5,7 @@
  * - `loadFast` (cached 10 s): cursors, per-log health, monitor status, the issuance count and the
  *   pending alerts: a handful of small queries whose size grows with the number of logs, not with
  *   the number of certificates. Per-log values are the ones `certvigil status` shows (the same
- *   `buildHealthReport`), so a dashboard and the CLI never disagree.
+ *   `readHealth`), so a dashboard and the CLI never disagree.
  * - `loadSlow` (cached 60 s, served stale while one refresh runs): what needs every row of a
  *   table (the alert outbox, received iodef reports, malformed entries) and the known/unknown
  *   classification. Classification is not stored; it is recomputed against today's inventory and
@@ -14,15 +14,13 @@
  *   is reported as `certvigil_issuances_unclassified`), read page by page (`pageIssuances`,
  *   newest first), never all at once.
  */
-import { buildHealthReport } from '../../health/index.js';
+import { readHealth } from '../../health/index.js';
 import type { HealthReport } from '../../health/index.js';
 import { issuanceViews, loadIssuanceViewContext } from '../../monitor/index.js';
 import type { AlertRecord, IssuancePosition, Store } from '../../store/index.js';
 import { addIssuanceTally, tallyAlerts, tallyIodef, tallyIssuances, tallyMalformed } from './tally.js';
 import type { AlertTally, IssuanceTally } from './tally.js';
 
-/** How many pending alerts are read at most (as `certvigil status` does); more reads as "at least". */
-export const PENDING_ALERTS_CAP = 10_000;
 export const DEFAULT_CLASSIFY_CAP = 5_000;
 const CLASSIFY_PAGE = 500;
 const CLASSIFY_CHUNK = 8;
@@ -30,7 +28,7 @@ const CLASSIFY_CHUNK = 8;
 export interface FastSnapshot {
   report: HealthReport;
   issuancesStored: number;
-  /** Pending alerts by kind (at most PENDING_ALERTS_CAP in all). */
+  /** Pending alerts by kind (at most health's PENDING_ALERTS_CAP in all). */
   pendingByKind: Record<string, number>;
 }
 
@@ -45,21 +43,10 @@ export interface SlowSnapshot {
 }
 
 export async function loadFast(store: Store, now: Date): Promise<FastSnapshot> {
-  const [cursors, health, status, pending, issuancesStored] = await Promise.all([
-    store.listCursors(),
-    store.listLogHealth(),
-    store.getMonitorStatus(),
-    store.pendingAlerts(PENDING_ALERTS_CAP),
+  const [{ report, pendingAlerts: pending }, issuancesStored] = await Promise.all([
+    readHealth(store, now),
     store.countIssuances(),
   ]);
-  const report = buildHealthReport({
-    now,
-    cursors,
-    health,
-    pendingAlerts: pending,
-    pendingAlertsCap: PENDING_ALERTS_CAP,
-    status,
-  });
   return { report, issuancesStored, pendingByKind: tallyAlerts(pending).pending };
 }
 

@@ -6,80 +6,62 @@
  * same transaction.
  */
 import { checkHash } from '../codec.js';
-import { invalidArgument } from '../errors.js';
-import {
-  POSTGRES_COLUMNS,
-  SESSION_COLUMNS,
-  TOKEN_COLUMNS,
-  USER_COLUMNS,
-  sessionFromRow,
-  tokenFromRow,
-  userFromRow,
-} from '../rows.js';
+import { POSTGRES_COLUMNS, SESSION_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, accessRows } from '../rows.js';
 import type { AccessPart } from '../parts.js';
 import type { Row } from '../rows.js';
-import {
-  checkIsoTime,
-  checkSession,
-  checkToken,
-  checkTokenId,
-  checkUser,
-  checkUserName,
-  tokenPrincipal,
-  touchThreshold,
-  userPrincipal,
-} from '../web-codec.js';
+import * as web from '../web-codec.js';
 import type { Sql } from './connection.js';
 
 export function postgresAccess(sql: Sql): AccessPart {
+  const read = accessRows(POSTGRES_COLUMNS);
   return {
     async createToken(token) {
-      const t = checkToken(token);
+      const t = web.checkToken(token);
       // DO NOTHING on either unique key, then tell: a clash is the caller's error, not a crash.
       const added = await sql`
       INSERT INTO api_tokens (${sql.unsafe(TOKEN_COLUMNS)})
       VALUES (${t.id}, ${t.name}, ${t.role}, ${t.tokenSha256}, ${t.createdAt}, ${t.expiresAt},
         ${t.revokedAt}, ${t.lastUsedAt})
       ON CONFLICT DO NOTHING`;
-      if (added.count !== 1) throw invalidArgument(`a token with ID ${t.id} or the same secret exists`);
+      if (added.count !== 1) throw web.tokenClash(t.id);
     },
 
     async findToken(tokenSha256) {
       const [r] = await sql<Row[]>`
       SELECT ${sql.unsafe(TOKEN_COLUMNS)} FROM api_tokens
       WHERE token_sha256 = ${checkHash('tokenSha256', tokenSha256)}`;
-      return r === undefined ? null : tokenFromRow(r, POSTGRES_COLUMNS);
+      return read.token.one(r);
     },
 
     async listTokens() {
       const rows = await sql<
         Row[]
       >`SELECT ${sql.unsafe(TOKEN_COLUMNS)} FROM api_tokens ORDER BY created_at, id`;
-      return rows.map((r) => tokenFromRow(r, POSTGRES_COLUMNS));
+      return read.token.all(rows);
     },
 
     async revokeToken(id, at) {
-      checkTokenId(id);
-      checkIsoTime('at', at);
+      web.checkTokenId(id);
+      web.checkIsoTime('at', at);
       return sql.begin(async (tx) => {
         // COALESCE: revoking again keeps the first revocation time (idempotent).
         const changed = await tx`
         UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ${at}::timestamptz) WHERE id = ${id}`;
-        await tx`DELETE FROM sessions WHERE principal = ${tokenPrincipal(id)}`;
+        await tx`DELETE FROM sessions WHERE principal = ${web.tokenPrincipal(id)}`;
         return changed.count === 1;
       }) as Promise<boolean>;
     },
 
     async touchToken(id, at) {
-      checkTokenId(id);
+      web.checkTokenId(id);
       // At most one write a minute per token, however often a client calls.
       await sql`
       UPDATE api_tokens SET last_used_at = ${at}
-      WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < ${touchThreshold(at)})`;
+      WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < ${web.touchThreshold(at)})`;
     },
 
     async putUser(user) {
-      const u = checkUser(user);
+      const u = web.checkUser(user);
       await sql`
       INSERT INTO users (${sql.unsafe(USER_COLUMNS)}) VALUES (${u.name}, ${u.role}, ${u.passwordHash}, ${u.createdAt})
       ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
@@ -88,36 +70,36 @@ export function postgresAccess(sql: Sql): AccessPart {
 
     async getUser(name) {
       const [r] = await sql<Row[]>`
-      SELECT ${sql.unsafe(USER_COLUMNS)} FROM users WHERE name = ${checkUserName(name)}`;
-      return r === undefined ? null : userFromRow(r, POSTGRES_COLUMNS);
+      SELECT ${sql.unsafe(USER_COLUMNS)} FROM users WHERE name = ${web.checkUserName(name)}`;
+      return read.user.one(r);
     },
 
     async listUsers() {
       const rows = await sql<Row[]>`SELECT ${sql.unsafe(USER_COLUMNS)} FROM users ORDER BY name`;
-      return rows.map((r) => userFromRow(r, POSTGRES_COLUMNS));
+      return read.user.all(rows);
     },
 
     async deleteUser(name) {
-      checkUserName(name);
+      web.checkUserName(name);
       return sql.begin(async (tx) => {
-        await tx`DELETE FROM sessions WHERE principal = ${userPrincipal(name)}`;
+        await tx`DELETE FROM sessions WHERE principal = ${web.userPrincipal(name)}`;
         return (await tx`DELETE FROM users WHERE name = ${name}`).count === 1;
       }) as Promise<boolean>;
     },
 
     async createSession(session) {
-      const s = checkSession(session);
+      const s = web.checkSession(session);
       const added = await sql`
       INSERT INTO sessions (${sql.unsafe(SESSION_COLUMNS)})
       VALUES (${s.idSha256}, ${s.principal}, ${s.role}, ${s.csrfToken}, ${s.createdAt}, ${s.expiresAt})
       ON CONFLICT DO NOTHING`;
-      if (added.count !== 1) throw invalidArgument('a session with this ID exists');
+      if (added.count !== 1) throw web.sessionClash();
     },
 
     async getSession(idSha256) {
       const [r] = await sql<Row[]>`
       SELECT ${sql.unsafe(SESSION_COLUMNS)} FROM sessions WHERE id_sha256 = ${checkHash('idSha256', idSha256)}`;
-      return r === undefined ? null : sessionFromRow(r, POSTGRES_COLUMNS);
+      return read.session.one(r);
     },
 
     async deleteSession(idSha256) {
@@ -125,7 +107,7 @@ export function postgresAccess(sql: Sql): AccessPart {
     },
 
     async deleteExpiredSessions(now) {
-      const deleted = await sql`DELETE FROM sessions WHERE expires_at < ${checkIsoTime('now', now)}`;
+      const deleted = await sql`DELETE FROM sessions WHERE expires_at < ${web.checkIsoTime('now', now)}`;
       return deleted.count;
     },
   };

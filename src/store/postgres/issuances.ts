@@ -29,13 +29,22 @@ async function readIssuances(sql: Sql, filter: postgres.Fragment, withEntries = 
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const rows = await tx<Row[]>`SELECT ${tx.unsafe(ISSUANCE_COLUMNS)} FROM issuances WHERE ${filter}
                         ORDER BY first_seen, tbs_sha256`;
-    if (rows.length === 0) return [];
-    const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${filter}`;
-    const entries = withEntries
-      ? await tx<Row[]>`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`
-      : [];
-    return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
+    return rows.length === 0 ? [] : assemble(tx, rows, filter, withEntries);
   }) as Promise<Issuance[]>;
+}
+
+/** The issuances of `rows`, with the certificates and (unless not wanted) log entries `filter` selects. */
+async function assemble(
+  tx: Tx,
+  rows: Row[],
+  filter: postgres.Fragment,
+  withEntries = true,
+): Promise<Issuance[]> {
+  const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${filter}`;
+  const entries = withEntries
+    ? await tx<Row[]>`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`
+    : [];
+  return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
 }
 
 /** The page's issuance rows, in page order (see the module comment for the plan). */
@@ -106,12 +115,7 @@ export function postgresIssuances(sql: Sql): IssuancesPart {
         // `= ANY(array)` is an index condition; an IN over a set-returning function is planned
         // as a scan of the whole table (measured: ~60 ms with 100k issuances).
         const tbs = rows.map((r) => String(r.tbs_sha256));
-        const where = tx`tbs_sha256 = ANY(${tx.array(tbs)}::text[])`;
-        const certs = await tx<Row[]>`SELECT tbs_sha256, cert_sha256 FROM issuance_certs WHERE ${where}`;
-        const entries = await tx<
-          Row[]
-        >`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`;
-        return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
+        return assemble(tx, rows, tx`tbs_sha256 = ANY(${tx.array(tbs)}::text[])`);
       }) as Promise<Issuance[]>;
     },
 
