@@ -1,7 +1,7 @@
 /**
- * Hostile data on every page: certificate names, issuers, iodef fields, MITM targets, alert keys,
- * log errors and audit findings carry HTML, attribute breakers, bidi overrides (CVE-2021-42574)
- * and 5000-character values. The pages must show them as escaped text only: no tag, attribute or
+ * Hostile data on every page: certificate names, issuers, iodef fields, MITM targets and recorded
+ * `check mitm` findings, alert keys, log errors and audit findings carry HTML, attribute breakers,
+ * bidi overrides (CVE-2021-42574) and 5000-character values. The pages must show them as escaped text only: no tag, attribute or
  * bidi control of theirs reaches the HTML, and long values are cut.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,25 @@ beforeAll(async () => {
     lastHops: [['"><img onerror=alert(10)>']],
     hopCounts: [1],
     learnedAt: '2025-06-01T00:00:00Z',
+  });
+  // A recorded `check mitm --record` result: the target passes the store's check (no spaces or
+  // controls) yet is markup; the findings are JSON from a probed server's world.
+  await kit.store.putMitmResult({
+    target: '<script>alert(15)</script>',
+    status: 'CRITICAL',
+    resultJson: JSON.stringify({
+      status: 'CRITICAL',
+      summary: `<img src=x onerror=alert(16)> ${'e'.repeat(5000)}`,
+      findings: [
+        {
+          id: '"><svg onload=alert(17)>',
+          severity: '"><script>',
+          message: `<iframe src=javascript:alert(18)> ${BIDI} ${'a'.repeat(5000)}`,
+          address: '<b>127.0.0.1:443</b>',
+        },
+      ],
+    }),
+    checkedAt: '2025-06-01T00:00:00.000Z',
   });
   await kit.store.enqueueAlert({ key: '<script>alert(11)</script>', kind: 'health', payload: { x: 1 } });
   await kit.store.putLogHealth({
@@ -138,7 +157,18 @@ describe('hostile data is shown as text only', () => {
         '&lt;iframe src=javascript:alert(6)&gt;',
       ],
     ],
-    ['/mitm', ['&lt;script&gt;alert(9)&lt;/script&gt;', '&quot;&gt;&lt;img onerror=alert(10)&gt;']],
+    [
+      '/mitm',
+      [
+        '&lt;script&gt;alert(9)&lt;/script&gt;',
+        '&quot;&gt;&lt;img onerror=alert(10)&gt;',
+        '&lt;script&gt;alert(15)&lt;/script&gt;',
+        '&lt;img src=x onerror=alert(16)&gt;',
+        '&quot;&gt;&lt;svg onload=alert(17)&gt;',
+        '&lt;iframe src=javascript:alert(18)&gt; moc.elpmaxe\\u202E.example.com',
+        '&lt;b&gt;127.0.0.1:443&lt;/b&gt;',
+      ],
+    ],
     ['/alerts', ['&lt;script&gt;alert(11)&lt;/script&gt;']],
     ['/domains', ['&lt;b&gt;F&lt;/b&gt;']],
     ['/domains/example.com', ['&lt;script&gt;alert(14)&lt;/script&gt;', 'moc.elpmaxe\\u202E.example.com']],

@@ -9,4 +9,5 @@ export type { StoreLocation } from './open.js';
 export { StoreConflictError, StoreLockedError } from './errors.js';
 export type { LockHolder } from './errors.js';
 export { LATEST_VERSION } from './migrations.js';
+export { RESULT_JSON_MAX } from './web-codec.js';
 export type { StoreErrorCode } from './errors.js';

@@ -460,6 +460,25 @@ WHERE s.suffix <> ''`,
   },
 };
 
+const mitmResults: Migration = {
+  version: 7,
+  name: 'the last `check mitm --record` result per target',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    // One row per target, replaced by every recorded check: the dashboard shows the last verdict
+    // next to the baselines (issue 16). The JSON is the plugin's --json result, kept as text so it
+    // comes back character for character on both engines.
+    return [
+      `CREATE TABLE mitm_results (
+  target ${t.key} PRIMARY KEY,
+  status ${t.text} NOT NULL CHECK (status IN ('OK', 'WARNING', 'CRITICAL', 'UNKNOWN')),
+  result_json ${t.text} NOT NULL,
+  checked_at ${t.time} NOT NULL
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
@@ -468,6 +487,7 @@ export const MIGRATIONS: readonly Migration[] = [
   iodefReceivedPerSender,
   monitorHealth,
   webServer,
+  mitmResults,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

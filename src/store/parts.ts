@@ -43,8 +43,11 @@ export type AlertsPart = Pick<
   'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
 >;
 
-/** MITM-probe baselines. */
-export type MitmPart = Pick<Store, 'putMitmBaseline' | 'listMitmBaselines' | 'deleteMitmBaselines'>;
+/** MITM-probe baselines and the last recorded `check mitm` result per target. */
+export type MitmPart = Pick<
+  Store,
+  'putMitmBaseline' | 'listMitmBaselines' | 'deleteMitmBaselines' | 'putMitmResult' | 'listMitmResults'
+>;
 
 /** The iodef outbox (CA side). */
 export type IodefOutboxPart = Pick<

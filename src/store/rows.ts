@@ -28,6 +28,8 @@ import type {
   MalformedInput,
   MisbehaviourRecord,
   MitmBaselineRecord,
+  MitmResultRecord,
+  MitmResultStatus,
   SessionRecord,
   TokenRecord,
   UserRecord,
@@ -285,6 +287,16 @@ export function hostInventoryFromRow(r: Row, col: ColumnReader): HostInventoryRe
 
 export function domainAuditFromRow(r: Row, col: ColumnReader): DomainAuditRecord {
   return { domain: String(r.domain), resultJson: String(r.result_json), checkedAt: col.time(r.checked_at) };
+}
+
+export function mitmResultFromRow(r: Row, col: ColumnReader): MitmResultRecord {
+  return {
+    target: String(r.target),
+    // The CHECK constraint of migration 7 admits only the four statuses.
+    status: String(r.status) as MitmResultStatus,
+    resultJson: String(r.result_json),
+    checkedAt: col.time(r.checked_at),
+  };
 }
 
 /** The holder label of the run lock (`run_lock` row), for StoreLockedError. */

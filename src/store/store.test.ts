@@ -691,6 +691,7 @@ describe.each(ENGINES)('%s store', (kind) => {
         'sessions',
         'host_inventory',
         'domain_audits',
+        'mitm_results',
       ])
         await state.query(`DROP TABLE ${table}`);
       await state.query('DELETE FROM schema_migrations WHERE version > 1');
@@ -699,6 +700,13 @@ describe.each(ENGINES)('%s store', (kind) => {
         await reopened.migrate();
         await reopened.putMitmBaseline(baseline('t.example.test', 443, 'f'.repeat(62)));
         expect(await reopened.listMitmBaselines()).toHaveLength(1);
+        await reopened.putMitmResult({
+          target: 't.example.test',
+          status: 'OK',
+          resultJson: '{}',
+          checkedAt: '2026-12-07T08:00:00.000Z',
+        });
+        expect(await reopened.listMitmResults()).toHaveLength(1);
         expect((await reopened.listAuthorizations())[0]?.note).toBe('from version 1');
       } finally {
         await reopened.close();

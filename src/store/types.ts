@@ -304,6 +304,17 @@ export interface Store {
   listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]>;
   /** Forgets a target's baselines (all ports, or the ones given); returns how many were removed. */
   deleteMitmBaselines(target: string, ports?: number[]): Promise<number>;
+  /**
+   * Records the last `check mitm --record` result of a target, replacing the previous one (one row
+   * per target). `target` is 1..253 characters, no whitespace, controls or format characters (a
+   * host name or an IP address as the CLI parsed it); `status` one of the four plugin statuses;
+   * `resultJson` JSON text of at most 1,000,000 characters without U+0000, returned character for
+   * character; `checkedAt` a `Date.toISOString()` time. Anything else: STORE_INVALID_ARGUMENT,
+   * nothing written.
+   */
+  putMitmResult(record: MitmResultRecord): Promise<void>;
+  /** Every target's last recorded `check mitm` result, by target. */
+  listMitmResults(): Promise<MitmResultRecord[]>;
 
   /**
    * CA side of CAA iodef (RFC 8659 §4.4): enqueues a report in the durable outbox unless, in one
@@ -507,6 +518,21 @@ export interface MitmBaselineRecord {
   lastHops: string[][];
   hopCounts: number[];
   learnedAt: string;
+}
+
+/** The plugin statuses of `check mitm` (Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). */
+export type MitmResultStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+/**
+ * The last `check mitm --record` verdict of a target: its status and the whole result as JSON text
+ * (the plugin's --json line: outside text in it is escaped, not removed; a reader sanitises what it
+ * shows).
+ */
+export interface MitmResultRecord {
+  target: string;
+  status: MitmResultStatus;
+  resultJson: string;
+  checkedAt: string;
 }
 
 /**

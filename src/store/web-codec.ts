@@ -1,7 +1,8 @@
 /**
  * @module store/web-codec
  * What both engines share for the web server's tables (migration 6): the argument checks of
- * issuance pages, tokens, users, sessions, host inventories and domain audits. Pure. Bad input is
+ * issuance pages, tokens, users, sessions, host inventories and domain audits, and of the
+ * `check mitm --record` results (migration 7). Pure. Bad input is
  * refused with STORE_INVALID_ARGUMENT, never repaired: text from outside (token names, DNS names)
  * is stored exactly as given once it passed, and escaping it is the job of whoever prints it.
  */
@@ -15,6 +16,8 @@ import type {
   HostInventoryItem,
   IssuancePageQuery,
   IssuancePosition,
+  MitmResultRecord,
+  MitmResultStatus,
   SessionRecord,
   TokenRecord,
   UserRecord,
@@ -26,7 +29,8 @@ export const HOST_ITEM_MAX_NAMES = 1000;
 /** RFC 1035 §2.3.4: 255 octets on the wire, 253 characters in text form. */
 export const DNS_NAME_MAX = 253;
 export const TOKEN_NAME_MAX = 100;
-export const DOMAIN_AUDIT_MAX = 1_000_000;
+/** The largest stored result document (`caa audit`, `check mitm --record`). */
+export const RESULT_JSON_MAX = 1_000_000;
 /** `touchToken` writes at most once per this interval (types.ts: "once a minute is enough"). */
 export const TOUCH_INTERVAL_MS = 60_000;
 
@@ -234,16 +238,46 @@ export function checkSearchName(name: unknown): string {
 
 export function checkDomainAudit(r: DomainAuditRecord): DomainAuditRecord {
   const domain = checkSearchName(r.domain);
-  if (typeof r.resultJson !== 'string' || r.resultJson.length > DOMAIN_AUDIT_MAX)
-    throw invalidArgument(`resultJson must be JSON text of at most ${DOMAIN_AUDIT_MAX} characters`);
+  return {
+    domain,
+    resultJson: checkResultJson(r.resultJson),
+    checkedAt: checkIsoTime('checkedAt', r.checkedAt),
+  };
+}
+
+/** A stored result document: JSON text, bounded, returned character for character. */
+function checkResultJson(text: unknown): string {
+  if (typeof text !== 'string' || text.length > RESULT_JSON_MAX)
+    throw invalidArgument(`resultJson must be JSON text of at most ${RESULT_JSON_MAX} characters`);
   try {
-    JSON.parse(r.resultJson);
+    JSON.parse(text);
   } catch {
     throw invalidArgument('resultJson is not JSON');
   }
   // PostgreSQL text cannot hold U+0000 (JSON may carry it escaped, which is fine).
-  if (r.resultJson.includes('\0')) throw invalidArgument('resultJson contains U+0000');
-  return { domain, resultJson: r.resultJson, checkedAt: checkIsoTime('checkedAt', r.checkedAt) };
+  if (text.includes('\0')) throw invalidArgument('resultJson contains U+0000');
+  return text;
+}
+
+const MITM_STATUSES: readonly MitmResultStatus[] = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
+/** A `check mitm` target as the CLI parsed it: a host name or an IP address, no spaces. */
+const MITM_TARGET = /^\S{1,253}$/u;
+
+export function checkMitmResult(r: MitmResultRecord): MitmResultRecord {
+  if (typeof r.target !== 'string' || !MITM_TARGET.test(r.target) || !isSafeText(r.target))
+    throw invalidArgument(
+      `a MITM target must be 1 to ${DNS_NAME_MAX} characters without spaces, controls or format characters`,
+    );
+  if (!MITM_STATUSES.includes(r.status))
+    throw invalidArgument(
+      `a MITM result status must be one of ${MITM_STATUSES.join(', ')}, got ${String(r.status).slice(0, 40)}`,
+    );
+  return {
+    target: r.target,
+    status: r.status,
+    resultJson: checkResultJson(r.resultJson),
+    checkedAt: checkIsoTime('checkedAt', r.checkedAt),
+  };
 }
 
 /** A page query, checked, with its defaults. */

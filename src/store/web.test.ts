@@ -253,7 +253,14 @@ describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
     it('find the issuances of a version-5 database after the upgrade (suffixes derived in SQL)', async () => {
       const stored = await seed();
       await suite.state().query('DROP TABLE issuance_suffixes');
-      for (const table of ['api_tokens', 'users', 'sessions', 'host_inventory', 'domain_audits'])
+      for (const table of [
+        'api_tokens',
+        'users',
+        'sessions',
+        'host_inventory',
+        'domain_audits',
+        'mitm_results',
+      ])
         await suite.state().query(`DROP TABLE ${table}`);
       await suite.state().query('DELETE FROM schema_migrations WHERE version > 5');
       const reopened = await suite.state().open();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSafeText } from '../../sanitize.js';
-import { MAX_PORTS, parseMitmTarget, parsePorts, parseStartTlsMap } from './mitm.js';
+import { RESULT_JSON_MAX } from '../../store/index.js';
+import { MAX_PORTS, parseMitmTarget, parsePorts, parseStartTlsMap, recordedJson } from './mitm.js';
 
 describe('mitm flags', () => {
   it('--ports: a comma-separated list, each 1..65535', () => {
@@ -69,5 +70,33 @@ describe('mitm flags', () => {
     [`${'l'.repeat(64)}.test`, /63/],
   ])('TARGET %j is a usage error', (text, why) => {
     expect(() => parseMitmTarget(text)).toThrow(why);
+  });
+});
+
+describe('check mitm --record: the stored document', () => {
+  type Result = Parameters<typeof recordedJson>[0];
+  const verdict = {
+    status: 'CRITICAL' as const,
+    summary: '1 of 2 ports changed',
+    findings: [
+      { id: 'jarm-changed', severity: 'critical' as const, message: 'JARM \u202e', address: 'h:443' },
+    ],
+    target: 'h.example',
+    ports: [443, 5222],
+  };
+
+  it('is the --json line, escapes and all, when it fits', () => {
+    const result = { ...verdict, probes: [], baselines: [] } as unknown as Result;
+    const text = recordedJson(result);
+    expect(text).toContain('\\u202e');
+    expect(JSON.parse(text)).toEqual(result);
+  });
+
+  it('leaves out the raw probes and the baselines (never the verdict) when over the store limit', () => {
+    const huge = [{ port: 443, observation: { jarm: 'x'.repeat(RESULT_JSON_MAX) } }];
+    const result = { ...verdict, probes: huge, baselines: huge } as unknown as Result;
+    const text = recordedJson(result);
+    expect(text.length).toBeLessThanOrEqual(RESULT_JSON_MAX);
+    expect(JSON.parse(text)).toEqual({ ...verdict, probes: [], baselines: [], detailOmitted: true });
   });
 });

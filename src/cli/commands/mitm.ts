@@ -25,7 +25,7 @@ import {
   unknownStatusLine,
 } from '../../probe/index.js';
 import type { MitmProbeOptions, PortBaseline, StartTlsProtocol } from '../../probe/index.js';
-import { SQLITE_FILE_NAME } from '../../store/index.js';
+import { RESULT_JSON_MAX, SQLITE_FILE_NAME } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Logger } from '../logger.js';
@@ -332,6 +332,17 @@ function formatBaseline(b: PortBaseline): string {
   );
 }
 
+/**
+ * The stored form of a `check mitm --record` result: the --json line (outside text escaped, not
+ * removed). Should it exceed what the store keeps, the raw probes and the baselines (stored on
+ * their own) are left out; the verdict and its findings always stay.
+ */
+export function recordedJson(result: Awaited<ReturnType<typeof checkMitm>>): string {
+  const full = safeJson(result);
+  if (full.length <= RESULT_JSON_MAX) return full;
+  return safeJson({ ...result, probes: [], baselines: [], detailOmitted: true });
+}
+
 /** `certvigil check mitm TARGET`: registered under `check` (check.ts). */
 export function registerCheckMitm(check: Command, ctx: Ctx): void {
   addProbeOptions(
@@ -345,35 +356,58 @@ export function registerCheckMitm(check: Command, ctx: Ctx): void {
           'those ports looks (jabber.ru, 2023). The same change on every port is a WARNING (re-learn if expected).\n' +
           'A port learned with --allow-no-tls ("no TLS here") that answers with TLS has changed too, by the same rule.\n\n' +
           'Output: one status line "CERTVIGIL STATUS - text | perfdata" and the findings, or --json.\n' +
+          'With --record, the result is also stored in the state (the last one per target), for the dashboard of\n' +
+          '`certvigil serve` (/mitm, /api/v1/mitm); the output is the same. Without it nothing is written.\n\n' +
           'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no baseline, a baseline that holds nothing,\n' +
-          'a usage error: then one "CERTVIGIL UNKNOWN - …" line).',
+          'a usage error, a result that could not be stored: then one "CERTVIGIL UNKNOWN - …" line).',
       )
       .argument('<target>', 'host name or IP address'),
     undefined,
-  ).action(async (target: string, flags: ProbeFlags) => {
-    try {
-      const options = probeOptions(target, flags, []);
-      await requireState(flags);
-      // The plugin only reads baselines: a read-only open, no migration, nothing written.
-      const result = await (
-        await setup()
-      ).withStore(flags, (store) => checkMitm(store, options), { readOnly: true });
-      if (flags.json) await writeLine(safeJson(result));
-      else {
-        const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
-        process.stdout.write(
-          formatPluginOutput(result.status, result.summary, result.findings, [
-            { label: 'ports', value: result.ports.length, uom: '', min: 0 },
-            { label: 'changed', value: changed, uom: '', min: 0 },
-          ]),
+  )
+    .option(
+      '--record',
+      'store the result in the state for the dashboard (`serve`: /mitm); opens the state read-write',
+    )
+    .action(async (target: string, flags: ProbeFlags & { record?: boolean }) => {
+      try {
+        const options = probeOptions(target, flags, []);
+        await requireState(flags);
+        const record = flags.record === true;
+        // Without --record the plugin only reads baselines: a read-only open, no migration, nothing
+        // written. With it, the state must exist already (nothing is created) and is upgraded.
+        const result = await (
+          await setup()
+        ).withStore(
+          flags,
+          async (store) => {
+            const r = await checkMitm(store, options);
+            if (record)
+              await store.putMitmResult({
+                target: r.target,
+                status: r.status,
+                resultJson: recordedJson(r),
+                checkedAt: new Date().toISOString(),
+              });
+            return r;
+          },
+          record ? { mustExist: true } : { readOnly: true },
         );
+        if (flags.json) await writeLine(safeJson(result));
+        else {
+          const changed = result.findings.filter((f) => f.id.endsWith('-changed')).length;
+          process.stdout.write(
+            formatPluginOutput(result.status, result.summary, result.findings, [
+              { label: 'ports', value: result.ports.length, uom: '', min: 0 },
+              { label: 'changed', value: changed, uom: '', min: 0 },
+            ]),
+          );
+        }
+        ctx.setExit(PLUGIN_EXIT[result.status] as ExitCode);
+      } catch (e) {
+        // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
+        if (!hasErrorCode(e)) throw e;
+        process.stdout.write(unknownStatusLine(e.message));
+        ctx.setExit(EXIT.UNKNOWN);
       }
-      ctx.setExit(PLUGIN_EXIT[result.status] as ExitCode);
-    } catch (e) {
-      // Ours or a coded environment error (ENOENT…): UNKNOWN with its message; else a bug.
-      if (!hasErrorCode(e)) throw e;
-      process.stdout.write(unknownStatusLine(e.message));
-      ctx.setExit(EXIT.UNKNOWN);
-    }
-  });
+    });
 }

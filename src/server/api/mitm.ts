@@ -1,7 +1,8 @@
 /**
  * @module server/api/mitm
  * `GET /api/v1/mitm[?target=T]`: the baselines `certvigil mitm learn` recorded (JARM fingerprints
- * and last hops per target and port), which `check mitm` compares against.
+ * and last hops per target and port), which `check mitm` compares against, and `results`: the last
+ * `check mitm --record` result of each target (its status, time and the plugin's --json result).
  */
 import type { Hono } from 'hono';
 import type { Store } from '../../store/index.js';
@@ -15,9 +16,34 @@ export function registerMitmApi(app: Hono<AppEnv>, store: Store): void {
       const target = param(c.req.query('target'), 'target');
       if (target !== undefined && target.length > 300)
         throw new ApiInputError('target is longer than 300 characters');
-      return c.json({ baselines: safe(await store.listMitmBaselines(target)) });
+      const [baselines, results] = await Promise.all([
+        store.listMitmBaselines(target),
+        store.listMitmResults(),
+      ]);
+      return c.json({
+        baselines: safe(baselines),
+        results: safe(
+          results
+            .filter((r) => target === undefined || r.target === target)
+            .map((r) => ({
+              target: r.target,
+              status: r.status,
+              checkedAt: r.checkedAt,
+              result: parseResult(r.resultJson),
+            })),
+        ),
+      });
     } catch (err) {
       return inputErrorResponse(err);
     }
   });
+}
+
+/** The stored JSON text as a value (the store keeps only JSON; null should it ever not parse). */
+function parseResult(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

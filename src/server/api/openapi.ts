@@ -368,13 +368,34 @@ export function openApiDocument(version: string): Json {
       '/api/v1/mitm': {
         get: {
           operationId: 'listMitmBaselines',
-          summary: 'MITM baselines learned by `certvigil mitm learn`',
+          summary:
+            'MITM baselines learned by `certvigil mitm learn`, and the last `check mitm --record` result per target',
           parameters: [{ name: 'target', in: 'query', schema: { type: 'string', maxLength: 300 } }],
           responses: {
-            '200': ok('Baselines.', {
+            '200': ok('Baselines and last results.', {
               type: 'object',
-              required: ['baselines'],
+              required: ['baselines', 'results'],
               properties: {
+                results: {
+                  description:
+                    'The last `certvigil check mitm --record` result of each target (of `target` only when given), by target.',
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['target', 'status', 'checkedAt', 'result'],
+                    properties: {
+                      target: str,
+                      status: { type: 'string', enum: ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] },
+                      checkedAt: str,
+                      result: {
+                        description:
+                          'The plugin result as `check mitm --json` prints it (status, summary, findings, ports, probes, baselines); strings sanitised.',
+                        type: 'object',
+                        additionalProperties: true,
+                      },
+                    },
+                  },
+                },
                 baselines: {
                   type: 'array',
                   items: {

@@ -1,8 +1,9 @@
 /**
  * @module server/pages/reports
  * `/iodef` (CAA iodef reports received, RFC 8659 §4.4 / RFC 7970), `/mitm` (the learned MITM-probe
- * baselines) and `/alerts` (the alert outbox, newest first). The store returns these lists whole;
- * the pages show them newest first, a bounded page at a time (`?page=N`).
+ * baselines and the last recorded `check mitm` result per target) and `/alerts` (the alert outbox,
+ * newest first). The store returns these lists whole; the pages show them newest first, a bounded
+ * page at a time (`?page=N`).
  *
  * Every iodef field is attacker-controlled (anyone may send a report): it is shown through
  * `text()` and never as markup; the raw document is not rendered at all.
@@ -12,7 +13,7 @@ import { html } from 'hono/html';
 import { z } from 'zod';
 import { eventOfAlert } from '../../monitor/index.js';
 import { summaryLine } from '../../notify/index.js';
-import type { AlertRecord } from '../../store/index.js';
+import type { AlertRecord, MitmResultRecord } from '../../store/index.js';
 import type { AppEnv, ServerDeps } from '../types.js';
 import { badge, count, hrefWith, intParam, page, text, time } from './layout.js';
 import type { Html } from './layout.js';
@@ -30,6 +31,100 @@ const IodefSummaryView = z.object({
   reason: z.string().nullable().optional(),
   risk: z.string().optional(),
 });
+
+/**
+ * The part of a recorded `check mitm --record` result (probe/mitm.ts CheckMitmResult, its --json
+ * line) the page shows, read leniently: a document written by another version still shows its
+ * status and time.
+ */
+const MitmResultView = z.object({
+  summary: z.string().optional(),
+  findings: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        severity: z.string().optional(),
+        message: z.string().optional(),
+        address: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** The most recorded results the page lists (one per target); the API gives them all. */
+export const MITM_RESULTS_SHOWN = 200;
+/** Findings shown per target: the ones that are not OK first. */
+const MITM_FINDINGS_SHOWN = 10;
+
+const STATUS_KIND: Record<string, string> = {
+  OK: 'ok',
+  WARNING: 'warning',
+  CRITICAL: 'critical',
+  UNKNOWN: 'info',
+};
+
+function mitmFindings(findings: z.infer<typeof MitmResultView>['findings']): Html {
+  const notOk = (findings ?? []).filter((f) => f.severity !== 'ok');
+  if (notOk.length === 0) return html`<span class="muted">no change</span>`;
+  const more = notOk.length - MITM_FINDINGS_SHOWN;
+  return html`<ul class="names">
+    ${notOk
+      .slice(0, MITM_FINDINGS_SHOWN)
+      .map(
+        (f) =>
+          html`<li>
+            ${badge(f.severity ?? '?', f.severity === 'critical' ? 'critical' : f.severity === 'warning' ? 'warning' : 'info')}
+            ${f.address !== undefined && f.address !== '*' ? html`<code>${text(f.address, 270)}</code> ` : ''}<code>${text(f.id ?? '', 60)}</code>:
+            ${text(f.message ?? '', 500)}
+          </li>`,
+      )}${more > 0 ? html`<li class="muted">+${more} more</li>` : ''}
+  </ul>`;
+}
+
+function mitmResults(results: readonly MitmResultRecord[]): Html {
+  if (results.length === 0)
+    return html`<p>
+      No <code>check mitm</code> result recorded: run it with <code>--record</code> to see the last verdict
+      per target here.
+    </p>`;
+  const more = results.length - MITM_RESULTS_SHOWN;
+  return html`<div class="table-wrap">
+      <table>
+        <caption>
+          Last check mitm result per target
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Target</th>
+            <th scope="col">Status</th>
+            <th scope="col">Checked</th>
+            <th scope="col">Summary</th>
+            <th scope="col">Findings (per port)</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${results.slice(0, MITM_RESULTS_SHOWN).map((r) => {
+            let doc: unknown = null;
+            try {
+              doc = JSON.parse(r.resultJson);
+            } catch {
+              // The store only keeps JSON; a broken row still shows its status and time.
+            }
+            const parsed = MitmResultView.safeParse(doc);
+            const v = parsed.success ? parsed.data : null;
+            return html`<tr>
+              <td>${text(r.target, 260)}</td>
+              <td>${badge(r.status, STATUS_KIND[r.status] ?? 'info')}</td>
+              <td>${time(r.checkedAt)}</td>
+              <td>${v === null ? badge('unreadable', 'warning') : text(v.summary ?? '', 500)}</td>
+              <td>${v === null ? '' : mitmFindings(v.findings)}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+    </div>
+    ${more > 0 ? html`<p class="muted">+${count(more)} more targets: see <code>/api/v1/mitm</code>.</p>` : ''}`;
+}
 
 export function slicePage<T>(items: readonly T[], pageNo: number): { items: T[]; pages: number } {
   const pages = Math.max(1, Math.ceil(items.length / REPORTS_PER_PAGE));
@@ -130,14 +225,17 @@ export function registerReports(app: Hono<AppEnv>, deps: ServerDeps): void {
   });
 
   app.get('/mitm', async (c) => {
-    const all = await deps.store.listMitmBaselines();
+    const [all, results] = await Promise.all([deps.store.listMitmBaselines(), deps.store.listMitmResults()]);
     const pageNo = intParam(c.req.query('page'), 1, MAX_PAGE);
     const { items, pages } = slicePage(all, pageNo);
     const body = html`<p>
         What <code>certvigil mitm learn</code> recorded per target and port;
-        <code>certvigil check mitm</code> compares each probe with it. The result of the last
-        <code>check mitm</code> run is printed by that plugin and not kept in the store.
+        <code>certvigil check mitm</code> compares each probe with it. The last result of each target is kept
+        when the plugin runs with <code>--record</code>.
       </p>
+      <h2>Last results</h2>
+      ${mitmResults(results)}
+      <h2>Baselines</h2>
       ${
         items.length === 0
           ? html`<p>No baseline learned.</p>`

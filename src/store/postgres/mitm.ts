@@ -1,12 +1,14 @@
 /**
  * @module store/postgres/mitm
  * MITM-probe baselines in PostgreSQL (`certvigil mitm learn`): one row per target and port,
- * replaced whole by a new learn (idempotent upsert), read by target, forgotten by target or port.
+ * replaced whole by a new learn (idempotent upsert), read by target, forgotten by target or port;
+ * and the last `check mitm --record` result per target (migration 7), replaced by each record.
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
-import { POSTGRES_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import { POSTGRES_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
 import type { MitmPart } from '../parts.js';
 import type { Row } from '../rows.js';
+import { checkMitmResult } from '../web-codec.js';
 import type { Sql } from './connection.js';
 
 export function postgresMitm(sql: Sql): MitmPart {
@@ -37,6 +39,22 @@ export function postgresMitm(sql: Sql): MitmPart {
           ? await sql`DELETE FROM mitm_baselines WHERE target = ${target} RETURNING port`
           : await sql`DELETE FROM mitm_baselines WHERE target = ${target} AND port = ANY(${ports}::bigint[]) RETURNING port`;
       return rows.length;
+    },
+
+    async putMitmResult(record) {
+      const r = checkMitmResult(record);
+      await sql`
+      INSERT INTO mitm_results (target, status, result_json, checked_at)
+      VALUES (${r.target}, ${r.status}, ${r.resultJson}, ${r.checkedAt})
+      ON CONFLICT (target) DO UPDATE SET status = excluded.status, result_json = excluded.result_json,
+        checked_at = excluded.checked_at`;
+    },
+
+    async listMitmResults() {
+      const rows = await sql<
+        Row[]
+      >`SELECT target, status, result_json, checked_at FROM mitm_results ORDER BY target`;
+      return rows.map((r) => mitmResultFromRow(r, POSTGRES_COLUMNS));
     },
   };
 }

@@ -1,12 +1,14 @@
 /**
  * @module store/sqlite/mitm
  * MITM-probe baselines in SQLite (`certvigil mitm learn`): one row per target and port, replaced
- * whole by a new learn (idempotent upsert), read by target, forgotten by target or port.
+ * whole by a new learn (idempotent upsert), read by target, forgotten by target or port; and the
+ * last `check mitm --record` result per target (migration 7), replaced by each record.
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
-import { SQLITE_COLUMNS, baselineRecordFromRow } from '../rows.js';
+import { SQLITE_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
 import type { MitmPart } from '../parts.js';
 import type { Row } from '../rows.js';
+import { checkMitmResult } from '../web-codec.js';
 import type { SqliteConnection } from './connection.js';
 
 export function sqliteMitm(c: SqliteConnection): MitmPart {
@@ -41,6 +43,22 @@ export function sqliteMitm(c: SqliteConnection): MitmPart {
       for (const port of ports)
         n += c.stmt('DELETE FROM mitm_baselines WHERE target = ? AND port = ?').run(target, port).changes;
       return n;
+    },
+
+    async putMitmResult(record) {
+      const r = checkMitmResult(record);
+      c.stmt(
+        `INSERT INTO mitm_results (target, status, result_json, checked_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (target) DO UPDATE SET status = excluded.status, result_json = excluded.result_json,
+           checked_at = excluded.checked_at`,
+      ).run(r.target, r.status, r.resultJson, r.checkedAt);
+    },
+
+    async listMitmResults() {
+      const rows = c
+        .stmt('SELECT target, status, result_json, checked_at FROM mitm_results ORDER BY target')
+        .all() as Row[];
+      return rows.map((r) => mitmResultFromRow(r, SQLITE_COLUMNS));
     },
   };
 }
