@@ -2,21 +2,12 @@
  * Migration 7 (issue 16): the last `check mitm --record` result per target, one suite for both
  * engines (PostgreSQL from test/harness/postgres.ts), like web.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useEngineSuite } from './engine-suite.fixture.js';
 import { LATEST_VERSION } from './migrations.js';
-import { ENGINES, startEngine } from './store.fixture.js';
-import type { EngineHarness, FreshState } from './store.fixture.js';
+import { codeOf, ENGINES } from './store.fixture.js';
 import type { MitmResultRecord, Store } from './types.js';
 import { RESULT_JSON_MAX } from './web-codec.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return String((err as { code?: unknown }).code);
-  }
-  return 'no error';
-}
 
 const T0 = '2026-12-07T08:00:00.000Z';
 const T1 = '2026-12-07T08:05:00.000Z';
@@ -36,26 +27,12 @@ describe('migration 7', () => {
 });
 
 describe.each(ENGINES)('%s store: check mitm results (migration 7)', (kind) => {
-  let engine: EngineHarness;
-  let state: FreshState;
+  const suite = useEngineSuite(kind);
   let store: Store;
-
-  beforeAll(async () => {
-    engine = await startEngine(kind);
-  });
-  afterAll(async () => {
-    await engine?.stop();
-  });
   async function fresh(): Promise<Store> {
-    state = await engine.fresh();
-    store = await state.open();
-    await store.migrate();
+    store = await suite.fresh();
     return store;
   }
-  afterEach(async () => {
-    await store?.close();
-    await state?.dispose();
-  });
 
   it('keep the last result per target (replaced), by target, its JSON text exactly as given', async () => {
     await fresh();
