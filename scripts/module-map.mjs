@@ -45,6 +45,7 @@ export const LAYERS = {
   probe: 5,
   health: 6,
   server: 7, // the web server and HTTP API over the store; the CLI starts it
+  lab: 7, // `certvigil lab`'s world: DNS responder, CT log, CA, TLS services, proxy, namespaces
   cli: 8,
   index: 8, // src/index.ts, the library's root export
 };

@@ -245,6 +245,7 @@ describe('error codes', () => {
         'dns',
         'inventory',
         'iodef',
+        'lab',
         'monitor',
         'notify',
         'probe',
