@@ -1,0 +1,118 @@
+/**
+ * @module cli/commands/lab
+ * `certvigil lab [--json] [--keep DIR] [--step NAME]`: the jabber.ru interception (2023) replayed on
+ * this machine, offline, with every detector run as the real certvigil command against it
+ * (src/cli/lab/scenario.ts; the world is src/lab/, built by src/cli/lab/world.ts).
+ */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CertvigilError } from '../../errors.js';
+import { ensureStateDir } from '../../state-files.js';
+import { EXIT } from '../exit-codes.js';
+import type { ExitCode } from '../exit-codes.js';
+import { writeLine } from '../flags.js';
+import { jsonLine } from '../json-line.js';
+import { DETECTORS, allAsExpected, lineOf, notRun } from '../lab/detectors.js';
+import type { DetectorResult } from '../lab/detectors.js';
+import { runLastHops } from '../lab/hops.js';
+import { keepNote } from '../lab/keep.js';
+import { makeNarrator } from '../lab/narrate.js';
+import { STEPS, runScenario } from '../lab/scenario.js';
+import type { StepName } from '../lab/scenario.js';
+import { formatSummary } from '../lab/summary.js';
+import { buildWorld } from '../lab/world.js';
+import type { Logger } from '../logger.js';
+import { makeStyle } from '../style.js';
+
+interface Ctx {
+  logger: Logger;
+  setExit(code: ExitCode): void;
+}
+
+interface LabFlags {
+  json?: boolean;
+  keep?: string;
+  step?: string;
+}
+
+/** --keep DIR must be new or empty: the lab never mixes its world into other files. */
+async function keepDir(dir: string): Promise<string> {
+  const path = resolve(dir);
+  try {
+    const st = await stat(path);
+    if (!st.isDirectory()) throw new CertvigilError('USAGE', `--keep ${dir} exists and is not a directory`);
+    if ((await readdir(path)).length > 0)
+      throw new CertvigilError('USAGE', `--keep ${dir} is not empty: give a new or empty directory`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return path;
+}
+
+function parseStep(value: string | undefined): StepName {
+  if (value === undefined) return 'detect';
+  if ((STEPS as readonly string[]).includes(value)) return value as StepName;
+  throw new CertvigilError('USAGE', `--step must be one of ${STEPS.join(', ')} (got ${JSON.stringify(value)})`);
+}
+
+export function registerLab(program: Command, ctx: Ctx): void {
+  program
+    .command('lab')
+    .summary('replay the jabber.ru interception (2023) on this machine, offline, and watch every detector fire')
+    .description(
+      'Build a small world on loopback — an authoritative DNS server for jabber.lab., an ACME-like CA that\n' +
+        'evaluates CAA (RFC 8659, RFC 8657) and logs to a local CT log (RFC 6962), the victim’s HTTPS and XMPP\n' +
+        'services behind a front, its ACME client state — then replay the attack: the interceptor in front of\n' +
+        'the XMPP ports asks the same CA for a certificate with its own account. With CAA bound to the victim’s\n' +
+        'account it is refused (and the CA sends an iodef report); with the 2023 records it is issued and served.\n' +
+        'Each detector is the real certvigil command (printed, to reproduce): caa check, iodef send/list, monitor +\n' +
+        'certs list (internal check), check endpoint --pin (external check), check mitm (JARM per port) and, as\n' +
+        'root with iproute2 and traceroute, the TCP-traceroute last hops through network namespaces.\n\n' +
+        'Needs nothing but Node and no network beyond loopback. Steps: world, before, attack, detect (--step stops\n' +
+        'after one). Narration goes to stderr; stdout holds the summary table, or with --json one object per\n' +
+        'detector per line: {"detector","fired","expected","detail"}.',
+    )
+    .option('--json', 'one JSON object per detector, one per line')
+    .option('--keep <dir>', 'leave the whole world (zone, CA, CT log, state) in DIR (new or empty) to explore')
+    .option('--step <name>', `stop after this step: ${STEPS.join(', ')}`)
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every detector fired as expected (last-hop-change is expected only as root, with\n' +
+        '`ip` and `traceroute`), 1 a detector did not (or a step of the world broke: its detectors read\n' +
+        '"not run" with the reason), 2 a usage error (one line on stderr, nothing created).',
+    )
+    .action(async (flags: LabFlags) => {
+      const lastStep = parseStep(flags.step);
+      const kept = flags.keep === undefined ? null : await keepDir(flags.keep);
+      const root = kept ?? (await mkdtemp(resolve(tmpdir(), 'certvigil-lab-')));
+      if (kept !== null) await ensureStateDir(kept);
+      const say = makeNarrator(process.stderr, makeStyle(process.stderr));
+      const results = new Map<string, DetectorResult>();
+      let stopReason: string | null = null;
+      let world: Awaited<ReturnType<typeof buildWorld>> | null = null;
+      try {
+        say.step('The world: DNS, CA, CT log, the victim’s services and ACME client');
+        world = await buildWorld(root, say);
+        const outcome = await runScenario(world, say, { lastStep });
+        for (const [k, v] of outcome.results) results.set(k, v);
+        stopReason = outcome.stopReason;
+        if (stopReason === null) results.set('last-hop-change', await runLastHops(world, say));
+        if (kept !== null) await world.save();
+      } catch (err) {
+        stopReason ??= `the world could not be built: ${err instanceof Error ? err.message : String(err)}`;
+        say.say(`!! ${stopReason}`);
+      } finally {
+        await world?.close();
+      }
+      const ordered = DETECTORS.map(
+        (d) => results.get(d) ?? notRun(d, stopReason ?? 'no verdict', d !== 'last-hop-change' || process.getuid?.() === 0),
+      );
+      if (flags.json) for (const r of ordered) await writeLine(jsonLine(lineOf(r)));
+      else for (const line of formatSummary(ordered, makeStyle(process.stdout))) await writeLine(line);
+      if (kept !== null && world !== null) for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
+      else await rm(root, { recursive: true, force: true });
+      ctx.setExit(allAsExpected(ordered) && stopReason === null ? EXIT.OK : EXIT.FINDING);
+    });
+}
