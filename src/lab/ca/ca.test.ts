@@ -228,6 +228,24 @@ describe('LabAcmeCa', () => {
       expect(r.caa[0]).toMatchObject({ decision: 'error', reason: 'dns-timeout' });
       expect(log.size).toBe(0);
     });
+
+    it('fails closed when the resolver itself fails', async () => {
+      const broken = new LabAcmeCa({
+        issuerDomain: 'ca.lab',
+        directoryUrl: 'https://ca.lab/acme/directory',
+        engine,
+        log,
+        resolver: {
+          query: () => Promise.reject(Object.assign(new Error('network down'), { code: 'DNS_NETWORK' })),
+        },
+        validator: { validate: async (c) => ({ name: c.name, ok: true, detail: 'stub' }) },
+      });
+      const acct = broken.newAccount('v');
+      const r = await broken.order({ accountUri: acct.uri, names: [NAME], method: 'http-01' });
+      expect(r).toMatchObject({ status: 'refused', stage: 'caa', validationSucceeded: true });
+      expect(r.caa[0]?.decision).toBe('error');
+      expect(log.size).toBe(0);
+    });
   });
 
   describe('validation', () => {
