@@ -170,6 +170,7 @@ describe('LabAcmeCa', () => {
       if (r.status !== 'refused') return;
       expect(r.caa.map((c) => c.reason)).toEqual(['account-uri-mismatch', 'account-uri-mismatch']);
       expect(r.reason).toMatch(/^CAA forbids issuance for jabber\.lab: /);
+      expect(r.iodef).toEqual([]);
       expect(log.size).toBe(before);
       expect(ca.orders.at(-1)).toMatchObject({ status: 'refused', stage: 'caa', accountLabel: 'attacker' });
       expect((await order(victim)).status).toBe('issued');
@@ -184,11 +185,14 @@ describe('LabAcmeCa', () => {
       expect(r.caa[0]?.reason).toBe('validation-method-not-allowed');
     });
 
-    it('refuses when the CA is not listed', async () => {
-      dns.caa.set(NAME, [{ tag: 'issue', value: 'letsencrypt.org' }]);
+    it('refuses when the CA is not listed, and names the iodef URL to report to', async () => {
+      dns.caa.set(NAME, [
+        { tag: 'issue', value: 'letsencrypt.org' },
+        { tag: 'iodef', value: 'https://iodef.jabber.lab/report' },
+      ]);
       const r = await order(victim);
       expect(r.caa[0]?.reason).toBe('issuer-not-authorized');
-      expect(r.status).toBe('refused');
+      expect(r).toMatchObject({ status: 'refused', iodef: ['https://iodef.jabber.lab/report'] });
     });
 
     it('issues to anyone under a plain issue "ca.lab" (the 2023 situation)', async () => {

@@ -132,13 +132,15 @@ export class LabAcmeCa {
 
     // (a) RFC 8555 §7.5: one authorization per name, proven by the chosen challenge.
     const validation: ValidationOutcome[] = [];
+    const refuse = (stage: 'validation' | 'caa', reason: string, caa: CaaResult[]): OrderResult =>
+      this.#refuse({ account, request, names }, stage, reason, caa, validation);
     for (const name of names)
       validation.push(await this.#validate(account, name, request.method, request.solver));
     const validationSucceeded = validation.every((v) => v.ok);
 
     // (b) RFC 8659 §3: CAA for every name, bound to this account and method (RFC 8657 §3, §4).
     const checked = await this.#checkCaa(account, names, request.method);
-    if (!checked.ok) return this.#refuse(account, request, names, 'caa', checked.reason, [], validation);
+    if (!checked.ok) return refuse('caa', checked.reason, []);
     const caa = checked.results;
 
     // CAA first: its verdict does not depend on who answered the challenge, and a CAA refusal is
@@ -147,26 +149,14 @@ export class LabAcmeCa {
     if (blocked !== undefined) {
       // RFC 8659 §3: "a CA MUST NOT issue" when the lookup fails (fail closed), as when it denies.
       const what = blocked.decision === 'deny' ? 'CAA forbids issuance' : 'CAA could not be checked';
-      return this.#refuse(
-        account,
-        request,
-        names,
-        'caa',
-        `${what} for ${blocked.name}: ${blocked.explanation}`,
-        caa,
-        validation,
-      );
+      return refuse('caa', `${what} for ${blocked.name}: ${blocked.explanation}`, caa);
     }
     if (!validationSucceeded) {
       const failed = validation.find((v) => !v.ok);
-      return this.#refuse(
-        account,
-        request,
-        names,
+      return refuse(
         'validation',
         `${request.method} validation failed for ${failed?.name}: ${failed?.detail}`,
         caa,
-        validation,
       );
     }
 
@@ -250,9 +240,7 @@ export class LabAcmeCa {
   }
 
   #refuse(
-    account: LabAccount,
-    request: OrderRequest,
-    names: string[],
+    { account, request, names }: { account: LabAccount; request: OrderRequest; names: string[] },
     stage: 'validation' | 'caa',
     reason: string,
     caa: CaaResult[],
@@ -266,7 +254,15 @@ export class LabAcmeCa {
       stage,
       reason: clean,
     });
-    return { status: 'refused', stage, reason: clean, caa, validation, validationSucceeded };
+    return {
+      status: 'refused',
+      stage,
+      reason: clean,
+      caa,
+      validation,
+      validationSucceeded,
+      iodef: iodefUrls(caa),
+    };
   }
 
   #auditBase(
@@ -307,6 +303,14 @@ function normaliseNames(names: readonly string[]): string[] {
     if (!out.includes(full)) out.push(full);
   }
   return out;
+}
+
+/** RFC 8659 §4.4 iodef property values of every name's relevant RRset, once each. */
+function iodefUrls(caa: readonly CaaResult[]): string[] {
+  const urls = caa.flatMap((r) =>
+    r.records.filter((rec) => rec.tag.toLowerCase() === 'iodef').map((rec) => rec.value),
+  );
+  return [...new Set(urls)];
 }
 
 function describe(cert: EngineCertificate, ct: LabCertificate['ct']): LabCertificate {

@@ -183,6 +183,11 @@ export type OrderResult =
       caa: CaaResult[];
       validation: ValidationOutcome[];
       validationSucceeded: boolean;
+      /**
+       * RFC 8659 §4.4: the `iodef` URLs of the relevant RRsets (mailto:/https:, as published, not
+       * checked), where the domain owner asks to hear of refused requests. Empty when none.
+       */
+      iodef: string[];
     };
 
 /** One line of the CA's audit list (`ca.orders`). */
