@@ -5,3 +5,38 @@
  */
 export { LabError } from './errors.js';
 export type { LabErrorCode } from './errors.js';
+
+// CA and ACME client state
+export { LabAcmeCa } from './ca/ca.js';
+export type { LabAcmeCaOptions } from './ca/ca.js';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_VALIDATION_TIMEOUT_MS,
+  Http01Validator,
+  isLoopback,
+  startHttp01Responder,
+} from './ca/http01.js';
+export type { Http01Responder, Http01ValidatorOptions } from './ca/http01.js';
+export { jwkThumbprint, keyAuthorization } from './ca/account.js';
+export { writeCertbotState } from './ca/certbot-state.js';
+export type { CertbotCertificate, CertbotState, CertbotStateOptions } from './ca/certbot-state.js';
+export type {
+  CertificateEngine,
+  Challenge,
+  ChallengeMethod,
+  ChallengeSolver,
+  ChallengeValidator,
+  CtLogPort,
+  EngineCertificate,
+  EngineIssueOptions,
+  LabAccount,
+  LabCertificate,
+  LabPortRecord,
+  LabPortResponse,
+  LabResolverPort,
+  LoggedEntry,
+  OrderAudit,
+  OrderRequest,
+  OrderResult,
+  ValidationOutcome,
+} from './ca/types.js';
