@@ -155,14 +155,15 @@ function readEdns(query: Buffer): Edns | null | 'bad' {
 
 /**
  * Answers one query from `zone`. Returns null when no answer may be sent: fewer than 12 bytes (no
- * header to answer), or a response (QR set) over UDP, since answering responses lets two
- * servers bounce errors at each other forever (RFC 1035 §7.3 leaves them to the resolver).
- * Never throws: an internal fault becomes SERVFAIL.
+ * header to answer), more than MAX_QUERY_BYTES, or a response (QR set) over UDP — DEVIATION from
+ * "FORMERR whenever a header can be read": answering a spoofable UDP response lets two servers
+ * bounce errors at each other forever (responses are for resolvers, RFC 1035 §7.3); over TCP it
+ * gets FORMERR. Never throws: an internal fault becomes SERVFAIL.
  */
 export function respond(zone: LabZone, query: Buffer, transport: 'udp' | 'tcp'): Responded | null {
   if (query.length < HEADER || query.length > MAX_QUERY_BYTES) return null;
   const flags = query.readUInt16BE(2);
-  if (flags & QR && transport === 'udp') return null;
+  if ((flags & QR) !== 0 && transport === 'udp') return null;
   const q = query.readUInt16BE(4) === 1 ? readQuestion(query) : null;
   const done = (edns: Edns | null, reply: Reply, tc = false): Responded => ({
     wire: encode(query, q, edns, reply, tc),
@@ -177,7 +178,7 @@ export function respond(zone: LabZone, query: Buffer, transport: 'udp' | 'tcp'):
     const counts = [4, 6, 8].map((o) => query.readUInt16BE(o));
     // A query is one question and nothing in the answer or authority sections (RFC 1035 §4.1.1,
     // "FORMERR: unable to interpret the query"); a response sent to us over TCP lands here too.
-    if (flags & QR || counts[0] !== 1 || counts[1] !== 0 || counts[2] !== 0 || !q)
+    if ((flags & QR) !== 0 || counts[0] !== 1 || counts[1] !== 0 || counts[2] !== 0 || !q)
       return done(null, { rcode: 'FORMERR' });
     const edns = readEdns(query);
     if (edns === 'bad') return done(null, { rcode: 'FORMERR' });

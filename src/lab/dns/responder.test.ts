@@ -282,6 +282,23 @@ describe('limits and lifecycle', () => {
     }
   });
 
+  it('listens on ::1 as well (UDP and TCP), when the host has IPv6 loopback', async (ctx) => {
+    const v6 = await startDnsResponder({ zone, host: '::1' }).catch(() => null);
+    if (!v6) return ctx.skip('no IPv6 loopback here');
+    try {
+      expect(v6.endpoint).toBe(`[::1]:${v6.port}`);
+      const r6 = new StubResolver({
+        servers: [{ host: '::1', port: v6.port }],
+        timeoutMs: 2000,
+        attempts: 1,
+      });
+      expect((await r6.query('jabber.lab', 'CAA')).answers).toHaveLength(3);
+      expect((await r6.query('big.lab', 'TXT')).transport).toBe('tcp');
+    } finally {
+      await v6.close();
+    }
+  });
+
   it('fails with LAB_START_FAILED on a port in use, and close() is idempotent and frees the port', async () => {
     await expect(startDnsResponder({ zone, port: dns.port })).rejects.toMatchObject({
       code: 'LAB_START_FAILED',
