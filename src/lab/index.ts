@@ -40,3 +40,10 @@ export type {
   OrderResult,
   ValidationOutcome,
 } from './ca/types.js';
+
+// DNS responder: the victim's zone, served authoritatively over UDP and TCP (src/lab/dns/)
+export { LabZone } from './dns/zone.js';
+export type { LabZoneOptions, ZoneAnswer } from './dns/zone.js';
+export type { LabCaa, LabRdata, LabRrType, LabSoa, StoredRdata, ZoneRr } from './dns/records.js';
+export { startDnsResponder } from './dns/responder.js';
+export type { DnsQueryLog, DnsResponder, DnsResponderOptions } from './dns/responder.js';
