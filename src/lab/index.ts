@@ -5,3 +5,12 @@
  */
 export { LabError } from './errors.js';
 export type { LabErrorCode } from './errors.js';
+
+// services, interceptor, namespaces
+export { startVictimServices, SERVICE_NAMES } from './services/victim.js';
+export type { ServiceName, ServicePorts, VictimServices, VictimServicesOptions } from './services/victim.js';
+export { startFront } from './services/front.js';
+export type { Front, FrontOptions, InterceptOptions } from './services/front.js';
+export type { ServiceLimits } from './services/bounds.js';
+export { ATTACKER_TLS, VICTIM_TLS } from './services/tls-profiles.js';
+export type { LabCertificate, TlsProfile } from './services/tls-profiles.js';
