@@ -84,7 +84,8 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   for (const service of SERVICE_NAMES) {
     const server = tls.createServer({ ...ATTACKER_TLS.context, handshakeTimeout: limits.handshakeTimeoutMs });
     server.on('secureConnection', (client: TLSSocket) => proxy(service, client));
-    server.on('tlsClientError', () => undefined);
+    // With a listener Node leaves the socket open on a handshake error or time-out: close it here.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
     attacker.set(service, server);
   }
 

@@ -98,7 +98,8 @@ export async function startVictimServices(options: VictimServicesOptions): Promi
   const tlsServers = [web, direct, afterStarttls];
   for (const server of tlsServers) {
     server.on('secureConnection', onSecure);
-    server.on('tlsClientError', () => undefined);
+    // With a listener Node leaves the socket open on a handshake error or time-out: close it here.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
   }
   for (const server of [web, direct]) server.on('connection', onRaw);
   for (const server of [web, direct, starttls]) server.maxConnections = limits.maxConnections;

@@ -29,36 +29,47 @@ export interface XmppServerOptions {
   timeoutMs: number;
 }
 
-type Step = (scan: Scan) => 'continue' | 'stop';
+/** What the reader hands to a step: an item scanned, or one of the two bounds hit. */
+type Found = Exclude<Scan, { kind: 'need-more' }> | { kind: 'too-much' } | { kind: 'timeout' };
+type Step = (found: Found) => 'continue' | 'stop';
 
 /**
  * Feeds what `socket` sends through `scanner`, calling `step` for each item found, bounded by
- * MAX_PRE_TLS_BYTES and `timeoutMs`. `step` returning 'stop' detaches the reader (the socket is
- * left paused, with every listener added here removed).
+ * MAX_PRE_TLS_BYTES (`too-much`) and `timeoutMs` (`timeout`; the step must stop on both). `step`
+ * returning 'stop' detaches the reader: every listener added here is removed and the socket is
+ * left as the step left it (paused for a hand-off to TLS, otherwise drained so the peer's FIN
+ * still closes it).
  */
 function converse(
   socket: Duplex,
   options: XmppServerOptions,
   scanner: () => (text: string) => Scan,
   step: Step,
-  onTimeout: () => void,
 ): void {
   const decoder = new StringDecoder('utf8');
   let text = '';
   let bytes = 0;
   let scan = scanner();
-  const timer = setTimeout(onTimeout, options.timeoutMs);
+  let done = false;
   const detach = (): void => {
+    done = true;
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('close', detach);
   };
+  const handle = (found: Found): boolean => {
+    if (step(found) === 'continue') return false;
+    detach();
+    if (!socket.isPaused()) socket.resume();
+    return true;
+  };
+  const timer = setTimeout(() => {
+    if (!done) handle({ kind: 'timeout' });
+  }, options.timeoutMs);
   const onData = (chunk: Buffer): void => {
     bytes += chunk.length;
     if (bytes > MAX_PRE_TLS_BYTES) {
-      detach();
-      socket.end(streamError('policy-violation'));
-      socket.resume();
+      handle({ kind: 'too-much' });
       return;
     }
     text += decoder.write(chunk);
@@ -66,12 +77,7 @@ function converse(
       const found = scan(text);
       if (found.kind === 'need-more') return;
       if (found.kind !== 'bad') text = text.slice(found.consumed);
-      if (step(found) === 'stop') {
-        detach();
-        // Nothing reads any more: drain and drop the rest, so the peer's FIN still closes us.
-        if (!socket.isPaused()) socket.resume();
-        return;
-      }
+      if (handle(found)) return;
       scan = scanner();
     }
   };
@@ -125,15 +131,14 @@ export function serveXmppBeforeTls(
           socket.end(STREAM_CLOSE);
           return 'stop';
         case 'element':
+        case 'too-much':
           // §5.3.1: TLS is mandatory-to-negotiate here, nothing else is processed before it.
           return fail('policy-violation');
+        case 'timeout':
+          return fail('connection-timeout');
         default:
           return fail('not-well-formed');
       }
-    },
-    () => {
-      fail('connection-timeout');
-      socket.destroy();
     },
   );
 }
@@ -160,11 +165,18 @@ export function serveXmppAfterTls(socket: Duplex, options: XmppServerOptions): v
         return 'continue';
       }
       const prefix = expectHeader ? serverHeader(options.domain, streamId()) : '';
+      const condition =
+        found.kind === 'bad'
+          ? 'not-well-formed'
+          : found.kind === 'timeout'
+            ? 'connection-timeout'
+            : found.kind === 'too-much'
+              ? 'policy-violation'
+              : 'not-authorized';
       if (found.kind === 'close') socket.end(STREAM_CLOSE);
-      else socket.end(prefix + streamError(found.kind === 'bad' ? 'not-well-formed' : 'not-authorized'));
+      else socket.end(prefix + streamError(condition));
       return 'stop';
     },
-    () => socket.end(streamError('connection-timeout')),
   );
 }
 
