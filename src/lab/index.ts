@@ -14,3 +14,9 @@ export type { Front, FrontOptions, InterceptOptions } from './services/front.js'
 export type { ServiceLimits } from './services/bounds.js';
 export { ATTACKER_TLS, VICTIM_TLS } from './services/tls-profiles.js';
 export type { LabCertificate, TlsProfile } from './services/tls-profiles.js';
+export { createTopology } from './netns.js';
+export type { HopAddresses, Topology } from './netns.js';
+export { namespacesSupported } from './netns-support.js';
+export type { ExecResult, NamespaceSupport } from './netns-support.js';
+export { startNamespaceTlsListeners } from './netns-tls.js';
+export type { NamespaceTlsListeners, NamespaceTlsOptions } from './netns-tls.js';

@@ -1,6 +1,7 @@
 /**
- * A small routed network made of Linux network namespaces, for tests of path-dependent probes
- * (the per-port TCP traceroute of `src/probe/traceroute.ts`):
+ * @module lab/netns
+ * A small routed network made of Linux network namespaces, for `certvigil lab`'s traceroute part
+ * and the tests of path-dependent probes (the per-port TCP traceroute of `src/probe/traceroute.ts`):
  *
  * ```
  * client ── r1 ── r2 ── server
@@ -20,27 +21,24 @@
  * Cleanup: `destroy()` kills the processes left in the namespaces and deletes them (deleting a
  * namespace deletes its veth ends). The same runs from the process exit/signal handlers, and a
  * detached watchdog shell deletes the namespaces if the Node process dies without either (SIGKILL),
- * mirroring the `Watchdog` of `processes.ts` (whose exit handlers only know daemons and work
- * directories, hence a local handler here with the same pattern).
+ * as netns-cleanup.ts says.
  *
  * Needs: root (or CAP_SYS_ADMIN + CAP_NET_ADMIN), `ip` from Debian's `iproute2`, and a kernel with
- * network namespaces, veth and policy routing by port (Linux ≥ 4.17).
+ * network namespaces, veth and policy routing by port (Linux ≥ 4.17): `namespacesSupported()`
+ * (netns-support.ts) says in plain words what is missing. Setup failures throw LAB_START_FAILED
+ * after deleting whatever was created.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type net from 'node:net';
+import { destroySync, installExitHandlers, liveTopologies, startWatchdog } from './netns-cleanup.js';
+import type { ExecResult } from './netns-support.js';
+import { must, run } from './netns-support.js';
 
 /** Addresses of a router, as seen from the client (the source of its ICMP time-exceeded). */
 export interface HopAddresses {
   v4: string;
   v6: string;
-}
-
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 export interface Topology {
@@ -70,122 +68,6 @@ export interface Topology {
 
 const DETOUR_TABLE = '100';
 const DETOUR_PRIORITY_BASE = 1000;
-
-/** Runs a command on the host, resolving with its exit code and output; never rejects. */
-function run(argv: string[], timeoutMs = 15_000): Promise<ExecResult> {
-  const [command, ...args] = argv;
-  if (command === undefined) return Promise.resolve({ code: null, stdout: '', stderr: 'empty argv' });
-  return new Promise((resolve) => {
-    execFile(command, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err === null) {
-        resolve({ code: 0, stdout, stderr });
-        return;
-      }
-      const code = typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr: stderr || err.message });
-    });
-  });
-}
-
-/** Like `run`, but throws with the command line and its stderr on failure (setup steps). */
-async function must(argv: string[]): Promise<string> {
-  const result = await run(argv);
-  if (result.code !== 0)
-    throw new Error(`${argv.join(' ')} failed (exit ${result.code}): ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-/**
- * Whether this machine can build the topology: root, `ip` present, and a namespace can actually be
- * created (containers without CAP_SYS_ADMIN fail there). The probe namespace is deleted again.
- */
-export async function namespacesSupported(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (process.platform !== 'linux') return { ok: false, reason: 'network namespaces need Linux' };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root' };
-  const version = await run(['ip', '-V']);
-  if (version.code !== 0)
-    return { ok: false, reason: `\`ip\` (Debian package iproute2) missing: ${version.stderr.trim()}` };
-  const name = `cvprobe-${randomBytes(3).toString('hex')}`;
-  const add = await run(['ip', 'netns', 'add', name]);
-  if (add.code !== 0) return { ok: false, reason: `cannot create a network namespace: ${add.stderr.trim()}` };
-  const veth = await run(['ip', '-n', name, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
-  await run(['ip', 'netns', 'del', name]);
-  if (veth.code !== 0) return { ok: false, reason: `cannot create a veth pair: ${veth.stderr.trim()}` };
-  return { ok: true };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup on exit and by the watchdog
-
-/** Namespaces created by this process and not yet destroyed, with the processes started in them. */
-const liveTopologies = new Map<string, { namespaces: string[]; children: Set<ChildProcess> }>();
-let exitHandlersInstalled = false;
-
-/** Synchronous last-resort cleanup: SIGKILL our children, then whatever is left, delete the namespaces. */
-function destroySync(namespaces: string[], children: Set<ChildProcess>): void {
-  for (const child of children) child.kill('SIGKILL');
-  for (const ns of namespaces) {
-    try {
-      const pids = execFileSync('ip', ['netns', 'pids', ns], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      for (const pid of pids.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    } catch {
-      // namespace already gone
-    }
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {
-      // already deleted
-    }
-  }
-}
-
-function installExitHandlers(): void {
-  if (exitHandlersInstalled) return;
-  exitHandlersInstalled = true;
-  const cleanAll = (): void => {
-    for (const { namespaces, children } of liveTopologies.values()) destroySync(namespaces, children);
-    liveTopologies.clear();
-  };
-  process.on('exit', cleanAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      cleanAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
-/**
- * A detached `/bin/sh` that deletes the namespaces when its stdin closes without "release": the
- * Node process died without running any handler (SIGKILL, a hard-killed vitest worker).
- */
-function startWatchdog(namespaces: string[]): ChildProcess {
-  const script = [
-    'while IFS= read -r line; do [ "$line" = release ] && exit 0; done',
-    'for ns in "$@"; do',
-    '  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done',
-    '  ip netns del "$ns" 2>/dev/null',
-    'done',
-  ].join('\n');
-  const child = spawn('/bin/sh', ['-c', script, 'netns-watchdog', ...namespaces], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  child.unref();
-  const stdin = child.stdin as net.Socket | null;
-  stdin?.unref();
-  stdin?.on('error', () => undefined);
-  return child;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The topology
