@@ -104,8 +104,10 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   const proxy = (service: ServiceName, client: TLSSocket): void => {
     sockets.guard(client, limits.idleTimeoutMs);
     const port = options.backends[service];
-    const servername =
-      typeof client.servername === 'string' && client.servername !== '' ? client.servername : domain;
+    // The client's SNI, passed on like a transparent proxy would; never an IP literal (RFC 6066 §3
+    // forbids it, and Node warns on one).
+    const sni = typeof client.servername === 'string' ? client.servername : '';
+    const servername = sni !== '' && net.isIP(sni) === 0 ? sni : domain;
     if (service !== 'xmppStarttls') {
       relay(client, backendTls(undefined, port, servername));
       return;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Front } from './front.js';
 import { startFront } from './front.js';
 import type { LabCerts } from './services.fixture.js';
-import { labCerts, presented, readAll } from './services.fixture.js';
+import { labCerts, presented, readAll, xmppRoundTrip } from './services.fixture.js';
 import type { ServiceName, VictimServices } from './victim.js';
 import { SERVICE_NAMES, startVictimServices } from './victim.js';
 
@@ -63,6 +63,28 @@ describe('hostile peers', () => {
   it('a client that closes the stream before STARTTLS gets the close back', async () => {
     const { reply } = await exchange(victim.ports.xmppStarttls, `${OPEN}</stream:stream>`);
     expect(reply.endsWith('</stream:stream>')).toBe(true);
+  });
+
+  it('plaintext pipelined after <starttls/> is dropped, never processed inside TLS (CVE-2011-0411 class)', async () => {
+    const raw = net.connect({ host: '127.0.0.1', port: victim.ports.xmppStarttls });
+    raw.on('error', () => undefined);
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString();
+        if (!seen.includes('<proceed')) return;
+        raw.off('data', onData);
+        raw.pause();
+        resolve();
+      };
+      raw.on('data', onData);
+      raw.write(`${OPEN}<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><iq type='get' id='injected'/>`);
+    });
+    const socket = tls.connect({ socket: raw, servername: 'jabber.lab', rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const reply = await xmppRoundTrip(socket);
+    expect(reply).toContain('<stream:features/>');
+    expect(reply).not.toContain('<stream:error>');
   });
 
   it('a TLS ClientHello on the STARTTLS port is a not-well-formed stream, not a crash', async () => {
