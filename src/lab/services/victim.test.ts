@@ -4,6 +4,7 @@
  * -starttls xmpp -xmpphost jabber.lab`, the HTTPS page answers, renewals swap the certificate.
  */
 import https from 'node:https';
+import { jarmFingerprint } from '../../probe/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabCerts } from './services.fixture.js';
 import { labCerts, opensslXmpp, presented, printedLeaf, xmppRoundTrip } from './services.fixture.js';
@@ -72,6 +73,15 @@ describe('victim services', () => {
       /^<\?xml version='1\.0'\?><stream:stream [^>]*from='jabber\.lab'[^>]*><stream:features\/>/,
     );
     expect(reply.endsWith('</stream:stream>')).toBe(true);
+  });
+
+  it('accepts an IP literal as the stream `to` (the lab addresses 127.0.0.1; DEVIATION in xmpp-server.ts)', async () => {
+    const result = await jarmFingerprint(`127.0.0.1:${victim.ports.xmppStarttls}`, {
+      starttls: 'xmpp',
+      timeoutMs: 3_000,
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.jarm).not.toMatch(/^0+$/);
   });
 
   it('speaks XMPP over direct TLS (XEP-0368)', async () => {

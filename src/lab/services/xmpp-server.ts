@@ -7,6 +7,7 @@
  * to `<proceed/>` itself.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { MAX_PRE_TLS_BYTES } from './bounds.js';
@@ -85,9 +86,16 @@ function converse(
   socket.once('close', detach);
 }
 
-/** Whether the `to` of a client's header names our domain (absent is tolerated, §4.7.2). */
+/**
+ * Whether the `to` of a client's header names our domain (absent is tolerated, §4.7.2).
+ * DEVIATION: an IP literal is accepted too (RFC 6120 §4.7.2 wants host-unknown for it): in the lab
+ * every client addresses the services as 127.0.0.1, and `certvigil check endpoint 127.0.0.1
+ * --starttls xmpp` without `--sni` sends that as `to`. Any other foreign name gets host-unknown.
+ */
 function forUs(to: string | undefined, domain: string): boolean {
-  return to === undefined || to.toLowerCase() === domain.toLowerCase();
+  return (
+    to === undefined || to.toLowerCase() === domain.toLowerCase() || isIP(to.replace(/^\[|\]$/g, '')) !== 0
+  );
 }
 
 /**
