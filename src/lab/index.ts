@@ -55,7 +55,7 @@ export { startFront } from './services/front.js';
 export type { Front, FrontOptions, InterceptOptions } from './services/front.js';
 export type { ServiceLimits } from './services/bounds.js';
 export { ATTACKER_TLS, VICTIM_TLS } from './services/tls-profiles.js';
-export type { LabCertificate, TlsProfile } from './services/tls-profiles.js';
+export type { ServiceCertificate, TlsProfile } from './services/tls-profiles.js';
 export { createTopology } from './netns.js';
 export type { HopAddresses, Topology } from './netns.js';
 export { namespacesSupported } from './netns-support.js';

@@ -10,13 +10,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { LabError } from './errors.js';
 import type { Topology } from './netns.js';
-import type { LabCertificate, TlsProfile } from './services/tls-profiles.js';
+import type { ServiceCertificate, TlsProfile } from './services/tls-profiles.js';
 import { VICTIM_TLS, chainOf } from './services/tls-profiles.js';
 
 export interface NamespaceTlsOptions {
   /** Ports to listen on, on every address of the namespace (dual-stack `::`). */
   ports: number[];
-  cert: LabCertificate;
+  cert: ServiceCertificate;
   /** Default: the victim's profile, so JARM and certificate there match the loopback services. */
   profile?: TlsProfile;
   /** Namespace; default the topology's server namespace. */

@@ -24,7 +24,7 @@ import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ServiceLimits } from './bounds.js';
 import { SocketSet, closeServer, limitsOf, listen, loopbackHost, relay } from './bounds.js';
-import type { LabCertificate } from './tls-profiles.js';
+import type { ServiceCertificate } from './tls-profiles.js';
 import { ATTACKER_TLS, contextOptions } from './tls-profiles.js';
 import type { ServiceName, ServicePorts } from './victim.js';
 import { SERVICE_NAMES } from './victim.js';
@@ -50,7 +50,7 @@ export interface FrontOptions {
 export interface InterceptOptions {
   services: ServiceName[];
   /** The attacker's certificate (leaf + chain) and key. */
-  cert: LabCertificate;
+  cert: ServiceCertificate;
 }
 
 export interface Front {

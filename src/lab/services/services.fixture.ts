@@ -11,17 +11,17 @@ import tls from 'node:tls';
 import { negotiateStartTls } from '../../probe/index.js';
 import { TestCa } from '../../../test/fixtures/ct-log/index.js';
 import { chainPem, privateKeyPem } from '../../../test/fixtures/tls/index.js';
-import type { LabCertificate } from './tls-profiles.js';
+import type { ServiceCertificate } from './tls-profiles.js';
 
 export interface LabCerts {
-  victim: LabCertificate & { der: Buffer };
-  attacker: LabCertificate & { der: Buffer };
-  renewed: LabCertificate & { der: Buffer };
+  victim: ServiceCertificate & { der: Buffer };
+  attacker: ServiceCertificate & { der: Buffer };
+  renewed: ServiceCertificate & { der: Buffer };
 }
 
 export async function labCerts(domain = 'jabber.lab'): Promise<LabCerts> {
   const ca = await TestCa.create();
-  const make = (): LabCertificate & { der: Buffer } => {
+  const make = (): ServiceCertificate & { der: Buffer } => {
     const cert = ca.issue({ dnsNames: [domain] });
     return {
       chainPem: chainPem(cert.der, cert.chain),

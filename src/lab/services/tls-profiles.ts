@@ -18,7 +18,7 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 
 /** A certificate to serve: leaf first, then its chain, in PEM; the leaf's private key in PEM. */
-export interface LabCertificate {
+export interface ServiceCertificate {
   /** Leaf, then intermediates (what Node's `cert` option takes). `certPem` is an alias. */
   chainPem?: string;
   certPem?: string;
@@ -81,7 +81,7 @@ export const ATTACKER_TLS: TlsProfile = {
 };
 
 /** The PEM chain of `cert`, whichever name it came under. */
-export function chainOf(cert: LabCertificate): string {
+export function chainOf(cert: ServiceCertificate): string {
   const chain = cert.chainPem ?? cert.certPem;
   if (chain === undefined || chain.trim() === '') throw new TypeError('certificate without chainPem/certPem');
   return chain;
@@ -90,7 +90,7 @@ export function chainOf(cert: LabCertificate): string {
 /** Node server options for `profile` serving `cert` (tls.createServer, https.createServer). */
 export function serverOptions(
   profile: TlsProfile,
-  cert: LabCertificate,
+  cert: ServiceCertificate,
   handshakeTimeoutMs: number,
 ): TlsOptions {
   return {
@@ -103,6 +103,6 @@ export function serverOptions(
 }
 
 /** Secure-context options only (what `server.setSecureContext` takes for a renewal). */
-export function contextOptions(profile: TlsProfile, cert: LabCertificate): SecureContextOptions {
+export function contextOptions(profile: TlsProfile, cert: ServiceCertificate): SecureContextOptions {
   return { ...profile.context, cert: chainOf(cert), key: cert.keyPem };
 }

@@ -19,7 +19,7 @@ import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ServiceLimits } from './bounds.js';
 import { SocketSet, closeServer, limitsOf, listen, loopbackHost } from './bounds.js';
-import type { LabCertificate } from './tls-profiles.js';
+import type { ServiceCertificate } from './tls-profiles.js';
 import { VICTIM_TLS, contextOptions, serverOptions } from './tls-profiles.js';
 import { serveXmppAfterTls, serveXmppBeforeTls } from './xmpp-server.js';
 
@@ -31,7 +31,7 @@ export type ServicePorts = Record<ServiceName, number>;
 export interface VictimServicesOptions {
   /** Loopback address to listen on. Default 127.0.0.1. */
   host?: string;
-  cert: LabCertificate;
+  cert: ServiceCertificate;
   /** The XMPP service's domain: `from` of the server's stream header. Default `jabber.lab`. */
   xmppDomain?: string;
   /** Fixed ports; 0 or absent: ephemeral. */
@@ -43,7 +43,7 @@ export interface VictimServices {
   host: string;
   ports: ServicePorts;
   /** New connections present `cert` from now on (all three services). Throws on an unusable pair. */
-  setCertificate(cert: LabCertificate): void;
+  setCertificate(cert: ServiceCertificate): void;
   /** Stops listening and destroys every open connection. Idempotent. */
   close(): Promise<void>;
 }
