@@ -63,6 +63,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['serve'], async () => (await import('./commands/serve.js')).registerServe],
   [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['user'], async () => (await import('./commands/user.js')).registerUser],
+  [['lab'], async () => (await import('./commands/lab.js')).registerLab],
 ];
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */

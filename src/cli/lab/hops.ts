@@ -8,7 +8,8 @@
  * must see the path change on those ports only. Elsewhere it is reported as not expected, with why.
  */
 import { join } from 'node:path';
-import { createTopology, namespacesSupported, startTlsListenersIn } from '../../lab/index.js';
+import { readFile } from 'node:fs/promises';
+import { createTopology, namespacesSupported, startNamespaceTlsListeners } from '../../lab/index.js';
 import { decidePerPortChange, lastHopNotRun } from './detectors.js';
 import type { DetectorResult } from './detectors.js';
 import type { Narrator } from './narrate.js';
@@ -26,7 +27,7 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
     say.say(`skipped: ${reason}`);
     return lastHopNotRun(reason);
   }
-  const support = await namespacesSupported();
+  const support = await namespacesSupported({ traceroute: true });
   if (!support.ok) {
     say.say(`skipped: ${support.reason}`);
     return lastHopNotRun(support.reason);
@@ -34,10 +35,13 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
   const topo = await createTopology();
   try {
     say.say(`namespaces client ── r1 ── r2 ── server (${topo.serverV4}); the victim listens on 443, 5222, 5223 there`);
-    await startTlsListenersIn(topo, topo.serverNs, {
+    const live = join(world.paths.certbot, 'live', world.domain);
+    await startNamespaceTlsListeners(topo, {
       ports: Object.values(PORTS),
-      certFile: join(world.paths.certbot, 'live', world.domain, 'fullchain.pem'),
-      keyFile: join(world.paths.certbot, 'live', world.domain, 'privkey.pem'),
+      cert: {
+        chainPem: await readFile(join(live, 'fullchain.pem'), 'utf8'),
+        keyPem: await readFile(join(live, 'privkey.pem'), 'utf8'),
+      },
     });
     const wrapper = ['ip', 'netns', 'exec', topo.clientNs];
     const state = ['--state-dir', join(world.paths.workDir, 'netns-state'), '-t', '20', '--hops', '3', '--no-jarm', '-4'];
