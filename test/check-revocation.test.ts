@@ -20,7 +20,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from './cli-run.js';
-import { writeLogList } from './fixtures/ct-log/loglist.js';
+import { writeLogList } from './fixtures/ct-log/index.js';
 import { startOpensslServer } from './fixtures/tls/index.js';
 import type { OpensslServer } from './fixtures/tls/index.js';
 import { RevocationPki } from './fixtures/tls/revocation-pki.js';

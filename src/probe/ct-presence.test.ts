@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCertSpotterServer } from '../../test/fixtures/ct-apis/certspotter.js';
 import { startCrtShServer } from '../../test/fixtures/ct-apis/crtsh.js';
-import { OID, tbsWithoutExtension } from '../../test/fixtures/ct-log/der.js';
+import { OID, tbsWithoutExtension } from '../../test/fixtures/ct-log/index.js';
 import {
   appendBulk,
   buildLogList,
