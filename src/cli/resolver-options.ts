@@ -48,3 +48,30 @@ export async function resolverFromFlags(flags: ResolverFlags): Promise<StubResol
 export function describeResolver(resolver: StubResolver): string {
   return resolver.servers.map(formatEndpoint).join(', ');
 }
+
+/**
+ * Host-name resolution for connections a command makes (the iodef reporter's https: targets)
+ * through the same `--resolver` as its DNS lookups: a CA resolves everything through its own
+ * resolver, and a split-horizon or lab zone (`certvigil lab`) is visible only there. A and AAAA
+ * are asked; a failed lookup or no address is an error, never an empty list.
+ */
+export function hostResolverVia(
+  resolver: StubResolver,
+): (host: string) => Promise<{ address: string; family: 4 | 6 }[]> {
+  return async (host) => {
+    const out: { address: string; family: 4 | 6 }[] = [];
+    const failures: string[] = [];
+    for (const type of ['A', 'AAAA'] as const) {
+      const response = await resolver.query(host, type);
+      if (response.rcode !== 'NOERROR') {
+        failures.push(`${type} ${response.rcode}`);
+        continue;
+      }
+      for (const r of response.answers)
+        if (r.data.type === type) out.push({ address: r.data.address, family: type === 'A' ? 4 : 6 });
+    }
+    if (out.length === 0)
+      throw new Error(failures.length > 0 ? `lookup failed (${failures.join(', ')})` : 'no A or AAAA record');
+    return out;
+  };
+}

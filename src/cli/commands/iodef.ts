@@ -47,7 +47,7 @@ import {
   withStore,
 } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
-import { parseResolverLimits, resolverFromFlags } from '../resolver-options.js';
+import { hostResolverVia, parseResolverLimits, resolverFromFlags } from '../resolver-options.js';
 import { parseAccountUri, parseIssuerDomains, parseNames, parseValidationMethod } from '../caa-options.js';
 import type { ResolverFlags } from '../resolver-options.js';
 
@@ -104,7 +104,7 @@ function addBuildOptions(cmd: Command): Command {
     .option('--include-account-uri', 'put the account URI into the report (the CA’s policy allows it)')
     .option(
       '--resolver <host:port>',
-      'recursive resolver to ask (repeatable; default: /etc/resolv.conf)',
+      'recursive resolver to ask (repeatable; default: /etc/resolv.conf); `send` resolves https: iodef hosts there too',
       collect,
     )
     .option('--timeout <duration>', 'per-query timeout (500ms, 3s; a bare number is milliseconds)', '3000')
@@ -262,6 +262,10 @@ export function registerIodef(program: Command, ctx: Ctx): void {
           ? await readInputFile(flags.httpsCaFile, '--https-ca-file', { pem: true })
           : undefined;
         const result = await evaluate(name, flags, issuers);
+        const resolveHosts =
+          flags.resolver && flags.resolver.length > 0
+            ? hostResolverVia(await resolverFromFlags(resolverFlagsChecked(flags)))
+            : null;
         const none = noReportReason(result);
         if (none !== null) {
           process.stderr.write(`certvigil: ${none.why}\n`);
@@ -306,7 +310,11 @@ export function registerIodef(program: Command, ctx: Ctx): void {
             policy,
             from: flags.from,
             ...(smtpAt ? { smtp: { host: smtpAt.host, port: smtpAt.port, secure: false } } : {}),
-            ...(httpsCa ? { https: { ca: httpsCa } } : {}),
+            https: {
+              ...(httpsCa ? { ca: httpsCa } : {}),
+              // With --resolver, https: targets are resolved there too (the CA's own resolver).
+              ...(resolveHosts ? { resolve: resolveHosts } : {}),
+            },
           });
           for (const d of drained.deliveries)
             await writeLine(JSON.stringify(sanitizeDeep({ kind: 'delivery', ...d })));

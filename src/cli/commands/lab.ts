@@ -54,13 +54,18 @@ async function keepDir(dir: string): Promise<string> {
 function parseStep(value: string | undefined): StepName {
   if (value === undefined) return 'detect';
   if ((STEPS as readonly string[]).includes(value)) return value as StepName;
-  throw new CertvigilError('USAGE', `--step must be one of ${STEPS.join(', ')} (got ${JSON.stringify(value)})`);
+  throw new CertvigilError(
+    'USAGE',
+    `--step must be one of ${STEPS.join(', ')} (got ${JSON.stringify(value)})`,
+  );
 }
 
 export function registerLab(program: Command, ctx: Ctx): void {
   program
     .command('lab')
-    .summary('replay the jabber.ru interception (2023) on this machine, offline, and watch every detector fire')
+    .summary(
+      'replay the jabber.ru interception (2023) on this machine, offline, and watch every detector fire',
+    )
     .description(
       'Build a small world on loopback — an authoritative DNS server for jabber.lab., an ACME-like CA that\n' +
         'evaluates CAA (RFC 8659, RFC 8657) and logs to a local CT log (RFC 6962), the victim’s HTTPS and XMPP\n' +
@@ -75,7 +80,10 @@ export function registerLab(program: Command, ctx: Ctx): void {
         'detector per line: {"detector","fired","expected","detail"}.',
     )
     .option('--json', 'one JSON object per detector, one per line')
-    .option('--keep <dir>', 'leave the whole world (zone, CA, CT log, state) in DIR (new or empty) to explore')
+    .option(
+      '--keep <dir>',
+      'leave the whole world (zone, CA, CT log, state) in DIR (new or empty) to explore',
+    )
     .option('--step <name>', `stop after this step: ${STEPS.join(', ')}`)
     .addHelpText(
       'after',
@@ -107,11 +115,14 @@ export function registerLab(program: Command, ctx: Ctx): void {
         await world?.close();
       }
       const ordered = DETECTORS.map(
-        (d) => results.get(d) ?? notRun(d, stopReason ?? 'no verdict', d !== 'last-hop-change' || process.getuid?.() === 0),
+        (d) =>
+          results.get(d) ??
+          notRun(d, stopReason ?? 'no verdict', d !== 'last-hop-change' || process.getuid?.() === 0),
       );
       if (flags.json) for (const r of ordered) await writeLine(jsonLine(lineOf(r)));
       else for (const line of formatSummary(ordered, makeStyle(process.stdout))) await writeLine(line);
-      if (kept !== null && world !== null) for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
+      if (kept !== null && world !== null)
+        for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
       else await rm(root, { recursive: true, force: true });
       ctx.setExit(allAsExpected(ordered) && stopReason === null ? EXIT.OK : EXIT.FINDING);
     });

@@ -47,7 +47,12 @@ export interface LabDaemon {
 const MAX_KEPT_OUTPUT = 64 * 1024;
 
 /** Starts `certvigil ARGS` and waits until host:port accepts connections (or the child exits). */
-export async function startDaemon(args: string[], host: string, port: number, timeoutMs = 15_000): Promise<LabDaemon> {
+export async function startDaemon(
+  args: string[],
+  host: string,
+  port: number,
+  timeoutMs = 15_000,
+): Promise<LabDaemon> {
   const [node, script] = selfArgv() as [string, string];
   const child: ChildProcess = spawn(node, [script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],

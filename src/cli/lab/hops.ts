@@ -34,7 +34,9 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
   }
   const topo = await createTopology();
   try {
-    say.say(`namespaces client ── r1 ── r2 ── server (${topo.serverV4}); the victim listens on 443, 5222, 5223 there`);
+    say.say(
+      `namespaces client ── r1 ── r2 ── server (${topo.serverV4}); the victim listens on 443, 5222, 5223 there`,
+    );
     const live = join(world.paths.certbot, 'live', world.domain);
     await startNamespaceTlsListeners(topo, {
       ports: Object.values(PORTS),
@@ -44,12 +46,24 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
       },
     });
     const wrapper = ['ip', 'netns', 'exec', topo.clientNs];
-    const state = ['--state-dir', join(world.paths.workDir, 'netns-state'), '-t', '20', '--hops', '3', '--no-jarm', '-4'];
+    const state = [
+      '--state-dir',
+      join(world.paths.workDir, 'netns-state'),
+      '-t',
+      '20',
+      '--hops',
+      '3',
+      '--no-jarm',
+      '-4',
+    ];
     const ports = ['--ports', Object.values(PORTS).join(',')];
-    const learn = await runCertvigil(['mitm', 'learn', topo.serverV4, ...ports, '--rounds', '1', '--json', ...state], {
-      wrapper,
-      timeoutMs: 60_000,
-    });
+    const learn = await runCertvigil(
+      ['mitm', 'learn', topo.serverV4, ...ports, '--rounds', '1', '--json', ...state],
+      {
+        wrapper,
+        timeoutMs: 60_000,
+      },
+    );
     say.command(learn, learn.code === 0 ? 'last hops learned per port' : 'mitm learn failed');
     await topo.setDetour(INTERCEPTED);
     say.say(`r1 now routes ports ${INTERCEPTED.join(' and ')} through the interceptor's box`);

@@ -104,7 +104,11 @@ export function endpointArgs(world: LabWorld, port: number, starttls: boolean): 
     world.victimSpkiSha256,
     '--log-list',
     world.paths.logList,
+    // One lab log, so one operator: count SCTs (at least one, verified, with an inclusion proof)
+    // without Chrome's two-operator rule.
     '--require-ct',
+    '--ct-policy',
+    'none',
     '--min-scts',
     '1',
     '--revocation',
@@ -210,6 +214,8 @@ async function attack(world: LabWorld, say: Narrator, progress: Progress): Promi
     world.dnsEndpoint,
     '--state-dir',
     world.paths.caState,
+    '--from',
+    `iodef-reports@${world.caIssuerDomain}`,
     '--https-ca-file',
     world.paths.caRootPem,
     '--allow-private-addresses',

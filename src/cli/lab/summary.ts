@@ -33,7 +33,11 @@ export function formatSummary(results: readonly DetectorResult[], style: Style):
     for (const l of rest) out.push(`${' '.repeat(width + 18)}${l}`);
   }
   out.push('');
-  out.push(style.bold('Reproduce (against a world kept with --keep DIR and served again with `certvigil lab serve DIR`):'));
+  out.push(
+    style.bold(
+      'Reproduce (against a world kept with --keep DIR and served again with `certvigil lab serve DIR`):',
+    ),
+  );
   for (const r of results) {
     if (r.commands.length === 0) continue;
     out.push(`  ${r.detector}:`);

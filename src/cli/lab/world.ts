@@ -43,6 +43,8 @@ const DOMAIN = 'jabber.lab';
 const NAMES = [DOMAIN, `www.${DOMAIN}`];
 const CA_DOMAIN = 'ca.lab';
 const CA_NAME = 'certvigil lab CA';
+/** Where the owner receives iodef reports (RFC 6546 over HTTPS), named in its zone. */
+const IODEF_HOST = `iodef.${DOMAIN}`;
 /** The victim renews every 60 days (its weekly cron job renews at 30 days left); the last was 5 days ago. */
 const RENEWALS_DAYS_AGO = [125, 65, 5];
 
@@ -119,7 +121,7 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
   try {
     // DNS: the victim's zone, served by the embedded responder (no Knot/NSD needed).
     const zone = new LabZone({ apexes: ['lab'] });
-    for (const name of [...NAMES, CA_DOMAIN]) zone.set(name, 'A', [HOST]);
+    for (const name of [...NAMES, CA_DOMAIN, IODEF_HOST]) zone.set(name, 'A', [HOST]);
     const writeZone = (): Promise<void> => writeFile(paths.zoneFile, zone.toZoneText('lab'));
     await writeZone();
     const dns = await startDnsResponder({ zone, host: HOST });
@@ -148,7 +150,9 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
     });
     const victim = ca.newAccount('victim');
     const attacker = ca.newAccount('attacker');
-    say.say(`CA: ${CA_DOMAIN} (ACME-like, http-01 on port ${http01.port}, CAA through the lab DNS, logs to the CT log)`);
+    say.say(
+      `CA: ${CA_DOMAIN} (ACME-like, http-01 on port ${http01.port}, CAA through the lab DNS, logs to the CT log)`,
+    );
 
     // The victim's history: renewals by its ACME client, one key reused (certbot --reuse-key).
     const victimKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -195,11 +199,12 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       `services: HTTPS on ${front.ports.https}, XMPP STARTTLS on ${front.ports.xmppStarttls}, XMPP direct TLS on ${front.ports.xmppTls} (through the front)`,
     );
 
-    // The owner's iodef receiver, HTTPS (RFC 6546) with a certificate of the lab CA for localhost.
-    const receiverCert = issuer.issue({ dnsNames: ['localhost'] });
+    // The owner's iodef receiver, HTTPS (RFC 6546) with a certificate of the lab CA.
+    const receiverCert = issuer.issue({ dnsNames: [IODEF_HOST] });
     const receiverCertFile = join(paths.workDir, 'iodef-receiver.pem');
     const receiverKeyFile = join(paths.workDir, 'iodef-receiver.key');
-    if (receiverCert.privateKeyPem === undefined) throw new Error('the lab CA made no key for the iodef receiver');
+    if (receiverCert.privateKeyPem === undefined)
+      throw new Error('the lab CA made no key for the iodef receiver');
     await privateFile(receiverCertFile, receiverCert.fullChainPem);
     await privateFile(receiverKeyFile, receiverCert.privateKeyPem);
     const iodefPort = await freePort(HOST);
@@ -223,7 +228,10 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
     say.say(`iodef receiver: ${receiver.display}`);
 
     await writeFile(paths.watchlist, `.${DOMAIN}\n`);
-    await writeFile(paths.monitorConfig, '# certvigil lab: alerts as JSON lines on stdout\nalerts:\n  stdout: true\n');
+    await writeFile(
+      paths.monitorConfig,
+      '# certvigil lab: alerts as JSON lines on stdout\nalerts:\n  stdout: true\n',
+    );
 
     const attackerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return {
@@ -238,7 +246,7 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       victimAccountUri: victim.uri,
       attackerAccountUri: attacker.uri,
       victimSpkiSha256: current.spkiSha256Hex,
-      iodefUrl: `https://localhost:${iodefPort}/`,
+      iodefUrl: `https://${IODEF_HOST}:${iodefPort}/`,
       async setCaa(records) {
         zone.set(
           DOMAIN,
@@ -261,7 +269,10 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       async intercept(chainPem, attackerKeyPem) {
         await privateFile(join(paths.attackerDir, 'fullchain.pem'), chainPem);
         await privateFile(join(paths.attackerDir, 'privkey.pem'), attackerKeyPem);
-        front.intercept({ services: ['xmppStarttls', 'xmppTls'], cert: { chainPem, keyPem: attackerKeyPem } });
+        front.intercept({
+          services: ['xmppStarttls', 'xmppTls'],
+          cert: { chainPem, keyPem: attackerKeyPem },
+        });
       },
       publishLog() {
         log.publish();
