@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CertvigilError } from '../../errors.js';
+import { CertvigilError, errorMessage } from '../../errors.js';
 import { ensureStateDir } from '../../state-files.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -22,7 +22,9 @@ import { makeNarrator } from '../lab/narrate.js';
 import { STEPS, runScenario } from '../lab/scenario.js';
 import type { StepName } from '../lab/scenario.js';
 import { formatSummary } from '../lab/summary.js';
-import { buildWorld } from '../lab/world.js';
+import { serveWorld } from '../lab/serve-world.js';
+import { buildWorld, writeCommandsFile } from '../lab/world.js';
+import type { LabWorld } from '../lab/world-types.js';
 import type { Logger } from '../logger.js';
 import { makeStyle } from '../style.js';
 
@@ -60,8 +62,67 @@ function parseStep(value: string | undefined): StepName {
   );
 }
 
+/** Runs the lab and prints its verdicts; the exit status follows the CONTRACT of issue 17. */
+async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
+  const lastStep = parseStep(flags.step);
+  const kept = flags.keep === undefined ? null : await keepDir(flags.keep);
+  const root = kept ?? (await mkdtemp(resolve(tmpdir(), 'certvigil-lab-')));
+  if (kept !== null) await ensureStateDir(kept);
+  const say = makeNarrator(process.stderr, makeStyle(process.stderr));
+  const results = new Map<string, DetectorResult>();
+  let stopReason: string | null = null;
+  let stoppedByStep = false;
+  let world: LabWorld | null = null;
+  try {
+    say.step('The world: DNS, CA, CT log, the victim’s services and ACME client');
+    world = await buildWorld(root, say);
+    const outcome = await runScenario(world, say, { lastStep });
+    for (const [k, v] of outcome.results) results.set(k, v);
+    stopReason = outcome.stopReason;
+    stoppedByStep = outcome.stoppedByStep;
+    if (stopReason === null) results.set('last-hop-change', await runLastHops(world, say));
+    if (kept !== null) await world.save();
+  } catch (err) {
+    stopReason ??= `the world could not be built: ${errorMessage(err)}`;
+    say.say(`!! ${stopReason}`);
+  } finally {
+    await world?.close();
+  }
+  // A detector without a verdict is "not run" with the reason: expected when the lab broke (so the
+  // run fails), not expected when the user stopped it early with --step.
+  const isRoot = process.getuid?.() === 0;
+  const ordered = DETECTORS.map(
+    (d) =>
+      results.get(d) ??
+      notRun(d, stopReason ?? 'no verdict', !stoppedByStep && (d !== 'last-hop-change' || isRoot)),
+  );
+  if (flags.json) for (const r of ordered) await writeLine(jsonLine(lineOf(r)));
+  else for (const line of formatSummary(ordered, makeStyle(process.stdout))) await writeLine(line);
+  if (kept !== null && world !== null) {
+    await writeCommandsFile(world, ordered);
+    for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
+  } else await rm(root, { recursive: true, force: true });
+  const passed = allAsExpected(ordered) && (stopReason === null || stoppedByStep);
+  ctx.setExit(passed ? EXIT.OK : EXIT.FINDING);
+}
+
+/** `certvigil lab serve DIR`: the kept world live again until SIGINT/SIGTERM. */
+async function serveLab(dir: string, ctx: Ctx): Promise<void> {
+  const root = resolve(dir);
+  const say = makeNarrator(process.stderr, makeStyle(process.stderr));
+  say.step(`The lab's world from ${root}`);
+  const served = await serveWorld(root, say);
+  say.say(`serving until Ctrl-C; the commands of the last run are in ${resolve(root, 'commands.txt')}`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await served.close();
+  ctx.setExit(EXIT.OK);
+}
+
 export function registerLab(program: Command, ctx: Ctx): void {
-  program
+  const lab = program
     .command('lab')
     .summary(
       'replay the jabber.ru interception (2023) on this machine, offline, and watch every detector fire',
@@ -76,8 +137,9 @@ export function registerLab(program: Command, ctx: Ctx): void {
         'certs list (internal check), check endpoint --pin (external check), check mitm (JARM per port) and, as\n' +
         'root with iproute2 and traceroute, the TCP-traceroute last hops through network namespaces.\n\n' +
         'Needs nothing but Node and no network beyond loopback. Steps: world, before, attack, detect (--step stops\n' +
-        'after one). Narration goes to stderr; stdout holds the summary table, or with --json one object per\n' +
-        'detector per line: {"detector","fired","expected","detail"}.',
+        'after one; the detectors of later steps then read "not run", not expected). Narration goes to stderr;\n' +
+        'stdout holds the summary table, or with --json one object per detector per line:\n' +
+        '{"detector","fired","expected","detail"}. `certvigil lab serve DIR` brings a kept world back up.',
     )
     .option('--json', 'one JSON object per detector, one per line')
     .option(
@@ -91,39 +153,15 @@ export function registerLab(program: Command, ctx: Ctx): void {
         '`ip` and `traceroute`), 1 a detector did not (or a step of the world broke: its detectors read\n' +
         '"not run" with the reason), 2 a usage error (one line on stderr, nothing created).',
     )
-    .action(async (flags: LabFlags) => {
-      const lastStep = parseStep(flags.step);
-      const kept = flags.keep === undefined ? null : await keepDir(flags.keep);
-      const root = kept ?? (await mkdtemp(resolve(tmpdir(), 'certvigil-lab-')));
-      if (kept !== null) await ensureStateDir(kept);
-      const say = makeNarrator(process.stderr, makeStyle(process.stderr));
-      const results = new Map<string, DetectorResult>();
-      let stopReason: string | null = null;
-      let world: Awaited<ReturnType<typeof buildWorld>> | null = null;
-      try {
-        say.step('The world: DNS, CA, CT log, the victim’s services and ACME client');
-        world = await buildWorld(root, say);
-        const outcome = await runScenario(world, say, { lastStep });
-        for (const [k, v] of outcome.results) results.set(k, v);
-        stopReason = outcome.stopReason;
-        if (stopReason === null) results.set('last-hop-change', await runLastHops(world, say));
-        if (kept !== null) await world.save();
-      } catch (err) {
-        stopReason ??= `the world could not be built: ${err instanceof Error ? err.message : String(err)}`;
-        say.say(`!! ${stopReason}`);
-      } finally {
-        await world?.close();
-      }
-      const ordered = DETECTORS.map(
-        (d) =>
-          results.get(d) ??
-          notRun(d, stopReason ?? 'no verdict', d !== 'last-hop-change' || process.getuid?.() === 0),
-      );
-      if (flags.json) for (const r of ordered) await writeLine(jsonLine(lineOf(r)));
-      else for (const line of formatSummary(ordered, makeStyle(process.stdout))) await writeLine(line);
-      if (kept !== null && world !== null)
-        for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
-      else await rm(root, { recursive: true, force: true });
-      ctx.setExit(allAsExpected(ordered) && stopReason === null ? EXIT.OK : EXIT.FINDING);
-    });
+    .action((flags: LabFlags) => runLab(flags, ctx));
+  lab
+    .command('serve')
+    .summary('serve a world kept with `certvigil lab --keep DIR` again, on the same ports, until Ctrl-C')
+    .argument('<dir>', 'the directory given to --keep')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 stopped by SIGINT/SIGTERM, 2 DIR is not a kept lab world, or a port is taken\n' +
+        '(one line on stderr).',
+    )
+    .action((dir: string) => serveLab(dir, ctx));
 }

@@ -298,6 +298,8 @@ export interface ScenarioOutcome {
   results: Map<DetectorId, DetectorResult>;
   /** Why the scenario stopped early (`--step`, or a step that broke); null when it ran through. */
   stopReason: string | null;
+  /** The user asked for the stop (`--step`): the later detectors are not expected. */
+  stoppedByStep: boolean;
 }
 
 /**
@@ -318,14 +320,18 @@ export async function runScenario(
   ];
   for (const [name, step] of order) {
     if (STEPS.indexOf(name) > STEPS.indexOf(options.lastStep))
-      return { results: progress.results, stopReason: `stopped after step ${options.lastStep} (--step)` };
+      return {
+        results: progress.results,
+        stopReason: `stopped after step ${options.lastStep} (--step)`,
+        stoppedByStep: true,
+      };
     try {
       await step(world, say, progress);
     } catch (err) {
       const reason = `step ${name} failed: ${err instanceof Error ? err.message : String(err)}`;
       say.say(`!! ${reason}`);
-      return { results: progress.results, stopReason: reason };
+      return { results: progress.results, stopReason: reason, stoppedByStep: false };
     }
   }
-  return { results: progress.results, stopReason: null };
+  return { results: progress.results, stopReason: null, stoppedByStep: false };
 }

@@ -30,11 +30,12 @@ import {
   writeCertbotState,
   writeLogList,
 } from '../../lab/index.js';
-import type { LabCertificate, OrderResult } from '../../lab/index.js';
+import type { LabCertificate, OrderResult, ServiceName } from '../../lab/index.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../state-files.js';
 import { freePort, startDaemon } from './daemon.js';
 import type { LabDaemon } from './daemon.js';
 import type { Narrator } from './narrate.js';
+import { writeWorldFile } from './world-file.js';
 import type { LabPaths, LabWorld, OrderOutcome } from './world-types.js';
 
 const DAY = 86_400_000;
@@ -45,8 +46,37 @@ const CA_DOMAIN = 'ca.lab';
 const CA_NAME = 'certvigil lab CA';
 /** Where the owner receives iodef reports (RFC 6546 over HTTPS), named in its zone. */
 const IODEF_HOST = `iodef.${DOMAIN}`;
+/** The URL path of the lab's RFC 6962 log. */
+const CT_PREFIX = '/lab/';
+/** The ports the interceptor sits in front of (as in 2023: XMPP, not HTTPS). */
+export const INTERCEPTED: readonly ServiceName[] = ['xmppStarttls', 'xmppTls'];
 /** The victim renews every 60 days (its weekly cron job renews at 30 days left); the last was 5 days ago. */
 const RENEWALS_DAYS_AGO = [125, 65, 5];
+
+function receiverFiles(paths: LabPaths): { cert: string; key: string } {
+  return { cert: join(paths.workDir, 'iodef-receiver.pem'), key: join(paths.workDir, 'iodef-receiver.key') };
+}
+
+/** The owner's `certvigil iodef serve` (RFC 6546 over HTTPS) on host:port, storing in the iodef state. */
+export function startReceiver(paths: LabPaths, host: string, port: number): Promise<LabDaemon> {
+  const files = receiverFiles(paths);
+  return startDaemon(
+    [
+      'iodef',
+      'serve',
+      '--listen',
+      `${host}:${port}`,
+      '--tls-cert',
+      files.cert,
+      '--tls-key',
+      files.key,
+      '--state-dir',
+      paths.iodefState,
+    ],
+    host,
+    port,
+  );
+}
 
 export function labPaths(root: string): LabPaths {
   return {
@@ -129,13 +159,13 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
     say.say(`DNS: zone lab. (jabber.lab, ca.lab) served on ${dns.endpoint}`);
 
     // CT log and CA.
-    const issuer = await LabIssuer.create({ commonName: CA_NAME });
+    const issuer = await LabIssuer.create({ commonName: CA_NAME, organization: 'certvigil lab' });
     await writeFile(paths.caRootPem, issuer.certificatePem);
     const log = new LabCtLog({ name: 'certvigil lab log' });
     log.publish();
-    const logServer = await startCtLogServer(log, { rfc6962Prefix: '/lab/' });
+    const logServer = await startCtLogServer(log, { rfc6962Prefix: CT_PREFIX });
     closers.push(() => logServer.close());
-    await writeLogList(paths.logList, [logServer]);
+    await writeLogList(paths.logList, [logServer], { operatorName: 'certvigil lab' });
     say.say(`CT log: RFC 6962 at ${logServer.rfc6962Url} (log list ${paths.logList})`);
     const http01 = await startHttp01Responder({ host: HOST });
     closers.push(() => http01.close());
@@ -201,29 +231,12 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
 
     // The owner's iodef receiver, HTTPS (RFC 6546) with a certificate of the lab CA.
     const receiverCert = issuer.issue({ dnsNames: [IODEF_HOST] });
-    const receiverCertFile = join(paths.workDir, 'iodef-receiver.pem');
-    const receiverKeyFile = join(paths.workDir, 'iodef-receiver.key');
     if (receiverCert.privateKeyPem === undefined)
       throw new Error('the lab CA made no key for the iodef receiver');
-    await privateFile(receiverCertFile, receiverCert.fullChainPem);
-    await privateFile(receiverKeyFile, receiverCert.privateKeyPem);
+    await privateFile(receiverFiles(paths).cert, receiverCert.fullChainPem);
+    await privateFile(receiverFiles(paths).key, receiverCert.privateKeyPem);
     const iodefPort = await freePort(HOST);
-    const receiver: LabDaemon = await startDaemon(
-      [
-        'iodef',
-        'serve',
-        '--listen',
-        `${HOST}:${iodefPort}`,
-        '--tls-cert',
-        receiverCertFile,
-        '--tls-key',
-        receiverKeyFile,
-        '--state-dir',
-        paths.iodefState,
-      ],
-      HOST,
-      iodefPort,
-    );
+    const receiver = await startReceiver(paths, HOST, iodefPort);
     closers.push(() => receiver.stop());
     say.say(`iodef receiver: ${receiver.display}`);
 
@@ -234,6 +247,7 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
     );
 
     const attackerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    let intercepted = false;
     return {
       paths,
       domain: DOMAIN,
@@ -269,10 +283,8 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       async intercept(chainPem, attackerKeyPem) {
         await privateFile(join(paths.attackerDir, 'fullchain.pem'), chainPem);
         await privateFile(join(paths.attackerDir, 'privkey.pem'), attackerKeyPem);
-        front.intercept({
-          services: ['xmppStarttls', 'xmppTls'],
-          cert: { chainPem, keyPem: attackerKeyPem },
-        });
+        front.intercept({ services: [...INTERCEPTED], cert: { chainPem, keyPem: attackerKeyPem } });
+        intercepted = true;
       },
       publishLog() {
         log.publish();
@@ -280,6 +292,17 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       async save() {
         await log.save(paths.ctDir);
         await issuer.save(join(root, 'ca', 'issuer'));
+        await writeWorldFile(root, {
+          version: 1,
+          domain: DOMAIN,
+          host: HOST,
+          dnsPort: dns.port,
+          ctLogPort: logServer.port,
+          ctLogPrefix: CT_PREFIX,
+          iodefPort,
+          frontPorts: front.ports,
+          intercepted,
+        });
       },
       close: closeAll,
     };
@@ -294,4 +317,19 @@ export function parseCaaPresentation(text: string): { flags: number; tag: string
   const m = /^\s*(\d{1,3})\s+([A-Za-z0-9]+)\s+"((?:[^"\\]|\\.)*)"\s*$/.exec(text);
   if (m === null) throw new Error(`not a CAA record in presentation format: ${JSON.stringify(text)}`);
   return { flags: Number(m[1]), tag: m[2] as string, value: (m[3] as string).replace(/\\(.)/g, '$1') };
+}
+
+/** `DIR/commands.txt` of a kept world: the commands behind each verdict, to run against `lab serve DIR`. */
+export async function writeCommandsFile(
+  world: LabWorld,
+  results: readonly { detector: string; commands: readonly string[] }[],
+): Promise<void> {
+  const lines = [
+    '# certvigil lab: the commands behind each detector (run them while `certvigil lab serve` runs)',
+  ];
+  for (const r of results) {
+    if (r.commands.length === 0) continue;
+    lines.push('', `# ${r.detector}`, ...r.commands);
+  }
+  await writeFile(join(world.paths.root, 'commands.txt'), `${lines.join('\n')}\n`);
 }
