@@ -19,6 +19,7 @@ import {
   decidePin,
 } from './detectors.js';
 import type { DetectorId, DetectorResult } from './detectors.js';
+import { sanitizeText } from '../../sanitize.js';
 import type { Narrator } from './narrate.js';
 import { jsonLinesOf, runCertvigil } from './run-certvigil.js';
 import type { CommandRun } from './run-certvigil.js';
@@ -49,6 +50,13 @@ export function suggestedRecords(run: CommandRun): string[] {
       values.push(`${r.flags ?? 0} ${r.tag} "${r.value}"`);
   }
   return values;
+}
+
+/** The alerts `monitor` sent to its stdout sink (one JSON event per line), as their summary lines. */
+export function alertSummaries(run: CommandRun): string[] {
+  return (jsonLinesOf(run.stdout) as { summary?: unknown }[])
+    .map((e) => (typeof e.summary === 'string' ? e.summary : null))
+    .filter((t): t is string => t !== null);
 }
 
 function stateArgs(world: LabWorld): string[] {
@@ -149,11 +157,14 @@ async function before(world: LabWorld, say: Narrator, progress: Progress): Promi
   progress.learn = learn;
 
   const monitor = await runCertvigil(monitorArgs(world));
+  const baselineAlerts = alertSummaries(monitor);
   say.command(
     monitor,
-    monitor.code === 0
-      ? 'the monitor caught up with the CT log: every certificate is the victim’s own'
-      : 'the monitor failed',
+    monitor.code !== 0
+      ? 'the monitor failed'
+      : baselineAlerts.length === 0
+        ? 'the monitor caught up with the CT log: every certificate is the victim’s own, no alert'
+        : `the monitor caught up with ${baselineAlerts.length} alert(s) (unexpected before the attack)`,
   );
 }
 
@@ -250,10 +261,12 @@ async function detect(world: LabWorld, say: Narrator, progress: Progress): Promi
   say.step('Detection');
   const attacker = progress.attacker;
   const monitor = await runCertvigil(monitorArgs(world));
+  const alerts = alertSummaries(monitor);
   say.command(
     monitor,
-    monitor.code === 0 ? 'the monitor caught up; alerts above (stdout sink)' : 'the monitor failed',
+    monitor.code === 0 ? `the monitor caught up and sent ${alerts.length} alert(s)` : 'the monitor failed',
   );
+  for (const a of alerts) say.say(`  alert: ${sanitizeText(a, { maxLength: 300 })}`);
   const unknown = await runCertvigil(['certs', 'list', '--unknown', '--json', ...stateArgs(world)]);
   say.command(unknown, `${jsonLinesOf(unknown.stdout).length} certificate(s) that are not the victim’s`);
   progress.results.set(
