@@ -73,6 +73,16 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
   let stopReason: string | null = null;
   let stoppedByStep = false;
   let world: LabWorld | null = null;
+  // Ctrl-C or a supervisor's SIGTERM: close the world first (the iodef receiver is a child process,
+  // the namespaces are kernel objects), then leave with the signal's conventional status.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    say.say(`!! ${signal}: closing the lab's world`);
+    void (world?.close() ?? Promise.resolve())
+      .then(() => (kept === null ? rm(root, { recursive: true, force: true }) : undefined))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     say.step('The world: DNS, CA, CT log, the victim’s services and ACME client');
     world = await buildWorld(root, say);
@@ -87,6 +97,8 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
     say.say(`!! ${stopReason}`);
   } finally {
     await world?.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
   // A detector without a verdict is "not run" with the reason: expected when the lab broke (so the
   // run fails), not expected when the user stopped it early with --step.
