@@ -288,7 +288,8 @@ describe('certvigil lab --keep DIR', () => {
   let tmp: string;
 
   beforeAll(async () => {
-    keep = join(work, 'kept', 'world'); // the parent does not exist either
+    // The parent does not exist either; a space, a quote and non-ASCII test the printed commands' quoting.
+    keep = join(work, "kept world's ünï", 'world');
     tmp = await freshTmp('keep-tmp');
     run = await runCliTimed(['lab', '--json', '--keep', keep], { env: { TMPDIR: tmp }, timeoutMs: KILL_MS });
     timings.keep = run.ms;
