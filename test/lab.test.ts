@@ -82,6 +82,42 @@ function nobodyProbe(): string | null {
 }
 const nobodyBlocked = nobodyProbe();
 
+/**
+ * "No network beyond loopback", enforced: as root, each run goes into a fresh network namespace
+ * (`unshare --net`) where only `lo` is up — any other connection fails, so the detectors cannot
+ * lean on the outside. Null where that is not possible (then the run uses the host's network).
+ */
+function offlineWrapper(): string[] | null {
+  if (!isRoot) return null;
+  const wrapper = ['unshare', '--net', '/bin/sh', '-c', 'ip link set lo up && exec "$@"', 'offline'];
+  try {
+    execFileSync(wrapper[0] as string, [...wrapper.slice(1), 'true'], { stdio: 'ignore', timeout: 10_000 });
+    return wrapper;
+  } catch {
+    return null;
+  }
+}
+const offline = offlineWrapper();
+const offlineNote = offline === null ? '' : ', in a network namespace with only loopback';
+
+/** The parent of uid 65534's private dir: the system temp dir when that user can enter it. */
+function nobodyBase(): string {
+  if (!isRoot) return tmpdir();
+  try {
+    execFileSync('setpriv', [
+      `--reuid=${NOBODY}`,
+      `--regid=${NOBODY}`,
+      '--clear-groups',
+      '/usr/bin/test',
+      '-x',
+      tmpdir(),
+    ]);
+    return tmpdir();
+  } catch {
+    return '/tmp';
+  }
+}
+
 let work: string;
 
 beforeAll(async () => {
@@ -195,13 +231,17 @@ afterAll(() => {
 describe('certvigil lab --json (CONTRACT)', () => {
   const rootTitle =
     noLastHops === null
-      ? 'as root with ip and traceroute: exit 0, seven lines, all seven detectors fired as expected (true/true), temp dir removed, < 120 s'
+      ? `as root with ip and traceroute${offlineNote}: exit 0, seven lines, all seven detectors fired as expected (true/true), temp dir removed, < 120 s`
       : `as root with ip and traceroute: all seven fire — skipped: ${noLastHops}`;
   it.skipIf(noLastHops !== null)(
     rootTitle,
     async () => {
       const tmp = await freshTmp('root-tmp');
-      const r = await runCliTimed(['lab', '--json'], { env: { TMPDIR: tmp }, timeoutMs: KILL_MS });
+      const r = await runCliTimed(['lab', '--json'], {
+        env: { TMPDIR: tmp },
+        timeoutMs: KILL_MS,
+        wrapper: offline ?? [],
+      });
       timings.root = r.ms;
       expect(r.code, r.stderr.slice(-3000)).toBe(0);
       const lines = checkShape(r);
@@ -225,20 +265,21 @@ describe('certvigil lab --json (CONTRACT)', () => {
 
   const nobodyTitle = isRoot
     ? nobodyBlocked === null
-      ? `unprivileged (uid ${NOBODY} via setpriv, HOME and TMPDIR a fresh dir of its own): exit 0, last-hop-change not expected because not root, the six others fired, < 120 s`
+      ? `unprivileged (uid ${NOBODY} via setpriv${offlineNote}, HOME and TMPDIR a fresh dir of its own): exit 0, last-hop-change not expected because not root, the six others fired, < 120 s`
       : `unprivileged via setpriv — skipped: ${nobodyBlocked}`
     : 'unprivileged (this user, HOME and TMPDIR a fresh dir): exit 0, last-hop-change not expected because not root, the six others fired, < 120 s';
   it.skipIf(nobodyBlocked !== null)(
     nobodyTitle,
     async () => {
-      // mkdtemp under the system temp dir (traversable by everyone), then given to uid 65534.
-      const home = await mkdtemp(join(tmpdir(), 'certvigil-lab-nobody-'));
+      // A fresh dir where uid 65534 can reach it, then given to that user alone.
+      const home = await mkdtemp(join(nobodyBase(), 'certvigil-lab-nobody-'));
       try {
         let wrapper: string[] = [];
         if (isRoot) {
           await chown(home, NOBODY, NOBODY);
           await chmod(home, 0o700);
           wrapper = [
+            ...(offline ?? []),
             'setpriv',
             `--reuid=${NOBODY}`,
             `--regid=${NOBODY}`,
