@@ -312,6 +312,36 @@ describe('certvigil lab --json (CONTRACT)', () => {
     TEST_MS,
   );
 
+  it.skipIf(noLastHops !== null)(
+    noLastHops === null
+      ? 'exit 1 when a detector does not fire: a `traceroute` that answers -V but traces nothing breaks last-hop-change only (fired false, expected true, the reason given)'
+      : `exit 1 when a detector does not fire — skipped: ${noLastHops}`,
+    async () => {
+      const bin = join(work, 'broken-traceroute');
+      await mkdir(bin);
+      await writeFile(
+        join(bin, 'traceroute'),
+        '#!/bin/sh\n[ "$1" = "-V" ] && { echo "Modern traceroute for Linux, version 2.1.2"; exit 0; }\nexit 1\n',
+        { mode: 0o755 },
+      );
+      const tmp = await freshTmp('broken-tmp');
+      const r = await runCliTimed(['lab', '--json'], {
+        env: { TMPDIR: tmp, PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+        timeoutMs: KILL_MS,
+        wrapper: offline ?? [],
+      });
+      timings['broken traceroute'] = r.ms;
+      expect(r.code, r.stderr.slice(-3000)).toBe(1);
+      const lines = checkShape(r);
+      checkLoopbackDetectors(r, lines);
+      const hops = byName(lines, 'last-hop-change');
+      expect({ fired: hops.fired, expected: hops.expected }).toEqual({ fired: false, expected: true });
+      expect(hops.detail).toMatch(/^mitm learn exited \d+: .*traceroute/);
+      await expectEmpty(tmp);
+    },
+    TEST_MS,
+  );
+
   it('--help states the exit statuses and the flags', async () => {
     const r = await runCliTimed(['lab', '--help'], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
