@@ -54,3 +54,37 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+export interface TimedCliResult extends CliResult {
+  /** Wall time of the whole run, in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Like `runCli`, with its own time-out (long runs such as `certvigil lab`) and an optional
+ * `wrapper` command the binary runs under (e.g. `setpriv --reuid=65534 … /usr/bin/env VAR=…`); a
+ * killed run reads as code -1. Measures the wall time.
+ */
+export function runCliTimed(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs: number; wrapper?: string[] },
+): Promise<TimedCliResult> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  const argv = [...(options.wrapper ?? []), process.execPath, CLI, ...args];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      argv[0] as string,
+      argv.slice(1),
+      {
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
+        timeout: options.timeoutMs,
+        maxBuffer: 16 << 20,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+}

@@ -87,7 +87,7 @@ export function decideCaaRefusal(ca: RefusalFacts, caaCheck: CommandRun): Detect
   const fired = ca.refused && ca.stage === 'caa' && ca.validationSucceeded && denied;
   const caPart = ca.refused
     ? `the lab CA refused the attacker's account ${ca.accountUri} at the ${ca.stage ?? '?'} stage` +
-      `${ca.validationSucceeded ? ' after http-01 validation had succeeded' : ''}: ${ca.reason}`
+      `${ca.validationSucceeded ? ' after http-01 validation had succeeded' : ''}: ${ca.reason.replace(/\.\s*$/, '')}`
     : `the lab CA did NOT refuse the attacker's account ${ca.accountUri}`;
   const checkPart = denied
     ? 'caa check with that account: denied'
@@ -101,17 +101,25 @@ export function decideCaaRefusal(ca: RefusalFacts, caaCheck: CommandRun): Detect
 interface ReceivedReport {
   line?: string;
   channel?: string;
-  summary?: { names?: string[] };
+  summary?: { names?: unknown[] };
 }
+
+/** DNS names compare without case and without the root's trailing dot (RFC 4343 §3). */
+const sameName = (a: string, b: string): boolean =>
+  a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
 
 /**
  * Fired when the owner's receiver (`certvigil iodef serve`) stored a report about NAME, read back
- * with `certvigil iodef list --json`; `send` is the CA-side reporter's run (`iodef send`).
+ * with `certvigil iodef list --json`; `send` is the CA-side reporter's run (`iodef send`). The
+ * report's parsed names must hold NAME itself: a substring of the human line would also match a
+ * report about `xjabber.lab` or `jabber.lab.evil`.
  */
 export function decideIodef(name: string, send: CommandRun, list: CommandRun): DetectorResult {
   const reports = jsonLinesOf(list.stdout) as ReceivedReport[];
-  const about = reports.filter(
-    (r) => (r.summary?.names ?? []).includes(name) || (r.line ?? '').includes(name),
+  const about = reports.filter((r) =>
+    (Array.isArray(r.summary?.names) ? r.summary.names : []).some(
+      (n) => typeof n === 'string' && sameName(n, name),
+    ),
   );
   const fired = list.code === 0 && about.length > 0;
   const detail = fired
@@ -143,12 +151,20 @@ export function decideInternalCheck(
   const attacker = issuances.filter((i) => i.spkiSha256 === attackerSpkiSha256 && i.known === false);
   const others = issuances.filter((i) => i.spkiSha256 !== attackerSpkiSha256);
   const codes = [...new Set(attacker.flatMap((i) => (i.reasons ?? []).map((r) => r.code ?? '?')))];
-  const fired = monitor.code === 0 && unknown.code === 0 && attacker.length > 0 && codes.length > 0;
+  // A monitor that also flags the victim's own certificates raises false alarms: that is no detection.
+  const fired =
+    monitor.code === 0 &&
+    unknown.code === 0 &&
+    attacker.length > 0 &&
+    codes.length > 0 &&
+    others.length === 0;
   let detail: string;
   if (fired)
+    detail = `the monitor flagged the attacker's certificate (serial ${attacker[0]?.serial ?? '?'}) as not ours: ${codes.join(', ')}`;
+  else if (attacker.length > 0 && codes.length > 0 && others.length > 0)
     detail =
-      `the monitor flagged the attacker's certificate (serial ${attacker[0]?.serial ?? '?'}) as not ours: ${codes.join(', ')}` +
-      (others.length > 0 ? `; also ${others.length} other unknown issuance(s)` : '');
+      `the monitor flagged the attacker's certificate (${codes.join(', ')}) but also ${others.length} other ` +
+      `issuance(s) that are not the attacker's (false alarms; monitor ${exitText(monitor)}, certs list ${exitText(unknown)})`;
   else
     detail =
       `the attacker's certificate was not flagged (monitor ${exitText(monitor)}${firstError(monitor)}; ` +
