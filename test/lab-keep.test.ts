@@ -19,7 +19,6 @@ import {
   checkShape,
   expectEmpty,
   freshTmp,
-  isRoot,
   reportTimings,
 } from './lab-contract.js';
 
@@ -143,11 +142,14 @@ describe('certvigil lab --keep DIR', () => {
     expect(rows[0]).toMatch(/^HIGH\s.*certvigil lab CA refused jabber\.lab .*account-uri-mismatch/);
   });
 
-  it('printed: caa evaluate reads the kept zone file and agrees with its exit status', () => {
-    const r = shellRun(printed('caa evaluate'));
-    // The zone is kept as the run left it: 2023's plain `issue "ca.lab"` allows the attacker's account.
-    expect([0, 1], r.stderr).toContain(r.code);
-    expect(r.stdout).toMatch(r.code === 0 ? /^ALLOW jabber\.lab: / : /^DENY\s+jabber\.lab: /);
+  it('printed: caa evaluate on the two kept zones: DENY with the RFC 8657 records, ALLOW with 2023’s', () => {
+    const lines = run.stderr.split('\n').filter((l) => l.trimStart().startsWith('certvigil caa evaluate'));
+    expect(lines).toHaveLength(2);
+    const [bound, plain] = lines.map((l) => shellRun(l.trim()));
+    expect(bound?.code, bound?.stderr).toBe(1);
+    expect(bound?.stdout).toMatch(/^DENY\s+jabber\.lab: .*RFC 8657/);
+    expect(plain?.code, plain?.stderr).toBe(0);
+    expect(plain?.stdout).toMatch(/^ALLOW jabber\.lab: /);
   });
 
   it('printed: acme accounts reads the victim’s certbot account', () => {
@@ -225,13 +227,13 @@ describe('certvigil lab --step before --keep DIR', () => {
     timings['step before'] = run.ms;
   }, TEST_MS);
 
-  it('exit 1 (lab.ts: a stop before the detectors ran is not a pass), seven lines, every detector "not run: stopped after step before"', () => {
-    expect(run.code, run.stderr.slice(-2000)).toBe(1);
+  it('exit 0 (the user asked for the stop), seven lines, every detector "not run: stopped after step before", not expected', () => {
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const lines = checkShape(run);
     for (const line of lines) {
       expect(line.fired).toBe(false);
       expect(line.detail).toBe('not run: stopped after step before (--step)');
-      expect(line.expected).toBe(line.detector === 'last-hop-change' ? isRoot : true);
+      expect(line.expected).toBe(false);
     }
   });
 

@@ -14,7 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
-import { DETECTORS, allAsExpected, lineOf, notRun } from '../lab/detectors.js';
+import { DETECTORS, allAsExpected, lineOf, notRun, result } from '../lab/detectors.js';
 import type { DetectorResult } from '../lab/detectors.js';
 import { runLastHops } from '../lab/hops.js';
 import { keepNote } from '../lab/keep.js';
@@ -90,7 +90,13 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
     for (const [k, v] of outcome.results) results.set(k, v);
     stopReason = outcome.stopReason;
     stoppedByStep = outcome.stoppedByStep;
-    if (stopReason === null) results.set('last-hop-change', await runLastHops(world, say));
+    if (stopReason === null) {
+      // The namespaces are the one part that can fail after every other verdict is in.
+      const hops = await runLastHops(world, say).catch((err: unknown) =>
+        result('last-hop-change', false, true, `failed: ${errorMessage(err)}`),
+      );
+      results.set('last-hop-change', hops);
+    }
     if (kept !== null) await world.save();
   } catch (err) {
     stopReason ??= `the world could not be built: ${errorMessage(err)}`;
@@ -113,7 +119,7 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
   if (kept !== null && world !== null) {
     await writeCommandsFile(world, ordered);
     for (const line of keepNote(world)) process.stderr.write(`${line}\n`);
-  } else await rm(root, { recursive: true, force: true });
+  } else if (kept === null) await rm(root, { recursive: true, force: true });
   const passed = allAsExpected(ordered) && (stopReason === null || stoppedByStep);
   ctx.setExit(passed ? EXIT.OK : EXIT.FINDING);
 }

@@ -65,6 +65,9 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
       },
     );
     say.command(learn, learn.code === 0 ? 'last hops learned per port' : 'mitm learn failed');
+    // Without a baseline there is nothing to compare: the verdict says so (learn failed).
+    if (learn.code !== 0)
+      return decidePerPortChange('last-hop-change', 'path-changed', INTERCEPTED, learn, learn);
     await topo.setDetour(INTERCEPTED);
     say.say(`r1 now routes ports ${INTERCEPTED.join(' and ')} through the interceptor's box`);
     const check = await runCertvigil(['check', 'mitm', topo.serverV4, ...ports, '--json', ...state], {

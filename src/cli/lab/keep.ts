@@ -13,7 +13,7 @@ export function keepNote(world: LabWorld): string[] {
   return [
     '',
     `The lab's world is kept in ${p.root}:`,
-    `  zone file           ${p.zoneFile}`,
+    `  zone file           ${p.zoneFile} (as it ended: 2023's records), ${p.boundZoneFile} (with RFC 8657)`,
     `  CA root (trust)     ${p.caRootPem}`,
     `  CT log + log list   ${p.ctDir}, ${p.logList}`,
     `  victim's certbot    ${p.certbot}`,
@@ -24,7 +24,8 @@ export function keepNote(world: LabWorld): string[] {
     `  certvigil certs list --unknown --state-dir ${q(p.victimState)}`,
     `  certvigil iodef list --state-dir ${q(p.iodefState)}`,
     `  certvigil acme accounts --acme-dir ${q(p.certbot)}`,
-    `  certvigil caa evaluate ${world.domain} --zone ${q(p.zoneFile)} --ca ${world.caIssuerDomain} --account-uri ${q(world.attackerAccountUri)} --method http-01`,
+    `  certvigil caa evaluate ${world.domain} --zone ${q(p.boundZoneFile)} --ca ${world.caIssuerDomain} --account-uri ${q(world.attackerAccountUri)} --method http-01   # RFC 8657 records: DENY`,
+    `  certvigil caa evaluate ${world.domain} --zone ${q(p.zoneFile)} --ca ${world.caIssuerDomain} --account-uri ${q(world.attackerAccountUri)} --method http-01   # the 2023 records: ALLOW`,
     `  certvigil status --state-dir ${q(p.victimState)}`,
     `  certvigil serve --state-dir ${q(p.victimState)} --listen 127.0.0.1:8080   # the dashboard`,
     `Serve it again (DNS, CT log, services with the interceptor in place) and run the summary's commands:`,

@@ -150,6 +150,7 @@ async function before(world: LabWorld, say: Narrator, progress: Progress): Promi
   if (suggest.code !== 0 || records.length === 0)
     throw new Error(`caa suggest failed: ${suggest.stderr.split('\n')[0] ?? ''}`);
   await world.setCaa(records);
+  await world.snapshotZone(world.paths.boundZoneFile);
   say.say(`the zone now publishes them (${world.paths.zoneFile})`);
 
   const learn = await runCertvigil(['mitm', 'learn', ...mitmArgs(world), '--rounds', '2', '--json']);

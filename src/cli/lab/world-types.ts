@@ -19,6 +19,8 @@ export interface LabPaths {
   root: string;
   /** The zone file the DNS responder serves (written at every change). */
   zoneFile: string;
+  /** The zone as it was with CAA bound to the victim's account (RFC 8657), before 2023 was replayed. */
+  boundZoneFile: string;
   /** The lab CA's root certificate: the trust anchor of every check (`--ca-file`). */
   caRootPem: string;
   /** The CA-side reporter's state (its iodef outbox). */
@@ -75,6 +77,8 @@ export interface LabWorld {
   iodefUrl: string;
   /** Replaces the CAA RRset of the domain (presentation values, e.g. `0 issue "ca.lab"`). */
   setCaa(records: readonly string[]): Promise<void>;
+  /** Copies the zone as it is now to `path` (the RFC 8657 records, kept for `caa evaluate`). */
+  snapshotZone(path: string): Promise<void>;
   /** The attacker, from its interception point, orders a certificate with its own account and key. */
   orderAsAttacker(): Promise<OrderOutcome>;
   /** The interceptor starts terminating TLS on the XMPP ports with this certificate. */

@@ -82,6 +82,7 @@ export function labPaths(root: string): LabPaths {
   return {
     root,
     zoneFile: join(root, 'dns', 'lab.zone'),
+    boundZoneFile: join(root, 'dns', 'lab-rfc8657.zone'),
     caRootPem: join(root, 'ca', 'root.pem'),
     caState: join(root, 'ca', 'state'),
     logList: join(root, 'ct', 'loglist.json'),
@@ -268,6 +269,9 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
           records.map((r) => parseCaaPresentation(r)),
         );
         await writeZone();
+      },
+      async snapshotZone(path) {
+        await writeFile(path, zone.toZoneText('lab'));
       },
       async orderAsAttacker() {
         // The attacker sits in the path and answers the http-01 request itself (same responder here).
