@@ -73,7 +73,15 @@ const IODEF_LIST = run(
   ),
 );
 
-const MONITOR = run(0, json({ type: 'issuance', severity: 'critical', known: false }));
+const alertOn = (spki: string): Record<string, unknown> => ({
+  type: 'issuance',
+  severity: 'critical',
+  summary:
+    'CRITICAL unknown certificate for jabber.lab (+1 more) from "CN=certvigil lab CA,O=certvigil lab": managed name not in inventory; new key; off cadence',
+  known: false,
+  issuance: { spkiSha256: spki },
+});
+const MONITOR = run(0, json(alertOn(ATTACKER_SPKI)));
 const unknownIssuance = (spki: string, codes: string[]): Record<string, unknown> => ({
   tbsSha256: '9ac52214c58f50831626b40df74f170fa4cc02254acf6dd0a2d626069fab6f45',
   dnsNames: ['jabber.lab', 'www.jabber.lab'],
@@ -182,6 +190,16 @@ describe('ct-internal-check', () => {
     ],
     ['flagged without any reason', MONITOR, run(0, json(unknownIssuance(ATTACKER_SPKI, [])))],
     ['garbage stdout', MONITOR, run(0, 'UNKNOWN 9d79b34d jabber.lab not-in-inventory\n{oops\n')],
+    [
+      'the monitor sent no alert (recorded as unknown, but nobody told)',
+      run(0, ''),
+      run(0, json(unknownIssuance(ATTACKER_SPKI, THREE_REASONS))),
+    ],
+    [
+      'the monitor alerted on another key only',
+      run(0, json(alertOn(VICTIM_SPKI))),
+      run(0, json(unknownIssuance(ATTACKER_SPKI, THREE_REASONS))),
+    ],
     [
       'the victim’s own certificate is flagged too (a false alarm is no detection)',
       MONITOR,

@@ -131,6 +131,13 @@ export function decideIodef(name: string, send: CommandRun, list: CommandRun): D
 // ---------------------------------------------------------------------------------------------
 // ct-internal-check
 
+/** One event of the monitor's stdout sink (`eventJson`, src/notify/format.ts). */
+interface AlertLine {
+  type?: string;
+  summary?: string;
+  issuance?: { spkiSha256?: string };
+}
+
 interface IssuanceLine {
   spkiSha256?: string;
   serial?: string;
@@ -151,20 +158,29 @@ export function decideInternalCheck(
   const attacker = issuances.filter((i) => i.spkiSha256 === attackerSpkiSha256 && i.known === false);
   const others = issuances.filter((i) => i.spkiSha256 !== attackerSpkiSha256);
   const codes = [...new Set(attacker.flatMap((i) => (i.reasons ?? []).map((r) => r.code ?? '?')))];
+  // The alert is the detection: the monitor's stdout sink printed one event per alert it sent.
+  const alerts = (jsonLinesOf(monitor.stdout) as AlertLine[]).filter(
+    (e) => e.type === 'issuance' && e.issuance?.spkiSha256 === attackerSpkiSha256,
+  );
   // A monitor that also flags the victim's own certificates raises false alarms: that is no detection.
   const fired =
     monitor.code === 0 &&
     unknown.code === 0 &&
+    alerts.length > 0 &&
     attacker.length > 0 &&
     codes.length > 0 &&
     others.length === 0;
   let detail: string;
   if (fired)
-    detail = `the monitor flagged the attacker's certificate (serial ${attacker[0]?.serial ?? '?'}) as not ours: ${codes.join(', ')}`;
+    detail =
+      `the monitor alerted on the attacker's certificate (serial ${attacker[0]?.serial ?? '?'}) as not ours: ${codes.join(', ')}` +
+      (alerts[0]?.summary ? ` — "${alerts[0].summary}"` : '');
   else if (attacker.length > 0 && codes.length > 0 && others.length > 0)
     detail =
       `the monitor flagged the attacker's certificate (${codes.join(', ')}) but also ${others.length} other ` +
       `issuance(s) that are not the attacker's (false alarms; monitor ${exitText(monitor)}, certs list ${exitText(unknown)})`;
+  else if (attacker.length > 0 && alerts.length === 0)
+    detail = `the attacker's certificate is recorded as not ours (${codes.join(', ')}), but the monitor sent no alert for it (monitor ${exitText(monitor)}${firstError(monitor)})`;
   else
     detail =
       `the attacker's certificate was not flagged (monitor ${exitText(monitor)}${firstError(monitor)}; ` +
@@ -190,48 +206,44 @@ function allFindings(e: EndpointJson): { id?: string; severity?: string; message
   return [...(e.findings ?? []), ...(e.addresses ?? []).flatMap((a) => a.findings ?? [])];
 }
 
-/** Fired when `check endpoint --pin` is CRITICAL with a pin mismatch on every intercepted port. */
-export function decidePin(intercepted: readonly { label: string; run: CommandRun }[]): DetectorResult {
+/**
+ * One verdict over `check endpoint` runs on several ports: fired when every port meets `expect`
+ * (which also names what it saw there), with one detail part per port.
+ */
+function perPortEndpointVerdict(
+  detector: 'external-check-pin' | 'external-check-other-ports-ok',
+  ports: readonly { label: string; run: CommandRun }[],
+  expect: (run: CommandRun, e: EndpointJson) => string | null,
+): DetectorResult {
   const parts: string[] = [];
-  let fired = intercepted.length > 0;
-  for (const { label, run } of intercepted) {
+  let fired = ports.length > 0;
+  for (const { label, run } of ports) {
     const e = endpointOf(run);
-    const mismatch = allFindings(e).some((f) => f.id === 'pin-mismatch');
-    const ok = run.code === 2 && mismatch;
-    fired &&= ok;
-    parts.push(
-      `${label}: ${ok ? 'CRITICAL, pin mismatch' : `${exitText(run)} (${e.status ?? 'no result'})`}${
-        e.summary ? ` — ${e.summary}` : firstError(run)
-      }`,
-    );
+    const seen = expect(run, e);
+    fired &&= seen !== null;
+    const what = seen ?? `${exitText(run)} (${e.status ?? 'no result'})`;
+    parts.push(`${label}: ${what}${e.summary ? ` — ${e.summary}` : firstError(run)}`);
   }
   return result(
-    'external-check-pin',
+    detector,
     fired,
     true,
     parts.join('; '),
-    intercepted.map((i) => i.run),
+    ports.map((p) => p.run),
+  );
+}
+
+/** Fired when `check endpoint --pin` is CRITICAL with a pin mismatch on every intercepted port. */
+export function decidePin(intercepted: readonly { label: string; run: CommandRun }[]): DetectorResult {
+  return perPortEndpointVerdict('external-check-pin', intercepted, (run, e) =>
+    run.code === 2 && allFindings(e).some((f) => f.id === 'pin-mismatch') ? 'CRITICAL, pin mismatch' : null,
   );
 }
 
 /** Fired (as it should be) when `check endpoint --pin` stays OK on the port nobody intercepted. */
 export function decideOtherPortsOk(untouched: readonly { label: string; run: CommandRun }[]): DetectorResult {
-  const parts: string[] = [];
-  let fired = untouched.length > 0;
-  for (const { label, run } of untouched) {
-    const e = endpointOf(run);
-    const ok = run.code === 0 && e.status === 'OK';
-    fired &&= ok;
-    parts.push(
-      `${label}: ${ok ? 'OK' : `${exitText(run)} (${e.status ?? 'no result'})`}${e.summary ? ` — ${e.summary}` : firstError(run)}`,
-    );
-  }
-  return result(
-    'external-check-other-ports-ok',
-    fired,
-    true,
-    parts.join('; '),
-    untouched.map((u) => u.run),
+  return perPortEndpointVerdict('external-check-other-ports-ok', untouched, (run, e) =>
+    run.code === 0 && e.status === 'OK' ? 'OK' : null,
   );
 }
 
