@@ -19,6 +19,7 @@ import type { DetectorResult } from '../lab/detectors.js';
 import { runLastHops } from '../lab/hops.js';
 import { keepNote } from '../lab/keep.js';
 import { makeNarrator } from '../lab/narrate.js';
+import { runnerUntil } from '../lab/run-certvigil.js';
 import { STEPS, runScenario } from '../lab/scenario.js';
 import type { StepName } from '../lab/scenario.js';
 import { formatSummary } from '../lab/summary.js';
@@ -38,6 +39,9 @@ interface LabFlags {
   keep?: string;
   step?: string;
 }
+
+/** The commands' share of the 120 s the lab may take (issue 17's CONTRACT). */
+const TIME_BUDGET_MS = 100_000;
 
 /** --keep DIR must be new or empty: the lab never mixes its world into other files. */
 async function keepDir(dir: string): Promise<string> {
@@ -65,6 +69,8 @@ function parseStep(value: string | undefined): StepName {
 /** Runs the lab and prints its verdicts; the exit status follows the CONTRACT of issue 17. */
 async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
   const lastStep = parseStep(flags.step);
+  // The CONTRACT's 120 s, with room to close the world and print: no command starts after this.
+  const run = runnerUntil(Date.now() + TIME_BUDGET_MS);
   const kept = flags.keep === undefined ? null : await keepDir(flags.keep);
   const root = kept ?? (await mkdtemp(resolve(tmpdir(), 'certvigil-lab-')));
   if (kept !== null) await ensureStateDir(kept);
@@ -86,13 +92,13 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
   try {
     say.step('The world: DNS, CA, CT log, the victim’s services and ACME client');
     world = await buildWorld(root, say);
-    const outcome = await runScenario(world, say, { lastStep });
+    const outcome = await runScenario(world, say, { lastStep, run });
     for (const [k, v] of outcome.results) results.set(k, v);
     stopReason = outcome.stopReason;
     stoppedByStep = outcome.stoppedByStep;
     if (stopReason === null) {
       // The namespaces are the one part that can fail after every other verdict is in.
-      const hops = await runLastHops(world, say).catch((err: unknown) =>
+      const hops = await runLastHops(world, say, run).catch((err: unknown) =>
         result('last-hop-change', false, true, `failed: ${errorMessage(err)}`),
       );
       results.set('last-hop-change', hops);

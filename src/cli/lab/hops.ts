@@ -13,14 +13,14 @@ import { createTopology, namespacesSupported, startNamespaceTlsListeners } from 
 import { decidePerPortChange, lastHopNotRun } from './detectors.js';
 import type { DetectorResult } from './detectors.js';
 import type { Narrator } from './narrate.js';
-import { runCertvigil } from './run-certvigil.js';
+import type { Runner } from './run-certvigil.js';
 import type { LabWorld } from './world-types.js';
 
 /** The 2023 ports inside the namespaces, where the lab owns the whole network stack. */
 const PORTS = { https: 443, xmppStarttls: 5222, xmppTls: 5223 } as const;
 const INTERCEPTED = [PORTS.xmppStarttls, PORTS.xmppTls];
 
-export async function runLastHops(world: LabWorld, say: Narrator): Promise<DetectorResult> {
+export async function runLastHops(world: LabWorld, say: Narrator, run: Runner): Promise<DetectorResult> {
   say.step('Last hops: TCP traceroute per port through network namespaces');
   if (process.getuid?.() !== 0) {
     const reason = 'not running as root (network namespaces need CAP_NET_ADMIN, TCP traceroute CAP_NET_RAW)';
@@ -57,20 +57,17 @@ export async function runLastHops(world: LabWorld, say: Narrator): Promise<Detec
       '-4',
     ];
     const ports = ['--ports', Object.values(PORTS).join(',')];
-    const learn = await runCertvigil(
-      ['mitm', 'learn', topo.serverV4, ...ports, '--rounds', '1', '--json', ...state],
-      {
-        wrapper,
-        timeoutMs: 60_000,
-      },
-    );
+    const learn = await run(['mitm', 'learn', topo.serverV4, ...ports, '--rounds', '1', '--json', ...state], {
+      wrapper,
+      timeoutMs: 60_000,
+    });
     say.command(learn, learn.code === 0 ? 'last hops learned per port' : 'mitm learn failed');
     // Without a baseline there is nothing to compare: the verdict says so (learn failed).
     if (learn.code !== 0)
       return decidePerPortChange('last-hop-change', 'path-changed', INTERCEPTED, learn, learn);
     await topo.setDetour(INTERCEPTED);
     say.say(`r1 now routes ports ${INTERCEPTED.join(' and ')} through the interceptor's box`);
-    const check = await runCertvigil(['check', 'mitm', topo.serverV4, ...ports, '--json', ...state], {
+    const check = await run(['check', 'mitm', topo.serverV4, ...ports, '--json', ...state], {
       wrapper,
       timeoutMs: 60_000,
     });

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { displayCommand, jsonLinesOf, shellQuote } from './run-certvigil.js';
+import { displayCommand, jsonLinesOf, runnerUntil, shellQuote } from './run-certvigil.js';
 
 /** What /bin/sh makes of a quoted word: the argument it would pass on. */
 function shellWord(quoted: string): string {
@@ -97,5 +97,23 @@ describe('jsonLinesOf', () => {
 
   it('handles CRLF line ends and unicode', () => {
     expect(jsonLinesOf('{"n":"δ✓"}\r\n{"m":2}\r\n')).toEqual([{ n: 'δ✓' }, { m: 2 }]);
+  });
+});
+
+describe('runnerUntil: the lab’s time budget', () => {
+  it('starts nothing once the deadline is (nearly) reached, and says why', async () => {
+    const run = runnerUntil(Date.now() + 500);
+    const r = await run(['caa', 'check', 'jabber.lab']);
+    expect(r.code).toBeNull();
+    expect(r.stderr).toContain("the lab's time budget is spent");
+    expect(r.display).toBe('certvigil caa check jabber.lab');
+    expect(r.ms).toBe(0);
+  });
+
+  it('keeps the earlier of its own deadline and the caller’s', async () => {
+    const run = runnerUntil(Date.now() + 3_600_000);
+    const r = await run(['caa', 'check', 'x'], { deadline: Date.now() - 1 });
+    expect(r.code).toBeNull();
+    expect(r.stderr).toContain('time budget');
   });
 });

@@ -33,6 +33,8 @@ export function displayCommand(args: readonly string[], prefix: readonly string[
 
 export interface RunOptions {
   timeoutMs?: number;
+  /** Epoch milliseconds the run must end by (the lab's whole time budget); past it, nothing starts. */
+  deadline?: number;
   /** Run inside another command, e.g. `['ip', 'netns', 'exec', NS]` (the client namespace). */
   wrapper?: string[];
 }
@@ -44,18 +46,37 @@ export function selfArgv(): string[] {
   return [process.execPath, script];
 }
 
+/** Runs a certvigil command; the lab passes one of these down, bound to its deadline. */
+export type Runner = (args: string[], options?: RunOptions) => Promise<CommandRun>;
+
+/** A runner whose every command ends by `deadline` (epoch ms): the lab's CONTRACT is 120 s overall. */
+export function runnerUntil(deadline: number): Runner {
+  return (args, options = {}) =>
+    runCertvigil(args, { ...options, deadline: Math.min(deadline, options.deadline ?? Infinity) });
+}
+
 export function runCertvigil(args: string[], options: RunOptions = {}): Promise<CommandRun> {
   const [node, script] = selfArgv() as [string, string];
   const wrapper = options.wrapper ?? [];
   const argv = [...wrapper, node, script, ...args];
   const started = Date.now();
+  const left = options.deadline === undefined ? Infinity : options.deadline - started;
+  if (left < 1000)
+    return Promise.resolve({
+      args,
+      code: null,
+      stdout: '',
+      stderr: "not started: the lab's time budget is spent\n",
+      display: displayCommand(args, wrapper),
+      ms: 0,
+    });
   return new Promise((resolve) => {
     execFile(
       argv[0] as string,
       argv.slice(1),
       {
         encoding: 'utf8',
-        timeout: options.timeoutMs ?? 60_000,
+        timeout: Math.min(options.timeoutMs ?? 60_000, left),
         maxBuffer: MAX_OUTPUT_BYTES,
         // The children log JSON lines on stderr (not a terminal); colours off; no proxy for loopback.
         env: { ...process.env, NO_COLOR: '1', CERTVIGIL_LOG_LEVEL: 'warn', NO_PROXY: '*', no_proxy: '*' },

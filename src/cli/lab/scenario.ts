@@ -21,8 +21,8 @@ import {
 import type { DetectorId, DetectorResult } from './detectors.js';
 import { sanitizeText } from '../../sanitize.js';
 import type { Narrator } from './narrate.js';
-import { jsonLinesOf, runCertvigil } from './run-certvigil.js';
-import type { CommandRun } from './run-certvigil.js';
+import { jsonLinesOf } from './run-certvigil.js';
+import type { CommandRun, Runner } from './run-certvigil.js';
 import type { LabWorld, OrderOutcome } from './world-types.js';
 
 export const STEPS = ['world', 'before', 'attack', 'detect'] as const;
@@ -34,6 +34,8 @@ interface Progress {
   attacker: OrderOutcome | null;
   /** The `mitm learn` run of step 2, which the JARM verdict of step 4 cites. */
   learn: CommandRun | null;
+  /** Runs certvigil commands within the lab's time budget. */
+  run: Runner;
 }
 
 interface Suggested {
@@ -128,7 +130,7 @@ export function endpointArgs(world: LabWorld, port: number, starttls: boolean): 
 
 async function before(world: LabWorld, say: Narrator, progress: Progress): Promise<void> {
   say.step('Before the attack: bind CAA to the victim’s ACME account, learn the baselines');
-  const suggest = await runCertvigil([
+  const suggest = await progress.run([
     'caa',
     'suggest',
     world.domain,
@@ -153,11 +155,11 @@ async function before(world: LabWorld, say: Narrator, progress: Progress): Promi
   await world.snapshotZone(world.paths.boundZoneFile);
   say.say(`the zone now publishes them (${world.paths.zoneFile})`);
 
-  const learn = await runCertvigil(['mitm', 'learn', ...mitmArgs(world), '--rounds', '2', '--json']);
+  const learn = await progress.run(['mitm', 'learn', ...mitmArgs(world), '--rounds', '2', '--json']);
   say.command(learn, learn.code === 0 ? 'JARM fingerprints learned per port' : 'mitm learn failed');
   progress.learn = learn;
 
-  const monitor = await runCertvigil(monitorArgs(world));
+  const monitor = await progress.run(monitorArgs(world));
   const baselineAlerts = alertSummaries(monitor);
   say.command(
     monitor,
@@ -180,7 +182,7 @@ async function attack(world: LabWorld, say: Narrator, progress: Progress): Promi
       ? 'the CA ISSUED despite the RFC 8657 records (this is a failure of the lab)'
       : `the CA refused (${refused.stage ?? '?'} stage): ${refused.reason}`,
   );
-  const caaCheck = await runCertvigil([
+  const caaCheck = await progress.run([
     'caa',
     'check',
     world.domain,
@@ -209,7 +211,7 @@ async function attack(world: LabWorld, say: Narrator, progress: Progress): Promi
   );
 
   // The CA's side of RFC 8659 §4.4: report the refused issuance to the iodef URL of the zone.
-  const send = await runCertvigil([
+  const send = await progress.run([
     'iodef',
     'send',
     world.domain,
@@ -238,7 +240,7 @@ async function attack(world: LabWorld, say: Narrator, progress: Progress): Promi
       ? 'the CA reported the refusal to the owner (IODEF, RFC 6546)'
       : 'the report was not sent',
   );
-  const list = await runCertvigil(['iodef', 'list', '--state-dir', world.paths.iodefState, '--json']);
+  const list = await progress.run(['iodef', 'list', '--state-dir', world.paths.iodefState, '--json']);
   say.command(list, `${jsonLinesOf(list.stdout).length} report(s) at the owner’s receiver`);
   progress.results.set('iodef-report-received', decideIodef(world.domain, send, list));
 
@@ -261,14 +263,14 @@ async function attack(world: LabWorld, say: Narrator, progress: Progress): Promi
 async function detect(world: LabWorld, say: Narrator, progress: Progress): Promise<void> {
   say.step('Detection');
   const attacker = progress.attacker;
-  const monitor = await runCertvigil(monitorArgs(world));
+  const monitor = await progress.run(monitorArgs(world));
   const alerts = alertSummaries(monitor);
   say.command(
     monitor,
     monitor.code === 0 ? `the monitor caught up and sent ${alerts.length} alert(s)` : 'the monitor failed',
   );
   for (const a of alerts) say.say(`  alert: ${sanitizeText(a, { maxLength: 300 })}`);
-  const unknown = await runCertvigil(['certs', 'list', '--unknown', '--json', ...stateArgs(world)]);
+  const unknown = await progress.run(['certs', 'list', '--unknown', '--json', ...stateArgs(world)]);
   say.command(unknown, `${jsonLinesOf(unknown.stdout).length} certificate(s) that are not the victim’s`);
   progress.results.set(
     'ct-internal-check',
@@ -276,11 +278,11 @@ async function detect(world: LabWorld, say: Narrator, progress: Progress): Promi
   );
 
   const p = world.ports;
-  const xmpp = await runCertvigil(endpointArgs(world, p.xmppStarttls, true));
+  const xmpp = await progress.run(endpointArgs(world, p.xmppStarttls, true));
   say.command(xmpp, `port ${p.xmppStarttls} (XMPP, STARTTLS)`);
-  const xmpps = await runCertvigil(endpointArgs(world, p.xmppTls, false));
+  const xmpps = await progress.run(endpointArgs(world, p.xmppTls, false));
   say.command(xmpps, `port ${p.xmppTls} (XMPP, direct TLS)`);
-  const https = await runCertvigil(endpointArgs(world, p.https, false));
+  const https = await progress.run(endpointArgs(world, p.https, false));
   say.command(https, `port ${p.https} (HTTPS)`);
   progress.results.set(
     'external-check-pin',
@@ -294,7 +296,7 @@ async function detect(world: LabWorld, say: Narrator, progress: Progress): Promi
     decideOtherPortsOk([{ label: `port ${p.https}`, run: https }]),
   );
 
-  const check = await runCertvigil(['check', 'mitm', ...mitmArgs(world), '--json']);
+  const check = await progress.run(['check', 'mitm', ...mitmArgs(world), '--json']);
   say.command(check, 'JARM per port against the baseline');
   if (progress.learn !== null)
     progress.results.set(
@@ -306,6 +308,7 @@ async function detect(world: LabWorld, say: Narrator, progress: Progress): Promi
 export interface ScenarioOptions {
   /** Stop after this step (with --keep, the world is left on disk to explore). */
   lastStep: StepName;
+  run: Runner;
 }
 
 export interface ScenarioOutcome {
@@ -326,7 +329,7 @@ export async function runScenario(
   say: Narrator,
   options: ScenarioOptions,
 ): Promise<ScenarioOutcome> {
-  const progress: Progress = { results: new Map(), attacker: null, learn: null };
+  const progress: Progress = { results: new Map(), attacker: null, learn: null, run: options.run };
   const order: [StepName, (w: LabWorld, s: Narrator, p: Progress) => Promise<void>][] = [
     ['before', before],
     ['attack', attack],
