@@ -235,6 +235,29 @@ describe('certvigil lab --json (CONTRACT)', () => {
     TEST_MS,
   );
 
+  it(
+    'with nothing but Node: PATH empty (no ip, traceroute, openssl, dig, Knot, …) — exit 0, the six loopback detectors fire, last-hop-change not expected with the reason',
+    async () => {
+      const empty = join(work, 'empty-path');
+      await mkdir(empty, { recursive: true });
+      const tmp = await freshTmp(work, 'node-only-tmp');
+      const r = await runCliTimed(['lab', '--json'], {
+        env: { TMPDIR: tmp, PATH: empty },
+        timeoutMs: KILL_MS,
+      });
+      timings['node only'] = r.ms;
+      expect(r.code, r.stderr.slice(-3000)).toBe(0);
+      const lines = checkShape(r);
+      checkLoopbackDetectors(r, lines);
+      const hops = byName(lines, 'last-hop-change');
+      expect({ fired: hops.fired, expected: hops.expected }).toEqual({ fired: false, expected: false });
+      expect(hops.detail).toMatch(isRoot ? /^not run: .*\bip\b/ : /^not run: .*\broot\b/);
+      expect(r.ms).toBeLessThan(CONTRACT_MS);
+      await expectEmpty(tmp);
+    },
+    TEST_MS,
+  );
+
   it('--help states the exit statuses and the flags', async () => {
     const r = await runCliTimed(['lab', '--help'], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
