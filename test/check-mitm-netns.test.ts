@@ -1,6 +1,6 @@
 /**
  * The issue's scenario for `certvigil mitm learn` / `check mitm`, end to end: network namespaces
- * client ── r1 ── r2 ── server (test/harness/netns.ts), TLS servers on ports 443 and 5222 in the
+ * client ── r1 ── r2 ── server (src/lab/netns.ts), TLS servers on ports 443 and 5222 in the
  * server namespace, and the built binary run inside the client namespace (as root: `traceroute -T`
  * needs CAP_NET_RAW). The baseline is learned; then r1 sends port 5222 through an extra box — the
  * check goes CRITICAL naming the port and the new hop; with the detour off, OK again. IPv4 and IPv6.

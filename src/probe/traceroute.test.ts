@@ -1,6 +1,6 @@
 /**
  * The traceroute wrapper without privileges: the parser on real `traceroute -T -n` output captured
- * in the namespace topology of test/harness/netns.ts (IPv4 and IPv6, with and without the port-5222
+ * in the namespace topology of src/lab/netns.ts (IPv4 and IPv6, with and without the port-5222
  * detour, unreachable destinations) plus hand-made edge cases, `lastHops`, the argv, and the
  * process handling (exit codes, privilege message, timeout, abort, concurrency) against a fake
  * `traceroute` script. The real tool in real namespaces: test/traceroute-netns.test.ts.
