@@ -40,6 +40,11 @@ interface LabFlags {
   step?: string;
 }
 
+/** The narration is progress on stderr: on by default, off with `--log-level silent`. */
+function narrates(ctx: Ctx): boolean {
+  return ctx.logger.level !== 'silent';
+}
+
 /** The commands' share of the 120 s the lab may take (issue 17's CONTRACT). */
 const TIME_BUDGET_MS = 100_000;
 
@@ -74,7 +79,7 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
   const kept = flags.keep === undefined ? null : await keepDir(flags.keep);
   const root = kept ?? (await mkdtemp(resolve(tmpdir(), 'certvigil-lab-')));
   if (kept !== null) await ensureStateDir(kept);
-  const say = makeNarrator(process.stderr, makeStyle(process.stderr));
+  const say = makeNarrator(process.stderr, makeStyle(process.stderr), narrates(ctx));
   const results = new Map<string, DetectorResult>();
   let stopReason: string | null = null;
   let stoppedByStep = false;
@@ -133,8 +138,7 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
 /** `certvigil lab serve DIR`: the kept world live again until SIGINT/SIGTERM. */
 async function serveLab(dir: string, ctx: Ctx): Promise<void> {
   const root = resolve(dir);
-  const say = makeNarrator(process.stderr, makeStyle(process.stderr));
-  say.step(`The lab's world from ${root}`);
+  const say = makeNarrator(process.stderr, makeStyle(process.stderr), narrates(ctx));
   const served = await serveWorld(root, say);
   say.say(`serving until Ctrl-C; the commands of the last run are in ${resolve(root, 'commands.txt')}`);
   await new Promise<void>((done) => {
@@ -161,9 +165,10 @@ export function registerLab(program: Command, ctx: Ctx): void {
         'certs list (internal check), check endpoint --pin (external check), check mitm (JARM per port) and, as\n' +
         'root with iproute2 and traceroute, the TCP-traceroute last hops through network namespaces.\n\n' +
         'Needs nothing but Node and no network beyond loopback. Steps: world, before, attack, detect (--step stops\n' +
-        'after one; the detectors of later steps then read "not run", not expected). Narration goes to stderr;\n' +
-        'stdout holds the summary table, or with --json one object per detector per line:\n' +
-        '{"detector","fired","expected","detail"}. `certvigil lab serve DIR` brings a kept world back up.',
+        'after one; the detectors of later steps then read "not run", not expected). Narration goes to stderr\n' +
+        '(`--log-level silent` turns it off); stdout holds the summary table, or with --json one object per\n' +
+        'detector per line: {"detector","fired","expected","detail"}. `certvigil lab serve DIR` brings a kept\n' +
+        'world back up on the same ports.',
     )
     .option('--json', 'one JSON object per detector, one per line')
     .option(

@@ -24,8 +24,10 @@ export interface ServedWorld {
 }
 
 export async function serveWorld(root: string, say: Narrator): Promise<ServedWorld> {
+  // Read and checked before anything is printed or started: a bad DIR is one line, nothing else.
   const file = await readWorldFile(root);
   const paths = labPaths(root);
+  say.step(`The lab's world from ${root}`);
   const host = file.host;
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
