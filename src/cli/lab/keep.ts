@@ -27,7 +27,8 @@ export function keepNote(world: LabWorld): string[] {
     `  certvigil caa evaluate ${world.domain} --zone ${q(p.boundZoneFile)} --ca ${world.caIssuerDomain} --account-uri ${q(world.attackerAccountUri)} --method http-01   # RFC 8657 records: DENY`,
     `  certvigil caa evaluate ${world.domain} --zone ${q(p.zoneFile)} --ca ${world.caIssuerDomain} --account-uri ${q(world.attackerAccountUri)} --method http-01   # the 2023 records: ALLOW`,
     `  certvigil status --state-dir ${q(p.victimState)}`,
-    `  certvigil serve --state-dir ${q(p.victimState)} --listen 127.0.0.1:8080   # the dashboard`,
+    `  certvigil user add lab --role admin --state-dir ${q(p.victimState)}   # then the dashboard:`,
+    `  certvigil serve --state-dir ${q(p.victimState)} --listen 127.0.0.1:8080`,
     `Serve it again (DNS, CT log, services with the interceptor in place) and run the summary's commands:`,
     `  certvigil lab serve ${q(p.root)}`,
   ];
