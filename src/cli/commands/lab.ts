@@ -126,7 +126,7 @@ async function runLab(flags: LabFlags, ctx: Ctx): Promise<void> {
       notRun(d, stopReason ?? 'no verdict', !stoppedByStep && (d !== 'last-hop-change' || isRoot)),
   );
   if (flags.json) for (const r of ordered) await writeLine(jsonLine(lineOf(r)));
-  else for (const line of formatSummary(ordered, makeStyle(process.stdout))) await writeLine(line);
+  else for (const line of formatSummary(ordered, makeStyle(process.stdout), kept)) await writeLine(line);
   if (kept !== null && world !== null) {
     await writeCommandsFile(world, ordered);
     for (const line of keepNote(world)) process.stderr.write(`${line}\n`);

@@ -59,9 +59,10 @@ describe('formatSummary', () => {
   });
 
   it('lists the reproducing commands of each detector that ran some, in order', () => {
-    const at = lines.findIndex((l) => l.startsWith('Reproduce'));
+    const at = lines.findIndex((l) => l.startsWith('The commands behind each verdict'));
     expect(at).toBeGreaterThan(0);
-    expect(lines.slice(at + 1)).toEqual([
+    expect(lines[at + 1]).toContain('certvigil lab serve DIR');
+    expect(lines.slice(at + 2)).toEqual([
       '  caa-accounturi-refusal:',
       '    certvigil caa check jabber.lab',
       '  jarm-change:',

@@ -20,7 +20,15 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-export function formatSummary(results: readonly DetectorResult[], style: Style): string[] {
+/**
+ * `kept`: the --keep directory, or null when this run's world is gone (its commands then say how to
+ * get one to run them against).
+ */
+export function formatSummary(
+  results: readonly DetectorResult[],
+  style: Style,
+  kept: string | null = null,
+): string[] {
   const width = Math.max(...results.map((r) => r.detector.length), 'DETECTOR'.length);
   const out = [style.bold(`${'DETECTOR'.padEnd(width)}  RESULT          WHAT IT SAW`)];
   for (const r of results) {
@@ -33,11 +41,17 @@ export function formatSummary(results: readonly DetectorResult[], style: Style):
     for (const l of rest) out.push(`${' '.repeat(width + 18)}${l}`);
   }
   out.push('');
-  out.push(
-    style.bold(
-      'Reproduce (against a world kept with --keep DIR and served again with `certvigil lab serve DIR`):',
-    ),
-  );
+  const header =
+    kept === null
+      ? [
+          'The commands behind each verdict (this run’s world is gone: run `certvigil lab --keep DIR`, then',
+          '`certvigil lab serve DIR`, to run them again; the namespaces exist only while the lab runs):',
+        ]
+      : [
+          `The commands behind each verdict (also in ${kept}/commands.txt; \`certvigil lab serve ${kept}\``,
+          'serves the world for them again; the namespaces exist only while the lab runs):',
+        ];
+  for (const line of header) out.push(style.bold(line));
   for (const r of results) {
     if (r.commands.length === 0) continue;
     out.push(`  ${r.detector}:`);
