@@ -78,6 +78,24 @@ export function startReceiver(paths: LabPaths, host: string, port: number): Prom
   );
 }
 
+/**
+ * The receiver on a port that was free a moment ago: another process may take it between the check
+ * and the child's bind, so a failed start is retried on a new port (three attempts).
+ */
+async function startReceiverOnFreePort(
+  paths: LabPaths,
+  host: string,
+): Promise<{ port: number; daemon: LabDaemon }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(host);
+    try {
+      return { port, daemon: await startReceiver(paths, host, port) };
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 export function labPaths(root: string): LabPaths {
   return {
     root,
@@ -236,8 +254,7 @@ export async function buildWorld(root: string, say: Narrator): Promise<LabWorld>
       throw new Error('the lab CA made no key for the iodef receiver');
     await privateFile(receiverFiles(paths).cert, receiverCert.fullChainPem);
     await privateFile(receiverFiles(paths).key, receiverCert.privateKeyPem);
-    const iodefPort = await freePort(HOST);
-    const receiver = await startReceiver(paths, HOST, iodefPort);
+    const { port: iodefPort, daemon: receiver } = await startReceiverOnFreePort(paths, HOST);
     closers.push(() => receiver.stop());
     say.say(`iodef receiver: ${receiver.display}`);
 
