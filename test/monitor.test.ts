@@ -159,7 +159,8 @@ describe('crash safety', () => {
     const hook = (await readFile(join(killed.dir, 'hook.log'), 'utf8')).trim().split('\n');
     const issuanceAlerts = hook.filter((l) => l.startsWith('discovered_cert'));
     expect(issuanceAlerts).toHaveLength(1);
-  });
+    // Three catch-ups of 120,000 entries: ~10 s alone, more on a loaded 2-core CI machine.
+  }, 120_000);
 });
 
 describe('faults and misbehaviour', () => {
