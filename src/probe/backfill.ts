@@ -220,9 +220,19 @@ async function fromCrtSh(run: Run): Promise<ImportedIssuance[]> {
   const todo = wanted.slice(0, max);
   for (const [id] of todo) {
     const url = crtShCertificateUrl(opts.baseUrl, id);
-    const body = await request(run, `crt.sh certificate ${id}`, (signal) =>
-      fetchApiBody(url, {}, signal, MAX_CERT_BYTES),
-    );
+    let body: Buffer;
+    try {
+      body = await request(run, `crt.sh certificate ${id}`, (signal) =>
+        fetchApiBody(url, {}, signal, MAX_CERT_BYTES),
+      );
+    } catch (err) {
+      // One oversized or vanished certificate is bad data, not a failed source: count it, go on.
+      const code = (err as { code?: unknown }).code;
+      const status = err instanceof ApiHttpError ? err.status : 0;
+      if (code !== 'CT_BODY_TOO_LARGE' && status !== 404) throw err;
+      summary.unreadable++;
+      continue;
+    }
     const der = crtShCertificateDer(body);
     try {
       if (der === null) throw new Error('not a certificate');
