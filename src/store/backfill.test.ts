@@ -49,6 +49,10 @@ describe.each(ENGINES)('%s store: imported issuances (migration 8)', (kind) => {
       ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
     );
     expect((await store.issuancesForName('a.example.com')).map((i) => i.tbsSha256)).toEqual([a.tbsSha256]);
+    // The internal check's history (monitor/known.ts) reads issuancesForNames: imported ones are there.
+    const history = await store.issuancesForNames(['a.example.com', '*.b.example.com'], 5);
+    expect(history.map((i) => i.tbsSha256).sort()).toEqual([a.tbsSha256, b.tbsSha256].sort());
+    expect(history.every((i) => i.sources?.[0] === 'backfill:crtsh')).toBe(true);
     expect(await store.countIssuances('example.com')).toBe(2);
     const page = await store.pageIssuances({ name: 'b.example.com', limit: 10 });
     expect(page.map((i) => [i.tbsSha256, i.sources])).toEqual([[b.tbsSha256, ['backfill:crtsh']]]);
