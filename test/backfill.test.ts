@@ -265,6 +265,24 @@ describe('backfill usage', () => {
     expect(out.stdout).toMatch(/CERTSPOTTER_API_KEY/);
   });
 
+  it('a state that cannot be opened: exit 2, one line, the API never asked', async () => {
+    const before = crtsh.requests.length;
+    const out = await runCli([
+      'backfill',
+      '--name',
+      'example.test',
+      '--source',
+      'crtsh',
+      '--url',
+      crtsh.url,
+      '--database',
+      'postgres://nobody@127.0.0.1:1/none',
+    ]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/^certvigil: [^\n]*127\.0\.0\.1:1[^\n]*\n$/);
+    expect(crtsh.requests.length).toBe(before);
+  });
+
   it('an API that answers an HTML error page: exit 2, one line, the page cleaned', async () => {
     const stateDir = join(work, `html-${++counter}`);
     crtsh.faults.status = 502;
