@@ -177,7 +177,11 @@ async function request<T>(run: Run, what: string, fetch: (signal: AbortSignal) =
         await sleep(wait * 1000);
         continue;
       }
-      if (err instanceof ApiHttpError && (err.status === 401 || err.status === 403))
+      if (
+        opts.source === 'certspotter' &&
+        err instanceof ApiHttpError &&
+        (err.status === 401 || err.status === 403)
+      )
         throw new CertvigilError(
           'CT_HTTP',
           `${what}: ${err.message} — the API refused the key (set $CERTSPOTTER_API_KEY to a valid one)`,
