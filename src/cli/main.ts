@@ -51,6 +51,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
   [['ct'], async () => (await import('./commands/ct.js')).registerCt],
   [['monitor'], async () => (await import('./commands/monitor.js')).registerMonitor],
   [['certs'], async () => (await import('./commands/certs.js')).registerCerts],
+  [['backfill'], async () => (await import('./commands/backfill.js')).registerBackfill],
   [['inventory'], async () => (await import('./commands/inventory.js')).registerInventory],
   [['notify'], async () => (await import('./commands/notify.js')).registerNotify],
   [['acme'], async () => (await import('./commands/acme.js')).registerAcme],

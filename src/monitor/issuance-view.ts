@@ -30,6 +30,8 @@ export interface IssuanceView {
   keyType: string;
   ipAddresses: string[];
   firstSeen: string;
+  /** Where `certvigil backfill` imported it from (`backfill:crtsh`, …); [] when only found in logs. */
+  sources: string[];
   /** The `certs authorize` records that make it known (by TBS, certificate or key hash), with notes. */
   authorizations: AuthorizationView[];
 }
@@ -102,6 +104,7 @@ function view(
     keyType: i.keyType,
     ipAddresses: i.ipAddresses,
     firstSeen: i.firstSeen,
+    sources: i.sources ?? [],
     authorizations: authorizationsFor(i, authorizations),
   };
 }

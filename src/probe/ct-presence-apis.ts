@@ -29,16 +29,42 @@ export interface CertSpotterOptions extends LookupOptions {
 }
 
 /**
- * One bounded GET of a JSON API (single attempt: the caller's deadline is short). Throws
- * `CT_BODY_TOO_LARGE` past `MAX_API_BODY_BYTES`, `CT_HTTP` for any status but 200 and
- * `CT_BAD_RESPONSE` for a body that is not JSON.
+ * An HTTP answer other than 200 (`CT_HTTP`), with what a caller that retries needs: the status and
+ * the server's `Retry-After` in seconds (RFC 9110 §10.2.3: delay-seconds or an HTTP-date), if any.
  */
-export async function fetchApiJson(
+export class ApiHttpError extends CertvigilError {
+  readonly status: number;
+  readonly retryAfterSeconds: number | null;
+
+  constructor(message: string, status: number, retryAfterSeconds: number | null) {
+    super('CT_HTTP', message);
+    this.name = 'ApiHttpError';
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Pure: `Retry-After` (RFC 9110 §10.2.3) as whole seconds from `now`, or null when absent or unreadable. */
+export function retryAfterSeconds(value: string | string[] | undefined, now: number): number | null {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (v === undefined || v === '') return null;
+  if (/^\d{1,9}$/.test(v)) return Number(v);
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? null : Math.max(0, Math.ceil((when - now) / 1000));
+}
+
+/**
+ * One bounded GET (single attempt: each caller decides whether to retry), the body as bytes.
+ * Throws `CT_BODY_TOO_LARGE` past `maxBytes` and `ApiHttpError` (`CT_HTTP`) for any status but 200,
+ * with a cleaned, bounded snippet of the body (an HTML error page becomes one short line).
+ */
+export async function fetchApiBody(
   url: URL,
   headers: Record<string, string>,
   signal: AbortSignal,
-): Promise<unknown> {
-  // Loaded here, not at start-up: only --crtsh/--certspotter need it, and a plugin starts often.
+  maxBytes: number = MAX_API_BODY_BYTES,
+): Promise<Buffer> {
+  // Loaded here, not at start-up: only --crtsh/--certspotter and backfill need it.
   const { request } = await import('undici');
   const res = await request(url, {
     method: 'GET',
@@ -51,24 +77,37 @@ export async function fetchApiJson(
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total > MAX_API_BODY_BYTES)
-        throw new CertvigilError(
-          'CT_BODY_TOO_LARGE',
-          `GET ${url.href}: body exceeds ${MAX_API_BODY_BYTES} bytes`,
-        );
+      if (total > maxBytes)
+        throw new CertvigilError('CT_BODY_TOO_LARGE', `GET ${url.href}: body exceeds ${maxBytes} bytes`);
       chunks.push(chunk);
     }
   } finally {
     if (!res.body.destroyed) res.body.destroy();
   }
-  const body = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
   if (res.statusCode !== 200) {
-    const snippet = sanitizeText(body.replace(/\s+/g, ' ').trim(), { maxLength: 200 });
-    throw new CertvigilError(
-      'CT_HTTP',
+    const snippet = sanitizeText(body.toString('utf8').replace(/\s+/g, ' ').trim(), { maxLength: 200 });
+    throw new ApiHttpError(
       `GET ${url.href}: HTTP ${res.statusCode}${snippet === '' ? '' : `: ${snippet}`}`,
+      res.statusCode,
+      retryAfterSeconds(res.headers['retry-after'], Date.now()),
     );
   }
+  return body;
+}
+
+/**
+ * One bounded GET of a JSON API (single attempt: the caller's deadline is short). Throws
+ * `CT_BODY_TOO_LARGE` past `maxBytes` (default `MAX_API_BODY_BYTES`), `CT_HTTP` for any status but
+ * 200 and `CT_BAD_RESPONSE` for a body that is not JSON.
+ */
+export async function fetchApiJson(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  maxBytes: number = MAX_API_BODY_BYTES,
+): Promise<unknown> {
+  const body = (await fetchApiBody(url, headers, signal, maxBytes)).toString('utf8');
   try {
     return JSON.parse(body) as unknown;
   } catch (cause) {
@@ -76,7 +115,8 @@ export async function fetchApiJson(
   }
 }
 
-function baseUrl(base: string): URL {
+/** `base` as a directory URL without query or fragment (paths are resolved under it). */
+export function baseUrl(base: string): URL {
   const url = new URL(base);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   url.search = '';

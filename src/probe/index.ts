@@ -40,3 +40,6 @@ export type {
   TraceErrorCode,
 } from './errors.js';
 export { DEFAULT_CERTSPOTTER_URL, DEFAULT_CRTSH_URL } from './ct-presence-apis.js';
+// History backfill (issue 18): crt.sh / Cert Spotter API v1 → the store, marked with the source.
+export { runBackfill } from './backfill.js';
+export type { BackfillOptions, BackfillProgress, BackfillSource, BackfillSummary } from './backfill.js';

@@ -138,7 +138,7 @@ export interface BatchRows {
   alerts: AlertRow[];
 }
 
-function firstByKey<T>(items: Iterable<T>, key: (item: T) => string): T[] {
+export function firstByKey<T>(items: Iterable<T>, key: (item: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const item of items) {
     const k = key(item);
@@ -326,7 +326,14 @@ export function assembleIssuances(
   rows: IssuanceReadRow[],
   certs: { tbsSha256: string; certSha256: string }[],
   entries: EntryRow[],
+  sources: { tbsSha256: string; source: string }[] = [],
 ): Issuance[] {
+  const sourcesBy = new Map<string, string[]>();
+  for (const s of sources) {
+    const list = sourcesBy.get(s.tbsSha256);
+    if (list) list.push(s.source);
+    else sourcesBy.set(s.tbsSha256, [s.source]);
+  }
   const certsBy = new Map<string, string[]>();
   for (const c of certs) {
     const list = certsBy.get(c.tbsSha256);
@@ -355,6 +362,8 @@ export function assembleIssuances(
     entries: (entriesBy.get(r.tbsSha256) ?? []).sort(
       (a, b) => compareText(a.logId, b.logId) || a.index - b.index,
     ),
+    // Only imported issuances carry the field: one found in logs only reads as before.
+    ...(sourcesBy.has(r.tbsSha256) ? { sources: (sourcesBy.get(r.tbsSha256) ?? []).sort(compareText) } : {}),
   }));
 }
 

@@ -33,6 +33,15 @@ export function checkIodefInput(r: IodefOutboxInput): void {
     throw invalidArgument('an iodef report needs a dedup key, a recipient and a document');
 }
 
+/**
+ * The document text as both engines store it: U+0000 cleaned (codec.cleanText), because
+ * PostgreSQL `text` cannot hold it. Issue 18: PostgreSQL cleaned it and SQLite stored it as given,
+ * so the same report read back differently from the two engines; now both call this.
+ */
+export function outboxDocument(r: Pick<IodefOutboxInput, 'document'>): string {
+  return cleanText(r.document);
+}
+
 /** Reads an outbox row (both engines hand over the same column names). */
 export function iodefOutboxFromRow(
   r: Record<string, unknown>,

@@ -479,6 +479,28 @@ const mitmResults: Migration = {
   },
 };
 
+const issuanceSources: Migration = {
+  version: 8,
+  name: 'issuance_sources: issuances imported by `backfill` and where from',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    // Issue 18: `certvigil backfill` imports issuances from crt.sh or the Cert Spotter API into
+    // the same `issuances` table (one row per TBS hash, RFC 6962 §3.2), so a certificate imported
+    // and later found in a log stays ONE issuance. Which source said so, under which of its ids,
+    // is kept beside it, one row per (issuance, source); issuances found in logs have no row here
+    // and are unchanged.
+    return [
+      `CREATE TABLE issuance_sources (
+  tbs_sha256 ${t.key} NOT NULL,
+  source ${t.key} NOT NULL,
+  source_id ${t.text} NOT NULL,
+  imported_at ${t.time} NOT NULL,
+  PRIMARY KEY (tbs_sha256, source)
+)${t.strict}`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
@@ -488,6 +510,7 @@ export const MIGRATIONS: readonly Migration[] = [
   monitorHealth,
   webServer,
   mitmResults,
+  issuanceSources,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

@@ -31,6 +31,9 @@ export type IssuancesPart = Pick<
   | 'countIssuances'
 >;
 
+/** Issuances imported from third parties (`backfill`), marked with their source. */
+export type BackfillPart = Pick<Store, 'importIssuances'>;
+
 /** The inventory and authorisations by hash. */
 export type InventoryPart = Pick<
   Store,

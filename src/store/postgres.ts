@@ -20,6 +20,7 @@ import postgres from 'postgres';
 import { CertvigilError } from '../errors.js';
 import { postgresAccess } from './postgres/access.js';
 import { postgresAlerts } from './postgres/alerts.js';
+import { postgresBackfill } from './postgres/backfill.js';
 import { PostgresConnection, clientOptions, redact } from './postgres/connection.js';
 import type { Sql } from './postgres/connection.js';
 import { postgresDomainAudits } from './postgres/domain-audits.js';
@@ -43,6 +44,7 @@ function postgresStore(sql: Sql, url: string, readOnly: boolean): Store {
     close: () => c.close(),
     ...postgresLogState(c),
     ...postgresIssuances(sql),
+    ...postgresBackfill(sql),
     ...postgresInventory(sql),
     ...postgresAlerts(sql),
     ...postgresMitm(sql),

@@ -92,7 +92,13 @@ export function cursorFromRow(r: Row, col: ColumnReader): LogCursor {
  * The three reads of an issuance query (issuances, their certificate hashes, their log entries),
  * joined into `Issuance` objects.
  */
-export function issuancesFromRows(rows: Row[], certs: Row[], entries: Row[], col: ColumnReader): Issuance[] {
+export function issuancesFromRows(
+  rows: Row[],
+  certs: Row[],
+  entries: Row[],
+  col: ColumnReader,
+  sources: Row[] = [],
+): Issuance[] {
   return assembleIssuances(
     rows.map((r) => issuanceFromRow(r, col)),
     certs.map((r) => ({ tbsSha256: String(r.tbs_sha256), certSha256: String(r.cert_sha256) })),
@@ -103,6 +109,7 @@ export function issuancesFromRows(rows: Row[], certs: Row[], entries: Row[], col
       type: r.type as EntryRow['type'],
       timestamp: col.int(r.timestamp),
     })),
+    sources.map((r) => ({ tbsSha256: String(r.tbs_sha256), source: String(r.source) })),
   );
 }
 

@@ -44,6 +44,7 @@ import { sqliteHostInventory } from './sqlite/host-inventory.js';
 import { sqliteIodefInbox } from './sqlite/iodef-inbox.js';
 import { sqliteIodefOutbox } from './sqlite/iodef-outbox.js';
 import { sqliteInventory } from './sqlite/inventory.js';
+import { sqliteBackfill } from './sqlite/backfill.js';
 import { sqliteIssuances } from './sqlite/issuances.js';
 import { sqliteLogState } from './sqlite/log-state.js';
 import { sqliteMitm } from './sqlite/mitm.js';
@@ -59,6 +60,7 @@ function sqliteStore(db: Db, path: string, readOnly = false): Store {
     close: () => c.close(),
     ...sqliteLogState(c),
     ...sqliteIssuances(c),
+    ...sqliteBackfill(c),
     ...sqliteInventory(c),
     ...sqliteAlerts(c),
     ...sqliteMitm(c),

@@ -692,6 +692,7 @@ describe.each(ENGINES)('%s store', (kind) => {
         'host_inventory',
         'domain_audits',
         'mitm_results',
+        'issuance_sources',
       ])
         await state.query(`DROP TABLE ${table}`);
       await state.query('DELETE FROM schema_migrations WHERE version > 1');

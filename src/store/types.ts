@@ -82,6 +82,30 @@ export interface Issuance extends CertificateRecord {
   /** ISO time when the first entry of this issuance was committed. */
   firstSeen: string;
   entries: { logId: string; index: number; type: 'x509' | 'precert'; timestamp: number }[];
+  /**
+   * Where `importIssuances` got it from (`backfill:crtsh`, `backfill:certspotter`), sorted; absent
+   * for an issuance only found in CT logs. An issuance both imported and logged has both.
+   */
+  sources?: string[];
+}
+
+/** One certificate `certvigil backfill` read from a third party (crt.sh, Cert Spotter). */
+export interface ImportedIssuance extends CertificateRecord {
+  /** SHA-256 of the certificate or precertificate the source gave, when it gave one. */
+  certSha256: string | null;
+  ipAddresses: string[];
+  serial: string;
+  keyType: string;
+  /** The source's own id of it (crt.sh certificate id, Cert Spotter issuance id). */
+  sourceId: string;
+}
+
+/** What one `importIssuances` call did. */
+export interface ImportResult {
+  /** Issuances that were not stored before (from a log or an import). */
+  added: number;
+  /** Issuances already stored (logged, or imported before): only the source mark was added. */
+  known: number;
 }
 
 export interface MalformedInput {
@@ -367,6 +391,15 @@ export interface Store {
   pageIssuances(query: IssuancePageQuery): Promise<Issuance[]>;
   /** How many issuances match `name` (as in `pageIssuances`), or all. */
   countIssuances(name?: string): Promise<number>;
+
+  /**
+   * Stores issuances read from a third party (`backfill`), marked with `source` (`backfill:…`), in
+   * one transaction. Keyed by TBS hash like `commitBatch`: an issuance already stored (found in a
+   * log or imported before) keeps its columns and `firstSeen` and only gains the source mark; a
+   * later `commitBatch` of the same certificate adds its log entry to the same issuance.
+   * Idempotent. At most 1000 records per call (STORE_INVALID_ARGUMENT beyond, or for a bad hash).
+   */
+  importIssuances(source: string, records: readonly ImportedIssuance[]): Promise<ImportResult>;
 
   /**
    * Stores a new token; an `id` or `tokenSha256` already stored is refused (STORE_INVALID_ARGUMENT).

@@ -260,6 +260,7 @@ describe.each(ENGINES)('%s store: web server tables (migration 6)', (kind) => {
         'host_inventory',
         'domain_audits',
         'mitm_results',
+        'issuance_sources',
       ])
         await suite.state().query(`DROP TABLE ${table}`);
       await suite.state().query('DELETE FROM schema_migrations WHERE version > 5');

@@ -569,6 +569,7 @@ export function openApiDocument(version: string): Json {
             keyType: str,
             ipAddresses: { type: 'array', items: str },
             firstSeen: str,
+            sources: { type: 'array', items: str },
             authorizations: {
               type: 'array',
               items: {

@@ -294,6 +294,11 @@ function detailBody(c: Context<AppEnv>, v: IssuanceView): Html {
           </tbody>
         </table>
       </div>
+      ${
+        v.sources.length > 0
+          ? html`<p>Imported by <code>certvigil backfill</code> from ${text(v.sources.join(', '), 200)}.</p>`
+          : ''
+      }
     </section>
     <section aria-labelledby="auths">
       <h2 id="auths">Authorisations</h2>

@@ -6,7 +6,7 @@
  * (readers and the sender are not blocked); the marks touch only a report not yet sent.
  */
 import { checkLimit, cleanText, nowIso, toJsonText, toNumber } from '../codec.js';
-import { checkIodefInput, checkIodefLimits } from '../iodef-codec.js';
+import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
@@ -34,13 +34,12 @@ export function postgresIodefOutbox(sql: Sql): IodefOutboxPart {
         WHERE registered_domain = ${r.registeredDomain} AND created_at >= ${limits.domainSince}`;
         if (toNumber(perDomain?.n) >= limits.domainMax)
           return { outcome: 'rate-limited-domain' as const, id: null };
-        // DRIFT (issue 18): here the document is stored as `cleanText(document)` (U+0000 → U+FFFD),
-        // while sqlite/iodef-outbox.ts stores it as given. Left as it was by the issue-15 split.
+        // The document through iodef-codec's `outboxDocument`, as in sqlite/iodef-outbox.ts.
         const [inserted] = await tx<Row[]>`
         INSERT INTO iodef_outbox (dedup_key, recipient, channel, registered_domain, names, reason, incident_id,
           document, created_at, next_attempt_at)
         VALUES (${r.dedupKey}, ${r.recipient}, ${r.channel}, ${r.registeredDomain}, ${toJsonText(r.names)}::text::jsonb,
-          ${cleanText(r.reason)}, ${r.incidentId}, ${cleanText(r.document)}, ${r.createdAt}, ${r.createdAt})
+          ${cleanText(r.reason)}, ${r.incidentId}, ${outboxDocument(r)}, ${r.createdAt}, ${r.createdAt})
         RETURNING id`;
         return { outcome: 'enqueued' as const, id: toNumber(inserted?.id) };
       });

@@ -44,7 +44,8 @@ async function assemble(
   const entries = withEntries
     ? await tx<Row[]>`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${filter}`
     : [];
-  return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS);
+  const sources = await tx<Row[]>`SELECT tbs_sha256, source FROM issuance_sources WHERE ${filter}`;
+  return issuancesFromRows(rows, certs, entries, POSTGRES_COLUMNS, sources);
 }
 
 /** The page's issuance rows, in page order (see the module comment for the plan). */

@@ -6,7 +6,7 @@
  * a report not yet sent.
  */
 import { checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
-import { checkIodefInput, checkIodefLimits } from '../iodef-codec.js';
+import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutboxPart } from '../parts.js';
 import type { Row } from '../rows.js';
@@ -46,9 +46,8 @@ export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxPart {
             toJsonText(r.names),
             cleanText(r.reason),
             r.incidentId,
-            // DRIFT (issue 18): the document is stored as given here, while postgres/iodef-outbox.ts
-            // stores `cleanText(document)` (U+0000 → U+FFFD). Left as it was by the issue-15 split.
-            r.document,
+            // Shared with postgres/iodef-outbox.ts (U+0000 → U+FFFD): the engines no longer drift.
+            outboxDocument(r),
             r.createdAt,
             r.createdAt,
           );

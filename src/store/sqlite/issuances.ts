@@ -24,7 +24,7 @@ import type { Row } from '../rows.js';
 import type { Issuance } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-/** `where` selects TBS hashes in all three tables (each has a `tbs_sha256` column). */
+/** `where` selects TBS hashes in all four tables (each has a `tbs_sha256` column). */
 function readIssuances(
   c: SqliteConnection,
   where: string,
@@ -44,7 +44,10 @@ function readIssuances(
           .stmt(`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`)
           .all(...params) as Row[])
       : [];
-    return issuancesFromRows(rows, certs, entries, SQLITE_COLUMNS);
+    const sources = c
+      .stmt(`SELECT tbs_sha256, source FROM issuance_sources WHERE ${where}`)
+      .all(...params) as Row[];
+    return issuancesFromRows(rows, certs, entries, SQLITE_COLUMNS, sources);
   });
   // One read transaction: the three reads see the same snapshot.
   return read.deferred();
@@ -127,7 +130,10 @@ export function sqliteIssuances(c: SqliteConnection): IssuancesPart {
         const entries = c
           .stmt(`SELECT log_id, idx, tbs_sha256, type, timestamp FROM log_entries WHERE ${where}`)
           .all(tbs) as Row[];
-        return issuancesFromRows(rows, certs, entries, SQLITE_COLUMNS);
+        const sources = c
+          .stmt(`SELECT tbs_sha256, source FROM issuance_sources WHERE ${where}`)
+          .all(tbs) as Row[];
+        return issuancesFromRows(rows, certs, entries, SQLITE_COLUMNS, sources);
       });
       return read.deferred();
     },
