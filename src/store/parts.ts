@@ -94,3 +94,16 @@ export type HostInventoryPart = Pick<Store, 'replaceHostInventory' | 'listHostIn
 
 /** The last CAA audit of each watched domain. */
 export type DomainAuditPart = Pick<Store, 'putDomainAudit' | 'listDomainAudits'>;
+
+/** Work units: ranges of a log's catch-up claimed by workers under a lease (issue 18). */
+export type WorkUnitsPart = Pick<
+  Store,
+  | 'planUnits'
+  | 'claimUnit'
+  | 'renewUnitLease'
+  | 'completeUnit'
+  | 'doneUnitsFrom'
+  | 'foldUnits'
+  | 'dropUnitsAfter'
+  | 'listUnits'
+>;
