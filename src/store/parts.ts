@@ -40,7 +40,12 @@ export type InventoryPart = Pick<
 /** The alert outbox. */
 export type AlertsPart = Pick<
   Store,
-  'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
+  | 'enqueueAlert'
+  | 'pendingAlerts'
+  | 'markAlertDelivered'
+  | 'markAlertFailed'
+  | 'listAlerts'
+  | 'withDeliveryLock'
 >;
 
 /** MITM-probe baselines and the last recorded `check mitm` result per target. */

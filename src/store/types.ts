@@ -374,6 +374,12 @@ export interface Store {
   markAlertDelivered(id: number): Promise<void>;
   markAlertFailed(id: number, error: string): Promise<void>;
   listAlerts(): Promise<AlertRecord[]>;
+  /**
+   * Runs `fn` while holding the store-wide delivery lock (PostgreSQL: a session advisory lock on a
+   * reserved connection; SQLite: one process, no lock), so workers sharing the store drain the
+   * alert outbox one at a time and no alert is delivered twice. Released when `fn` settles.
+   */
+  withDeliveryLock<T>(fn: () => Promise<T>): Promise<T>;
 
   /** Keeps the signed heads that prove a log misbehaved. */
   recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;

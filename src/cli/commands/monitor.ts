@@ -141,6 +141,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       )
       .option('--once', 'catch up once and exit (for cron)')
       .option(
+        '--worker-id <id>',
+        'this process among the workers sharing a --database (default host:pid); shown by `status`',
+      )
+      .option(
         '--json',
         'with --once: print the run as one JSON object, the last line of stdout ({"entriesRead", "logs": […], …})',
       )
@@ -162,7 +166,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         'daemon: also serve the dashboard, the HTTP API and /metrics here (as `certvigil serve`; TLS flags below)',
       ),
   ).action(
-    async (flags: MonitorFlags & ServeFlags & { caaResolver?: string; serve?: string; json?: boolean }) => {
+    async (
+      flags: MonitorFlags &
+        ServeFlags & { caaResolver?: string; serve?: string; json?: boolean; workerId?: string },
+    ) => {
       // Every check before the store: a usage error leaves no state directory behind.
       const configure = async (): Promise<MonitorConfig> => {
         const c = await loadConfig(flags);
@@ -224,7 +231,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       }
       const store = await openConfiguredStore(config);
       try {
-        await store.lock(lockOwner());
+        // SQLite: one monitor per state (the run lock). PostgreSQL: any number of workers share
+        // the store, each claiming work units under a lease (issue 18): no exclusive lock.
+        if (store.kind === 'sqlite') await store.lock(lockOwner());
         // The monitor's own health, for `certvigil status` and `check monitor`.
         let inventoryErrors = 0;
         const recordStatus = async (extra: Partial<MonitorStatusRecord> = {}): Promise<void> => {
@@ -279,6 +288,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         };
         const base = {
           store,
+          workerId: flags.workerId ?? lockOwner(),
           get notifiers() {
             return notifiers;
           },
