@@ -28,7 +28,7 @@ import { heartbeatDue, heartbeatEvent } from '../../notify/index.js';
 import type { LogHealthRecord, MonitorStatusRecord } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { writeLine } from '../flags.js';
+import { parseDuration, writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
 import type { Logger } from '../logger.js';
 import {
@@ -141,6 +141,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       )
       .option('--once', 'catch up once and exit (for cron)')
       .option(
+        '--unit-lease <duration>',
+        'how long a claimed work unit stays this worker’s without a renewal (1s-1h; bare number: seconds; default 15s)',
+      )
+      .option(
         '--worker-id <id>',
         'this process among the workers sharing a --database (default host:pid); shown by `status`',
       )
@@ -168,7 +172,13 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
   ).action(
     async (
       flags: MonitorFlags &
-        ServeFlags & { caaResolver?: string; serve?: string; json?: boolean; workerId?: string },
+        ServeFlags & {
+          caaResolver?: string;
+          serve?: string;
+          json?: boolean;
+          workerId?: string;
+          unitLease?: string;
+        },
     ) => {
       // Every check before the store: a usage error leaves no state directory behind.
       const configure = async (): Promise<MonitorConfig> => {
@@ -191,6 +201,15 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         throw new CertvigilError(
           'USAGE',
           '--tls-cert, --tls-key, --insecure-http and --audit-interval go with --serve',
+        );
+      const unitLeaseMs =
+        flags.unitLease === undefined
+          ? null
+          : parseDuration(flags.unitLease, '--unit-lease', { unit: 's', minMs: 1000, maxMs: 3_600_000 });
+      if (flags.workerId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(flags.workerId))
+        throw new CertvigilError(
+          'USAGE',
+          '--worker-id must be 1-128 printable ASCII characters without spaces',
         );
       if (flags.json && !flags.once)
         throw new CertvigilError('USAGE', '--json goes with --once (the daemon logs JSON lines on stderr)');
@@ -289,6 +308,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         const base = {
           store,
           workerId: flags.workerId ?? lockOwner(),
+          ...(unitLeaseMs !== null ? { unitLeaseMs } : {}),
           get notifiers() {
             return notifiers;
           },
