@@ -12,15 +12,19 @@ import type { DoneUnit, TreeState, UnitCompletion } from './types.js';
 /** RFC 6962 §2.1: a Merkle tree hash, here a leaf hash, is SHA-256 (32 bytes). */
 export const LEAF_HASH_BYTES = 32;
 
-/** Bounds the units one `planUnits` call adds (the caller plans again for more). */
-export const MAX_UNITS_PER_PLAN = 100_000;
+/** Units per INSERT statement when planning, to bound one statement's size. */
+export const PLAN_CHUNK = 10_000;
 
 /** The `state` column. */
 export type UnitState = 'open' | 'claimed' | 'done';
 
+/**
+ * A worker ID names a process in `status` and the dashboard: 1 to 200 characters, no control
+ * characters (they would reach a terminal; PostgreSQL text cannot hold U+0000 at all).
+ */
 export function checkWorkerId(workerId: string): void {
-  if (typeof workerId !== 'string' || workerId === '' || workerId.length > 200)
-    throw invalidArgument('a worker ID must be 1 to 200 characters');
+  if (typeof workerId !== 'string' || !/^[^\p{Cc}]{1,200}$/u.test(workerId))
+    throw invalidArgument('a worker ID must be 1 to 200 characters, none of them a control character');
 }
 
 export function checkLeaseMs(leaseMs: number): void {
@@ -41,11 +45,12 @@ export function checkPlan(upTo: number, unitSize: number, treeSize: number): voi
  * The units covering [start, upTo): each ends at the next multiple of `unitSize` (a static-ct-api
  * tile boundary when `unitSize` is a multiple of 256, static-ct-api §"Log Entries"), or at
  * `upTo`. A partial last unit [k·size + a, upTo) is followed, once planned further, by
- * [upTo, (k+1)·size), so later units stay aligned. At most MAX_UNITS_PER_PLAN of them.
+ * [upTo, (k+1)·size), so later units stay aligned. The caller bounds `upTo - start` (one row per
+ * unit is written in one transaction).
  */
 export function planRanges(start: number, upTo: number, unitSize: number): { first: number; last: number }[] {
   const out: { first: number; last: number }[] = [];
-  for (let first = start; first < upTo && out.length < MAX_UNITS_PER_PLAN;) {
+  for (let first = start; first < upTo;) {
     const last = Math.min(upTo, (Math.floor(first / unitSize) + 1) * unitSize);
     out.push({ first, last });
     first = last;

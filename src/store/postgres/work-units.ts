@@ -23,6 +23,7 @@ import {
   contiguousDone,
   leafHashParam,
   planRanges,
+  PLAN_CHUNK,
 } from '../work-units-codec.js';
 import { insertBatchRows } from './batch-inserts.js';
 import type { PostgresConnection } from './connection.js';
@@ -48,12 +49,17 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitsPart {
         const end = planned?.m === null || planned?.m === undefined ? 0 : toNumber(planned.m);
         const ranges = planRanges(Math.max(toNumber(log.position), end), upTo, unitSize);
         if (ranges.length === 0) return 0;
-        const added = await tx`
-        INSERT INTO work_units (log_id, first, last, tree_size, state, entries_read, updated_at)
-        SELECT ${logId}, r.first, r.last, ${treeSize}, 'open', 0, now()
-        FROM json_to_recordset(${JSON.stringify(ranges)}::text::json) AS r(first bigint, last bigint)
-        ON CONFLICT (log_id, first) DO NOTHING`;
-        return added.count;
+        let added = 0;
+        for (let i = 0; i < ranges.length; i += PLAN_CHUNK) {
+          const chunk = ranges.slice(i, i + PLAN_CHUNK);
+          const inserted = await tx`
+          INSERT INTO work_units (log_id, first, last, tree_size, state, entries_read, updated_at)
+          SELECT ${logId}, r.first, r.last, ${treeSize}, 'open', 0, now()
+          FROM json_to_recordset(${JSON.stringify(chunk)}::text::json) AS r(first bigint, last bigint)
+          ON CONFLICT (log_id, first) DO NOTHING`;
+          added += inserted.count;
+        }
+        return added;
       });
     },
 
