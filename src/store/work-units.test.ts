@@ -186,6 +186,13 @@ describe.each(ENGINES)('%s store: work units', (kind) => {
       expect(lease).toBeLessThan(Date.now() + 65_000);
       expect(await store.claimUnit(LOG_A, 'w3', 60_000)).toBeNull();
       expect(await store.claimUnit(LOG_B, 'w3', 60_000)).toBeNull();
+      for (const [id, lease] of [
+        ['', 1000],
+        ['w\u001b[31m', 1000],
+        ['w', 0],
+        ['w', 1.5],
+      ] as const)
+        expect(await codeOf(store.claimUnit(LOG_A, id, lease))).toBe('STORE_INVALID_ARGUMENT');
     });
 
     it('never gives one unit to two workers claiming at once from two connections', async () => {
