@@ -192,6 +192,7 @@ const initialSchema: Migration = {
   acquired_at ${t.time} NOT NULL
 )${t.strict}`,
 
+      // (Superseded by migration 9, which drops this table and creates the one the code uses.)
       // DESIGN ONLY, no code path uses this table yet: several worker processes sharing one
       // PostgreSQL database, each taking (log, index range) units instead of one process owning
       // every log under the run lock.
@@ -479,7 +480,52 @@ const mitmResults: Migration = {
   },
 };
 
-/** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
+/**
+ * Work units (issue 18): a log's catch-up split into ranges [first, last) that monitor processes
+ * sharing one PostgreSQL store claim under a lease (SQLite runs the same code with one worker).
+ * A unit is `open`, `claimed` by `worker_id` until `lease_until`, or `done` with the RFC 6962
+ * leaf hashes of its entries (32 bytes each, in order) kept for the fold, which checks them
+ * against a signed head and then deletes the unit. The partial index serves the claim (the
+ * lowest unit of a log that is not done); done units wait there only until the next fold.
+ *
+ * Migration 1 created a design-only `work_units` table (other columns, never written by any code
+ * path, hence empty): it is dropped with its index and replaced.
+ *
+ * Version 9: version 8 is the history backfill (issue 18, another branch).
+ */
+const workUnits: Migration = {
+  version: 9,
+  name: 'work units',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    const bytes = dialect === 'sqlite' ? 'BLOB' : 'BYTEA';
+    return [
+      'DROP TABLE IF EXISTS work_units',
+      `CREATE TABLE work_units (
+  log_id ${t.key} NOT NULL REFERENCES logs (log_id),
+  first ${t.int} NOT NULL CHECK (first >= 0),
+  last ${t.int} NOT NULL CHECK (last > first),
+  tree_size ${t.int} NOT NULL CHECK (tree_size >= last),
+  state ${t.text} NOT NULL CHECK (state IN ('open', 'claimed', 'done')),
+  worker_id ${t.text},
+  lease_until ${t.time},
+  leaf_hashes ${bytes},
+  entries_read ${t.int} NOT NULL DEFAULT 0 CHECK (entries_read >= 0),
+  updated_at ${t.time} NOT NULL,
+  PRIMARY KEY (log_id, first),
+  CHECK (state <> 'claimed' OR (worker_id IS NOT NULL AND lease_until IS NOT NULL)),
+  CHECK (state <> 'done' OR leaf_hashes IS NOT NULL)
+)${t.strict}`,
+      `CREATE INDEX work_units_claimable ON work_units (log_id, first) WHERE state <> 'done'`,
+    ];
+  },
+};
+
+/**
+ * Every migration, in order of version. Versions are 1, 2, 3, ... without gaps once merged; for now
+ * version 8 (backfill) lives on another branch, so the latest version is the last one's, not the
+ * count (a database records the highest version it has applied).
+ */
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
   mitmBaselines,
@@ -488,9 +534,10 @@ export const MIGRATIONS: readonly Migration[] = [
   monitorHealth,
   webServer,
   mitmResults,
+  workUnits,
 ];
 
-export const LATEST_VERSION = MIGRATIONS.length;
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /** What to apply to a database at `current`; throws when the database is newer than this code. */
 export function pendingMigrations(current: number): readonly Migration[] {
