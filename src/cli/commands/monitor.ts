@@ -307,7 +307,9 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         };
         const base = {
           store,
-          workerId: flags.workerId ?? lockOwner(),
+          // SQLite has one worker (the run lock): a fixed name, so a run after a crash resumes the
+          // units the dead process held at once instead of waiting out their leases.
+          workerId: flags.workerId ?? (store.kind === 'sqlite' ? 'local' : lockOwner()),
           ...(unitLeaseMs !== null ? { unitLeaseMs } : {}),
           get notifiers() {
             return notifiers;
