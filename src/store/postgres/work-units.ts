@@ -67,8 +67,7 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitsPart {
       checkWorkerId(workerId);
       checkLeaseMs(leaseMs);
       c.checkLock();
-      // One statement: the inner SELECT locks the lowest claimable row (open or a run-out lease;
-      // failing those, one this worker already holds: a retry after a failed download), skipping rows another
+      // One statement: the inner SELECT locks the lowest claimable row, skipping rows another
       // worker is claiming or completing right now (SKIP LOCKED), and the UPDATE takes it. A row
       // another claim committed meanwhile is re-checked against the WHERE clause and skipped.
       const [r] = await sql<Row[]>`
@@ -76,10 +75,8 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitsPart {
         updated_at = now()
       WHERE (log_id, first) = (
         SELECT log_id, first FROM work_units
-        WHERE log_id = ${logId} AND (state = 'open' OR (state = 'claimed'
-          AND (lease_until < now() OR worker_id = ${workerId})))
-        ORDER BY CASE WHEN worker_id = ${workerId} AND state = 'claimed' THEN 1 ELSE 0 END, first
-        LIMIT 1
+        WHERE log_id = ${logId} AND (state = 'open' OR (state = 'claimed' AND lease_until < now()))
+        ORDER BY first LIMIT 1
         FOR UPDATE SKIP LOCKED)
       RETURNING ${sql.unsafe(WORK_UNIT_COLUMNS)}`;
       return r === undefined ? null : workUnitFromRow(r, POSTGRES_COLUMNS);

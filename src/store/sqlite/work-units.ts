@@ -96,19 +96,17 @@ export function sqliteWorkUnits(c: SqliteConnection): WorkUnitsPart {
       checkWorkerId(workerId);
       checkLeaseMs(leaseMs);
       const now = nowIso();
-      // One statement, hence atomic: the lowest open unit or one whose lease ran out; failing those,
-      // one this worker already holds (a retry after a failed download resumes its own unit).
+      // One statement, hence atomic: the lowest open unit, or claimed one whose lease ran out.
       const r = c
         .stmt(
           `UPDATE work_units SET state = 'claimed', worker_id = ?, lease_until = ?, updated_at = ?
            WHERE log_id = ? AND first = (
              SELECT first FROM work_units
-             WHERE log_id = ? AND (state = 'open'
-               OR (state = 'claimed' AND (lease_until < ? OR worker_id = ?)))
-             ORDER BY CASE WHEN worker_id = ? AND state = 'claimed' THEN 1 ELSE 0 END, first LIMIT 1)
+             WHERE log_id = ? AND (state = 'open' OR (state = 'claimed' AND lease_until < ?))
+             ORDER BY first LIMIT 1)
            RETURNING ${WORK_UNIT_COLUMNS}`,
         )
-        .get(workerId, leaseEnd(leaseMs), now, logId, logId, now, workerId, workerId) as Row | undefined;
+        .get(workerId, leaseEnd(leaseMs), now, logId, logId, now) as Row | undefined;
       return r === undefined ? null : workUnitFromRow(r, SQLITE_COLUMNS);
     },
 
