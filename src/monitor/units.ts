@@ -77,6 +77,18 @@ export async function processUnit(
   );
   renew.unref?.();
   try {
+    return await workOnUnit();
+  } catch (err) {
+    // Give the unit back at once (a retry, here or by another worker, need not wait out the lease).
+    await store
+      .releaseUnits(settings.workerId, { logId: log.logId, first: unit.first })
+      .catch(() => undefined);
+    throw err;
+  } finally {
+    clearInterval(renew);
+  }
+
+  async function workOnUnit(): Promise<number> {
     let next = unit.first;
     const recordMalformed = (entry: RawLogEntry | MalformedEntry, error: string): void => {
       malformed.push({ logId: log.logId, index: entry.index, error });
@@ -153,8 +165,6 @@ export async function processUnit(
     result.malformed += malformedCount;
     if (alerts.length > 0) options.onCommit?.();
     return size;
-  } finally {
-    clearInterval(renew);
   }
 }
 

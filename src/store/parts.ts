@@ -106,6 +106,7 @@ export type WorkUnitsPart = Pick<
   | 'planUnits'
   | 'claimUnit'
   | 'renewUnitLease'
+  | 'releaseUnits'
   | 'completeUnit'
   | 'doneUnitsFrom'
   | 'foldUnits'

@@ -319,6 +319,12 @@ export interface Store {
    * claimable now (all done, or claimed under live leases).
    */
   claimUnit(logId: string, workerId: string, leaseMs: number): Promise<WorkUnit | null>;
+  /**
+   * Gives back the units `workerId` holds (one, with `unit`; else all of them) as open, at once:
+   * a download that failed, or a restarted worker whose earlier process died holding units.
+   * Returns how many were released.
+   */
+  releaseUnits(workerId: string, unit?: { logId: string; first: number }): Promise<number>;
   /** Extends the lease of a unit this worker still holds; false when it lost it (reclaimed). */
   renewUnitLease(logId: string, first: number, workerId: string, leaseMs: number): Promise<boolean>;
   /**

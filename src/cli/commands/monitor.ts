@@ -253,6 +253,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         // SQLite: one monitor per state (the run lock). PostgreSQL: any number of workers share
         // the store, each claiming work units under a lease (issue 18): no exclusive lock.
         if (store.kind === 'sqlite') await store.lock(lockOwner());
+        // SQLite has one worker (the run lock): a fixed name. A worker that restarts under its
+        // name gives back what its dead process held, instead of waiting out those leases.
+        const workerId = flags.workerId ?? (store.kind === 'sqlite' ? 'local' : lockOwner());
+        await store.releaseUnits(workerId);
         // The monitor's own health, for `certvigil status` and `check monitor`.
         let inventoryErrors = 0;
         const recordStatus = async (extra: Partial<MonitorStatusRecord> = {}): Promise<void> => {
@@ -309,7 +313,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           store,
           // SQLite has one worker (the run lock): a fixed name, so a run after a crash resumes the
           // units the dead process held at once instead of waiting out their leases.
-          workerId: flags.workerId ?? (store.kind === 'sqlite' ? 'local' : lockOwner()),
+          workerId,
           ...(unitLeaseMs !== null ? { unitLeaseMs } : {}),
           get notifiers() {
             return notifiers;

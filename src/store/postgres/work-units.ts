@@ -93,6 +93,21 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitsPart {
       return renewed.count === 1;
     },
 
+    async releaseUnits(workerId, unit) {
+      checkWorkerId(workerId);
+      if (unit !== undefined) checkPosition('first', unit.first);
+      c.checkLock();
+      const released =
+        unit === undefined
+          ? await sql`
+            UPDATE work_units SET state = 'open', worker_id = NULL, lease_until = NULL, updated_at = now()
+            WHERE state = 'claimed' AND worker_id = ${workerId}`
+          : await sql`
+            UPDATE work_units SET state = 'open', worker_id = NULL, lease_until = NULL, updated_at = now()
+            WHERE log_id = ${unit.logId} AND first = ${unit.first} AND state = 'claimed' AND worker_id = ${workerId}`;
+      return released.count;
+    },
+
     async completeUnit(completion) {
       checkCompletion(completion);
       c.checkLock();

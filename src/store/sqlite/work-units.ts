@@ -123,6 +123,26 @@ export function sqliteWorkUnits(c: SqliteConnection): WorkUnitsPart {
       return renewed.changes === 1;
     },
 
+    async releaseUnits(workerId, unit) {
+      checkWorkerId(workerId);
+      if (unit !== undefined) checkPosition('first', unit.first);
+      const released =
+        unit === undefined
+          ? c
+              .stmt(
+                `UPDATE work_units SET state = 'open', worker_id = NULL, lease_until = NULL, updated_at = ?
+                 WHERE state = 'claimed' AND worker_id = ?`,
+              )
+              .run(nowIso(), workerId)
+          : c
+              .stmt(
+                `UPDATE work_units SET state = 'open', worker_id = NULL, lease_until = NULL, updated_at = ?
+                 WHERE log_id = ? AND first = ? AND state = 'claimed' AND worker_id = ?`,
+              )
+              .run(nowIso(), unit.logId, unit.first, workerId);
+      return released.changes;
+    },
+
     async completeUnit(completion) {
       checkCompletion(completion);
       return completeTx.immediate(completion);
