@@ -10,3 +10,5 @@ export { DEFAULT_LOG_LIST_MAX_AGE_S, DEFAULT_MAX_AGE_S, monitorVerdict, roughAge
 export type { MonitorVerdict, VerdictOptions } from './verdict.js';
 export { PENDING_ALERTS_CAP, readHealth, readHealthReport } from './read.js';
 export type { HealthRead } from './read.js';
+export { unitsView } from './workers.js';
+export type { UnitsView, WorkerView } from './workers.js';

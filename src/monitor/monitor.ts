@@ -53,6 +53,10 @@ export interface CycleDeps {
   /** After each pass over the logs (a heartbeat). */
   onCycle?: () => Promise<void>;
   signal?: AbortSignal;
+  /** This process's name among the workers sharing the store (`--worker-id`; default host:pid). */
+  workerId?: string;
+  /** Lease of a claimed work unit (default 15 s; tests shorten it). */
+  unitLeaseMs?: number;
 }
 
 export interface CycleOptions {
@@ -243,6 +247,8 @@ export async function attemptLog(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(deps.workerId !== undefined ? { workerId: deps.workerId } : {}),
+      ...(deps.unitLeaseMs !== undefined ? { unitLeaseMs: deps.unitLeaseMs } : {}),
     });
   } catch (err) {
     // createLogReader (an unusable key in the list) or a bug above syncLog's own handling.
@@ -327,12 +333,16 @@ export class OutboxDrainer {
         const known = this.known();
         if (known === null) break;
         try {
-          const r = await deliverPendingAlerts(
-            this.deps.store,
-            this.deps.notifiers,
-            known,
-            (m) => this.deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
-            this.retry,
+          // Workers sharing a store drain one at a time: an alert is marked delivered before
+          // the next worker reads the outbox, so none goes out twice.
+          const r = await this.deps.store.withDeliveryLock(() =>
+            deliverPendingAlerts(
+              this.deps.store,
+              this.deps.notifiers,
+              known,
+              (m) => this.deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
+              this.retry,
+            ),
           );
           this.total.delivered += r.delivered;
           this.total.failed += r.failed;

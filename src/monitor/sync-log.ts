@@ -23,17 +23,16 @@ import {
   CtHttpError,
   fromStoredHead,
   hashEquals,
-  isMalformed,
-  leafHash,
   LogMisbehaviourError,
   toStoredHead,
 } from '../ct/index.js';
-import type { LogInfo, LogReader, MalformedEntry, RawLogEntry, SignedTreeHead } from '../ct/index.js';
-import type { IssuanceInput, LogCursor, MalformedInput, Store, TreeState } from '../store/index.js';
-import { summarizeEntry } from './entry-summary.js';
-import { malformedAlert, misbehaviourAlert } from './events.js';
+import type { LogInfo, LogReader, SignedTreeHead } from '../ct/index.js';
+import type { IssuanceInput, LogCursor, Store, TreeState } from '../store/index.js';
+import { hostname } from 'node:os';
+import { DEFAULT_LEASE_MS, DEFAULT_UNIT_SIZE, foldDoneUnits, processUnit } from './units.js';
+import type { UnitSettings } from './units.js';
+import { misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
-import { issuanceInput } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
 /** The certificate bytes of a matched entry, for the alert (hook scripts' CERT_FILENAME). */
@@ -52,8 +51,12 @@ export interface SyncOptions {
   ): Promise<MonitorAlert[]>;
   /** First run on a log: start at its current end instead of its first entry. */
   startAtEnd: boolean;
-  /** Commit at least every this many entries (and at the end). */
+  /** Entries per work unit (each committed as a whole); default 4096. */
   commitEvery?: number;
+  /** This process's name among the workers sharing the store (default host:pid). */
+  workerId?: string;
+  /** How long a claimed unit stays this worker's without a renewal (default 15 s). */
+  unitLeaseMs?: number;
   onProgress?: (done: number, total: number) => void;
   /** Called after every commit that stored alerts: the outbox can be drained now. */
   onCommit?: () => void;
@@ -104,25 +107,6 @@ async function logCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     throw fromLog(err);
-  }
-}
-
-/** The reader's entries, with every error it throws marked as the log's (not ours). */
-async function* logEntries<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      let r: IteratorResult<T>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        throw fromLog(err);
-      }
-      if (r.done === true) return;
-      yield r.value;
-    }
-  } finally {
-    await it.return?.().catch(() => undefined);
   }
 }
 
@@ -213,6 +197,30 @@ export function emptySyncResult(): SyncResult {
   };
 }
 
+function unitSettings(options: SyncOptions): UnitSettings {
+  const leaseMs = options.unitLeaseMs ?? DEFAULT_LEASE_MS;
+  return {
+    workerId: options.workerId ?? `${hostname()}:${process.pid}`,
+    unitSize: options.commitEvery ?? DEFAULT_UNIT_SIZE,
+    leaseMs,
+    pollMs: Math.min(1000, Math.max(20, Math.floor(leaseMs / 10))),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
 export async function syncLog(reader: LogReader, options: SyncOptions): Promise<SyncResult> {
   const result = emptySyncResult();
   try {
@@ -277,96 +285,45 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
       `stored tree (${tree.size}) and position (${cursor.position}) disagree`,
     );
 
-  const commitEvery = options.commitEvery ?? 4096;
-  let pending: {
-    issuances: IssuanceInput[];
-    malformed: MalformedInput[];
-    malformedAlerts: MonitorAlert[];
-    certificates: Map<string, MatchedCertificate>;
-    count: number;
-  } = { issuances: [], malformed: [], malformedAlerts: [], certificates: new Map(), count: 0 };
-  let position = cursor.position;
-  const commit = async (): Promise<void> => {
-    if (pending.count === 0) return;
-    const alerts = [
-      ...(await options.alertsFor(pending.issuances, pending.certificates)),
-      ...pending.malformedAlerts,
-    ];
-    await store.commitBatch({
-      logId: log.logId,
-      expectedPosition: position,
-      newPosition: position + pending.count,
-      tree: tree.toJSON(),
-      issuances: pending.issuances,
-      malformed: pending.malformed,
-      alerts,
-    });
-    position += pending.count;
-    result.position = position;
-    pending = { issuances: [], malformed: [], malformedAlerts: [], certificates: new Map(), count: 0 };
-    if (alerts.length > 0) options.onCommit?.();
-  };
-
-  /** An entry the reader could not parse, or whose certificate does not parse: kept, alerted, skipped. */
-  const recordMalformed = (entry: RawLogEntry | MalformedEntry, error: string): void => {
-    pending.malformed.push({ logId: log.logId, index: entry.index, error });
-    pending.malformedAlerts.push(
-      malformedAlert(log, {
-        index: entry.index,
-        error,
-        ...(entry.leafInput ? { leafInput: entry.leafInput } : {}),
-        ...(entry.extraData ? { extraData: entry.extraData } : {}),
-      }),
-    );
-    result.malformed++;
-  };
-
-  try {
-    for await (const batch of logEntries(
-      reader.entries(cursor.position, sth.treeSize, sth.treeSize, options.signal),
-    )) {
-      if (batch.start !== position + pending.count)
-        throw new LogReadError(
-          new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${batch.start}`),
-        );
-      for (const entry of batch.entries) {
-        if (isMalformed(entry) && !entry.leafInput)
-          throw new LogReadError(
-            new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} cannot be hashed: ${entry.error}`),
-          );
-        // The tree and the pending count move together, so a commit always matches its tree state.
-        tree.append(leafHash(entry.leafInput as Uint8Array));
-        pending.count++;
-        result.entriesRead++;
-        if (isMalformed(entry)) {
-          recordMalformed(entry, entry.error);
-          continue;
-        }
-        const s = summarizeEntry(entry);
-        if ('malformed' in s) {
-          recordMalformed(entry, s.error);
-          continue;
-        }
-        if (!s.dnsNames.some((n) => options.watch.matches(n))) continue;
-        result.matched++;
-        pending.issuances.push(issuanceInput(s, log.logId, entry.index));
-        const der = entry.leaf.certificate ?? entry.preCertificate;
-        if (der) pending.certificates.set(s.tbsSha256, { der, chain: entry.chain });
-      }
-      if (pending.count >= commitEvery) await commit();
-      options.onProgress?.(position + pending.count, sth.treeSize);
+  const settings = unitSettings(options);
+  // Plan the units up to this head (idempotent; other workers may have planned them already).
+  await store.planUnits(log.logId, sth.treeSize, settings.unitSize, sth.treeSize);
+  let folded = { position: cursor.position, tree };
+  for (;;) {
+    if (options.signal?.aborted) throw fromLog(options.signal.reason ?? new Error('aborted'));
+    const unit = await store.claimUnit(log.logId, settings.workerId, settings.leaseMs);
+    if (unit !== null) {
+      result.entriesRead += await processUnit(reader, unit, options, settings, result, fromLog);
+      continue;
     }
-    await commit();
-  } catch (err) {
-    // What was downloaded and hashed is committed (when our side works); the next attempt resumes
-    // at `position`.
-    if (err instanceof LogReadError || err instanceof LogMisbehaviourError)
-      await commit().catch(() => undefined);
-    throw err;
+    // Nothing claimable: fold what is done; if units below the head are still held by other
+    // workers, wait for them (or for their leases to run out, when they become claimable).
+    folded = await foldDoneUnits(store, log, sth.treeSize);
+    result.position = folded.position;
+    if (folded.position >= sth.treeSize) break;
+    const units = await store.listUnits(log.logId);
+    const held = units.some((u) => u.first < sth.treeSize && u.state === 'claimed');
+    if (!held) {
+      // A gap without a holder (units dropped by a rewind elsewhere): plan them again.
+      if ((await store.planUnits(log.logId, sth.treeSize, settings.unitSize, sth.treeSize)) === 0)
+        throw new CertvigilError(
+          'MONITOR_INTERNAL',
+          `${log.url}: entries ${folded.position}..${sth.treeSize} are neither planned nor done`,
+        );
+      continue;
+    }
+    await sleep(settings.pollMs, options.signal);
   }
-
-  if (!hashEquals(tree.root(), sth.rootHash)) {
-    const computed = b64(tree.root());
+  // Another worker may have folded past this head (it saw a newer one and verifies that one).
+  if (folded.position !== sth.treeSize) {
+    const now = await store.getCursor(log.logId);
+    result.verifiedSize = now?.verified?.treeSize ?? result.verifiedSize;
+    return result;
+  }
+  const position = folded.position;
+  const tree2 = folded.tree;
+  if (!hashEquals(tree2.root(), sth.rootHash)) {
+    const computed = b64(tree2.root());
     const message = `the log's ${sth.treeSize} entries hash to ${computed}, but it signed ${b64(sth.rootHash)}`;
     const heads = [toStoredHead(sth)];
     await reportMisbehaviour(
@@ -380,11 +337,12 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
     const to = await rewindTarget(reader, cursor);
     if (to !== null) {
       await store.rewindCursor(log.logId, position, to);
+      await store.dropUnitsAfter(log.logId, to.position);
       result.position = to.position;
     }
     return { ...result, status: 'misbehaving', message };
   }
-  await store.setVerifiedHead(log.logId, toStoredHead(sth), tree.toJSON());
+  await store.setVerifiedHead(log.logId, toStoredHead(sth), tree2.toJSON());
   result.verifiedSize = sth.treeSize;
   return result;
 }

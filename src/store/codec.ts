@@ -155,15 +155,22 @@ export function alertRow(alert: AlertInput): AlertRow {
   return { key: cleanText(alert.key), kind: alert.kind, payload: toJsonText(alert.payload) };
 }
 
-function checkIssuance(batch: CommitBatch, i: IssuanceInput): void {
-  if (i.logId !== batch.logId)
-    throw invalidArgument(`issuance from log ${i.logId} in a batch for ${batch.logId}`);
+/** The entries a batch or a work unit covers, [first, last) of one log, for the checks below. */
+export interface EntryRange {
+  /** 'batch' or 'unit', for the messages. */
+  what: string;
+  logId: string;
+  first: number;
+  last: number;
+}
+
+function checkIssuance(range: EntryRange, i: IssuanceInput): void {
+  if (i.logId !== range.logId)
+    throw invalidArgument(`issuance from log ${i.logId} in a ${range.what} for ${range.logId}`);
   checkIndex('entry index', i.index);
-  // The contract of a position: entries [expected, new) are exactly what this batch covers.
-  if (i.index < batch.expectedPosition || i.index >= batch.newPosition)
-    throw invalidArgument(
-      `entry ${i.index} is outside the batch [${batch.expectedPosition}, ${batch.newPosition})`,
-    );
+  // The contract of a position (and of a unit): entries [first, last) are exactly what it covers.
+  if (i.index < range.first || i.index >= range.last)
+    throw invalidArgument(`entry ${i.index} is outside the ${range.what} [${range.first}, ${range.last})`);
   checkHash('tbsSha256', i.tbsSha256);
   if (i.certSha256 !== null) checkHash('certSha256', i.certSha256);
   checkHash('spkiSha256', i.spkiSha256);
@@ -172,13 +179,13 @@ function checkIssuance(batch: CommitBatch, i: IssuanceInput): void {
   if (!Number.isSafeInteger(i.timestamp)) throw invalidArgument(`bad log timestamp ${i.timestamp}`);
 }
 
-function checkMalformed(batch: CommitBatch, m: MalformedInput): void {
-  if (m.logId !== batch.logId)
-    throw invalidArgument(`malformed entry of ${m.logId} in a batch for ${batch.logId}`);
+function checkMalformed(range: EntryRange, m: MalformedInput): void {
+  if (m.logId !== range.logId)
+    throw invalidArgument(`malformed entry of ${m.logId} in a ${range.what} for ${range.logId}`);
   checkIndex('entry index', m.index);
-  if (m.index < batch.expectedPosition || m.index >= batch.newPosition)
+  if (m.index < range.first || m.index >= range.last)
     throw invalidArgument(
-      `malformed entry ${m.index} is outside the batch [${batch.expectedPosition}, ${batch.newPosition})`,
+      `malformed entry ${m.index} is outside the ${range.what} [${range.first}, ${range.last})`,
     );
 }
 
@@ -211,10 +218,22 @@ export function batchRows(batch: CommitBatch): BatchRows {
   // types.ts: the tree holds entries [0, position), so a restart hashes on from the right place.
   if (batch.tree.size !== batch.newPosition)
     throw invalidArgument(`tree size ${batch.tree.size} does not match newPosition ${batch.newPosition}`);
-  for (const i of batch.issuances) checkIssuance(batch, i);
-  for (const m of batch.malformed) checkMalformed(batch, m);
+  const range = { what: 'batch', logId: batch.logId, first: batch.expectedPosition, last: batch.newPosition };
+  return { tree: toJsonText(batch.tree), ...entryRows(range, batch) };
+}
 
-  const issuances = firstByKey(batch.issuances, (i) => i.tbsSha256).map((i): IssuanceRow => ({
+/**
+ * Checks the issuances, malformed entries and alerts of a batch or a work unit against the range
+ * they belong to, and turns them into rows (all but the tree); throws STORE_INVALID_ARGUMENT.
+ */
+export function entryRows(
+  range: EntryRange,
+  parts: Pick<CommitBatch, 'issuances' | 'malformed' | 'alerts'>,
+): Omit<BatchRows, 'tree'> {
+  for (const i of parts.issuances) checkIssuance(range, i);
+  for (const m of parts.malformed) checkMalformed(range, m);
+
+  const issuances = firstByKey(parts.issuances, (i) => i.tbsSha256).map((i): IssuanceRow => ({
     tbsSha256: i.tbsSha256,
     dnsNames: toJsonText(i.dnsNames.map(cleanText)),
     ipAddresses: toJsonText(i.ipAddresses.map(cleanText)),
@@ -226,13 +245,13 @@ export function batchRows(batch: CommitBatch): BatchRows {
     keyType: cleanText(i.keyType),
   }));
   const certs = firstByKey(
-    batch.issuances.flatMap((i) =>
+    parts.issuances.flatMap((i) =>
       i.certSha256 === null ? [] : [{ tbsSha256: i.tbsSha256, certSha256: i.certSha256 }],
     ),
     (c) => `${c.tbsSha256}:${c.certSha256}`,
   );
   const entries = firstByKey(
-    batch.issuances.map((i): EntryRow => ({
+    parts.issuances.map((i): EntryRow => ({
       logId: i.logId,
       idx: i.index,
       tbsSha256: i.tbsSha256,
@@ -242,7 +261,7 @@ export function batchRows(batch: CommitBatch): BatchRows {
     (e) => String(e.idx),
   );
   const names = firstByKey(
-    batch.issuances.flatMap((i) =>
+    parts.issuances.flatMap((i) =>
       i.dnsNames.map((n) => ({ dnsName: cleanText(n), tbsSha256: i.tbsSha256 })),
     ),
     (n) => `${n.tbsSha256}\n${n.dnsName}`,
@@ -252,11 +271,11 @@ export function batchRows(batch: CommitBatch): BatchRows {
     (x) => `${x.tbsSha256}\n${x.suffix}`,
   );
   const malformed = firstByKey(
-    batch.malformed.map((m) => ({ logId: m.logId, idx: m.index, error: cleanText(m.error) })),
+    parts.malformed.map((m) => ({ logId: m.logId, idx: m.index, error: cleanText(m.error) })),
     (m) => String(m.idx),
   );
-  const alerts = firstByKey(batch.alerts.map(alertRow), (a) => a.key);
-  return { tree: toJsonText(batch.tree), issuances, certs, entries, names, suffixes, malformed, alerts };
+  const alerts = firstByKey(parts.alerts.map(alertRow), (a) => a.key);
+  return { issuances, certs, entries, names, suffixes, malformed, alerts };
 }
 
 /** True when a batch only moves the cursor: one UPDATE is all it costs. */

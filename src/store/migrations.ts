@@ -192,6 +192,7 @@ const initialSchema: Migration = {
   acquired_at ${t.time} NOT NULL
 )${t.strict}`,
 
+      // (Superseded by migration 9, which drops this table and creates the one the code uses.)
       // DESIGN ONLY, no code path uses this table yet: several worker processes sharing one
       // PostgreSQL database, each taking (log, index range) units instead of one process owning
       // every log under the run lock.
@@ -501,6 +502,45 @@ const issuanceSources: Migration = {
   },
 };
 
+/**
+ * Work units (issue 18): a log's catch-up split into ranges [first, last) that monitor processes
+ * sharing one PostgreSQL store claim under a lease (SQLite runs the same code with one worker).
+ * A unit is `open`, `claimed` by `worker_id` until `lease_until`, or `done` with the RFC 6962
+ * leaf hashes of its entries (32 bytes each, in order) kept for the fold, which checks them
+ * against a signed head and then deletes the unit. The partial index serves the claim (the
+ * lowest unit of a log that is not done); done units wait there only until the next fold.
+ *
+ * Migration 1 created a design-only `work_units` table (other columns, never written by any code
+ * path, hence empty): it is dropped with its index and replaced.
+ */
+const workUnits: Migration = {
+  version: 9,
+  name: 'work units',
+  statements(dialect) {
+    const t = COLUMN_TYPES[dialect];
+    const bytes = dialect === 'sqlite' ? 'BLOB' : 'BYTEA';
+    return [
+      'DROP TABLE IF EXISTS work_units',
+      `CREATE TABLE work_units (
+  log_id ${t.key} NOT NULL REFERENCES logs (log_id),
+  first ${t.int} NOT NULL CHECK (first >= 0),
+  last ${t.int} NOT NULL CHECK (last > first),
+  tree_size ${t.int} NOT NULL CHECK (tree_size >= last),
+  state ${t.text} NOT NULL CHECK (state IN ('open', 'claimed', 'done')),
+  worker_id ${t.text},
+  lease_until ${t.time},
+  leaf_hashes ${bytes},
+  entries_read ${t.int} NOT NULL DEFAULT 0 CHECK (entries_read >= 0),
+  updated_at ${t.time} NOT NULL,
+  PRIMARY KEY (log_id, first),
+  CHECK (state <> 'claimed' OR (worker_id IS NOT NULL AND lease_until IS NOT NULL)),
+  CHECK (state <> 'done' OR leaf_hashes IS NOT NULL)
+)${t.strict}`,
+      `CREATE INDEX work_units_claimable ON work_units (log_id, first) WHERE state <> 'done'`,
+    ];
+  },
+};
+
 /** Every migration, in order; versions are 1, 2, 3, ... without gaps. */
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
@@ -511,9 +551,10 @@ export const MIGRATIONS: readonly Migration[] = [
   webServer,
   mitmResults,
   issuanceSources,
+  workUnits,
 ];
 
-export const LATEST_VERSION = MIGRATIONS.length;
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /** What to apply to a database at `current`; throws when the database is newer than this code. */
 export function pendingMigrations(current: number): readonly Migration[] {

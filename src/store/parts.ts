@@ -43,7 +43,12 @@ export type InventoryPart = Pick<
 /** The alert outbox. */
 export type AlertsPart = Pick<
   Store,
-  'enqueueAlert' | 'pendingAlerts' | 'markAlertDelivered' | 'markAlertFailed' | 'listAlerts'
+  | 'enqueueAlert'
+  | 'pendingAlerts'
+  | 'markAlertDelivered'
+  | 'markAlertFailed'
+  | 'listAlerts'
+  | 'withDeliveryLock'
 >;
 
 /** MITM-probe baselines and the last recorded `check mitm` result per target. */
@@ -97,3 +102,17 @@ export type HostInventoryPart = Pick<Store, 'replaceHostInventory' | 'listHostIn
 
 /** The last CAA audit of each watched domain. */
 export type DomainAuditPart = Pick<Store, 'putDomainAudit' | 'listDomainAudits'>;
+
+/** Work units: ranges of a log's catch-up claimed by workers under a lease (issue 18). */
+export type WorkUnitsPart = Pick<
+  Store,
+  | 'planUnits'
+  | 'claimUnit'
+  | 'renewUnitLease'
+  | 'releaseUnits'
+  | 'completeUnit'
+  | 'doneUnitsFrom'
+  | 'foldUnits'
+  | 'dropUnitsAfter'
+  | 'listUnits'
+>;

@@ -4,7 +4,7 @@
  * the SQLite store (store.test.ts runs one suite against both). This file connects and assembles
  * the `Store` from the parts in `store/postgres/`: the connection with its schema and run lock,
  * log state, issuances, inventory, alerts, MITM baselines, the iodef outbox and inbox, health, and the web server's access control, host
- * inventories and domain audits.
+ * inventories and domain audits, and the work units of issue 18.
  *
  * Where the code differs from the SQLite parts, it is for the network: see
  * `store/postgres/log-state.ts` (set-based batch inserts, a cursor-only batch in one UPDATE).
@@ -32,6 +32,7 @@ import { postgresInventory } from './postgres/inventory.js';
 import { postgresIssuances } from './postgres/issuances.js';
 import { postgresLogState } from './postgres/log-state.js';
 import { postgresMitm } from './postgres/mitm.js';
+import { postgresWorkUnits } from './postgres/work-units.js';
 import type { Store } from './types.js';
 
 /** The `Store` over one pool: each part runs its SQL through it; writes check the run lock. */
@@ -54,6 +55,7 @@ function postgresStore(sql: Sql, url: string, readOnly: boolean): Store {
     ...postgresAccess(sql),
     ...postgresHostInventory(sql),
     ...postgresDomainAudits(sql),
+    ...postgresWorkUnits(c),
   };
 }
 

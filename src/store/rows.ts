@@ -33,7 +33,9 @@ import type {
   SessionRecord,
   TokenRecord,
   UserRecord,
+  WorkUnit,
 } from './types.js';
+import type { UnitState } from './work-units-codec.js';
 
 /** A result row as both drivers hand it over: column name to value. */
 export type Row = Record<string, unknown>;
@@ -331,4 +333,40 @@ export function cursorVanished(logId: string): Error {
 
 export function readOnlyLock(): Error {
   return invalidArgument('a store opened read-only cannot take the run lock');
+}
+
+export const WORK_UNIT_COLUMNS =
+  'log_id, first, last, tree_size, state, worker_id, lease_until, entries_read, updated_at';
+
+/** A `work_units` row without its leaf hashes (status, claims). */
+export function workUnitFromRow(r: Row, col: ColumnReader): WorkUnit {
+  return {
+    logId: String(r.log_id),
+    first: col.int(r.first),
+    last: col.int(r.last),
+    treeSize: col.int(r.tree_size),
+    state: r.state as WorkUnit['state'],
+    workerId: r.worker_id === null || r.worker_id === undefined ? null : String(r.worker_id),
+    leaseUntil: optTime(r.lease_until, col),
+    entriesRead: col.int(r.entries_read),
+    updatedAt: col.time(r.updated_at),
+  };
+}
+
+/**
+ * `first, last, state, leaf_hashes` of a unit, for `contiguousDone`. Both drivers return a BLOB /
+ * bytea as a Buffer; the copy is a plain Uint8Array, as types.ts promises, detached from the
+ * driver's memory.
+ */
+export function unitRunFromRow(
+  r: Row,
+  col: ColumnReader,
+): { first: number; last: number; state: UnitState; leafHashes: Uint8Array } {
+  const bytes = r.leaf_hashes;
+  return {
+    first: col.int(r.first),
+    last: col.int(r.last),
+    state: r.state as UnitState,
+    leafHashes: bytes instanceof Uint8Array ? Uint8Array.from(bytes) : new Uint8Array(0),
+  };
 }

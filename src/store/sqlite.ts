@@ -4,7 +4,8 @@
  * `Store` interface) and a lock file beside it. This file opens it (the state directory, the file
  * modes, the journal) and assembles the `Store` from the parts in `store/sqlite/`: the connection
  * with its schema and run lock, log state, issuances, inventory, alerts, MITM baselines, the iodef
- * outbox and inbox, health, and the web server's access control, host inventories and domain audits.
+ * outbox and inbox, health, the web server's access control, host inventories and domain audits,
+ * and the work units of issue 18.
  *
  * Durability: WAL journal with `synchronous = FULL`. Any journal mode survives SIGKILL (the OS
  * keeps what was written), but after a power loss WAL + NORMAL may lose the last commits, and
@@ -48,6 +49,7 @@ import { sqliteBackfill } from './sqlite/backfill.js';
 import { sqliteIssuances } from './sqlite/issuances.js';
 import { sqliteLogState } from './sqlite/log-state.js';
 import { sqliteMitm } from './sqlite/mitm.js';
+import { sqliteWorkUnits } from './sqlite/work-units.js';
 import type { Store } from './types.js';
 
 /** The `Store` over one connection: each part runs its SQL through `c`. */
@@ -70,6 +72,7 @@ function sqliteStore(db: Db, path: string, readOnly = false): Store {
     ...sqliteAccess(c),
     ...sqliteHostInventory(c),
     ...sqliteDomainAudits(c),
+    ...sqliteWorkUnits(c),
   };
 }
 

@@ -143,6 +143,48 @@ export interface CommitBatch {
   alerts: AlertInput[];
 }
 
+/**
+ * A range of one log's entries, [first, last), that one monitor process (a worker) downloads,
+ * matches and commits as a whole (issue 18). Workers sharing a PostgreSQL store claim units with
+ * `FOR UPDATE SKIP LOCKED` under a lease; SQLite runs the same code with one worker.
+ */
+export interface WorkUnit {
+  logId: string;
+  /** First entry index of the unit. */
+  first: number;
+  /** One past the last entry index. */
+  last: number;
+  /** The signed tree size the unit was planned under (static-ct-api tiles need it to read). */
+  treeSize: number;
+  state: 'open' | 'claimed' | 'done';
+  workerId: string | null;
+  /** ISO time the claim expires (the store's clock); null unless claimed. */
+  leaseUntil: string | null;
+  /** Entries the completing worker read (last - first once done). */
+  entriesRead: number;
+  updatedAt: string;
+}
+
+/** What a worker commits for a unit it holds, atomically with marking it done. */
+export interface UnitCompletion {
+  logId: string;
+  first: number;
+  workerId: string;
+  /** RFC 6962 leaf hashes of entries [first, last), 32 bytes each, in order (for the fold). */
+  leafHashes: Uint8Array;
+  issuances: IssuanceInput[];
+  malformed: MalformedInput[];
+  /** Enqueued in the same transaction, deduplicated by key (exactly once across workers). */
+  alerts: AlertInput[];
+}
+
+/** A done unit with its leaf hashes, as the fold reads them. */
+export interface DoneUnit {
+  first: number;
+  last: number;
+  leafHashes: Uint8Array;
+}
+
 /** A certificate the organisation obtained itself (inventory) or authorised by hash. */
 export interface InventoryRecord extends CertificateRecord {
   source: string;
@@ -286,6 +328,52 @@ export interface Store {
     to: { position: number; tree: TreeState },
   ): Promise<void>;
 
+  // ---- work units (issue 18): several workers share one log's catch-up ----------------------
+  /**
+   * Adds open units covering [max(position, end of the last planned unit), upTo) of the log, each
+   * at most `unitSize` entries and ending on a multiple of `unitSize` where it can (static-ct-api
+   * tile alignment), planned under `treeSize`. Idempotent and safe when workers plan at once (the
+   * same ranges collide on (log_id, first) and are kept once). Returns the number added.
+   */
+  planUnits(logId: string, upTo: number, unitSize: number, treeSize: number): Promise<number>;
+  /**
+   * Claims the lowest open unit of the log, or the lowest claimed one whose lease has expired (its
+   * worker died or stalled), for `workerId` until now + leaseMs (the store's clock). PostgreSQL:
+   * `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent workers never get the same unit. Null: nothing
+   * claimable now (all done, or claimed under live leases).
+   */
+  claimUnit(logId: string, workerId: string, leaseMs: number): Promise<WorkUnit | null>;
+  /**
+   * Gives back the units `workerId` holds (one, with `unit`; else all of them) as open, at once:
+   * a download that failed, or a restarted worker whose earlier process died holding units.
+   * Returns how many were released.
+   */
+  releaseUnits(workerId: string, unit?: { logId: string; first: number }): Promise<number>;
+  /** Extends the lease of a unit this worker still holds; false when it lost it (reclaimed). */
+  renewUnitLease(logId: string, first: number, workerId: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Atomic: if `workerId` still holds the unit (claimed by it; its lease may have run out as long
+   * as nobody reclaimed it), stores the issuances, log entries, malformed records and alerts
+   * (keyed: nothing twice) and marks the unit done with its leaf hashes; returns true. Otherwise
+   * writes nothing and returns false (another worker owns the unit now).
+   */
+  completeUnit(completion: UnitCompletion): Promise<boolean>;
+  /**
+   * The done units of the log from `position` on, contiguous (stops at the first gap or undone
+   * unit), in order, at most `limit` of them, with their leaf hashes.
+   */
+  doneUnitsFrom(logId: string, position: number, limit: number): Promise<DoneUnit[]>;
+  /**
+   * The fold: compare-and-set of the log's download position from `expectedPosition` to
+   * `newPosition` with its tree (StoreConflictError if it moved), and deletion of the units that
+   * end at or before `newPosition`, in one transaction.
+   */
+  foldUnits(logId: string, expectedPosition: number, newPosition: number, tree: TreeState): Promise<void>;
+  /** Deletes every unit of the log that ends after `position` (a rewind after a root mismatch). */
+  dropUnitsAfter(logId: string, position: number): Promise<number>;
+  /** Every unit of one log, or of all logs, ordered by log and first entry (status, tests). */
+  listUnits(logId?: string): Promise<WorkUnit[]>;
+
   listIssuances(): Promise<Issuance[]>;
   /** Issuances whose TBS or certificate SHA-256 starts with `hexPrefix` (≥ 8 hex digits). */
   findIssuances(hexPrefix: string): Promise<Issuance[]>;
@@ -316,6 +404,12 @@ export interface Store {
   markAlertDelivered(id: number): Promise<void>;
   markAlertFailed(id: number, error: string): Promise<void>;
   listAlerts(): Promise<AlertRecord[]>;
+  /**
+   * Runs `fn` while holding the store-wide delivery lock (PostgreSQL: a session advisory lock on a
+   * reserved connection; SQLite: one process, no lock), so workers sharing the store drain the
+   * alert outbox one at a time and no alert is delivered twice. Released when `fn` settles.
+   */
+  withDeliveryLock<T>(fn: () => Promise<T>): Promise<T>;
 
   /** Keeps the signed heads that prove a log misbehaved. */
   recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;

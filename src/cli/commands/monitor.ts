@@ -28,7 +28,7 @@ import { heartbeatDue, heartbeatEvent } from '../../notify/index.js';
 import type { LogHealthRecord, MonitorStatusRecord } from '../../store/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { writeLine } from '../flags.js';
+import { parseDuration, writeLine } from '../flags.js';
 import { jsonLine } from '../json-line.js';
 import type { Logger } from '../logger.js';
 import {
@@ -141,6 +141,14 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       )
       .option('--once', 'catch up once and exit (for cron)')
       .option(
+        '--unit-lease <duration>',
+        'how long a claimed work unit stays this worker’s without a renewal (1s-1h; bare number: seconds; default 15s)',
+      )
+      .option(
+        '--worker-id <id>',
+        'this process among the workers sharing a --database (default host:pid); shown by `status`',
+      )
+      .option(
         '--json',
         'with --once: print the run as one JSON object, the last line of stdout ({"entriesRead", "logs": […], …})',
       )
@@ -162,7 +170,16 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         'daemon: also serve the dashboard, the HTTP API and /metrics here (as `certvigil serve`; TLS flags below)',
       ),
   ).action(
-    async (flags: MonitorFlags & ServeFlags & { caaResolver?: string; serve?: string; json?: boolean }) => {
+    async (
+      flags: MonitorFlags &
+        ServeFlags & {
+          caaResolver?: string;
+          serve?: string;
+          json?: boolean;
+          workerId?: string;
+          unitLease?: string;
+        },
+    ) => {
       // Every check before the store: a usage error leaves no state directory behind.
       const configure = async (): Promise<MonitorConfig> => {
         const c = await loadConfig(flags);
@@ -184,6 +201,15 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         throw new CertvigilError(
           'USAGE',
           '--tls-cert, --tls-key, --insecure-http and --audit-interval go with --serve',
+        );
+      const unitLeaseMs =
+        flags.unitLease === undefined
+          ? null
+          : parseDuration(flags.unitLease, '--unit-lease', { unit: 's', minMs: 1000, maxMs: 3_600_000 });
+      if (flags.workerId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(flags.workerId))
+        throw new CertvigilError(
+          'USAGE',
+          '--worker-id must be 1-128 printable ASCII characters without spaces',
         );
       if (flags.json && !flags.once)
         throw new CertvigilError('USAGE', '--json goes with --once (the daemon logs JSON lines on stderr)');
@@ -224,7 +250,13 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       }
       const store = await openConfiguredStore(config);
       try {
-        await store.lock(lockOwner());
+        // SQLite: one monitor per state (the run lock). PostgreSQL: any number of workers share
+        // the store, each claiming work units under a lease (issue 18): no exclusive lock.
+        if (store.kind === 'sqlite') await store.lock(lockOwner());
+        // SQLite has one worker (the run lock): a fixed name. A worker that restarts under its
+        // name gives back what its dead process held, instead of waiting out those leases.
+        const workerId = flags.workerId ?? (store.kind === 'sqlite' ? 'local' : lockOwner());
+        await store.releaseUnits(workerId);
         // The monitor's own health, for `certvigil status` and `check monitor`.
         let inventoryErrors = 0;
         const recordStatus = async (extra: Partial<MonitorStatusRecord> = {}): Promise<void> => {
@@ -279,6 +311,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         };
         const base = {
           store,
+          // SQLite has one worker (the run lock): a fixed name, so a run after a crash resumes the
+          // units the dead process held at once instead of waiting out their leases.
+          workerId,
+          ...(unitLeaseMs !== null ? { unitLeaseMs } : {}),
           get notifiers() {
             return notifiers;
           },

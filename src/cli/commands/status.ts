@@ -5,8 +5,8 @@
  * alert outbox; the log list. Read-only: opens the state read-only and creates nothing.
  */
 import type { Command } from 'commander';
-import { readHealthReport, roughAge } from '../../health/index.js';
-import type { HealthReport, LogView } from '../../health/index.js';
+import { readHealthReport, roughAge, unitsView } from '../../health/index.js';
+import type { HealthReport, LogView, UnitsView } from '../../health/index.js';
 import { sanitizeText } from '../../sanitize.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -85,6 +85,19 @@ export function formatStatus(r: HealthReport, style: Style): string[] {
   return lines;
 }
 
+/** The work units and the workers holding them (issue 18); nothing when no unit is pending. */
+export function formatUnits(u: UnitsView): string[] {
+  if (u.open + u.claimed + u.expired + u.done === 0) return [];
+  const lines = [
+    `work units: ${u.open} open, ${u.claimed} claimed, ${u.expired} with a run-out lease, ${u.done} done (not folded yet)`,
+  ];
+  for (const w of u.workers)
+    lines.push(
+      `  worker ${sanitizeText(w.workerId, { maxLength: 128 })}: ${w.holding} unit(s), lease until ${w.leaseUntil}`,
+    );
+  return lines;
+}
+
 export function registerStatus(program: Command, ctx: Ctx): void {
   addStateOptions(
     program
@@ -106,11 +119,20 @@ export function registerStatus(program: Command, ctx: Ctx): void {
         'state at the state directory or database (nothing is created), an unsafe state directory, or a usage error.',
     )
     .action(async (flags: MonitorFlags & { json?: boolean }) => {
-      const report = await withStore(flags, (store) => readHealthReport(store, new Date()), {
-        readOnly: true,
-      });
-      if (flags.json) await writeLine(jsonLine(report));
-      else for (const line of formatStatus(report, makeStyle(process.stdout))) await writeLine(line);
+      const now = new Date();
+      const { report, units } = await withStore(
+        flags,
+        async (store) => ({
+          report: await readHealthReport(store, now),
+          units: unitsView(await store.listUnits(), now),
+        }),
+        { readOnly: true },
+      );
+      if (flags.json) await writeLine(jsonLine({ ...report, units }));
+      else {
+        for (const line of formatStatus(report, makeStyle(process.stdout))) await writeLine(line);
+        for (const line of formatUnits(units)) await writeLine(line);
+      }
       ctx.setExit(EXIT.OK);
     });
 }

@@ -9,6 +9,7 @@ import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
 import { ALERT_COLUMNS, POSTGRES_COLUMNS, alertFromRow } from '../rows.js';
 import type { AlertsPart } from '../parts.js';
 import type { Row } from '../rows.js';
+import { DELIVERY_LOCK } from './connection.js';
 import type { Sql } from './connection.js';
 
 export function postgresAlerts(sql: Sql): AlertsPart {
@@ -20,6 +21,24 @@ export function postgresAlerts(sql: Sql): AlertsPart {
       VALUES (${a.key}, ${a.kind}, ${a.payload}::text::jsonb, ${nowIso()})
       ON CONFLICT (key) DO NOTHING`;
       return inserted.count === 1;
+    },
+
+    async withDeliveryLock(fn) {
+      // A session-level advisory lock belongs to one server session: reserve a connection for it,
+      // so the unlock runs where the lock was taken (a pooled query could land elsewhere).
+      const reserved = await sql.reserve();
+      try {
+        await reserved`SELECT pg_advisory_lock(${DELIVERY_LOCK.classId}, ${DELIVERY_LOCK.id})`;
+        try {
+          return await fn();
+        } finally {
+          await reserved`SELECT pg_advisory_unlock(${DELIVERY_LOCK.classId}, ${DELIVERY_LOCK.id})`.catch(
+            () => undefined,
+          );
+        }
+      } finally {
+        reserved.release();
+      }
     },
 
     async pendingAlerts(limit) {

@@ -26,6 +26,8 @@ export type Tx = postgres.TransactionSql;
 const LOCK_CLASS = 0x6376676c;
 const RUN_LOCK_ID = 1;
 const MIGRATION_LOCK_ID = 2;
+/** Held while a worker drains the alert outbox (`withDeliveryLock`). */
+export const DELIVERY_LOCK = { classId: LOCK_CLASS, id: 3 } as const;
 
 export function clientOptions(
   applicationName: string,

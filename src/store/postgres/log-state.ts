@@ -6,11 +6,10 @@
  * after a compare-and-set on the old position: all of it or nothing, and a stale or replayed batch
  * writes nothing. Writes refuse once the run lock is lost (`checkLock`).
  *
- * For the network, a batch is written with one set-based INSERT per table (`json_to_recordset`
- * over the batch's rows, one parameter whatever the batch size) instead of one statement per row,
- * and a batch that only moves the cursor is a single UPDATE without BEGIN/COMMIT round trips.
+ * For the network, a batch is written with one set-based INSERT per table (`batch-inserts.ts`,
+ * shared with `completeUnit`), and a batch that only moves the cursor is a single UPDATE without
+ * BEGIN/COMMIT round trips.
  */
-import type postgres from 'postgres';
 import {
   batchRows,
   checkCursorInit,
@@ -24,7 +23,6 @@ import {
 import { conflictError, verifiedHeadConflict } from '../errors.js';
 import {
   CURSOR_COLUMNS,
-  ISSUANCE_COLUMNS,
   POSTGRES_COLUMNS,
   cursorFromRow,
   cursorVanished,
@@ -34,6 +32,7 @@ import {
 import type { LogStatePart } from '../parts.js';
 import type { Row } from '../rows.js';
 import type { CommitBatch, LogCursor } from '../types.js';
+import { insertBatchRows } from './batch-inserts.js';
 import type { PostgresConnection, Sql, Tx } from './connection.js';
 
 async function conflict(q: Sql | Tx, batch: CommitBatch): Promise<Error> {
@@ -85,61 +84,8 @@ export function postgresLogState(c: PostgresConnection): LogStatePart {
       }
       await sql.begin(async (tx) => {
         if ((await move(tx)).count !== 1) throw await conflict(tx, batch);
-        // Everything below is keyed: a batch replayed from an older position adds nothing twice,
-        // and the first writer keeps an issuance's descriptive columns and first_seen. The
-        // statements are pipelined (sent without waiting for each other) and run in this order,
-        // issuances first for the foreign keys; the first failure aborts the transaction.
-        const inserts: postgres.PendingQuery<Row[]>[] = [];
-        if (rows.issuances.length > 0)
-          inserts.push(tx`
-          INSERT INTO issuances (${tx.unsafe(ISSUANCE_COLUMNS)})
-          SELECT r."tbsSha256", r."dnsNames"::jsonb, r."ipAddresses"::jsonb, r.issuer, r.serial,
-            r."notBefore", r."notAfter", r."spkiSha256", r."keyType", ${now}::timestamptz
-          FROM json_to_recordset(${JSON.stringify(rows.issuances)}::text::json) AS r("tbsSha256" text,
-            "dnsNames" text, "ipAddresses" text, issuer text, serial text, "notBefore" text,
-            "notAfter" text, "spkiSha256" text, "keyType" text)
-          ON CONFLICT (tbs_sha256) DO NOTHING`);
-        if (rows.certs.length > 0)
-          inserts.push(tx`
-          INSERT INTO issuance_certs (tbs_sha256, cert_sha256)
-          SELECT r."tbsSha256", r."certSha256"
-          FROM json_to_recordset(${JSON.stringify(rows.certs)}::text::json) AS r("tbsSha256" text, "certSha256" text)
-          ON CONFLICT DO NOTHING`);
-        if (rows.entries.length > 0)
-          inserts.push(tx`
-          INSERT INTO log_entries (log_id, idx, tbs_sha256, type, timestamp)
-          SELECT r."logId", r.idx, r."tbsSha256", r.type, r.timestamp
-          FROM json_to_recordset(${JSON.stringify(rows.entries)}::text::json) AS r("logId" text, idx bigint,
-            "tbsSha256" text, type text, timestamp bigint)
-          ON CONFLICT DO NOTHING`);
-        if (rows.names.length > 0)
-          inserts.push(tx`
-          INSERT INTO issuance_names (dns_name, tbs_sha256)
-          SELECT r."dnsName", r."tbsSha256"
-          FROM json_to_recordset(${JSON.stringify(rows.names)}::text::json) AS r("dnsName" text, "tbsSha256" text)
-          ON CONFLICT DO NOTHING`);
-        // After the issuances (pipelined statements run in order): the suffix rows carry the
-        // STORED first_seen (an issuance seen before keeps its own), which pageIssuances orders by.
-        if (rows.suffixes.length > 0)
-          inserts.push(tx`
-          INSERT INTO issuance_suffixes (suffix, first_seen, tbs_sha256)
-          SELECT r.suffix, i.first_seen, i.tbs_sha256
-          FROM json_to_recordset(${JSON.stringify(rows.suffixes)}::text::json) AS r(suffix text, "tbsSha256" text)
-          JOIN issuances i ON i.tbs_sha256 = r."tbsSha256" COLLATE "C"
-          ON CONFLICT DO NOTHING`);
-        if (rows.malformed.length > 0)
-          inserts.push(tx`
-          INSERT INTO malformed (log_id, idx, error, created_at)
-          SELECT r."logId", r.idx, r.error, ${now}::timestamptz
-          FROM json_to_recordset(${JSON.stringify(rows.malformed)}::text::json) AS r("logId" text, idx bigint, error text)
-          ON CONFLICT DO NOTHING`);
-        if (rows.alerts.length > 0)
-          inserts.push(tx`
-          INSERT INTO alerts (key, kind, payload, created_at)
-          SELECT r.key, r.kind, r.payload::jsonb, ${now}::timestamptz
-          FROM json_to_recordset(${JSON.stringify(rows.alerts)}::text::json) AS r(key text, kind text, payload text)
-          ON CONFLICT (key) DO NOTHING`);
-        await Promise.all(inserts);
+        // Keyed (batch-inserts.ts): a batch replayed from an older position adds nothing twice.
+        await insertBatchRows(tx, rows, now);
       });
     },
 

@@ -22,6 +22,9 @@ export function sqliteAlerts(c: SqliteConnection): AlertsPart {
       return inserted.changes === 1;
     },
 
+    // One process owns a SQLite state (the run lock): nobody to take turns with.
+    withDeliveryLock: (fn) => fn(),
+
     async pendingAlerts(limit) {
       checkLimit(limit);
       const rows = c

@@ -1,0 +1,217 @@
+/**
+ * @module monitor/units
+ * A log's catch-up as work units (issue 18): the range up to the signed tree head is cut into units
+ * (`store.planUnits`); each worker — every `certvigil monitor` process on one PostgreSQL store, or
+ * the one process on SQLite — claims units under a lease (`FOR UPDATE SKIP LOCKED`), downloads,
+ * matches and commits each as a whole (`completeUnit`: issuances, alerts and the unit's leaf hashes
+ * in one transaction, written only if the worker still holds the unit), and the log's download
+ * position advances by folding the contiguous done units into the compact tree (`foldUnits`, a
+ * compare-and-set). The verified head moves only when the folded tree reaches a signed head and
+ * its root matches (sync-log.ts), as certspotter's two cursors do for one process.
+ *
+ * Why leases and no coordinator: a worker that dies (SIGKILL) or stalls (SIGSTOP) holds its unit
+ * only until the lease runs out; another worker then reclaims it, and the stalled one's late
+ * commit is refused by the store (it no longer holds the unit): nothing is stored twice.
+ */
+import { CertvigilError, isCertvigilError } from '../errors.js';
+import { CompactTree, isMalformed, leafHash } from '../ct/index.js';
+import type { LogInfo, LogReader, MalformedEntry, RawLogEntry } from '../ct/index.js';
+import type { IssuanceInput, MalformedInput, Store, TreeState, WorkUnit } from '../store/index.js';
+import { summarizeEntry } from './entry-summary.js';
+import { malformedAlert } from './events.js';
+import type { MonitorAlert } from './events.js';
+import { issuanceInput } from './issuance.js';
+import type { MatchedCertificate, SyncOptions, SyncResult } from './sync-log.js';
+
+const HASH = 32;
+
+/** What one worker needs besides the sync options. */
+export interface UnitSettings {
+  workerId: string;
+  unitSize: number;
+  leaseMs: number;
+  /** How often a worker waiting for others' units looks again. */
+  pollMs: number;
+}
+
+export const DEFAULT_UNIT_SIZE = 4096; // 16 static-ct-api tiles of 256
+export const DEFAULT_LEASE_MS = 15_000;
+
+/** A log-side failure (the caller classifies it as `unreachable`), with the ct error as cause. */
+export type LogFailure = (err: unknown) => Error;
+
+/**
+ * Downloads, matches and commits one claimed unit. Returns the entries committed (0 when the
+ * store refused the commit because the unit was reclaimed meanwhile). The lease is renewed while
+ * the unit is worked on; losing it stops the work early.
+ */
+export async function processUnit(
+  reader: LogReader,
+  unit: WorkUnit,
+  options: SyncOptions,
+  settings: UnitSettings,
+  result: SyncResult,
+  logFailure: LogFailure,
+): Promise<number> {
+  const { store } = options;
+  const log = reader.log;
+  const size = unit.last - unit.first;
+  const leaves = new Uint8Array(size * HASH);
+  const issuances: IssuanceInput[] = [];
+  const malformed: MalformedInput[] = [];
+  const malformedAlerts: MonitorAlert[] = [];
+  const certificates = new Map<string, MatchedCertificate>();
+  let matched = 0;
+  let malformedCount = 0;
+  let lost = false;
+  const renew = setInterval(
+    () => {
+      store
+        .renewUnitLease(log.logId, unit.first, settings.workerId, settings.leaseMs)
+        .then((held) => {
+          if (!held) lost = true;
+        })
+        .catch(() => undefined);
+    },
+    Math.max(50, Math.floor(settings.leaseMs / 3)),
+  );
+  renew.unref?.();
+  try {
+    return await workOnUnit();
+  } catch (err) {
+    // Give the unit back at once (a retry, here or by another worker, need not wait out the lease).
+    await store
+      .releaseUnits(settings.workerId, { logId: log.logId, first: unit.first })
+      .catch(() => undefined);
+    throw err;
+  } finally {
+    clearInterval(renew);
+  }
+
+  async function workOnUnit(): Promise<number> {
+    let next = unit.first;
+    const recordMalformed = (entry: RawLogEntry | MalformedEntry, error: string): void => {
+      malformed.push({ logId: log.logId, index: entry.index, error });
+      malformedAlerts.push(
+        malformedAlert(log, {
+          index: entry.index,
+          error,
+          ...(entry.leafInput ? { leafInput: entry.leafInput } : {}),
+          ...(entry.extraData ? { extraData: entry.extraData } : {}),
+        }),
+      );
+      malformedCount++;
+    };
+    const source = reader.entries(unit.first, unit.last, Math.max(unit.treeSize, unit.last), options.signal);
+    const it = source[Symbol.asyncIterator]();
+    for (;;) {
+      let r: IteratorResult<Awaited<ReturnType<typeof it.next>>['value']>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        throw logFailure(err);
+      }
+      if (r.done === true) break;
+      const batch = r.value;
+      if (batch.start !== next)
+        throw logFailure(new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${batch.start}`));
+      for (const entry of batch.entries) {
+        if (isMalformed(entry) && !entry.leafInput)
+          throw logFailure(
+            new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} cannot be hashed: ${entry.error}`),
+          );
+        leaves.set(leafHash(entry.leafInput as Uint8Array), (entry.index - unit.first) * HASH);
+        next++;
+        if (isMalformed(entry)) {
+          recordMalformed(entry, entry.error);
+          continue;
+        }
+        const s = summarizeEntry(entry);
+        if ('malformed' in s) {
+          recordMalformed(entry, s.error);
+          continue;
+        }
+        if (!s.dnsNames.some((n) => options.watch.matches(n))) continue;
+        matched++;
+        issuances.push(issuanceInput(s, log.logId, entry.index));
+        const der = entry.leaf.certificate ?? entry.preCertificate;
+        if (der) certificates.set(s.tbsSha256, { der, chain: entry.chain });
+      }
+      if (lost) return 0;
+      options.onProgress?.(
+        result.position + result.entriesRead + (next - unit.first),
+        result.treeSize ?? next,
+      );
+    }
+    if (next !== unit.last)
+      throw logFailure(
+        new CertvigilError(
+          'CT_BAD_RESPONSE',
+          `the log returned entries up to ${next}, ${unit.last} were asked for`,
+        ),
+      );
+    const alerts = [...(await options.alertsFor(issuances, certificates)), ...malformedAlerts];
+    const done = await store.completeUnit({
+      logId: log.logId,
+      first: unit.first,
+      workerId: settings.workerId,
+      leafHashes: leaves,
+      issuances,
+      malformed,
+      alerts,
+    });
+    if (!done) return 0;
+    result.matched += matched;
+    result.malformed += malformedCount;
+    if (alerts.length > 0) options.onCommit?.();
+    return size;
+  }
+}
+
+/** Whether an error is the store's compare-and-set conflict (another worker folded first). */
+function isConflict(err: unknown): boolean {
+  return isCertvigilError(err) && err.code === 'STORE_CONFLICT';
+}
+
+/**
+ * Folds the contiguous done units after the log's download position into its compact tree, never
+ * past `stopAt` (the signed head this worker verifies against) unless a unit boundary lands exactly
+ * on it. Returns the position and tree reached. Conflicts (another worker folded meanwhile) restart
+ * from the stored cursor.
+ */
+export async function foldDoneUnits(
+  store: Store,
+  log: LogInfo,
+  stopAt: number,
+): Promise<{ position: number; tree: CompactTree }> {
+  for (let attempt = 0; ; attempt++) {
+    const cursor = await store.getCursor(log.logId);
+    if (cursor === null || cursor.tree === null)
+      throw new CertvigilError('MONITOR_INTERNAL', `no cursor for ${log.url} to fold units into`);
+    const tree = CompactTree.fromJSON(cursor.tree);
+    const start = cursor.position;
+    try {
+      for (;;) {
+        const done = await store.doneUnitsFrom(log.logId, tree.size, 64);
+        const usable = done.filter((u) => u.last <= stopAt || tree.size >= stopAt);
+        let advanced = false;
+        for (const u of usable) {
+          if (u.first !== tree.size || u.last > stopAt) break;
+          if (u.leafHashes.length !== (u.last - u.first) * HASH)
+            throw new CertvigilError(
+              'MONITOR_INTERNAL',
+              `unit ${u.first}-${u.last} of ${log.url} has no complete leaf hashes`,
+            );
+          for (let i = 0; i < u.leafHashes.length; i += HASH) tree.append(u.leafHashes.subarray(i, i + HASH));
+          advanced = true;
+        }
+        if (!advanced) break;
+      }
+      if (tree.size !== start) await store.foldUnits(log.logId, start, tree.size, tree.toJSON() as TreeState);
+      return { position: tree.size, tree };
+    } catch (err) {
+      if (isConflict(err) && attempt < 20) continue;
+      throw err;
+    }
+  }
+}

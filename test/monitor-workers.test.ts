@@ -1,0 +1,213 @@
+/**
+ * Issue 18's CONTRACT: several `certvigil monitor --once --database postgres://…` processes share one
+ * PostgreSQL store, each claiming work units under a lease. Two workers started at once on a
+ * 200,000-entry log both exit 0, each read some entries and together exactly the log; the stored
+ * issuances (tbsSha256 with their entries) equal one process's; no alert is enqueued or delivered
+ * twice. A worker killed (SIGKILL) or stalled past its lease (SIGSTOP) loses its unit to the
+ * other, and the result is still exact. Both log kinds (RFC 6962, static-ct-api).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
+import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { CLI, jsonLines, runCli } from './cli-run.js';
+import { startPostgres } from './harness/postgres.js';
+import type { PostgresServer } from './harness/postgres.js';
+import { buildScenario } from './monitor-scenario.js';
+import type { Scenario } from './monitor-scenario.js';
+
+const ENTRIES = 200_000;
+const TEST_MS = 300_000;
+
+let work: string;
+let pg: PostgresServer;
+let scenario: Scenario;
+let server: CtLogServer;
+const lists: Record<'rfc6962' | 'static', string> = { rfc6962: '', static: '' };
+let watchlist: string;
+let config: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'certvigil-workers-'));
+  [pg, scenario] = await Promise.all([
+    startPostgres(),
+    buildScenario(join(work, 'scenario'), { bulk: ENTRIES - 8, staticCtApi: true }),
+  ]);
+  server = await startCtLogServer(scenario.log, { rfc6962Prefix: '/logs/w/', staticPrefix: '/static/' });
+  for (const api of ['rfc6962', 'static'] as const) {
+    lists[api] = join(work, `loglist-${api}.json`);
+    await writeLogList(lists[api], [{ server, api }]);
+  }
+  // The bulk names are watched too: thousands of issuances with hundreds of entries each to compare.
+  watchlist = join(work, 'watchlist');
+  await writeFile(watchlist, '.example.test\n.bulk.test\n');
+  config = join(work, 'config.yaml');
+  await writeFile(config, 'caaResolver: false\nalerts:\n  stdout: true\n');
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+  await pg?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface Worker {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+function startWorker(db: string, api: 'rfc6962' | 'static', id: string, lease = '3s'): Worker {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'monitor',
+      '--once',
+      '--json',
+      '--database',
+      db,
+      '--log-list',
+      lists[api],
+      '--watchlist',
+      watchlist,
+      '--config',
+      config,
+      '--worker-id',
+      id,
+      '--unit-lease',
+      lease,
+    ],
+    { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** The last stdout line of `monitor --once --json`. */
+function summaryOf(stdout: string): { entriesRead: number; exitCode: number } {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as { entriesRead: number; exitCode: number };
+}
+
+/** The issuance alerts a worker's stdout sink delivered (every line but the summary). */
+function deliveredAlerts(stdout: string): string[] {
+  const lines = stdout.trim().split('\n').slice(0, -1);
+  return lines
+    .map((l) => JSON.parse(l) as { type?: string; issuance?: { tbsSha256?: string } })
+    .filter((e) => e.type === 'issuance')
+    .map((e) => e.issuance?.tbsSha256 ?? '?');
+}
+
+/** `certs list --json` as a comparable set: tbsSha256 → its sorted entries. */
+async function certSet(db: string): Promise<Map<string, string>> {
+  const r = await runCli(['certs', 'list', '--database', db, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const out = new Map<string, string>();
+  for (const c of jsonLines(r.stdout) as {
+    tbsSha256: string;
+    entries: { index: number; type: string }[];
+  }[]) {
+    expect(out.has(c.tbsSha256), `issuance ${c.tbsSha256} listed twice`).toBe(false);
+    out.set(
+      c.tbsSha256,
+      c.entries
+        .map((e) => `${e.index}:${e.type}`)
+        .sort()
+        .join(','),
+    );
+  }
+  return out;
+}
+
+const reference: Partial<Record<'rfc6962' | 'static', { certs: Map<string, string>; alerts: number }>> = {};
+
+async function referenceFor(
+  api: 'rfc6962' | 'static',
+): Promise<{ certs: Map<string, string>; alerts: number }> {
+  const cached = reference[api];
+  if (cached) return cached;
+  const db = await pg.createDatabase();
+  const one = await startWorker(db, api, 'reference').done;
+  expect(one.code, one.stderr.slice(-2000)).toBe(0);
+  expect(summaryOf(one.stdout).entriesRead).toBe(scenario.log.size);
+  const value = { certs: await certSet(db), alerts: deliveredAlerts(one.stdout).length };
+  expect(value.certs.size).toBeGreaterThan(100);
+  reference[api] = value;
+  return value;
+}
+
+describe.each(['rfc6962', 'static'] as const)('two workers on one PostgreSQL store, %s', (api) => {
+  it(
+    'started at once: both exit 0, both read, together exactly the log; same issuances as one process; no alert twice',
+    async () => {
+      const ref = await referenceFor(api);
+      const db = await pg.createDatabase();
+      const [a, b] = [startWorker(db, api, 'w-a'), startWorker(db, api, 'w-b')];
+      const [ra, rb] = await Promise.all([a.done, b.done]);
+      expect(ra.code, ra.stderr.slice(-2000)).toBe(0);
+      expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
+      const [sa, sb] = [summaryOf(ra.stdout), summaryOf(rb.stdout)];
+      expect(sa.entriesRead).toBeGreaterThan(0);
+      expect(sb.entriesRead).toBeGreaterThan(0);
+      expect(sa.entriesRead + sb.entriesRead).toBe(scenario.log.size);
+      expect(await certSet(db)).toEqual(ref.certs);
+      const alerts = [...deliveredAlerts(ra.stdout), ...deliveredAlerts(rb.stdout)];
+      expect(new Set(alerts).size).toBe(alerts.length);
+      expect(alerts.length).toBe(ref.alerts);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'one worker SIGKILLed mid-run: the other finishes (reclaiming after the lease), a later run adds nothing, the result is exact',
+    async () => {
+      const ref = await referenceFor(api);
+      const db = await pg.createDatabase();
+      const [a, b] = [startWorker(db, api, 'w-a'), startWorker(db, api, 'w-b')];
+      await new Promise((r) => setTimeout(r, 400 + Math.floor(Math.random() * 1500)));
+      a.child.kill('SIGKILL');
+      const [ra, rb] = await Promise.all([a.done, b.done]);
+      expect(ra.signal).toBe('SIGKILL');
+      expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
+      const again = await startWorker(db, api, 'w-c').done;
+      expect(again.code, again.stderr.slice(-2000)).toBe(0);
+      expect(await certSet(db)).toEqual(ref.certs);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'one worker stalled (SIGSTOP) past its lease: the other reclaims its unit; resumed, the stalled one commits nothing twice',
+    async () => {
+      const ref = await referenceFor(api);
+      const db = await pg.createDatabase();
+      const [a, b] = [startWorker(db, api, 'w-a', '1s'), startWorker(db, api, 'w-b', '1s')];
+      await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 1000)));
+      a.child.kill('SIGSTOP');
+      const rb = await b.done;
+      expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
+      a.child.kill('SIGCONT');
+      const ra = await a.done;
+      expect(ra.code, ra.stderr.slice(-2000)).toBe(0);
+      const total = summaryOf(ra.stdout).entriesRead + summaryOf(rb.stdout).entriesRead;
+      expect(total).toBe(scenario.log.size);
+      expect(await certSet(db)).toEqual(ref.certs);
+      const alerts = [...deliveredAlerts(ra.stdout), ...deliveredAlerts(rb.stdout)];
+      expect(new Set(alerts).size).toBe(alerts.length);
+    },
+    TEST_MS,
+  );
+});
