@@ -301,18 +301,30 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
     folded = await foldDoneUnits(store, log, sth.treeSize);
     result.position = folded.position;
     if (folded.position >= sth.treeSize) break;
-    const units = await store.listUnits(log.logId);
-    const held = units.some((u) => u.first < sth.treeSize && u.state === 'claimed');
-    if (!held) {
-      // A gap without a holder (units dropped by a rewind elsewhere): plan them again.
-      if ((await store.planUnits(log.logId, sth.treeSize, settings.unitSize, sth.treeSize)) === 0)
-        throw new CertvigilError(
-          'MONITOR_INTERNAL',
-          `${log.url}: entries ${folded.position}..${sth.treeSize} are neither planned nor done`,
-        );
+    // The unit the fold stopped at says why (units cover the planned range without gaps).
+    const blocking = (await store.listUnits(log.logId)).find((u) => u.first === folded.position);
+    if (blocking?.state === 'claimed') {
+      // Another worker holds it: wait for its completion, or for its lease to run out (then it
+      // is claimable and the next claim takes it over).
+      await sleep(settings.pollMs, options.signal);
       continue;
     }
-    await sleep(settings.pollMs, options.signal);
+    if (blocking !== undefined) {
+      // Done but reaching past this head: planned by a worker that saw a newer head, which folds
+      // and verifies it; this worker is finished with this head.
+      if (blocking.state === 'done' && blocking.last > sth.treeSize) break;
+      // Done or open since our fold and claim (another worker completed or released it): again.
+      continue;
+    }
+    // Another worker may have folded past our position meanwhile: look again from there.
+    const now = await store.getCursor(log.logId);
+    if (now !== null && now.position > folded.position) continue;
+    // A real gap without a holder (units dropped by a rewind elsewhere): plan them again.
+    if ((await store.planUnits(log.logId, sth.treeSize, settings.unitSize, sth.treeSize)) === 0)
+      throw new CertvigilError(
+        'MONITOR_INTERNAL',
+        `${log.url}: entries ${folded.position}..${sth.treeSize} are neither planned nor done`,
+      );
   }
   // Another worker may have folded past this head (it saw a newer one and verifies that one).
   if (folded.position !== sth.treeSize) {
