@@ -9,14 +9,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CtHttpError } from '../ct/http.js';
 import { LogMisbehaviourError } from '../ct/log-reader.js';
-import type { EntryBatch, LogReader, MalformedEntry } from '../ct/log-reader.js';
-import { CompactTree, leafHash } from '../ct/merkle.js';
-import type { LogInfo, SignedTreeHead } from '../ct/types.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { classifyFailure, LogReadError, syncLog } from './sync-log.js';
 import type { SyncOptions } from './sync-log.js';
 import { buildWatchList } from './watchlist.js';
+import { FakeLog, LOG } from './fake-log.fixture.js';
 
 let dir: string;
 let store: Store;
@@ -29,64 +27,6 @@ afterEach(async () => {
   await store.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-const LOG: LogInfo = {
-  kind: 'rfc6962',
-  description: 'fake log',
-  operator: 'test',
-  logId: Buffer.alloc(32, 7).toString('base64'),
-  key: new Uint8Array(),
-  url: 'https://fake.example/log/',
-  mmdSeconds: 86_400,
-  state: 'usable',
-};
-
-const leaf = (i: number): Uint8Array => new Uint8Array(Buffer.from(`leaf ${i}`));
-
-/** A log of `size` opaque entries (each reported malformed: no certificate to parse). */
-class FakeLog implements LogReader {
-  readonly log = LOG;
-  size = 0;
-  /** Serve a head whose root has one bit flipped (validly "signed": the fake checks nothing). */
-  flipRoot = false;
-  /** Thrown by treeHead / entries instead of answering. */
-  headError: unknown = null;
-  entriesError: unknown = null;
-  entriesRequested: number[] = [];
-
-  root(size: number): Uint8Array {
-    const t = new CompactTree();
-    for (let i = 0; i < size; i++) t.append(leafHash(leaf(i)));
-    return t.root();
-  }
-
-  async treeHead(): Promise<SignedTreeHead> {
-    if (this.headError !== null) throw this.headError;
-    const rootHash = new Uint8Array(this.root(this.size));
-    if (this.flipRoot) rootHash[0] = (rootHash[0] ?? 0) ^ 1;
-    return {
-      treeSize: this.size,
-      timestamp: 1_700_000_000_000 + this.size,
-      rootHash,
-      signature: { hashAlgorithm: 4, signatureAlgorithm: 3, signature: new Uint8Array([1, 2, 3]) },
-    };
-  }
-
-  async *entries(start: number, end: number): AsyncIterable<EntryBatch> {
-    this.entriesRequested.push(start);
-    if (this.entriesError !== null) throw this.entriesError;
-    const entries: MalformedEntry[] = [];
-    for (let i = start; i < end; i++)
-      entries.push({ index: i, malformed: true, error: 'opaque', leafInput: leaf(i) });
-    if (entries.length > 0) yield { start, entries };
-  }
-
-  async compactTreeAt(sth: SignedTreeHead): Promise<CompactTree> {
-    const t = new CompactTree();
-    for (let i = 0; i < sth.treeSize; i++) t.append(leafHash(leaf(i)));
-    return t;
-  }
-}
 
 const options = (over: Partial<SyncOptions> = {}): SyncOptions => ({
   store,
