@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
+import { CompactTree } from '../src/ct/index.js';
+import { openStore } from '../src/store/index.js';
 import { CLI, jsonLines } from './cli-run.js';
 import { startPostgres } from './harness/postgres.js';
 import type { PostgresServer } from './harness/postgres.js';
@@ -226,4 +228,65 @@ describe.each(['rfc6962', 'static'] as const)('two workers on one PostgreSQL sto
     },
     TEST_MS,
   );
+});
+
+describe('status on a store shared by workers', () => {
+  it('lists the units by state and each worker holding some, in text and JSON, escaping worker IDs', async () => {
+    const db = await pg.createDatabase();
+    const store = await openStore({ databaseUrl: db });
+    try {
+      await store.migrate();
+      const logId = Buffer.alloc(32, 9).toString('base64');
+      await store.ensureCursor({
+        logId,
+        url: 'https://status.example/log/',
+        kind: 'rfc6962',
+        description: 'status test log',
+        position: 0,
+        tree: new CompactTree().toJSON(),
+      });
+      // Five units of 100: one held by each of two workers (one ID hostile), one whose lease
+      // runs out at once, one done, one open.
+      expect(await store.planUnits(logId, 500, 100, 500)).toBe(5);
+      expect((await store.claimUnit(logId, 'host-a:101', 60_000))?.first).toBe(0);
+      expect((await store.claimUnit(logId, 'evil\u202eworker', 60_000))?.first).toBe(100);
+      expect((await store.claimUnit(logId, 'host-b:7', 1))?.first).toBe(200);
+      expect((await store.claimUnit(logId, 'host-c:8', 60_000))?.first).toBe(300);
+      const done = await store.completeUnit({
+        logId,
+        first: 300,
+        workerId: 'host-c:8',
+        leafHashes: new Uint8Array(100 * 32),
+        issuances: [],
+        malformed: [],
+        alerts: [],
+      });
+      expect(done).toBe(true);
+    } finally {
+      await store.close();
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const json = await runCliLarge(['status', '--database', db, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout.trim().split('\n').pop() as string) as {
+      units: {
+        open: number;
+        claimed: number;
+        expired: number;
+        done: number;
+        workers: { workerId: string; holding: number }[];
+      };
+    };
+    expect(report.units).toMatchObject({ open: 1, claimed: 2, expired: 1, done: 1 });
+    expect(report.units.workers.map((w) => [w.workerId, w.holding])).toEqual([
+      ['evil\u202eworker', 1],
+      ['host-a:101', 1],
+    ]);
+    const text = await runCliLarge(['status', '--database', db]);
+    expect(text.stdout).toContain(
+      'work units: 1 open, 2 claimed, 1 with a run-out lease, 1 done (not folded yet)',
+    );
+    expect(text.stdout).toContain('worker host-a:101: 1 unit(s), lease until ');
+    expect(text.stdout).not.toContain('\u202e');
+  }, 60_000);
 });
