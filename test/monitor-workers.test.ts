@@ -233,7 +233,7 @@ describe.each(['rfc6962', 'static'] as const)('two workers on one PostgreSQL sto
 describe('status on a store shared by workers', () => {
   it('lists the units by state and each worker holding some, in text and JSON, escaping worker IDs', async () => {
     const db = await pg.createDatabase();
-    const store = await openStore({ databaseUrl: db });
+    const store = await openStore({ stateDir: join(work, 'unused-state'), databaseUrl: db });
     try {
       await store.migrate();
       const logId = Buffer.alloc(32, 9).toString('base64');
