@@ -111,10 +111,8 @@ export interface CtHttpOptions {
    */
   dispatcher?: Dispatcher;
   /**
-   * Source address of the connections to the log (a literal IPv4 or IPv6 address of this host):
-   * public logs rate-limit per client IP, so several workers on a multi-homed host can each use
-   * one of its addresses. Only for the client's own pool, and only for direct connections: through
-   * a proxy the log sees the proxy's address. Default: the kernel's choice.
+   * Source address (a literal IP of this host) of direct connections from the client's own pool:
+   * logs rate-limit per client IP, so workers on a multi-homed host each take one. Default: kernel's.
    */
   localAddress?: string;
   /**

@@ -18,6 +18,8 @@
  * ```
  */
 import { LabError } from '../errors.js';
+import { text } from './http.js';
+import type { Reply } from './http.js';
 
 export interface RateLimitOptions {
   /** Tokens added per second, per client (> 0). */
@@ -92,4 +94,11 @@ export class ClientRateLimiter {
       if (!oldest.done) this.buckets.delete(oldest.value);
     }
   }
+}
+
+/** RFC 6585 §4: 429 Too Many Requests, which "MAY include a Retry-After header"; public logs send it. */
+export function tooManyRequests(retryAfterSeconds: number): Reply {
+  const reply = text(429, 'rate limited: too many requests from this address');
+  reply.headers = { ...reply.headers, 'retry-after': String(retryAfterSeconds) };
+  return reply;
 }
