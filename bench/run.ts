@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, check14, jarm, server; all by default)
- * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log;
+ * `npm run bench [-- NAME...]`: runs the benchmarks (caa, x509, merkle, ct, latency, check, check14, jarm, server, workers; all by default)
+ * and prints one table each, headed by the machine it ran on. `CT_BENCH_ENTRIES` sizes the CT log,
+ * `WORKERS_BENCH_ENTRIES` the workers' log;
  * `--runs N` sets how often `check` runs each tool per scenario (default 5).
  */
 import { execFileSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchMonitorLatency, formatLatencyRows } from './monitor-latency.js';
 import { benchServer, formatServerRows } from './server.js';
+import { benchWorkers, formatWorkersRows, workersNote } from './workers.js';
 import { benchX509, formatX509Rows } from './x509.js';
 
 function version(cmd: string, args: string[]): string {
@@ -31,7 +33,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm', 'server'];
+const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm', 'server', 'workers'];
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
@@ -104,4 +106,15 @@ if (run('server')) {
     `\n## HTTP API and pages over ${count.toLocaleString('en')} stored issuances (SQLite; stored in ${(fillMs / 1000).toFixed(1)} s), one request at a time\n`,
   );
   console.log(formatServerRows(rows));
+}
+if (run('workers')) {
+  const bench = await benchWorkers();
+  console.log(
+    `\n## monitor workers on one PostgreSQL: ${bench.entries.toLocaleString('en')} entries (RFC 6962, 256 per get-entries), without a limit and with ${bench.limit} requests/s per client address\n`,
+  );
+  console.log(
+    `(log generated in ${(bench.generatedMs / 1000).toFixed(1)} s, served from a separate process)\n`,
+  );
+  console.log(formatWorkersRows(bench));
+  console.log(`\n${workersNote(os.cpus().length)}`);
 }

@@ -35,11 +35,13 @@ export class DispatcherPool {
    * @param given a caller's dispatcher, used as is (proxy settings are then ignored)
    * @param proxyConfig which proxy each URL goes through
    * @param connections connections per pool: one per request allowed in flight
+   * @param localAddress source address of direct connections (a literal IP), or the kernel's choice
    */
   constructor(
     given: Dispatcher | undefined,
     private readonly proxyConfig: ProxyConfig,
     private readonly connections: number,
+    private readonly localAddress?: string,
   ) {
     this.owned = given === undefined;
     this.dispatcher = given;
@@ -56,10 +58,13 @@ export class DispatcherPool {
     const { Agent, ProxyAgent } = await undici();
     if (proxy === undefined) {
       // Keep-alive pool; one connection per allowed in-flight request (HTTP/1.1, no pipelining).
+      // undici 6 takes the source address as a Client option: a `connect: { localAddress }` would be
+      // overridden by the Client's own (unset) one.
       this.dispatcher ??= new Agent({
         keepAliveTimeout: 30_000,
         connections: this.connections,
         pipelining: 1,
+        ...(this.localAddress !== undefined ? { localAddress: this.localAddress } : {}),
       });
       return { dispatcher: this.dispatcher };
     }

@@ -12,6 +12,7 @@
  * Failures are typed `CtHttpError`s that carry the URL, status and a (sanitised) body snippet.
  * Nothing is printed; retries are reported through `onRetry` for the caller to log.
  */
+import { isIP } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { CertvigilError } from '../errors.js';
@@ -110,6 +111,11 @@ export interface CtHttpOptions {
    */
   dispatcher?: Dispatcher;
   /**
+   * Source address (a literal IP of this host) of direct connections from the client's own pool:
+   * logs rate-limit per client IP, so workers on a multi-homed host each take one. Default: kernel's.
+   */
+  localAddress?: string;
+  /**
    * Proxy settings (see `ct/proxy`). Default: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (and lower-case
    * forms) from the environment as it is when the client is made; `false`: never a proxy.
    */
@@ -190,7 +196,10 @@ export class CtHttpClient {
       options.dispatcher !== undefined || options.proxy === false
         ? {}
         : (options.proxy ?? proxyConfigFromEnv());
-    this.pool = new DispatcherPool(options.dispatcher, proxyConfig, concurrency);
+    const localAddress = options.localAddress;
+    if (localAddress !== undefined && isIP(localAddress) === 0)
+      throw new CertvigilError('CT_INVALID_ARGUMENT', 'localAddress must be a literal IPv4 or IPv6 address');
+    this.pool = new DispatcherPool(options.dispatcher, proxyConfig, concurrency, localAddress);
   }
 
   /** Requests in flight right now. */

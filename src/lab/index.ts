@@ -84,6 +84,7 @@ export type {
 export { LOG_FILES } from './ct-log/log-state.js';
 export { startCtLogServer } from './ct-log/server.js';
 export type { CtLogServer, CtLogServerOptions } from './ct-log/server.js';
+export type { RateLimitOptions } from './ct-log/rate-limit.js';
 export { Faults } from './ct-log/faults.js';
 export type { Api, Endpoint, EndpointMatch, RequestRecord } from './ct-log/faults.js';
 export { buildLogList, writeLogList } from './ct-log/loglist.js';

@@ -21,6 +21,7 @@
  * one duration syntax of the flags, so that the file and the command line never differ.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
@@ -130,6 +131,11 @@ const fileSchema = z
     logDefaults: limitsSchema.optional(),
     /** Limits for one log (key: its URL) or every log of one operator (key: the operator's name). */
     perLog: z.record(z.string(), limitsSchema).optional(),
+    /** Source address of the connections to CT logs, as `monitor --source-address` (issue 18). */
+    ctSourceAddress: z
+      .string()
+      .refine((v) => isIP(v) !== 0, { message: 'must be a literal IPv4 or IPv6 address' })
+      .optional(),
   })
   .strict();
 
@@ -159,6 +165,12 @@ export interface MonitorConfig {
   concurrency: number;
   logDefaults: LogLimits;
   perLog: Record<string, Partial<LogLimits>>;
+  /**
+   * Source address (a literal IP of this host) of the connections to CT logs; null: the kernel's
+   * choice. Public logs rate-limit per client IP: workers on a multi-homed host spread over its
+   * addresses.
+   */
+  ctSourceAddress?: string | null;
 }
 
 /** What one log may be asked: in flight at once, per second (null: no limit), and per-request deadline. */
@@ -336,5 +348,6 @@ export function resolveConfig(
     concurrency: pick('concurrency', file.concurrency, 4),
     logDefaults: { ...DEFAULT_LOG_LIMITS, ...limitsOf(file.logDefaults) },
     perLog: Object.fromEntries(Object.entries(file.perLog ?? {}).map(([k, v]) => [k, limitsOf(v)])),
+    ctSourceAddress: pick('ctSourceAddress', file.ctSourceAddress, null),
   };
 }

@@ -46,6 +46,7 @@ import {
 } from '../monitor-setup.js';
 import type { MonitorFlags } from '../monitor-setup.js';
 import { makeProgress } from '../progress.js';
+import { checkSourceAddress } from '../source-address.js';
 import { addServeOptions, auditCapability, domainsOf, prepareServe, startServe } from './serve.js';
 import type { RunningServer, ServeFlags, ServeSettings } from './serve.js';
 
@@ -149,6 +150,10 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
         'this process among the workers sharing a --database (default host:pid); shown by `status`',
       )
       .option(
+        '--source-address <addr>',
+        'connect to CT logs from this address of this host (config: ctSourceAddress): spread several workers on a multi-homed host over its addresses, because public logs rate-limit per IP',
+      )
+      .option(
         '--json',
         'with --once: print the run as one JSON object, the last line of stdout ({"entriesRead", "logs": […], …})',
       )
@@ -178,6 +183,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           json?: boolean;
           workerId?: string;
           unitLease?: string;
+          sourceAddress?: string;
         },
     ) => {
       // Every check before the store: a usage error leaves no state directory behind.
@@ -187,6 +193,11 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
           if (flags.caaResolver.trim() === '')
             throw new CertvigilError('USAGE', '--caa-resolver must not be empty');
           c.caaResolver = flags.caaResolver === 'off' ? false : flags.caaResolver;
+        }
+        if (flags.sourceAddress !== undefined) c.ctSourceAddress = flags.sourceAddress;
+        if (c.ctSourceAddress != null) {
+          const what = flags.sourceAddress !== undefined ? '--source-address' : 'ctSourceAddress';
+          await checkSourceAddress(c.ctSourceAddress, what);
         }
         return c;
       };
@@ -306,6 +317,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
             maxConcurrency: limits.concurrency,
             timeoutMs: limits.timeoutMs,
             ...(limits.requestsPerSecond !== null ? { requestsPerSecond: limits.requestsPerSecond } : {}),
+            ...(config.ctSourceAddress != null ? { localAddress: config.ctSourceAddress } : {}),
             signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
           });
         };
