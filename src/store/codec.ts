@@ -339,7 +339,7 @@ export interface IssuanceReadRow {
 
 /**
  * Joins issuance rows with their certificate hashes and log entries. Keeps the order of `rows`;
- * `certSha256s` sorted, `entries` sorted by (logId, index), as types.ts promises.
+ * `certSha256s` sorted, `entries` sorted by (logId, index), as roles/issuances.ts promises.
  */
 export function assembleIssuances(
   rows: IssuanceReadRow[],

@@ -8,12 +8,12 @@
 import { importRows } from '../backfill-codec.js';
 import { nowIso } from '../codec.js';
 import { ISSUANCE_COLUMNS } from '../rows.js';
-import type { BackfillPart } from '../parts.js';
+import type { IssuanceImport } from '../roles/issuances.js';
 import type { Row } from '../rows.js';
 import type { ImportResult } from '../types.js';
 import type { Sql } from './connection.js';
 
-export function postgresBackfill(sql: Sql): BackfillPart {
+export function postgresBackfill(sql: Sql): IssuanceImport {
   return {
     async importIssuances(source, records) {
       const rows = importRows(source, records);

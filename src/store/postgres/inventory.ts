@@ -6,11 +6,11 @@
  */
 import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
 import { POSTGRES_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
-import type { InventoryPart } from '../parts.js';
+import type { InventoryAuthorizations } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresInventory(sql: Sql): InventoryPart {
+export function postgresInventory(sql: Sql): InventoryAuthorizations {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);

@@ -8,12 +8,12 @@
 import { cleanText, toJsonText, toNumber } from '../codec.js';
 import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
-import type { IodefInboxPart } from '../parts.js';
+import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
 import type { IodefStoreResult } from '../types.js';
 import type { Sql } from './connection.js';
 
-export function postgresIodefInbox(sql: Sql): IodefInboxPart {
+export function postgresIodefInbox(sql: Sql): IodefInbox {
   return {
     async storeReceivedIodef(r, quota) {
       const { document, bytes } = receivedDocument(r, quota);

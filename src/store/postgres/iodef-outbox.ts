@@ -8,11 +8,11 @@
 import { checkLimit, cleanText, nowIso, toJsonText, toNumber } from '../codec.js';
 import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
-import type { IodefOutboxPart } from '../parts.js';
+import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresIodefOutbox(sql: Sql): IodefOutboxPart {
+export function postgresIodefOutbox(sql: Sql): IodefOutbox {
   return {
     async enqueueIodefReport(r, limits) {
       checkIodefInput(r);

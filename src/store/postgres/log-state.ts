@@ -29,7 +29,7 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
-import type { LogStatePart } from '../parts.js';
+import type { LogStateStore } from '../roles/log-state.js';
 import type { Row } from '../rows.js';
 import type { CommitBatch, LogCursor } from '../types.js';
 import { insertBatchRows } from './batch-inserts.js';
@@ -40,7 +40,7 @@ async function conflict(q: Sql | Tx, batch: CommitBatch): Promise<Error> {
   return conflictError(batch.logId, batch.expectedPosition, positionOf(r, POSTGRES_COLUMNS));
 }
 
-export function postgresLogState(c: PostgresConnection): LogStatePart {
+export function postgresLogState(c: PostgresConnection): LogStateStore {
   const sql = c.sql;
 
   async function getCursor(logId: string): Promise<LogCursor | null> {

@@ -6,12 +6,12 @@
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
 import { POSTGRES_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
-import type { MitmPart } from '../parts.js';
+import type { MitmRecords } from '../roles/mitm.js';
 import type { Row } from '../rows.js';
 import { checkMitmResult } from '../web-codec.js';
 import type { Sql } from './connection.js';
 
-export function postgresMitm(sql: Sql): MitmPart {
+export function postgresMitm(sql: Sql): MitmRecords {
   return {
     async putMitmBaseline(b) {
       checkBaseline(b);

@@ -8,7 +8,7 @@ import { importRows } from '../backfill-codec.js';
 import type { ImportRows } from '../backfill-codec.js';
 import { nowIso } from '../codec.js';
 import { ISSUANCE_COLUMNS } from '../rows.js';
-import type { BackfillPart } from '../parts.js';
+import type { IssuanceImport } from '../roles/issuances.js';
 import type { ImportResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -53,7 +53,7 @@ function writeRows(c: SqliteConnection, rows: ImportRows, now: string): ImportRe
   return { added, known: rows.issuances.length - added };
 }
 
-export function sqliteBackfill(c: SqliteConnection): BackfillPart {
+export function sqliteBackfill(c: SqliteConnection): IssuanceImport {
   const tx = c.db.transaction((rows: ImportRows, now: string) => writeRows(c, rows, now));
   return {
     async importIssuances(source, records) {

@@ -6,11 +6,11 @@
  */
 import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
 import { SQLITE_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
-import type { InventoryPart } from '../parts.js';
+import type { InventoryAuthorizations } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteInventory(c: SqliteConnection): InventoryPart {
+export function sqliteInventory(c: SqliteConnection): InventoryAuthorizations {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);

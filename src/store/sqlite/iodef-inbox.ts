@@ -7,12 +7,12 @@
 import { cleanText, toJsonText } from '../codec.js';
 import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
-import type { IodefInboxPart } from '../parts.js';
+import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
 import type { IodefStoreResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
+export function sqliteIodefInbox(c: SqliteConnection): IodefInbox {
   return {
     async storeReceivedIodef(r, quota) {
       const { document, bytes } = receivedDocument(r, quota);

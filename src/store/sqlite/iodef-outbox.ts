@@ -8,12 +8,12 @@
 import { checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
 import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
-import type { IodefOutboxPart } from '../parts.js';
+import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import type { IodefEnqueueResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxPart {
+export function sqliteIodefOutbox(c: SqliteConnection): IodefOutbox {
   return {
     async enqueueIodefReport(r, limits) {
       checkIodefInput(r);

@@ -26,7 +26,7 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
-import type { LogStatePart } from '../parts.js';
+import type { LogStateStore } from '../roles/log-state.js';
 import type { Row } from '../rows.js';
 import type { CommitBatch, LogCursor } from '../types.js';
 import { insertBatchRows } from './batch-inserts.js';
@@ -45,7 +45,7 @@ function commitRows(c: SqliteConnection, batch: CommitBatch, rows: BatchRows, no
   insertBatchRows(c, rows, now);
 }
 
-export function sqliteLogState(c: SqliteConnection): LogStatePart {
+export function sqliteLogState(c: SqliteConnection): LogStateStore {
   const commitTx: Database.Transaction<(batch: CommitBatch, rows: BatchRows, now: string) => void> =
     c.db.transaction((batch: CommitBatch, rows: BatchRows, now: string) => commitRows(c, batch, rows, now));
 

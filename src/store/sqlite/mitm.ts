@@ -6,12 +6,12 @@
  */
 import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
 import { SQLITE_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
-import type { MitmPart } from '../parts.js';
+import type { MitmRecords } from '../roles/mitm.js';
 import type { Row } from '../rows.js';
 import { checkMitmResult } from '../web-codec.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteMitm(c: SqliteConnection): MitmPart {
+export function sqliteMitm(c: SqliteConnection): MitmRecords {
   return {
     async putMitmBaseline(b) {
       checkBaseline(b);
