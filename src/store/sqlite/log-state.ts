@@ -7,16 +7,9 @@
  * replayed batch writes nothing.
  */
 import type Database from 'better-sqlite3';
-import {
-  batchRows,
-  checkCursorInit,
-  checkRewind,
-  cleanText,
-  nowIso,
-  toJsonText,
-  verifiedColumn,
-} from '../codec.js';
+import { batchRows, nowIso, toJsonText } from '../codec.js';
 import type { BatchRows } from '../codec.js';
+import { checkRewind, cursorRow, verifiedColumn } from '../records-codec.js';
 import { conflictError, verifiedHeadConflict } from '../errors.js';
 import {
   CURSOR_COLUMNS,
@@ -58,19 +51,11 @@ export function sqliteLogState(c: SqliteConnection): LogStateStore {
     getCursor,
 
     async ensureCursor(init) {
-      checkCursorInit(init);
+      const r = cursorRow(init);
       c.stmt(
         `INSERT INTO logs (log_id, url, kind, description, position, tree, verified, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (log_id) DO NOTHING`,
-      ).run(
-        init.logId,
-        cleanText(init.url),
-        init.kind,
-        cleanText(init.description),
-        init.position,
-        init.tree === null ? null : toJsonText(init.tree),
-        nowIso(),
-      );
+      ).run(r.logId, r.url, r.kind, r.description, r.position, r.tree, nowIso());
       const cursor = await getCursor(init.logId);
       if (cursor === null) throw cursorVanished(init.logId);
       return cursor;
