@@ -39,8 +39,8 @@ import { postgresWorkUnits } from './postgres/work-units.js';
 import type { Store } from './types.js';
 
 /**
- * The `Store` over one pool: each role's implementation runs its SQL through it; the log-state and
- * work-unit writes check the run lock.
+ * The `Store` over one pool: each role's implementation runs its SQL through it; `commitBatch`,
+ * `setVerifiedHead`, `rewindCursor` and the work-unit writes check the run lock.
  */
 function postgresStore(sql: Sql, url: string, readOnly: boolean): Store {
   const c = new PostgresConnection(sql, url, readOnly);

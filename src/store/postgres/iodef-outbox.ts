@@ -3,7 +3,8 @@
  * The CA side of CAA iodef (RFC 8659 §4.4) in PostgreSQL: the durable outbox of reports to send.
  * `enqueueIodefReport` decides dedup, both rate limits and the insert in ONE transaction holding
  * a SHARE ROW EXCLUSIVE table lock, so enqueuers sharing the database cannot both pass a limit
- * (readers and the sender are not blocked); the marks touch only a report not yet sent.
+ * (readers are not blocked; the sender's marks wait for it); the marks touch only a report not yet
+ * sent.
  */
 import { checkLimit, cleanText, nowIso, toNumber } from '../codec.js';
 import { checkIodefLimits, outboxRow } from '../iodef-codec.js';
@@ -19,7 +20,8 @@ export function postgresIodefOutbox(sql: Sql): IodefOutbox {
       checkIodefLimits(limits);
       return sql.begin(async (tx) => {
         // Serialises enqueuers (several CA workers may share the database) so that the dedup and
-        // rate-limit checks and the insert are one decision; readers and the sender are not blocked.
+        // rate-limit checks and the insert are one decision. Readers are not blocked; the sender's
+        // marks (UPDATE, ROW EXCLUSIVE) wait for this transaction.
         await tx`LOCK TABLE iodef_outbox IN SHARE ROW EXCLUSIVE MODE`;
         const dup = await tx<Row[]>`
         SELECT id FROM iodef_outbox WHERE dedup_key = ${r.dedupKey} AND created_at >= ${limits.dedupSince}

@@ -16,8 +16,9 @@
  *   the server when the process dies in any way (SIGKILL included): SQLite, an OS lock on the file
  *   `<db>.lock` (also refused to a second store in the same process); PostgreSQL, a session-level
  *   advisory lock on a connection of its own (a vanished client host keeps it until the server's
- *   TCP keepalive gives up). Once that PostgreSQL session is lost, the log-state and work-unit
- *   writes refuse with STORE_LOCKED; the other roles do not check it. Several `monitor` workers
+ *   TCP keepalive gives up). Once that PostgreSQL session is lost, `commitBatch`,
+ *   `setVerifiedHead`, `rewindCursor` and the work-unit writes refuse with STORE_LOCKED; the other
+ *   writes do not check it. Several `monitor` workers
  *   sharing one PostgreSQL database do not take it: the work units coordinate them.
  * - `close` is idempotent; the run lock goes last, after everything this store wrote.
  */

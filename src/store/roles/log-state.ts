@@ -27,8 +27,8 @@ import type { CommitBatch, LogCursor, MisbehaviourRecord, StoredHead, TreeState 
  *   lies in the batch's range of its own log, hashes are 64 lower-case hex digits.
  * - Outside text (URLs, names, errors, JSON evidence) is stored with U+0000 as U+FFFD (codec.ts
  *   `cleanText`): a hostile certificate cannot make a batch unstorable and wedge a log.
- * - PostgreSQL only: once the run lock's session is lost (`StoreLifecycle.lock`), the writes here
- *   but `recordMisbehaviour` refuse with STORE_LOCKED; a batch that only moves the cursor is one
+ * - PostgreSQL only: once the run lock's session is lost (`StoreLifecycle.lock`), `commitBatch`,
+ *   `setVerifiedHead` and `rewindCursor` refuse with STORE_LOCKED; a batch that only moves the cursor is one
  *   UPDATE (its own transaction).
  */
 export interface LogStateStore {

@@ -53,8 +53,8 @@ export interface AlertOutbox {
  * Guarantees:
  * - `enqueueIodefReport` decides dedup, both rate limits and the insert as ONE decision: SQLite,
  *   one IMMEDIATE transaction; PostgreSQL, one transaction under a SHARE ROW EXCLUSIVE lock on the
- *   table, so enqueuers sharing the database cannot both pass a limit (readers and the sender are
- *   not blocked).
+ *   table, so enqueuers sharing the database cannot both pass a limit. Readers (`dueIodefReports`,
+ *   `listIodefOutbox`) are not blocked; the marks, which UPDATE, wait for that transaction.
  * - The document is stored with U+0000 as U+FFFD on both engines (iodef-codec `outboxDocument`).
  * - `dueIodefReports` is a read: two senders running at once may both send a report (no claim);
  *   run one sender per store. The marks touch only a report not yet sent.

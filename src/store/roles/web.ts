@@ -15,8 +15,8 @@ import type { DomainAuditRecord, SessionRecord, TokenRecord, UserRecord } from '
  *   passed is stored as given. Every time in this role is `Date.toISOString()` text (UTC,
  *   milliseconds): any other form is refused, so text order is time order on both engines.
  * - A token or session key already taken is refused, not overwritten (STORE_INVALID_ARGUMENT).
- * - Revoking a token or deleting a user ends its sessions in the same transaction: no session
- *   outlives its principal, even to a concurrent request.
+ * - Revoking a token or deleting a user ends its sessions in the same transaction as the
+ *   revocation or deletion.
  * - Expiry is the caller's decision: `findToken` and `getSession` return expired and revoked
  *   records too.
  */
