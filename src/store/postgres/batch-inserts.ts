@@ -1,9 +1,10 @@
 /**
  * @module store/postgres/batch-inserts
  * The rows of a batch (`commitBatch`), of a completed work unit (`completeUnit`) or of an import
- * (`importIssuances`, the issuance tables only) written inside the caller's transaction: issuances, their certificate hashes, log entries, names and suffixes,
- * malformed entries and alerts. One set-based INSERT per table (`json_to_recordset` over the rows,
- * one parameter whatever their number) instead of one statement per row, for the network.
+ * (`importIssuances`, the issuance tables only) written inside the caller's transaction:
+ * issuances, their certificate hashes, log entries, names and suffixes, malformed entries and
+ * alerts. One set-based INSERT per table (`json_to_recordset` over the rows, one parameter
+ * whatever their number) instead of one statement per row, for the network.
  *
  * Everything is keyed: rows written before (a replayed batch, or another worker's unit holding the
  * same certificate or alert key) are kept once, and the first writer keeps an issuance's
@@ -12,7 +13,8 @@
  * Lock order: workers complete units concurrently, and two units may share certificates (a
  * precertificate and its final certificate, the same certificate logged twice). Each INSERT takes
  * its rows in key order and the tables always come in the same order, so two transactions wait
- * for each other's keys in one direction only and never deadlock.
+ * for each other's keys in one direction only and never deadlock. An import (`importIssuances`)
+ * takes the issuance tables in the same order (postgres/backfill.ts).
  */
 import type postgres from 'postgres';
 import type { BatchRows, IssuanceRow } from '../codec.js';

@@ -18,8 +18,8 @@
  *   advisory lock on a connection of its own (a vanished client host keeps it until the server's
  *   TCP keepalive gives up). Once that PostgreSQL session is lost, `commitBatch`,
  *   `setVerifiedHead`, `rewindCursor` and the work-unit writes refuse with STORE_LOCKED; the other
- *   writes do not check it. Several `monitor` workers
- *   sharing one PostgreSQL database do not take it: the work units coordinate them.
+ *   writes do not check it. Several `monitor` workers sharing one PostgreSQL database do not take
+ *   it: the work units coordinate them.
  * - `close` is idempotent; the run lock goes last, after everything this store wrote.
  */
 export interface StoreLifecycle {

@@ -28,8 +28,8 @@ import type { CommitBatch, LogCursor, MisbehaviourRecord, StoredHead, TreeState 
  * - Outside text (URLs, names, errors, JSON evidence) is stored with U+0000 as U+FFFD (codec.ts
  *   `cleanText`): a hostile certificate cannot make a batch unstorable and wedge a log.
  * - PostgreSQL only: once the run lock's session is lost (`StoreLifecycle.lock`), `commitBatch`,
- *   `setVerifiedHead` and `rewindCursor` refuse with STORE_LOCKED; a batch that only moves the cursor is one
- *   UPDATE (its own transaction).
+ *   `setVerifiedHead` and `rewindCursor` refuse with STORE_LOCKED; a batch that only moves the
+ *   cursor is one UPDATE (its own transaction).
  */
 export interface LogStateStore {
   /** The cursor of a log, or null when the log was never seen. */
