@@ -13,7 +13,7 @@
 import { CertvigilError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { sanitizeText } from '../sanitize.js';
-import type { ImportedIssuance, Store } from '../store/index.js';
+import type { ImportedIssuance, IssuanceImport } from '../store/index.js';
 import { summarizeCertificate } from '../x509/index.js';
 import { certSpotterDer, certSpotterUrl, parseCertSpotterPage } from './backfill-certspotter.js';
 import type { CertSpotterIssuance } from './backfill-certspotter.js';
@@ -92,8 +92,6 @@ export interface BackfillSummary {
   requests: number;
   retries: number;
 }
-
-type Importer = Pick<Store, 'importIssuances'>;
 
 interface Run {
   opts: BackfillOptions;
@@ -285,7 +283,7 @@ async function fromCertSpotter(run: Run): Promise<ImportedIssuance[]> {
  * IMPORT_CHUNK), returning what it did. Throws a coded CertvigilError when the source fails (after
  * retries) or answers something that is not its API; what was imported before stays (idempotent).
  */
-export async function runBackfill(opts: BackfillOptions, store: Importer): Promise<BackfillSummary> {
+export async function runBackfill(opts: BackfillOptions, store: IssuanceImport): Promise<BackfillSummary> {
   const summary: BackfillSummary = {
     source: `backfill:${opts.source}`,
     domain: opts.domain,

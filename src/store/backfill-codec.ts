@@ -5,7 +5,7 @@
  * name and suffix rows `commitBatch` writes for a logged certificate (codec.ts), plus one
  * `issuance_sources` row per record. Pure; the engines only run SQL.
  */
-import { checkHash, cleanText, firstByKey, nameSuffixes, toJsonText } from './codec.js';
+import { certRows, checkHash, cleanText, firstByKey, issuanceRow, nameRows, suffixRows } from './codec.js';
 import type { IssuanceRow } from './codec.js';
 import { invalidArgument } from './errors.js';
 import type { ImportedIssuance } from './types.js';
@@ -37,32 +37,11 @@ export function importRows(source: string, records: readonly ImportedIssuance[])
     if (r.certSha256 !== null) checkHash('certSha256', r.certSha256);
   }
   const unique = firstByKey(records, (r) => r.tbsSha256);
-  // Text from a third party: U+0000 is cleaned exactly as for a logged certificate (codec.cleanText).
-  const issuances = unique.map((r): IssuanceRow => ({
-    tbsSha256: r.tbsSha256,
-    dnsNames: toJsonText(r.dnsNames.map(cleanText)),
-    ipAddresses: toJsonText(r.ipAddresses.map(cleanText)),
-    issuer: cleanText(r.issuer),
-    serial: cleanText(r.serial),
-    notBefore: cleanText(r.notBefore),
-    notAfter: cleanText(r.notAfter),
-    spkiSha256: r.spkiSha256,
-    keyType: cleanText(r.keyType),
-  }));
-  const certs = firstByKey(
-    records.flatMap((r) =>
-      r.certSha256 === null ? [] : [{ tbsSha256: r.tbsSha256, certSha256: r.certSha256 }],
-    ),
-    (c) => `${c.tbsSha256}:${c.certSha256}`,
-  );
-  const names = firstByKey(
-    unique.flatMap((r) => r.dnsNames.map((n) => ({ dnsName: cleanText(n), tbsSha256: r.tbsSha256 }))),
-    (n) => `${n.tbsSha256}\n${n.dnsName}`,
-  );
-  const suffixes = firstByKey(
-    names.flatMap((n) => nameSuffixes(n.dnsName).map((suffix) => ({ suffix, tbsSha256: n.tbsSha256 }))),
-    (x) => `${x.tbsSha256}\n${x.suffix}`,
-  );
+  // Text from a third party: the same rows, cleaned the same way, as for a logged certificate.
+  const issuances = unique.map(issuanceRow);
+  const certs = certRows(records);
+  const names = nameRows(unique);
+  const suffixes = suffixRows(names);
   const sources = unique.map((r) => ({
     tbsSha256: r.tbsSha256,
     sourceId: cleanText(r.sourceId).slice(0, 200),

@@ -3,21 +3,10 @@
  * What the SQLite and PostgreSQL stores share so that they stay identical: argument checks, the
  * rows a batch turns into (deduplicated the same way), text and JSON cleaning, and the assembly of
  * `Issuance` objects from rows. Pure functions; the engines only run SQL. The iodef checks and
- * rows are in iodef-codec.ts, the health ones in health-codec.ts, the mapping of every other
- * table's rows in rows.ts.
+ * rows are in iodef-codec.ts, the health ones in health-codec.ts, the cursor, inventory and MITM
+ * ones in records-codec.ts, the mapping of every other table's rows in rows.ts.
  */
-import type {
-  AlertInput,
-  AlertKind,
-  CommitBatch,
-  InventoryRecord,
-  Issuance,
-  IssuanceInput,
-  MalformedInput,
-  MitmBaselineRecord,
-  StoredHead,
-  TreeState,
-} from './types.js';
+import type { AlertInput, AlertKind, CommitBatch, Issuance, IssuanceInput, MalformedInput } from './types.js';
 import { invalidArgument } from './errors.js';
 
 /** Store timestamps: ISO 8601 UTC with milliseconds, so that text order is time order. */
@@ -209,6 +198,71 @@ export function nameSuffixes(name: string): string[] {
   return out;
 }
 
+/** The certificate facts every issuance row holds, logged or imported (`IssuanceRow`). */
+type IssuanceFacts = Pick<
+  IssuanceInput,
+  | 'tbsSha256'
+  | 'dnsNames'
+  | 'ipAddresses'
+  | 'issuer'
+  | 'serial'
+  | 'notBefore'
+  | 'notAfter'
+  | 'spkiSha256'
+  | 'keyType'
+>;
+
+/**
+ * The `issuances` row of a certificate, from a log (`commitBatch`, `completeUnit`) or a third
+ * party (`importIssuances`): names as JSON text, outside text with U+0000 cleaned (`cleanText`).
+ * Hashes must have been checked.
+ */
+export function issuanceRow(i: IssuanceFacts): IssuanceRow {
+  return {
+    tbsSha256: i.tbsSha256,
+    dnsNames: toJsonText(i.dnsNames.map(cleanText)),
+    ipAddresses: toJsonText(i.ipAddresses.map(cleanText)),
+    issuer: cleanText(i.issuer),
+    serial: cleanText(i.serial),
+    notBefore: cleanText(i.notBefore),
+    notAfter: cleanText(i.notAfter),
+    spkiSha256: i.spkiSha256,
+    keyType: cleanText(i.keyType),
+  };
+}
+
+/** The `issuance_certs` rows: one per (TBS hash, certificate hash), those without a hash left out. */
+export function certRows(
+  items: readonly { tbsSha256: string; certSha256: string | null }[],
+): { tbsSha256: string; certSha256: string }[] {
+  return firstByKey(
+    items.flatMap((i) =>
+      i.certSha256 === null ? [] : [{ tbsSha256: i.tbsSha256, certSha256: i.certSha256 }],
+    ),
+    (c) => `${c.tbsSha256}:${c.certSha256}`,
+  );
+}
+
+/** The `issuance_names` rows: one per (TBS hash, cleaned name). */
+export function nameRows(
+  items: readonly { tbsSha256: string; dnsNames: readonly string[] }[],
+): { dnsName: string; tbsSha256: string }[] {
+  return firstByKey(
+    items.flatMap((i) => i.dnsNames.map((n) => ({ dnsName: cleanText(n), tbsSha256: i.tbsSha256 }))),
+    (n) => `${n.tbsSha256}\n${n.dnsName}`,
+  );
+}
+
+/** The `issuance_suffixes` rows of `nameRows` (`nameSuffixes`), one per (TBS hash, suffix). */
+export function suffixRows(
+  names: readonly { dnsName: string; tbsSha256: string }[],
+): { suffix: string; tbsSha256: string }[] {
+  return firstByKey(
+    names.flatMap((n) => nameSuffixes(n.dnsName).map((suffix) => ({ suffix, tbsSha256: n.tbsSha256 }))),
+    (x) => `${x.tbsSha256}\n${x.suffix}`,
+  );
+}
+
 /** Checks a batch against the contract and turns it into rows; throws STORE_INVALID_ARGUMENT. */
 export function batchRows(batch: CommitBatch): BatchRows {
   checkPosition('expectedPosition', batch.expectedPosition);
@@ -233,23 +287,8 @@ export function entryRows(
   for (const i of parts.issuances) checkIssuance(range, i);
   for (const m of parts.malformed) checkMalformed(range, m);
 
-  const issuances = firstByKey(parts.issuances, (i) => i.tbsSha256).map((i): IssuanceRow => ({
-    tbsSha256: i.tbsSha256,
-    dnsNames: toJsonText(i.dnsNames.map(cleanText)),
-    ipAddresses: toJsonText(i.ipAddresses.map(cleanText)),
-    issuer: cleanText(i.issuer),
-    serial: cleanText(i.serial),
-    notBefore: cleanText(i.notBefore),
-    notAfter: cleanText(i.notAfter),
-    spkiSha256: i.spkiSha256,
-    keyType: cleanText(i.keyType),
-  }));
-  const certs = firstByKey(
-    parts.issuances.flatMap((i) =>
-      i.certSha256 === null ? [] : [{ tbsSha256: i.tbsSha256, certSha256: i.certSha256 }],
-    ),
-    (c) => `${c.tbsSha256}:${c.certSha256}`,
-  );
+  const issuances = firstByKey(parts.issuances, (i) => i.tbsSha256).map(issuanceRow);
+  const certs = certRows(parts.issuances);
   const entries = firstByKey(
     parts.issuances.map((i): EntryRow => ({
       logId: i.logId,
@@ -260,16 +299,8 @@ export function entryRows(
     })),
     (e) => String(e.idx),
   );
-  const names = firstByKey(
-    parts.issuances.flatMap((i) =>
-      i.dnsNames.map((n) => ({ dnsName: cleanText(n), tbsSha256: i.tbsSha256 })),
-    ),
-    (n) => `${n.tbsSha256}\n${n.dnsName}`,
-  );
-  const suffixes = firstByKey(
-    names.flatMap((n) => nameSuffixes(n.dnsName).map((suffix) => ({ suffix, tbsSha256: n.tbsSha256 }))),
-    (x) => `${x.tbsSha256}\n${x.suffix}`,
-  );
+  const names = nameRows(parts.issuances);
+  const suffixes = suffixRows(names);
   const malformed = firstByKey(
     parts.malformed.map((m) => ({ logId: m.logId, idx: m.index, error: cleanText(m.error) })),
     (m) => String(m.idx),
@@ -291,38 +322,6 @@ export function onlyMovesCursor(rows: BatchRows): boolean {
   );
 }
 
-export interface InventoryRow {
-  source: string;
-  path: string;
-  certSha256: string;
-  tbsSha256: string;
-  spkiSha256: string;
-  dnsNames: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-}
-
-export function inventoryRows(source: string, records: InventoryRecord[]): InventoryRow[] {
-  const rows = records.map((r): InventoryRow => {
-    if (r.source !== source)
-      throw invalidArgument(`inventory record from ${r.source} in a scan of ${source}`);
-    return {
-      source: cleanText(r.source),
-      path: cleanText(r.path),
-      certSha256: normalizeHash('certSha256', r.certSha256),
-      tbsSha256: normalizeHash('tbsSha256', r.tbsSha256),
-      spkiSha256: normalizeHash('spkiSha256', r.spkiSha256),
-      dnsNames: toJsonText(r.dnsNames.map(cleanText)),
-      issuer: cleanText(r.issuer),
-      notBefore: cleanText(r.notBefore),
-      notAfter: cleanText(r.notAfter),
-    };
-  });
-  // The same certificate found twice at one path is one record.
-  return firstByKey(rows, (r) => `${r.path}\n${r.certSha256}`);
-}
-
 /** An `issuances` row as read back, JSON columns already parsed, time as ISO text. */
 export interface IssuanceReadRow {
   tbsSha256: string;
@@ -339,7 +338,7 @@ export interface IssuanceReadRow {
 
 /**
  * Joins issuance rows with their certificate hashes and log entries. Keeps the order of `rows`;
- * `certSha256s` sorted, `entries` sorted by (logId, index), as types.ts promises.
+ * `certSha256s` sorted, `entries` sorted by (logId, index), as roles/issuances.ts promises.
  */
 export function assembleIssuances(
   rows: IssuanceReadRow[],
@@ -409,74 +408,4 @@ export function toIso(value: unknown): string {
 
 export function toIsoOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : toIso(value);
-}
-
-/** A baseline must name a target and a TCP port; everything else is data. */
-export function checkBaseline(b: MitmBaselineRecord): void {
-  if (b.target.trim() === '') throw invalidArgument('a MITM baseline needs a target');
-  if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)
-    throw invalidArgument(`MITM baseline port must be 1..65535 (got ${b.port})`);
-}
-
-/** The JSON column of `mitm_baselines`: what was learned, without the key columns. */
-export function baselineDocument(
-  b: MitmBaselineRecord,
-): Pick<MitmBaselineRecord, 'jarms' | 'lastHops' | 'hopCounts'> {
-  return { jarms: b.jarms, lastHops: b.lastHops, hopCounts: b.hopCounts };
-}
-
-const stringArray = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
-
-/** Reads a stored baseline back, tolerating missing fields (a document written by a newer version). */
-export function baselineFromRow(
-  target: string,
-  port: number,
-  doc: unknown,
-  learnedAt: string,
-): MitmBaselineRecord {
-  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>;
-  return {
-    target,
-    port,
-    jarms: stringArray(d.jarms),
-    lastHops: Array.isArray(d.lastHops) ? d.lastHops.map(stringArray) : [],
-    hopCounts: Array.isArray(d.hopCounts)
-      ? d.hopCounts.filter((x): x is number => typeof x === 'number')
-      : [],
-    learnedAt,
-  };
-}
-
-/**
- * The `verified` column holds the head and (in state written since the tree was stored) its compact tree (`{...head, tree}`):
- * no new column, and an older row (head only) still reads.
- */
-export function verifiedColumn(head: StoredHead, tree: TreeState | undefined): string {
-  if (tree !== undefined && tree.size !== head.treeSize)
-    throw invalidArgument(`verified tree size ${tree.size} does not match head size ${head.treeSize}`);
-  return toJsonText(tree === undefined ? head : { ...head, tree });
-}
-
-export function splitVerified(value: unknown): { verified: StoredHead | null; verifiedTree?: TreeState } {
-  if (value === null || value === undefined) return { verified: null };
-  const v = (typeof value === 'string' ? JSON.parse(value) : value) as StoredHead & { tree?: TreeState };
-  const { tree, ...head } = v;
-  return tree === undefined ? { verified: head } : { verified: head, verifiedTree: tree };
-}
-
-export function checkRewind(expectedPosition: number, to: { position: number; tree: TreeState }): void {
-  checkPosition('expectedPosition', expectedPosition);
-  checkPosition('position', to.position);
-  if (to.position > expectedPosition)
-    throw invalidArgument(`a rewind cannot move forward (${expectedPosition} to ${to.position})`);
-  if (to.tree.size !== to.position)
-    throw invalidArgument(`tree size ${to.tree.size} does not match position ${to.position}`);
-}
-
-/** `ensureCursor`: a start position, and a tree (if any) of exactly that many entries. */
-export function checkCursorInit(init: { position: number; tree: TreeState | null }): void {
-  checkPosition('position', init.position);
-  if (init.tree !== null && init.tree.size !== init.position)
-    throw invalidArgument(`tree size ${init.tree.size} does not match position ${init.position}`);
 }

@@ -1,7 +1,9 @@
 /**
  * @module store
- * Public surface of the monitor's state: the `Store` contract, the engines behind it and their
- * errors. The core imports the types only; the CLI and the daemon call `openStore`.
+ * Public surface of the monitor's state: the `Store` contract, stated role by role (`LogStateStore`,
+ * `WorkUnitQueue`, `AlertOutbox`, … in `roles/`, each with its guarantees), the engines behind it
+ * and their errors. The core imports the types only, and a caller that needs one role takes that
+ * role; the CLI and the daemon call `openStore`.
  */
 export type * from './types.js';
 export { openStore, SQLITE_FILE_NAME } from './open.js';

@@ -2,9 +2,9 @@
  * @module store/iodef-codec
  * What both engines share for CAA iodef (RFC 8659 §4.4): the checks of an outgoing report and of
  * the caller's rate limits, of a received report and of the receiver's quota, and the decoding of
- * outbox and inbox rows. Pure; the engines only run SQL.
+ * outbox and inbox rows, written and read. Pure; the engines only run SQL.
  */
-import { cleanText } from './codec.js';
+import { cleanText, toJsonText } from './codec.js';
 import { invalidArgument } from './errors.js';
 import type {
   IodefEnqueueLimits,
@@ -40,6 +40,28 @@ export function checkIodefInput(r: IodefOutboxInput): void {
  */
 export function outboxDocument(r: Pick<IodefOutboxInput, 'document'>): string {
   return cleanText(r.document);
+}
+
+/** An `iodef_outbox` row as both engines write it (ids and delivery columns aside). */
+export interface OutboxRow extends Omit<IodefOutboxInput, 'names'> {
+  /** The names as JSON text. */
+  names: string;
+}
+
+/** Checks a report to enqueue (`checkIodefInput`) and turns it into its row: text cleaned. */
+export function outboxRow(r: IodefOutboxInput): OutboxRow {
+  checkIodefInput(r);
+  return {
+    dedupKey: r.dedupKey,
+    recipient: r.recipient,
+    channel: r.channel,
+    registeredDomain: r.registeredDomain,
+    names: toJsonText(r.names),
+    reason: cleanText(r.reason),
+    incidentId: r.incidentId,
+    document: outboxDocument(r),
+    createdAt: r.createdAt,
+  };
 }
 
 /** Reads an outbox row (both engines hand over the same column names). */
@@ -131,15 +153,40 @@ export function checkRetentionCutoff(cutoff: string): void {
   if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
 }
 
-/**
- * `storeReceivedIodef`: checks the report and its quota, and returns the document as stored
- * (U+0000 cleaned) and its size as received (what the byte quota counts).
- */
-export function receivedDocument(
-  r: IodefReceivedInput,
-  quota: IodefReceivedQuota | undefined,
-): { document: string; bytes: number } {
+/** An `iodef_received` row as both engines write it, but `conflict` (decided in the transaction). */
+export interface ReceivedRow {
+  fingerprint: string;
+  sender: string;
+  channel: IodefReceivedInput['channel'];
+  receivedAt: string;
+  /** 1 or 0: the column is an integer on both engines. */
+  schemaValid: number;
+  /** The summary as JSON text. */
+  summary: string;
+  /** The document as stored (U+0000 cleaned, codec.cleanText). */
+  document: string;
+  senderKey: string;
+  documentSha256: string;
+  incidentKey: string | null;
+  /** The document's size as received, in UTF-8 bytes: what the byte quota counts. */
+  bytes: number;
+}
+
+/** `storeReceivedIodef`: checks the report and its quota, and turns the report into its row. */
+export function receivedRow(r: IodefReceivedInput, quota: IodefReceivedQuota | undefined): ReceivedRow {
   checkIodefReceived(r);
   if (quota !== undefined) checkIodefQuota(quota);
-  return { document: cleanText(r.document), bytes: Buffer.byteLength(r.document, 'utf8') };
+  return {
+    fingerprint: r.fingerprint,
+    sender: cleanText(r.sender),
+    channel: r.channel,
+    receivedAt: r.receivedAt,
+    schemaValid: r.schemaValid ? 1 : 0,
+    summary: toJsonText(r.summary),
+    document: cleanText(r.document),
+    senderKey: cleanText(r.senderKey),
+    documentSha256: r.documentSha256,
+    incidentKey: r.incidentKey,
+    bytes: Buffer.byteLength(r.document, 'utf8'),
+  };
 }

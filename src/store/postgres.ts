@@ -2,12 +2,15 @@
  * @module store/postgres
  * The shared store: PostgreSQL through `postgres` (porsager), the same schema and behaviour as
  * the SQLite store (store.test.ts runs one suite against both). This file connects and assembles
- * the `Store` from the parts in `store/postgres/`: the connection with its schema and run lock,
- * log state, issuances, inventory, alerts, MITM baselines, the iodef outbox and inbox, health, and the web server's access control, host
- * inventories and domain audits, and the work units of issue 18.
+ * the `Store` from one implementation per role (`roles/`), one file each in `store/postgres/`:
+ * the connection (`StoreLifecycle`: schema and run lock), log state, work units (many workers),
+ * issuances and their import, inventory, alerts, MITM records, the iodef outbox and inbox, health,
+ * the web server's access control, host inventories and domain audits.
  *
- * Where the code differs from the SQLite parts, it is for the network: see
- * `store/postgres/log-state.ts` (set-based batch inserts, a cursor-only batch in one UPDATE).
+ * Where the code differs from the SQLite files, it is for the network or for several processes
+ * at once: see `store/postgres/batch-inserts.ts` (set-based inserts in one key order),
+ * `store/postgres/log-state.ts` (a cursor-only batch in one UPDATE), `store/postgres/work-units.ts`
+ * (SKIP LOCKED) and the table locks of the iodef outbox and inbox.
  *
  * JSON goes over the wire as the text `codec.toJsonText` made (the same text SQLite stores), cast
  * `${text}::text::jsonb`: a bare `$1::jsonb` makes the server type the parameter jsonb, and the
@@ -35,7 +38,10 @@ import { postgresMitm } from './postgres/mitm.js';
 import { postgresWorkUnits } from './postgres/work-units.js';
 import type { Store } from './types.js';
 
-/** The `Store` over one pool: each part runs its SQL through it; writes check the run lock. */
+/**
+ * The `Store` over one pool: each role's implementation runs its SQL through it; `commitBatch`,
+ * `setVerifiedHead`, `rewindCursor` and the work-unit writes check the run lock.
+ */
 function postgresStore(sql: Sql, url: string, readOnly: boolean): Store {
   const c = new PostgresConnection(sql, url, readOnly);
   return {

@@ -8,7 +8,8 @@
  */
 import { invalidArgument } from './errors.js';
 import type { LockHolder } from './errors.js';
-import { assembleIssuances, baselineFromRow, splitVerified, toIso, toNumber } from './codec.js';
+import { assembleIssuances, toIso, toNumber } from './codec.js';
+import { baselineFromRow, splitVerified } from './records-codec.js';
 import { iodefOutboxFromRow, iodefReceivedFromRow, sameIodefDocument } from './iodef-codec.js';
 import type { EntryRow, IssuanceReadRow } from './codec.js';
 import type {

@@ -2,10 +2,10 @@
  * @module store/sqlite
  * The embedded store: one SQLite file (better-sqlite3, synchronous calls behind the async
  * `Store` interface) and a lock file beside it. This file opens it (the state directory, the file
- * modes, the journal) and assembles the `Store` from the parts in `store/sqlite/`: the connection
- * with its schema and run lock, log state, issuances, inventory, alerts, MITM baselines, the iodef
- * outbox and inbox, health, the web server's access control, host inventories and domain audits,
- * and the work units of issue 18.
+ * modes, the journal) and assembles the `Store` from one implementation per role (`roles/`), one
+ * file each in `store/sqlite/`: the connection (`StoreLifecycle`: schema and run lock), log state,
+ * work units (one worker), issuances and their import, inventory, alerts, MITM records, the iodef
+ * outbox and inbox, health, the web server's access control, host inventories and domain audits.
  *
  * Durability: WAL journal with `synchronous = FULL`. Any journal mode survives SIGKILL (the OS
  * keeps what was written), but after a power loss WAL + NORMAL may lose the last commits, and
@@ -52,7 +52,7 @@ import { sqliteMitm } from './sqlite/mitm.js';
 import { sqliteWorkUnits } from './sqlite/work-units.js';
 import type { Store } from './types.js';
 
-/** The `Store` over one connection: each part runs its SQL through `c`. */
+/** The `Store` over one connection: each role's implementation runs its SQL through `c`. */
 function sqliteStore(db: Db, path: string, readOnly = false): Store {
   const c = new SqliteConnection(db, path, readOnly);
   return {

@@ -669,9 +669,14 @@ describe.each(ENGINES)('%s store', (kind) => {
         'xmpp.example.test:443',
         'xmpp.example.test:5222',
       ]);
-      expect(await store.deleteMitmBaselines('xmpp.example.test', [5222])).toBe(1);
+      // Ports as a set, in one statement on both engines: none, a repeat and an unknown one.
+      expect(await store.deleteMitmBaselines('xmpp.example.test', [])).toBe(0);
+      expect(await store.deleteMitmBaselines('xmpp.example.test', [5222, 5222, 1])).toBe(1);
       expect(await store.deleteMitmBaselines('xmpp.example.test')).toBe(1);
       expect(await store.listMitmBaselines('xmpp.example.test')).toEqual([]);
+      expect((await store.listMitmBaselines()).map((b) => `${b.target}:${b.port}`)).toEqual([
+        'other.example.test:443',
+      ]);
       expect(await codeOf(store.putMitmBaseline(baseline('x', 0, 'e')))).toBe('STORE_INVALID_ARGUMENT');
     });
 

@@ -1,16 +1,44 @@
 /**
  * @module store/types
- * What the monitor keeps, behind one interface with two implementations (SQLite embedded by
- * default, PostgreSQL when a `postgres://` URL is configured). Types only: the core never learns
- * how its state is stored (certspotter's `StateProvider`).
+ * What the monitor keeps: the records the store takes and gives back, and the `Store` contract
+ * assembled from its roles (`roles/*.ts`), with two implementations (SQLite embedded by default,
+ * PostgreSQL when a `postgres://` URL is configured). Types only: the core never learns how its
+ * state is stored (certspotter's `StateProvider`).
  *
  * Crash safety rests on one rule: a batch of processed entries and the log position that follows
- * it are committed in ONE transaction (`commitBatch`), so a process killed at any moment resumes
- * from a position whose entries are all stored, and none twice.
+ * it are committed in ONE transaction (`commitBatch`, or `completeUnit` for a work unit), so a
+ * process killed at any moment resumes from a position whose entries are all stored, and none
+ * twice.
  */
 import type { LogKind, StoredHead } from '../ct/index.js';
+import type { IssuanceImport, IssuanceQueries } from './roles/issuances.js';
+import type { HostInventories, InventoryAuthorizations } from './roles/inventory.js';
+import type { StoreLifecycle } from './roles/lifecycle.js';
+import type { LogStateStore } from './roles/log-state.js';
+import type { MonitorHealth } from './roles/health.js';
+import type { IodefInbox } from './roles/iodef-inbox.js';
+import type { MitmRecords } from './roles/mitm.js';
+import type { AlertOutbox, IodefOutbox } from './roles/outboxes.js';
+import type { AccessControl, DomainAudits } from './roles/web.js';
+import type { WorkUnitQueue } from './roles/work-queue.js';
 
 export type { StoredHead };
+export type {
+  AccessControl,
+  AlertOutbox,
+  DomainAudits,
+  HostInventories,
+  InventoryAuthorizations,
+  IodefInbox,
+  IodefOutbox,
+  IssuanceImport,
+  IssuanceQueries,
+  LogStateStore,
+  MitmRecords,
+  MonitorHealth,
+  StoreLifecycle,
+  WorkUnitQueue,
+};
 
 /** Compact Merkle tree state (ct/merkle `CompactTree.toJSON()`). */
 export interface TreeState {
@@ -292,259 +320,28 @@ export interface DomainAuditRecord {
   checkedAt: string;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Creates or upgrades the schema (idempotent). */
-  migrate(): Promise<void>;
-  /**
-   * Takes the exclusive run lock for this state (two monitors on one state refuse to run).
-   * Throws StoreLockedError naming the holder. Released by `close()` or when the process dies.
-   */
-  lock(owner: string): Promise<void>;
-  close(): Promise<void>;
-
-  /** The cursor of a log, or null when the log was never seen. */
-  getCursor(logId: string): Promise<LogCursor | null>;
-  /** Creates the cursor at `position` if absent; returns the stored cursor either way. */
-  ensureCursor(init: Omit<LogCursor, 'updatedAt' | 'verified' | 'verifiedTree'>): Promise<LogCursor>;
-  listCursors(): Promise<LogCursor[]>;
-  /** Atomic: issuances, entries, malformed records, alerts and the new position, or nothing. */
-  commitBatch(batch: CommitBatch): Promise<void>;
-  /**
-   * Records a head verified against the stored tree of the same size, and (when given, of the
-   * same size) that tree, so a later root mismatch can rewind to it. Idempotent.
-   */
-  setVerifiedHead(logId: string, head: StoredHead, tree?: TreeState): Promise<void>;
-  /**
-   * Moves the download position BACK to `to.position` with its tree (a root mismatch: the entries
-   * after the verified head are unverified and will be downloaded again; certspotter's
-   * rewindDownloadPosition). Compare-and-set on `expectedPosition` (StoreConflictError if it
-   * moved); `to.position` must not pass `expectedPosition`. What was committed (issuances,
-   * alerts) stays: a replay of the same entries adds nothing twice.
-   */
-  rewindCursor(
-    logId: string,
-    expectedPosition: number,
-    to: { position: number; tree: TreeState },
-  ): Promise<void>;
-
-  // ---- work units (issue 18): several workers share one log's catch-up ----------------------
-  /**
-   * Adds open units covering [max(position, end of the last planned unit), upTo) of the log, each
-   * at most `unitSize` entries and ending on a multiple of `unitSize` where it can (static-ct-api
-   * tile alignment), planned under `treeSize`. Idempotent and safe when workers plan at once (the
-   * same ranges collide on (log_id, first) and are kept once). Returns the number added.
-   */
-  planUnits(logId: string, upTo: number, unitSize: number, treeSize: number): Promise<number>;
-  /**
-   * Claims the lowest open unit of the log, or the lowest claimed one whose lease has expired (its
-   * worker died or stalled), for `workerId` until now + leaseMs (the store's clock). PostgreSQL:
-   * `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent workers never get the same unit. Null: nothing
-   * claimable now (all done, or claimed under live leases).
-   */
-  claimUnit(logId: string, workerId: string, leaseMs: number): Promise<WorkUnit | null>;
-  /**
-   * Gives back the units `workerId` holds (one, with `unit`; else all of them) as open, at once:
-   * a download that failed, or a restarted worker whose earlier process died holding units.
-   * Returns how many were released.
-   */
-  releaseUnits(workerId: string, unit?: { logId: string; first: number }): Promise<number>;
-  /** Extends the lease of a unit this worker still holds; false when it lost it (reclaimed). */
-  renewUnitLease(logId: string, first: number, workerId: string, leaseMs: number): Promise<boolean>;
-  /**
-   * Atomic: if `workerId` still holds the unit (claimed by it; its lease may have run out as long
-   * as nobody reclaimed it), stores the issuances, log entries, malformed records and alerts
-   * (keyed: nothing twice) and marks the unit done with its leaf hashes; returns true. Otherwise
-   * writes nothing and returns false (another worker owns the unit now).
-   */
-  completeUnit(completion: UnitCompletion): Promise<boolean>;
-  /**
-   * The done units of the log from `position` on, contiguous (stops at the first gap or undone
-   * unit), in order, at most `limit` of them, with their leaf hashes.
-   */
-  doneUnitsFrom(logId: string, position: number, limit: number): Promise<DoneUnit[]>;
-  /**
-   * The fold: compare-and-set of the log's download position from `expectedPosition` to
-   * `newPosition` with its tree (StoreConflictError if it moved), and deletion of the units that
-   * end at or before `newPosition`, in one transaction.
-   */
-  foldUnits(logId: string, expectedPosition: number, newPosition: number, tree: TreeState): Promise<void>;
-  /** Deletes every unit of the log that ends after `position` (a rewind after a root mismatch). */
-  dropUnitsAfter(logId: string, position: number): Promise<number>;
-  /** Every unit of one log, or of all logs, ordered by log and first entry (status, tests). */
-  listUnits(logId?: string): Promise<WorkUnit[]>;
-
-  listIssuances(): Promise<Issuance[]>;
-  /** Issuances whose TBS or certificate SHA-256 starts with `hexPrefix` (≥ 8 hex digits). */
-  findIssuances(hexPrefix: string): Promise<Issuance[]>;
-  /** Issuances that carry this exact DNS name, oldest first (history for heuristics). */
-  issuancesForName(dnsName: string): Promise<Issuance[]>;
-  /**
-   * Issuances that carry any of these exact DNS names (each once), oldest first, WITHOUT their log
-   * entries (`entries` is empty: a history needs the certificate facts, and reading the entries
-   * doubled the cost): the histories of a page of issuances in one query instead of one per name.
-   * At most 1000 names. With `perName`, only the `perName` most recent issuances (by `firstSeen`)
-   * of each name are read (an issuance appears when it is among the most recent of any of them).
-   */
-  issuancesForNames(dnsNames: readonly string[], perName?: number): Promise<Issuance[]>;
-  listMalformed(): Promise<(MalformedInput & { createdAt: string })[]>;
-
-  /** Replaces everything previously recorded from `source` (one inventory scan). */
-  replaceInventory(source: string, records: InventoryRecord[]): Promise<void>;
-  listInventory(): Promise<InventoryRecord[]>;
-  /** Records (or re-notes) an authorisation of a full SHA-256; idempotent. */
-  authorize(hash: string, note: string | null): Promise<void>;
-  /** Removes the authorisation of exactly `hash` (full SHA-256); false when there was none. */
-  unauthorize(hash: string): Promise<boolean>;
-  listAuthorizations(): Promise<Authorization[]>;
-
-  /** Enqueues an alert unless its key exists; returns whether it was new. */
-  enqueueAlert(alert: AlertInput): Promise<boolean>;
-  pendingAlerts(limit: number): Promise<AlertRecord[]>;
-  markAlertDelivered(id: number): Promise<void>;
-  markAlertFailed(id: number, error: string): Promise<void>;
-  listAlerts(): Promise<AlertRecord[]>;
-  /**
-   * Runs `fn` while holding the store-wide delivery lock (PostgreSQL: a session advisory lock on a
-   * reserved connection; SQLite: one process, no lock), so workers sharing the store drain the
-   * alert outbox one at a time and no alert is delivered twice. Released when `fn` settles.
-   */
-  withDeliveryLock<T>(fn: () => Promise<T>): Promise<T>;
-
-  /** Keeps the signed heads that prove a log misbehaved. */
-  recordMisbehaviour(logId: string, evidence: unknown): Promise<void>;
-  /** Everything `recordMisbehaviour` kept, oldest first (both stores implement it). */
-  listMisbehaviour?(): Promise<MisbehaviourRecord[]>;
-
-  /** Stores (replacing) the MITM-probe baseline of one target and port. */
-  putMitmBaseline(baseline: MitmBaselineRecord): Promise<void>;
-  /** The baselines of a target, by port; every target's when `target` is omitted. */
-  listMitmBaselines(target?: string): Promise<MitmBaselineRecord[]>;
-  /** Forgets a target's baselines (all ports, or the ones given); returns how many were removed. */
-  deleteMitmBaselines(target: string, ports?: number[]): Promise<number>;
-  /**
-   * Records the last `check mitm --record` result of a target, replacing the previous one (one row
-   * per target). `target` is 1..253 characters, no whitespace, controls or format characters (a
-   * host name or an IP address as the CLI parsed it); `status` one of the four plugin statuses;
-   * `resultJson` JSON text of at most 1,000,000 characters without U+0000, returned character for
-   * character; `checkedAt` a `Date.toISOString()` time. Anything else: STORE_INVALID_ARGUMENT,
-   * nothing written.
-   */
-  putMitmResult(record: MitmResultRecord): Promise<void>;
-  /** Every target's last recorded `check mitm` result, by target. */
-  listMitmResults(): Promise<MitmResultRecord[]>;
-
-  /**
-   * CA side of CAA iodef (RFC 8659 §4.4): enqueues a report in the durable outbox unless, in one
-   * transaction, a report with the same dedup key was enqueued since `limits.dedupSince`, or the
-   * recipient or its registered domain already got their maximum since their window start.
-   */
-  enqueueIodefReport(report: IodefOutboxInput, limits: IodefEnqueueLimits): Promise<IodefEnqueueResult>;
-  /** Reports not sent, not given up, and due at `now` (ISO), oldest first. */
-  dueIodefReports(now: string, limit: number): Promise<IodefOutboxRecord[]>;
-  markIodefReportSent(id: number, at: string): Promise<void>;
-  /** Records a failed attempt; `nextAttemptAt` null gives up on the report for good. */
-  markIodefReportFailed(id: number, error: string, nextAttemptAt: string | null): Promise<void>;
-  listIodefOutbox(): Promise<IodefOutboxRecord[]>;
-
-  /**
-   * Owner side: stores a received report once per `fingerprint` (sender and document), in one
-   * transaction with its checks. A known fingerprint is `duplicate` (nothing written, quota not
-   * used); past `quota` (reports or document bytes received since `quota.since`) it is
-   * `over-quota` (nothing written); else `stored`, with the earlier reports that claim the same
-   * `incidentKey` (at most 20, oldest first), and `conflict` when one of them has other content.
-   */
-  storeReceivedIodef(report: IodefReceivedInput, quota?: IodefReceivedQuota): Promise<IodefStoreResult>;
-  /** Every received report, oldest first. */
-  listReceivedIodef(): Promise<IodefReceivedRecord[]>;
-  /** Retention: deletes received reports with `receivedAt` before `cutoff` (ISO); returns how many. */
-  deleteReceivedIodefBefore(cutoff: string): Promise<number>;
-
-  /**
-   * Records the health of `r.logId` after an attempt (idempotent; last write wins), except that a
-   * null `lastAttemptAt`, `lastContactAt`, `newestTreeSize` or `newestTreeTimestamp` keeps the
-   * stored value: a failed attempt passes null for what it did not learn, and the last contact and
-   * newest head seen are not forgotten. `lastError` (null clears it) is sanitised and cut to 500
-   * characters. Never touches the log's cursor.
-   */
-  putLogHealth(r: LogHealthRecord): Promise<void>;
-  /** Every log's health record, by log ID; empty when the monitor never recorded one. */
-  listLogHealth(): Promise<LogHealthRecord[]>;
-  /**
-   * Merges `patch` into the monitor status: an absent key keeps its value, `null` clears it
-   * (idempotent). Unknown keys are refused (STORE_INVALID_ARGUMENT).
-   */
-  putMonitorStatus(patch: Partial<MonitorStatusRecord>): Promise<void>;
-  /** The monitor status; all-null with `inventoryErrors: 0` when none was ever written. */
-  getMonitorStatus(): Promise<MonitorStatusRecord>;
-  /**
-   * A page of issuances in (`firstSeen`, `tbsSha256`) order, for the web pages and the cursor feed
-   * of the HTTP API. Bounded: never loads more than `limit` issuances. `name` uses the
-   * `issuance_names` index (exact name or suffix at a label boundary).
-   */
-  pageIssuances(query: IssuancePageQuery): Promise<Issuance[]>;
-  /** How many issuances match `name` (as in `pageIssuances`), or all. */
-  countIssuances(name?: string): Promise<number>;
-
-  /**
-   * Stores issuances read from a third party (`backfill`), marked with `source` (`backfill:…`), in
-   * one transaction. Keyed by TBS hash like `commitBatch`: an issuance already stored (found in a
-   * log or imported before) keeps its columns and `firstSeen` and only gains the source mark; a
-   * later `commitBatch` of the same certificate adds its log entry to the same issuance.
-   * Idempotent. At most 1000 records per call (STORE_INVALID_ARGUMENT beyond, or for a bad hash).
-   */
-  importIssuances(source: string, records: readonly ImportedIssuance[]): Promise<ImportResult>;
-
-  /**
-   * Stores a new token; an `id` or `tokenSha256` already stored is refused (STORE_INVALID_ARGUMENT).
-   * `id` is 1..64 of [A-Za-z0-9._@-]; `name` 0..100 characters without control or format
-   * characters, stored as given. Every time in this interface (here and below) is
-   * `Date.toISOString()` text (UTC, milliseconds); any other form is refused.
-   */
-  createToken(token: TokenRecord): Promise<void>;
-  /** The token whose secret hashes to `tokenSha256`, revoked or expired included (the caller decides). */
-  findToken(tokenSha256: string): Promise<TokenRecord | null>;
-  listTokens(): Promise<TokenRecord[]>;
-  /**
-   * Marks the token revoked at `at` and ends its sessions (`token:ID`); false when no such token.
-   * Idempotent: revoking again keeps the first `revokedAt`.
-   */
-  revokeToken(id: string, at: string): Promise<boolean>;
-  /** Records the last use (at most once a minute is enough; callers may call on every request). */
-  touchToken(id: string, at: string): Promise<void>;
-
-  /** Creates or replaces the user `user.name` (1..64 of [A-Za-z0-9._@-]). */
-  putUser(user: UserRecord): Promise<void>;
-  getUser(name: string): Promise<UserRecord | null>;
-  listUsers(): Promise<UserRecord[]>;
-  /** False when no such user. Also deletes the user's sessions. */
-  deleteUser(name: string): Promise<boolean>;
-
-  /** Refuses an `idSha256` already stored; `csrfToken` is 16..200 base64 or base64url characters. */
-  createSession(session: SessionRecord): Promise<void>;
-  /** The session, expired included (the caller checks `expiresAt`). */
-  getSession(idSha256: string): Promise<SessionRecord | null>;
-  deleteSession(idSha256: string): Promise<void>;
-  /** Deletes sessions whose `expiresAt` is before `now`; returns how many. */
-  deleteExpiredSessions(now: string): Promise<number>;
-
-  /**
-   * Replaces everything `host` pushed before with `items` in one transaction (an empty list clears
-   * it). `host` is 1..253 characters of [A-Za-z0-9._-]; at most 100,000 items, each with at most
-   * 1,000 DNS names of 1..253 characters (no control or format characters, stored as given) and
-   * lower-case hex hashes. The same certificate twice is one row; twice with different data, refused.
-   */
-  replaceHostInventory(host: string, items: HostInventoryItem[], pushedAt: string): Promise<void>;
-  /** Every pushed item, of one host or of all, by host then certificate hash. */
-  listHostInventory(host?: string): Promise<HostInventoryRecord[]>;
-
-  /**
-   * Records the last CAA audit of `domain` (replaces the previous one). `domain` as a page's `name`;
-   * `resultJson` must parse as JSON and is returned character for character.
-   */
-  putDomainAudit(record: DomainAuditRecord): Promise<void>;
-  listDomainAudits(): Promise<DomainAuditRecord[]>;
-}
+/**
+ * Everything the monitor, the CLI and the web server keep, stated role by role (`roles/`, each
+ * role's doc comment says what it guarantees, as certspotter's `StateProvider` does). Both engines
+ * implement every role (`sqlite.ts`, `postgres.ts`, one file per role in `sqlite/` and
+ * `postgres/`); a caller that needs one role takes that role, not the whole `Store`.
+ */
+export interface Store
+  extends
+    StoreLifecycle,
+    LogStateStore,
+    WorkUnitQueue,
+    IssuanceQueries,
+    IssuanceImport,
+    InventoryAuthorizations,
+    AlertOutbox,
+    MitmRecords,
+    IodefOutbox,
+    IodefInbox,
+    MonitorHealth,
+    AccessControl,
+    HostInventories,
+    DomainAudits {}
 
 export interface IodefOutboxInput {
   /** e.g. sha256(recipient, sorted names, reason): identical denials share it. */

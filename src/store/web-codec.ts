@@ -31,7 +31,7 @@ export const DNS_NAME_MAX = 253;
 export const TOKEN_NAME_MAX = 100;
 /** The largest stored result document (`caa audit`, `check mitm --record`). */
 export const RESULT_JSON_MAX = 1_000_000;
-/** `touchToken` writes at most once per this interval (types.ts: "once a minute is enough"). */
+/** `touchToken` writes at most once per this interval (roles/web.ts: "once a minute is enough"). */
 export const TOUCH_INTERVAL_MS = 60_000;
 
 const ROLES: readonly AccessRole[] = ['viewer', 'admin'];

@@ -7,12 +7,12 @@
  */
 import { checkHash } from '../codec.js';
 import { POSTGRES_COLUMNS, SESSION_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, accessRows } from '../rows.js';
-import type { AccessPart } from '../parts.js';
+import type { AccessControl } from '../roles/web.js';
 import type { Row } from '../rows.js';
 import * as web from '../web-codec.js';
 import type { Sql } from './connection.js';
 
-export function postgresAccess(sql: Sql): AccessPart {
+export function postgresAccess(sql: Sql): AccessControl {
   const read = accessRows(POSTGRES_COLUMNS);
   return {
     async createToken(token) {

@@ -7,12 +7,12 @@
  */
 import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
 import { ALERT_COLUMNS, POSTGRES_COLUMNS, alertFromRow } from '../rows.js';
-import type { AlertsPart } from '../parts.js';
+import type { AlertOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import { DELIVERY_LOCK } from './connection.js';
 import type { Sql } from './connection.js';
 
-export function postgresAlerts(sql: Sql): AlertsPart {
+export function postgresAlerts(sql: Sql): AlertOutbox {
   return {
     async enqueueAlert(alert) {
       const a = alertRow(alert);

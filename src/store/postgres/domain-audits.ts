@@ -3,12 +3,12 @@
  * The last `caa audit` of each watched domain (migration 6), replaced on every audit.
  */
 import { POSTGRES_COLUMNS, domainAuditFromRow } from '../rows.js';
-import type { DomainAuditPart } from '../parts.js';
+import type { DomainAudits } from '../roles/web.js';
 import type { Row } from '../rows.js';
 import { checkDomainAudit } from '../web-codec.js';
 import type { Sql } from './connection.js';
 
-export function postgresDomainAudits(sql: Sql): DomainAuditPart {
+export function postgresDomainAudits(sql: Sql): DomainAudits {
   return {
     async putDomainAudit(record) {
       const r = checkDomainAudit(record);

@@ -11,11 +11,11 @@ import {
   monitoredLogIdsColumn,
   storedMonitorStatus,
 } from '../health-codec.js';
-import type { HealthPart } from '../parts.js';
+import type { MonitorHealth } from '../roles/health.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresHealth(sql: Sql): HealthPart {
+export function postgresHealth(sql: Sql): MonitorHealth {
   return {
     async putLogHealth(r) {
       const h = checkLogHealth(r);

@@ -7,11 +7,11 @@
  */
 import { checkIsoTime, checkHost, hostInventoryRows } from '../web-codec.js';
 import { HOST_INVENTORY_COLUMNS, POSTGRES_COLUMNS, hostInventoryFromRow } from '../rows.js';
-import type { HostInventoryPart } from '../parts.js';
+import type { HostInventories } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresHostInventory(sql: Sql): HostInventoryPart {
+export function postgresHostInventory(sql: Sql): HostInventories {
   return {
     async replaceHostInventory(host, items, pushedAt) {
       const rows = hostInventoryRows(host, items);

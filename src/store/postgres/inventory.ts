@@ -4,13 +4,14 @@
  * all of that source's rows in one transaction, so a reader sees the old scan or the new, never
  * half) and the certificates authorised by hash (idempotent upserts).
  */
-import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
+import { cleanText, nowIso } from '../codec.js';
+import { authorizationRow, inventoryRows } from '../records-codec.js';
 import { POSTGRES_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
-import type { InventoryPart } from '../parts.js';
+import type { InventoryAuthorizations } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresInventory(sql: Sql): InventoryPart {
+export function postgresInventory(sql: Sql): InventoryAuthorizations {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);
@@ -37,14 +38,15 @@ export function postgresInventory(sql: Sql): InventoryPart {
     },
 
     async authorize(hash, note) {
+      const a = authorizationRow(hash, note);
       await sql`
-      INSERT INTO authorizations (hash, note, created_at)
-      VALUES (${normalizeHash('hash', hash)}, ${note === null ? null : cleanText(note)}, ${nowIso()})
+      INSERT INTO authorizations (hash, note, created_at) VALUES (${a.hash}, ${a.note}, ${nowIso()})
       ON CONFLICT (hash) DO UPDATE SET note = excluded.note`;
     },
 
     async unauthorize(hash) {
-      const deleted = await sql`DELETE FROM authorizations WHERE hash = ${normalizeHash('hash', hash)}`;
+      const { hash: h } = authorizationRow(hash, null);
+      const deleted = await sql`DELETE FROM authorizations WHERE hash = ${h}`;
       return deleted.count === 1;
     },
 

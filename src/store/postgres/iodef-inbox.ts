@@ -5,18 +5,18 @@
  * incident and the insert are ONE transaction holding a SHARE ROW EXCLUSIVE table lock, so
  * receivers sharing the database cannot both pass the quota; readers (`iodef list`) are not blocked.
  */
-import { cleanText, toJsonText, toNumber } from '../codec.js';
-import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
+import { toNumber } from '../codec.js';
+import { checkRetentionCutoff, receivedRow } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
-import type { IodefInboxPart } from '../parts.js';
+import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
 import type { IodefStoreResult } from '../types.js';
 import type { Sql } from './connection.js';
 
-export function postgresIodefInbox(sql: Sql): IodefInboxPart {
+export function postgresIodefInbox(sql: Sql): IodefInbox {
   return {
-    async storeReceivedIodef(r, quota) {
-      const { document, bytes } = receivedDocument(r, quota);
+    async storeReceivedIodef(report, quota) {
+      const r = receivedRow(report, quota);
       return sql.begin(async (tx): Promise<IodefStoreResult> => {
         // Serialises receivers sharing the database, so dedup, quota, conflict and insert are one
         // decision; readers (`iodef list`) are not blocked.
@@ -27,23 +27,23 @@ export function postgresIodefInbox(sql: Sql): IodefInboxPart {
           const [used] = await tx<Row[]>`
           SELECT COUNT(*) AS n, COALESCE(SUM(document_bytes), 0) AS b FROM iodef_received
           WHERE received_at >= ${quota.since}`;
-          const over = overQuota(used, bytes, quota, POSTGRES_COLUMNS);
+          const over = overQuota(used, r.bytes, quota, POSTGRES_COLUMNS);
           if (over !== null) return over;
         }
         const rows =
           r.incidentKey === null
             ? []
             : await tx<Row[]>`
-              SELECT id, sender, document_sha256, (document_sha256 IS NULL AND document = ${document}) AS same_text
+              SELECT id, sender, document_sha256, (document_sha256 IS NULL AND document = ${r.document}) AS same_text
               FROM iodef_received WHERE incident_key = ${r.incidentKey} ORDER BY id LIMIT 20`;
         const related = rows.map((row) => relatedFromRow(row, r.documentSha256, POSTGRES_COLUMNS));
         const conflict = related.some((x) => !x.sameDocument);
         const [inserted] = await tx<Row[]>`
         INSERT INTO iodef_received (fingerprint, sender, channel, received_at, schema_valid, summary, document,
           sender_key, document_sha256, incident_key, document_bytes, conflict)
-        VALUES (${r.fingerprint}, ${cleanText(r.sender)}, ${r.channel}, ${r.receivedAt}, ${r.schemaValid ? 1 : 0},
-          ${toJsonText(r.summary)}::text::jsonb, ${document}, ${cleanText(r.senderKey)}, ${r.documentSha256},
-          ${r.incidentKey}, ${bytes}, ${conflict ? 1 : 0})
+        VALUES (${r.fingerprint}, ${r.sender}, ${r.channel}, ${r.receivedAt}, ${r.schemaValid},
+          ${r.summary}::text::jsonb, ${r.document}, ${r.senderKey}, ${r.documentSha256},
+          ${r.incidentKey}, ${r.bytes}, ${conflict ? 1 : 0})
         RETURNING id`;
         return { outcome: 'stored', id: toNumber(inserted?.id), conflict, related };
       });

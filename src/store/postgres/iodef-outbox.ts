@@ -3,23 +3,25 @@
  * The CA side of CAA iodef (RFC 8659 §4.4) in PostgreSQL: the durable outbox of reports to send.
  * `enqueueIodefReport` decides dedup, both rate limits and the insert in ONE transaction holding
  * a SHARE ROW EXCLUSIVE table lock, so enqueuers sharing the database cannot both pass a limit
- * (readers and the sender are not blocked); the marks touch only a report not yet sent.
+ * (readers are not blocked; the sender's marks wait for it); the marks touch only a report not yet
+ * sent.
  */
-import { checkLimit, cleanText, nowIso, toJsonText, toNumber } from '../codec.js';
-import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
+import { checkLimit, cleanText, nowIso, toNumber } from '../codec.js';
+import { checkIodefLimits, outboxRow } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
-import type { IodefOutboxPart } from '../parts.js';
+import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import type { Sql } from './connection.js';
 
-export function postgresIodefOutbox(sql: Sql): IodefOutboxPart {
+export function postgresIodefOutbox(sql: Sql): IodefOutbox {
   return {
-    async enqueueIodefReport(r, limits) {
-      checkIodefInput(r);
+    async enqueueIodefReport(report, limits) {
+      const r = outboxRow(report);
       checkIodefLimits(limits);
       return sql.begin(async (tx) => {
         // Serialises enqueuers (several CA workers may share the database) so that the dedup and
-        // rate-limit checks and the insert are one decision; readers and the sender are not blocked.
+        // rate-limit checks and the insert are one decision. Readers are not blocked; the sender's
+        // marks (UPDATE, ROW EXCLUSIVE) wait for this transaction.
         await tx`LOCK TABLE iodef_outbox IN SHARE ROW EXCLUSIVE MODE`;
         const dup = await tx<Row[]>`
         SELECT id FROM iodef_outbox WHERE dedup_key = ${r.dedupKey} AND created_at >= ${limits.dedupSince}
@@ -34,12 +36,11 @@ export function postgresIodefOutbox(sql: Sql): IodefOutboxPart {
         WHERE registered_domain = ${r.registeredDomain} AND created_at >= ${limits.domainSince}`;
         if (toNumber(perDomain?.n) >= limits.domainMax)
           return { outcome: 'rate-limited-domain' as const, id: null };
-        // The document through iodef-codec's `outboxDocument`, as in sqlite/iodef-outbox.ts.
         const [inserted] = await tx<Row[]>`
         INSERT INTO iodef_outbox (dedup_key, recipient, channel, registered_domain, names, reason, incident_id,
           document, created_at, next_attempt_at)
-        VALUES (${r.dedupKey}, ${r.recipient}, ${r.channel}, ${r.registeredDomain}, ${toJsonText(r.names)}::text::jsonb,
-          ${cleanText(r.reason)}, ${r.incidentId}, ${outboxDocument(r)}, ${r.createdAt}, ${r.createdAt})
+        VALUES (${r.dedupKey}, ${r.recipient}, ${r.channel}, ${r.registeredDomain}, ${r.names}::text::jsonb,
+          ${r.reason}, ${r.incidentId}, ${r.document}, ${r.createdAt}, ${r.createdAt})
         RETURNING id`;
         return { outcome: 'enqueued' as const, id: toNumber(inserted?.id) };
       });

@@ -19,7 +19,7 @@ import {
 } from '../rows.js';
 import { checkHistoryDepth, checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
 import type { PageQuery } from '../web-codec.js';
-import type { IssuancesPart } from '../parts.js';
+import type { IssuanceQueries } from '../roles/issuances.js';
 import type { Row } from '../rows.js';
 import type { Issuance } from '../types.js';
 import type { Sql, Tx } from './connection.js';
@@ -70,7 +70,7 @@ async function pageRows(tx: Tx, q: PageQuery): Promise<Row[]> {
                    ORDER BY s.first_seen ${dir}, s.tbs_sha256 ${dir} LIMIT ${q.limit}`;
 }
 
-export function postgresIssuances(sql: Sql): IssuancesPart {
+export function postgresIssuances(sql: Sql): IssuanceQueries {
   return {
     async listIssuances() {
       return readIssuances(sql, sql`TRUE`);

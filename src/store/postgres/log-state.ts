@@ -10,16 +10,8 @@
  * shared with `completeUnit`), and a batch that only moves the cursor is a single UPDATE without
  * BEGIN/COMMIT round trips.
  */
-import {
-  batchRows,
-  checkCursorInit,
-  checkRewind,
-  cleanText,
-  nowIso,
-  onlyMovesCursor,
-  toJsonText,
-  verifiedColumn,
-} from '../codec.js';
+import { batchRows, nowIso, onlyMovesCursor, toJsonText } from '../codec.js';
+import { checkRewind, cursorRow, verifiedColumn } from '../records-codec.js';
 import { conflictError, verifiedHeadConflict } from '../errors.js';
 import {
   CURSOR_COLUMNS,
@@ -29,7 +21,7 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
-import type { LogStatePart } from '../parts.js';
+import type { LogStateStore } from '../roles/log-state.js';
 import type { Row } from '../rows.js';
 import type { CommitBatch, LogCursor } from '../types.js';
 import { insertBatchRows } from './batch-inserts.js';
@@ -40,7 +32,7 @@ async function conflict(q: Sql | Tx, batch: CommitBatch): Promise<Error> {
   return conflictError(batch.logId, batch.expectedPosition, positionOf(r, POSTGRES_COLUMNS));
 }
 
-export function postgresLogState(c: PostgresConnection): LogStatePart {
+export function postgresLogState(c: PostgresConnection): LogStateStore {
   const sql = c.sql;
 
   async function getCursor(logId: string): Promise<LogCursor | null> {
@@ -52,11 +44,10 @@ export function postgresLogState(c: PostgresConnection): LogStatePart {
     getCursor,
 
     async ensureCursor(init) {
-      checkCursorInit(init);
+      const r = cursorRow(init);
       await sql`
       INSERT INTO logs (log_id, url, kind, description, position, tree, verified, updated_at)
-      VALUES (${init.logId}, ${cleanText(init.url)}, ${init.kind}, ${cleanText(init.description)},
-        ${init.position}, ${init.tree === null ? null : toJsonText(init.tree)}::text::jsonb, NULL, ${nowIso()})
+      VALUES (${r.logId}, ${r.url}, ${r.kind}, ${r.description}, ${r.position}, ${r.tree}::text::jsonb, NULL, ${nowIso()})
       ON CONFLICT (log_id) DO NOTHING`;
       const cursor = await getCursor(init.logId);
       if (cursor === null) throw cursorVanished(init.logId);

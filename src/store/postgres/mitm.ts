@@ -4,20 +4,20 @@
  * replaced whole by a new learn (idempotent upsert), read by target, forgotten by target or port;
  * and the last `check mitm --record` result per target (migration 7), replaced by each record.
  */
-import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
+import { baselineRow } from '../records-codec.js';
 import { POSTGRES_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
-import type { MitmPart } from '../parts.js';
+import type { MitmRecords } from '../roles/mitm.js';
 import type { Row } from '../rows.js';
 import { checkMitmResult } from '../web-codec.js';
 import type { Sql } from './connection.js';
 
-export function postgresMitm(sql: Sql): MitmPart {
+export function postgresMitm(sql: Sql): MitmRecords {
   return {
-    async putMitmBaseline(b) {
-      checkBaseline(b);
+    async putMitmBaseline(baseline) {
+      const b = baselineRow(baseline);
       await sql`
       INSERT INTO mitm_baselines (target, port, baseline, learned_at)
-      VALUES (${b.target}, ${b.port}, ${toJsonText(baselineDocument(b))}::text::jsonb, ${b.learnedAt})
+      VALUES (${b.target}, ${b.port}, ${b.baseline}::text::jsonb, ${b.learnedAt})
       ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`;
     },
 

@@ -10,7 +10,7 @@
 import { checkPosition, nowIso, toJsonText, toNumber } from '../codec.js';
 import { conflictError, invalidArgument } from '../errors.js';
 import { POSTGRES_COLUMNS, WORK_UNIT_COLUMNS, positionOf, unitRunFromRow, workUnitFromRow } from '../rows.js';
-import type { WorkUnitsPart } from '../parts.js';
+import type { WorkUnitQueue } from '../roles/work-queue.js';
 import type { Row } from '../rows.js';
 import {
   checkCompletion,
@@ -28,7 +28,7 @@ import {
 import { insertBatchRows } from './batch-inserts.js';
 import type { PostgresConnection } from './connection.js';
 
-export function postgresWorkUnits(c: PostgresConnection): WorkUnitsPart {
+export function postgresWorkUnits(c: PostgresConnection): WorkUnitQueue {
   const sql = c.sql;
   /** now() + leaseMs on the server's clock. */
   const leaseEnd = (leaseMs: number) => sql`now() + ${leaseMs}::double precision * interval '1 millisecond'`;

@@ -7,12 +7,12 @@
  */
 import { checkHash } from '../codec.js';
 import { SQLITE_COLUMNS, SESSION_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, accessRows } from '../rows.js';
-import type { AccessPart } from '../parts.js';
+import type { AccessControl } from '../roles/web.js';
 import type { Row } from '../rows.js';
 import * as web from '../web-codec.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteAccess(c: SqliteConnection): AccessPart {
+export function sqliteAccess(c: SqliteConnection): AccessControl {
   const read = accessRows(SQLITE_COLUMNS);
   return {
     async createToken(token) {

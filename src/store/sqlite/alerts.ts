@@ -6,11 +6,11 @@
  */
 import { alertRow, checkLimit, cleanText, nowIso } from '../codec.js';
 import { ALERT_COLUMNS, SQLITE_COLUMNS, alertFromRow } from '../rows.js';
-import type { AlertsPart } from '../parts.js';
+import type { AlertOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteAlerts(c: SqliteConnection): AlertsPart {
+export function sqliteAlerts(c: SqliteConnection): AlertOutbox {
   return {
     async enqueueAlert(alert) {
       const a = alertRow(alert);

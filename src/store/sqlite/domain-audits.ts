@@ -3,12 +3,12 @@
  * The last `caa audit` of each watched domain (migration 6), replaced on every audit.
  */
 import { SQLITE_COLUMNS, domainAuditFromRow } from '../rows.js';
-import type { DomainAuditPart } from '../parts.js';
+import type { DomainAudits } from '../roles/web.js';
 import type { Row } from '../rows.js';
 import { checkDomainAudit } from '../web-codec.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteDomainAudits(c: SqliteConnection): DomainAuditPart {
+export function sqliteDomainAudits(c: SqliteConnection): DomainAudits {
   return {
     async putDomainAudit(record) {
       const r = checkDomainAudit(record);

@@ -11,11 +11,11 @@ import {
   monitoredLogIdsColumn,
   storedMonitorStatus,
 } from '../health-codec.js';
-import type { HealthPart } from '../parts.js';
+import type { MonitorHealth } from '../roles/health.js';
 import type { Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteHealth(c: SqliteConnection): HealthPart {
+export function sqliteHealth(c: SqliteConnection): MonitorHealth {
   return {
     async putLogHealth(r) {
       const h = checkLogHealth(r);

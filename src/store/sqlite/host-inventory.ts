@@ -6,11 +6,11 @@
  */
 import { checkIsoTime, checkHost, hostInventoryRows } from '../web-codec.js';
 import { HOST_INVENTORY_COLUMNS, SQLITE_COLUMNS, hostInventoryFromRow } from '../rows.js';
-import type { HostInventoryPart } from '../parts.js';
+import type { HostInventories } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteHostInventory(c: SqliteConnection): HostInventoryPart {
+export function sqliteHostInventory(c: SqliteConnection): HostInventories {
   return {
     async replaceHostInventory(host, items, pushedAt) {
       const rows = hostInventoryRows(host, items);

@@ -4,13 +4,14 @@
  * of that source's rows in one IMMEDIATE transaction, so a reader sees the old scan or the new,
  * never half) and the certificates authorised by hash (idempotent upserts).
  */
-import { cleanText, inventoryRows, normalizeHash, nowIso } from '../codec.js';
+import { cleanText, nowIso } from '../codec.js';
+import { authorizationRow, inventoryRows } from '../records-codec.js';
 import { SQLITE_COLUMNS, authorizationFromRow, inventoryFromRow } from '../rows.js';
-import type { InventoryPart } from '../parts.js';
+import type { InventoryAuthorizations } from '../roles/inventory.js';
 import type { Row } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteInventory(c: SqliteConnection): InventoryPart {
+export function sqliteInventory(c: SqliteConnection): InventoryAuthorizations {
   return {
     async replaceInventory(source, records) {
       const rows = inventoryRows(source, records);
@@ -47,16 +48,16 @@ export function sqliteInventory(c: SqliteConnection): InventoryPart {
     },
 
     async authorize(hash, note) {
+      const a = authorizationRow(hash, note);
       c.stmt(
         `INSERT INTO authorizations (hash, note, created_at) VALUES (?, ?, ?)
        ON CONFLICT (hash) DO UPDATE SET note = excluded.note`,
-      ).run(normalizeHash('hash', hash), note === null ? null : cleanText(note), nowIso());
+      ).run(a.hash, a.note, nowIso());
     },
 
     async unauthorize(hash) {
-      return (
-        c.stmt('DELETE FROM authorizations WHERE hash = ?').run(normalizeHash('hash', hash)).changes === 1
-      );
+      const { hash: h } = authorizationRow(hash, null);
+      return c.stmt('DELETE FROM authorizations WHERE hash = ?').run(h).changes === 1;
     },
 
     async listAuthorizations() {

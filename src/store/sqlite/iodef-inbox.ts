@@ -4,18 +4,17 @@
  * (sender and document). Dedup, the daily quota, the reports claiming the same incident and the
  * insert are ONE IMMEDIATE transaction, so concurrent receivers cannot both pass the quota.
  */
-import { cleanText, toJsonText } from '../codec.js';
-import { checkRetentionCutoff, receivedDocument } from '../iodef-codec.js';
+import { checkRetentionCutoff, receivedRow } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
-import type { IodefInboxPart } from '../parts.js';
+import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
 import type { IodefStoreResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
+export function sqliteIodefInbox(c: SqliteConnection): IodefInbox {
   return {
-    async storeReceivedIodef(r, quota) {
-      const { document, bytes } = receivedDocument(r, quota);
+    async storeReceivedIodef(report, quota) {
+      const r = receivedRow(report, quota);
       // One IMMEDIATE transaction: dedup, quota, the related reports and the insert see one table.
       const tx = c.db.transaction((): IodefStoreResult => {
         const dup = c.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as
@@ -27,7 +26,7 @@ export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
               'SELECT COUNT(*) AS n, COALESCE(SUM(document_bytes), 0) AS b FROM iodef_received WHERE received_at >= ?',
             )
             .get(quota.since) as Row;
-          const over = overQuota(used, bytes, quota, SQLITE_COLUMNS);
+          const over = overQuota(used, r.bytes, quota, SQLITE_COLUMNS);
           if (over !== null) return over;
         }
         const related =
@@ -39,7 +38,7 @@ export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
                     `SELECT id, sender, document_sha256, (document_sha256 IS NULL AND document = ?) AS same_text
                  FROM iodef_received WHERE incident_key = ? ORDER BY id LIMIT 20`,
                   )
-                  .all(document, r.incidentKey) as Row[]
+                  .all(r.document, r.incidentKey) as Row[]
               ).map((row) => relatedFromRow(row, r.documentSha256, SQLITE_COLUMNS));
         const conflict = related.some((x) => !x.sameDocument);
         const inserted = c
@@ -50,16 +49,16 @@ export function sqliteIodefInbox(c: SqliteConnection): IodefInboxPart {
           )
           .run(
             r.fingerprint,
-            cleanText(r.sender),
+            r.sender,
             r.channel,
             r.receivedAt,
-            r.schemaValid ? 1 : 0,
-            toJsonText(r.summary),
-            document,
-            cleanText(r.senderKey),
+            r.schemaValid,
+            r.summary,
+            r.document,
+            r.senderKey,
             r.documentSha256,
             r.incidentKey,
-            bytes,
+            r.bytes,
             conflict ? 1 : 0,
           );
         return { outcome: 'stored', id: Number(inserted.lastInsertRowid), conflict, related };

@@ -5,18 +5,18 @@
  * transaction, so two processes enqueuing at once cannot both pass a limit; the marks touch only
  * a report not yet sent.
  */
-import { checkLimit, cleanText, nowIso, toJsonText } from '../codec.js';
-import { checkIodefInput, checkIodefLimits, outboxDocument } from '../iodef-codec.js';
+import { checkLimit, cleanText, nowIso } from '../codec.js';
+import { checkIodefLimits, outboxRow } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
-import type { IodefOutboxPart } from '../parts.js';
+import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
 import type { IodefEnqueueResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxPart {
+export function sqliteIodefOutbox(c: SqliteConnection): IodefOutbox {
   return {
-    async enqueueIodefReport(r, limits) {
-      checkIodefInput(r);
+    async enqueueIodefReport(report, limits) {
+      const r = outboxRow(report);
       checkIodefLimits(limits);
       // One IMMEDIATE transaction: the checks and the insert see the same outbox, also across processes.
       const tx = c.db.transaction((): IodefEnqueueResult => {
@@ -43,11 +43,10 @@ export function sqliteIodefOutbox(c: SqliteConnection): IodefOutboxPart {
             r.recipient,
             r.channel,
             r.registeredDomain,
-            toJsonText(r.names),
-            cleanText(r.reason),
+            r.names,
+            r.reason,
             r.incidentId,
-            // Shared with postgres/iodef-outbox.ts (U+0000 → U+FFFD): the engines no longer drift.
-            outboxDocument(r),
+            r.document,
             r.createdAt,
             r.createdAt,
           );

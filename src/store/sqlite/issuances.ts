@@ -19,7 +19,7 @@ import {
 } from '../rows.js';
 import { checkHistoryDepth, checkNameList, checkPageQuery, checkSearchName } from '../web-codec.js';
 import type { PageQuery } from '../web-codec.js';
-import type { IssuancesPart } from '../parts.js';
+import type { IssuanceQueries } from '../roles/issuances.js';
 import type { Row } from '../rows.js';
 import type { Issuance } from '../types.js';
 import type { SqliteConnection } from './connection.js';
@@ -77,7 +77,7 @@ function pageRows(c: SqliteConnection, q: PageQuery): Row[] {
     .all(q.name, ...params, q.limit) as Row[];
 }
 
-export function sqliteIssuances(c: SqliteConnection): IssuancesPart {
+export function sqliteIssuances(c: SqliteConnection): IssuanceQueries {
   return {
     async listIssuances() {
       return readIssuances(c, '1 = 1', []);

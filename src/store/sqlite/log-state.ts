@@ -7,16 +7,9 @@
  * replayed batch writes nothing.
  */
 import type Database from 'better-sqlite3';
-import {
-  batchRows,
-  checkCursorInit,
-  checkRewind,
-  cleanText,
-  nowIso,
-  toJsonText,
-  verifiedColumn,
-} from '../codec.js';
+import { batchRows, nowIso, toJsonText } from '../codec.js';
 import type { BatchRows } from '../codec.js';
+import { checkRewind, cursorRow, verifiedColumn } from '../records-codec.js';
 import { conflictError, verifiedHeadConflict } from '../errors.js';
 import {
   CURSOR_COLUMNS,
@@ -26,7 +19,7 @@ import {
   misbehaviourFromRow,
   positionOf,
 } from '../rows.js';
-import type { LogStatePart } from '../parts.js';
+import type { LogStateStore } from '../roles/log-state.js';
 import type { Row } from '../rows.js';
 import type { CommitBatch, LogCursor } from '../types.js';
 import { insertBatchRows } from './batch-inserts.js';
@@ -45,7 +38,7 @@ function commitRows(c: SqliteConnection, batch: CommitBatch, rows: BatchRows, no
   insertBatchRows(c, rows, now);
 }
 
-export function sqliteLogState(c: SqliteConnection): LogStatePart {
+export function sqliteLogState(c: SqliteConnection): LogStateStore {
   const commitTx: Database.Transaction<(batch: CommitBatch, rows: BatchRows, now: string) => void> =
     c.db.transaction((batch: CommitBatch, rows: BatchRows, now: string) => commitRows(c, batch, rows, now));
 
@@ -58,19 +51,11 @@ export function sqliteLogState(c: SqliteConnection): LogStatePart {
     getCursor,
 
     async ensureCursor(init) {
-      checkCursorInit(init);
+      const r = cursorRow(init);
       c.stmt(
         `INSERT INTO logs (log_id, url, kind, description, position, tree, verified, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (log_id) DO NOTHING`,
-      ).run(
-        init.logId,
-        cleanText(init.url),
-        init.kind,
-        cleanText(init.description),
-        init.position,
-        init.tree === null ? null : toJsonText(init.tree),
-        nowIso(),
-      );
+      ).run(r.logId, r.url, r.kind, r.description, r.position, r.tree, nowIso());
       const cursor = await getCursor(init.logId);
       if (cursor === null) throw cursorVanished(init.logId);
       return cursor;

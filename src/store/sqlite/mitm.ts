@@ -4,21 +4,21 @@
  * whole by a new learn (idempotent upsert), read by target, forgotten by target or port; and the
  * last `check mitm --record` result per target (migration 7), replaced by each record.
  */
-import { baselineDocument, checkBaseline, toJsonText } from '../codec.js';
+import { baselineRow } from '../records-codec.js';
 import { SQLITE_COLUMNS, baselineRecordFromRow, mitmResultFromRow } from '../rows.js';
-import type { MitmPart } from '../parts.js';
+import type { MitmRecords } from '../roles/mitm.js';
 import type { Row } from '../rows.js';
 import { checkMitmResult } from '../web-codec.js';
 import type { SqliteConnection } from './connection.js';
 
-export function sqliteMitm(c: SqliteConnection): MitmPart {
+export function sqliteMitm(c: SqliteConnection): MitmRecords {
   return {
-    async putMitmBaseline(b) {
-      checkBaseline(b);
+    async putMitmBaseline(baseline) {
+      const b = baselineRow(baseline);
       c.stmt(
         `INSERT INTO mitm_baselines (target, port, baseline, learned_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (target, port) DO UPDATE SET baseline = excluded.baseline, learned_at = excluded.learned_at`,
-      ).run(b.target, b.port, toJsonText(baselineDocument(b)), b.learnedAt);
+      ).run(b.target, b.port, b.baseline, b.learnedAt);
     },
 
     async listMitmBaselines(target) {
@@ -39,10 +39,10 @@ export function sqliteMitm(c: SqliteConnection): MitmPart {
     async deleteMitmBaselines(target, ports) {
       if (ports === undefined)
         return c.stmt('DELETE FROM mitm_baselines WHERE target = ?').run(target).changes;
-      let n = 0;
-      for (const port of ports)
-        n += c.stmt('DELETE FROM mitm_baselines WHERE target = ? AND port = ?').run(target, port).changes;
-      return n;
+      // One statement, so atomic, as PostgreSQL's `= ANY(array)`.
+      return c
+        .stmt('DELETE FROM mitm_baselines WHERE target = ? AND port IN (SELECT value FROM json_each(?))')
+        .run(target, JSON.stringify(ports)).changes;
     },
 
     async putMitmResult(record) {

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { checkPosition, nowIso, toJsonText } from '../codec.js';
 import { conflictError, invalidArgument } from '../errors.js';
 import { SQLITE_COLUMNS, WORK_UNIT_COLUMNS, positionOf, unitRunFromRow, workUnitFromRow } from '../rows.js';
-import type { WorkUnitsPart } from '../parts.js';
+import type { WorkUnitQueue } from '../roles/work-queue.js';
 import type { Row } from '../rows.js';
 import type { TreeState, UnitCompletion } from '../types.js';
 import {
@@ -30,7 +30,7 @@ import type { SqliteConnection } from './connection.js';
 
 const leaseEnd = (leaseMs: number): string => new Date(Date.now() + leaseMs).toISOString();
 
-export function sqliteWorkUnits(c: SqliteConnection): WorkUnitsPart {
+export function sqliteWorkUnits(c: SqliteConnection): WorkUnitQueue {
   const planTx: Database.Transaction<
     (logId: string, upTo: number, unitSize: number, treeSize: number) => number
   > = c.db.transaction((logId: string, upTo: number, unitSize: number, treeSize: number) => {
