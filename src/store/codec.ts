@@ -14,6 +14,19 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
+/**
+ * A time handed to the store, as the one text form both engines compare alike: SQLite compares
+ * time columns as text, PostgreSQL as timestamps, so "2026-12-07T10:00:00+01:00" or a time
+ * without milliseconds would select different rows on each. Any form `Date.parse` reads is
+ * accepted and stored as `toISOString()` (UTC, milliseconds); anything else is
+ * STORE_INVALID_ARGUMENT, on both engines, before any SQL runs.
+ */
+export function isoInstant(what: string, value: string): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw invalidArgument(`${what} must be an ISO 8601 time`);
+  return new Date(ms).toISOString();
+}
+
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /**

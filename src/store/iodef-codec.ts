@@ -4,7 +4,7 @@
  * the caller's rate limits, of a received report and of the receiver's quota, and the decoding of
  * outbox and inbox rows, written and read. Pure; the engines only run SQL.
  */
-import { cleanText, toJsonText } from './codec.js';
+import { cleanText, isoInstant, toJsonText } from './codec.js';
 import { invalidArgument } from './errors.js';
 import type {
   IodefEnqueueLimits,
@@ -16,7 +16,8 @@ import type {
 } from './types.js';
 
 /** The caller's limits must be sane: positive maxima, ISO window starts. */
-export function checkIodefLimits(l: IodefEnqueueLimits): void {
+/** Checks the enqueue limits; returns them with their window starts as `isoInstant`s. */
+export function iodefLimits(l: IodefEnqueueLimits): IodefEnqueueLimits {
   if (
     !Number.isInteger(l.recipientMax) ||
     l.recipientMax < 1 ||
@@ -24,6 +25,12 @@ export function checkIodefLimits(l: IodefEnqueueLimits): void {
     l.domainMax < 1
   )
     throw invalidArgument('iodef rate limits must be positive integers');
+  return {
+    ...l,
+    dedupSince: isoInstant('the dedup window start', l.dedupSince),
+    recipientSince: isoInstant('the recipient window start', l.recipientSince),
+    domainSince: isoInstant('the domain window start', l.domainSince),
+  };
 }
 
 export function checkIodefInput(r: IodefOutboxInput): void {
@@ -60,7 +67,7 @@ export function outboxRow(r: IodefOutboxInput): OutboxRow {
     reason: cleanText(r.reason),
     incidentId: r.incidentId,
     document: outboxDocument(r),
-    createdAt: r.createdAt,
+    createdAt: isoInstant('createdAt', r.createdAt),
   };
 }
 
@@ -113,8 +120,8 @@ export function iodefReceivedFromRow(
   };
 }
 
-/** The caller's quota must be sane: positive integers and an ISO window start. */
-export function checkIodefQuota(q: IodefReceivedQuota): void {
+/** The caller's quota must be sane: positive integers and an ISO window start (returned canonical). */
+export function iodefQuota(q: IodefReceivedQuota): IodefReceivedQuota {
   if (
     !Number.isSafeInteger(q.maxReports) ||
     q.maxReports < 1 ||
@@ -122,8 +129,7 @@ export function checkIodefQuota(q: IodefReceivedQuota): void {
     q.maxBytes < 1
   )
     throw invalidArgument('iodef receiver quotas must be positive integers');
-  if (Number.isNaN(Date.parse(q.since)))
-    throw invalidArgument('iodef quota window start must be an ISO time');
+  return { ...q, since: isoInstant('the iodef quota window start', q.since) };
 }
 
 /** The received report's input must carry its keys (hex hashes) and a document. */
@@ -148,9 +154,9 @@ export function sameIodefDocument(row: Record<string, unknown>, documentSha256: 
   return Number(row.same_text) === 1 || row.same_text === true;
 }
 
-/** `deleteReceivedIodefBefore`: the retention cutoff must be a time. */
-export function checkRetentionCutoff(cutoff: string): void {
-  if (Number.isNaN(Date.parse(cutoff))) throw invalidArgument('retention cutoff must be an ISO time');
+/** `deleteReceivedIodefBefore`: the retention cutoff must be a time (returned canonical). */
+export function retentionCutoff(cutoff: string): string {
+  return isoInstant('the retention cutoff', cutoff);
 }
 
 /** An `iodef_received` row as both engines write it, but `conflict` (decided in the transaction). */
@@ -175,12 +181,12 @@ export interface ReceivedRow {
 /** `storeReceivedIodef`: checks the report and its quota, and turns the report into its row. */
 export function receivedRow(r: IodefReceivedInput, quota: IodefReceivedQuota | undefined): ReceivedRow {
   checkIodefReceived(r);
-  if (quota !== undefined) checkIodefQuota(quota);
+  if (quota !== undefined) iodefQuota(quota);
   return {
     fingerprint: r.fingerprint,
     sender: cleanText(r.sender),
     channel: r.channel,
-    receivedAt: r.receivedAt,
+    receivedAt: isoInstant('receivedAt', r.receivedAt),
     schemaValid: r.schemaValid ? 1 : 0,
     summary: toJsonText(r.summary),
     document: cleanText(r.document),

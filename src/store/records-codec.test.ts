@@ -43,15 +43,24 @@ describe('rows both engines write', () => {
     expect(codeOf(() => authorizationRow('abc', null))).toBe('STORE_INVALID_ARGUMENT');
   });
 
-  it('baselineRow: the learned data as one JSON document, the port checked', () => {
-    const b = { target: 't', port: 443, jarms: ['j'], lastHops: [['h']], hopCounts: [2], learnedAt: 'x' };
+  it('baselineRow: the learned data as one JSON document, the port, target and time checked', () => {
+    const b = {
+      target: 't',
+      port: 443,
+      jarms: ['j'],
+      lastHops: [['h']],
+      hopCounts: [2],
+      learnedAt: '2026-12-07T11:00:00+01:00',
+    };
     expect(baselineRow(b)).toEqual({
       target: 't',
       port: 443,
       baseline: '{"jarms":["j"],"lastHops":[["h"]],"hopCounts":[2]}',
-      learnedAt: 'x',
+      learnedAt: '2026-12-07T10:00:00.000Z',
     });
     expect(codeOf(() => baselineRow({ ...b, port: 0 }))).toBe('STORE_INVALID_ARGUMENT');
+    expect(codeOf(() => baselineRow({ ...b, learnedAt: 'x' }))).toBe('STORE_INVALID_ARGUMENT');
+    expect(codeOf(() => baselineRow({ ...b, target: 't\0' }))).toBe('STORE_INVALID_ARGUMENT');
   });
 
   it('issuanceRow: a logged and an imported certificate give the same row', () => {

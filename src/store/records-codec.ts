@@ -5,7 +5,7 @@
  * checks of a rewind), the inventory and authorisations (`InventoryAuthorizations`), and the MITM
  * baselines (`MitmRecords`). Pure.
  */
-import { checkPosition, cleanText, firstByKey, normalizeHash, toJsonText } from './codec.js';
+import { checkPosition, cleanText, firstByKey, isoInstant, normalizeHash, toJsonText } from './codec.js';
 import { invalidArgument } from './errors.js';
 import type { InventoryRecord, LogCursor, MitmBaselineRecord, StoredHead, TreeState } from './types.js';
 
@@ -35,6 +35,8 @@ export function cursorRow(init: Omit<LogCursor, 'updatedAt' | 'verified' | 'veri
 /** A baseline must name a target and a TCP port; everything else is data. */
 export function checkBaseline(b: MitmBaselineRecord): void {
   if (b.target.trim() === '') throw invalidArgument('a MITM baseline needs a target');
+  // Both engines refuse the same targets: PostgreSQL text cannot hold U+0000 at all.
+  if (b.target.includes('\0')) throw invalidArgument('a MITM baseline target cannot contain U+0000');
   if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)
     throw invalidArgument(`MITM baseline port must be 1..65535 (got ${b.port})`);
 }
@@ -58,7 +60,7 @@ export function baselineRow(b: MitmBaselineRecord): {
     target: b.target,
     port: b.port,
     baseline: toJsonText(baselineDocument(b)),
-    learnedAt: b.learnedAt,
+    learnedAt: isoInstant('learnedAt', b.learnedAt),
   };
 }
 

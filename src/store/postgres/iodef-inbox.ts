@@ -6,7 +6,7 @@
  * receivers sharing the database cannot both pass the quota; readers (`iodef list`) are not blocked.
  */
 import { toNumber } from '../codec.js';
-import { checkRetentionCutoff, receivedRow } from '../iodef-codec.js';
+import { iodefQuota, receivedRow, retentionCutoff } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
 import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
@@ -15,8 +15,9 @@ import type { Sql } from './connection.js';
 
 export function postgresIodefInbox(sql: Sql): IodefInbox {
   return {
-    async storeReceivedIodef(report, quota) {
-      const r = receivedRow(report, quota);
+    async storeReceivedIodef(report, given) {
+      const r = receivedRow(report, given);
+      const quota = given === undefined ? undefined : iodefQuota(given);
       return sql.begin(async (tx): Promise<IodefStoreResult> => {
         // Serialises receivers sharing the database, so dedup, quota, conflict and insert are one
         // decision; readers (`iodef list`) are not blocked.
@@ -50,8 +51,8 @@ export function postgresIodefInbox(sql: Sql): IodefInbox {
     },
 
     async deleteReceivedIodefBefore(cutoff) {
-      checkRetentionCutoff(cutoff);
-      const rows = await sql<Row[]>`DELETE FROM iodef_received WHERE received_at < ${cutoff} RETURNING id`;
+      const before = retentionCutoff(cutoff);
+      const rows = await sql<Row[]>`DELETE FROM iodef_received WHERE received_at < ${before} RETURNING id`;
       return rows.length;
     },
 

@@ -6,8 +6,8 @@
  * (readers are not blocked; the sender's marks wait for it); the marks touch only a report not yet
  * sent.
  */
-import { checkLimit, cleanText, nowIso, toNumber } from '../codec.js';
-import { checkIodefLimits, outboxRow } from '../iodef-codec.js';
+import { checkLimit, cleanText, isoInstant, nowIso, toNumber } from '../codec.js';
+import { iodefLimits, outboxRow } from '../iodef-codec.js';
 import { POSTGRES_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
@@ -15,9 +15,9 @@ import type { Sql } from './connection.js';
 
 export function postgresIodefOutbox(sql: Sql): IodefOutbox {
   return {
-    async enqueueIodefReport(report, limits) {
+    async enqueueIodefReport(report, given) {
       const r = outboxRow(report);
-      checkIodefLimits(limits);
+      const limits = iodefLimits(given);
       return sql.begin(async (tx) => {
         // Serialises enqueuers (several CA workers may share the database) so that the dedup and
         // rate-limit checks and the insert are one decision. Readers are not blocked; the sender's
@@ -46,8 +46,9 @@ export function postgresIodefOutbox(sql: Sql): IodefOutbox {
       });
     },
 
-    async dueIodefReports(now, limit) {
+    async dueIodefReports(given, limit) {
       checkLimit(limit);
+      const now = isoInstant('now', given);
       const rows = await sql<Row[]>`
       SELECT * FROM iodef_outbox WHERE sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ${now}
       ORDER BY next_attempt_at, id LIMIT ${limit}`;

@@ -21,6 +21,9 @@ import type {
  * - The quota counts the document's bytes as received; the document is stored with U+0000 as
  *   U+FFFD, sender texts cleaned the same way.
  * - A stored report is never changed; only retention deletes it.
+ * - Times (`receivedAt`, `quota.since`, the retention cutoff) may come in any ISO 8601 form and
+ *   are stored and compared as `toISOString()` text (codec.isoInstant), so both engines select the
+ *   same rows; anything else is STORE_INVALID_ARGUMENT.
  */
 export interface IodefInbox {
   /**

@@ -10,7 +10,9 @@ import type { MitmBaselineRecord, MitmResultRecord } from '../types.js';
  *
  * Guarantees: every write is one statement, an upsert keyed by (target, port) for a baseline and
  * by target for a result, so writing again replaces (last write wins, idempotent); a baseline is
- * replaced whole, never merged. Lists are ordered by target, then port.
+ * replaced whole, never merged. Lists are ordered by target, then port. `learnedAt` is stored as
+ * `toISOString()` text (any ISO 8601 form accepted); a time that is none, or a target with U+0000,
+ * is STORE_INVALID_ARGUMENT on both engines.
  */
 export interface MitmRecords {
   /** Stores (replacing) the MITM-probe baseline of one target and port. */

@@ -58,6 +58,9 @@ export interface AlertOutbox {
  * - The document is stored with U+0000 as U+FFFD on both engines (iodef-codec `outboxDocument`).
  * - `dueIodefReports` is a read: two senders running at once may both send a report (no claim);
  *   run one sender per store. The marks touch only a report not yet sent.
+ * - Times (`createdAt`, the windows' starts, `now`) may come in any ISO 8601 form and are stored
+ *   and compared as `toISOString()` text (codec.isoInstant), so both engines select the same rows;
+ *   anything else is STORE_INVALID_ARGUMENT.
  */
 export interface IodefOutbox {
   /**

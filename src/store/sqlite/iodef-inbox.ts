@@ -4,7 +4,7 @@
  * (sender and document). Dedup, the daily quota, the reports claiming the same incident and the
  * insert are ONE IMMEDIATE transaction, so concurrent receivers cannot both pass the quota.
  */
-import { checkRetentionCutoff, receivedRow } from '../iodef-codec.js';
+import { iodefQuota, receivedRow, retentionCutoff } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, overQuota, receivedFromRow, relatedFromRow } from '../rows.js';
 import type { IodefInbox } from '../roles/iodef-inbox.js';
 import type { Row } from '../rows.js';
@@ -13,8 +13,9 @@ import type { SqliteConnection } from './connection.js';
 
 export function sqliteIodefInbox(c: SqliteConnection): IodefInbox {
   return {
-    async storeReceivedIodef(report, quota) {
-      const r = receivedRow(report, quota);
+    async storeReceivedIodef(report, given) {
+      const r = receivedRow(report, given);
+      const quota = given === undefined ? undefined : iodefQuota(given);
       // One IMMEDIATE transaction: dedup, quota, the related reports and the insert see one table.
       const tx = c.db.transaction((): IodefStoreResult => {
         const dup = c.stmt('SELECT id FROM iodef_received WHERE fingerprint = ?').get(r.fingerprint) as
@@ -67,8 +68,8 @@ export function sqliteIodefInbox(c: SqliteConnection): IodefInbox {
     },
 
     async deleteReceivedIodefBefore(cutoff) {
-      checkRetentionCutoff(cutoff);
-      return c.stmt('DELETE FROM iodef_received WHERE received_at < ?').run(cutoff).changes;
+      const before = retentionCutoff(cutoff);
+      return c.stmt('DELETE FROM iodef_received WHERE received_at < ?').run(before).changes;
     },
 
     async listReceivedIodef() {

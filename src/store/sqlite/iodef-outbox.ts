@@ -5,8 +5,8 @@
  * transaction, so two processes enqueuing at once cannot both pass a limit; the marks touch only
  * a report not yet sent.
  */
-import { checkLimit, cleanText, nowIso } from '../codec.js';
-import { checkIodefLimits, outboxRow } from '../iodef-codec.js';
+import { checkLimit, cleanText, isoInstant, nowIso } from '../codec.js';
+import { iodefLimits, outboxRow } from '../iodef-codec.js';
 import { SQLITE_COLUMNS, outboxFromRow } from '../rows.js';
 import type { IodefOutbox } from '../roles/outboxes.js';
 import type { Row } from '../rows.js';
@@ -15,9 +15,9 @@ import type { SqliteConnection } from './connection.js';
 
 export function sqliteIodefOutbox(c: SqliteConnection): IodefOutbox {
   return {
-    async enqueueIodefReport(report, limits) {
+    async enqueueIodefReport(report, given) {
       const r = outboxRow(report);
-      checkIodefLimits(limits);
+      const limits = iodefLimits(given);
       // One IMMEDIATE transaction: the checks and the insert see the same outbox, also across processes.
       const tx = c.db.transaction((): IodefEnqueueResult => {
         const dup = c
@@ -55,8 +55,9 @@ export function sqliteIodefOutbox(c: SqliteConnection): IodefOutbox {
       return tx.immediate();
     },
 
-    async dueIodefReports(now, limit) {
+    async dueIodefReports(given, limit) {
       checkLimit(limit);
+      const now = isoInstant('now', given);
       const rows = c
         .stmt(
           `SELECT * FROM iodef_outbox WHERE sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ?
