@@ -23,6 +23,12 @@ import type { SyncResult } from './sync-log.js';
 import { inventoryRecord } from './issuance.js';
 import type { WatchList } from './watchlist.js';
 
+/**
+ * How long a drain waits for another worker that holds the alert outbox (PostgreSQL): long enough
+ * for any real drain of 1,000 alerts, short enough that a stopped worker does not stop the rest.
+ */
+const DELIVERY_LOCK_WAIT_MS = 30_000;
+
 export interface MonitorLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -335,15 +341,26 @@ export class OutboxDrainer {
         try {
           // Workers sharing a store drain one at a time: an alert is marked delivered before
           // the next worker reads the outbox, so none goes out twice.
-          const r = await this.deps.store.withDeliveryLock(() =>
-            deliverPendingAlerts(
-              this.deps.store,
-              this.deps.notifiers,
-              known,
-              (m) => this.deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
-              this.retry,
-            ),
+          const r = await this.deps.store.withDeliveryLock(
+            () =>
+              deliverPendingAlerts(
+                this.deps.store,
+                this.deps.notifiers,
+                known,
+                (m) => this.deps.logger.warn({}, sanitizeText(m, { maxLength: 1000 })),
+                this.retry,
+              ),
+            DELIVERY_LOCK_WAIT_MS,
           );
+          if (r === null) {
+            // Another worker drains, or holds the lock while stopped: the alerts stay in the
+            // outbox for its next drain (or this daemon's next one, or the next run).
+            this.deps.logger.warn(
+              {},
+              `another worker held the alert outbox for ${DELIVERY_LOCK_WAIT_MS / 1000} s: its alerts are left for it or the next drain`,
+            );
+            break;
+          }
           this.total.delivered += r.delivered;
           this.total.failed += r.failed;
           this.total.skipped += r.skipped;

@@ -23,12 +23,22 @@ export function postgresAlerts(sql: Sql): AlertOutbox {
       return inserted.count === 1;
     },
 
-    async withDeliveryLock(fn) {
+    async withDeliveryLock(fn, waitMs) {
       // A session-level advisory lock belongs to one server session: reserve a connection for it,
       // so the unlock runs where the lock was taken (a pooled query could land elsewhere).
       const reserved = await sql.reserve();
       try {
-        await reserved`SELECT pg_advisory_lock(${DELIVERY_LOCK.classId}, ${DELIVERY_LOCK.id})`;
+        // Tried, not waited on: a holder that is stopped (not dead) keeps the lock indefinitely.
+        const deadline = Date.now() + waitMs;
+        for (let pause = 20; ; pause = Math.min(500, pause * 2)) {
+          const [r] = await reserved<Row[]>`
+            SELECT pg_try_advisory_lock(${DELIVERY_LOCK.classId}, ${DELIVERY_LOCK.id}) AS taken`;
+          if (r?.taken === true) break;
+          if (Date.now() >= deadline) return null;
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))),
+          );
+        }
         try {
           return await fn();
         } finally {

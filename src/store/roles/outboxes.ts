@@ -43,8 +43,11 @@ export interface AlertOutbox {
    * Runs `fn` while holding the store-wide delivery lock (PostgreSQL: a session advisory lock on a
    * reserved connection; SQLite: one process, no lock), so workers sharing the store drain the
    * alert outbox one at a time and no alert is delivered twice. Released when `fn` settles.
+   * Waits at most `waitMs` for a holder: a worker stopped (SIGSTOP) while draining keeps the lock
+   * as long as its session lives, and must not stop the others. Null: not taken, `fn` not run —
+   * the alerts stay in the outbox for the holder's next drain or a later run.
    */
-  withDeliveryLock<T>(fn: () => Promise<T>): Promise<T>;
+  withDeliveryLock<T>(fn: () => Promise<T>, waitMs: number): Promise<T | null>;
 }
 
 /**
