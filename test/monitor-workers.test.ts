@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCtLogServer, writeLogList } from './fixtures/ct-log/index.js';
 import type { CtLogServer } from './fixtures/ct-log/index.js';
@@ -214,7 +215,22 @@ describe.each(['rfc6962', 'static'] as const)('two workers on one PostgreSQL sto
       const db = await pg.createDatabase();
       const [a, b] = [startWorker(db, api, 'w-a', '1s'), startWorker(db, api, 'w-b', '1s')];
       await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 1000)));
-      a.child.kill('SIGSTOP');
+      // Stopped between transactions (the lease path; stopped inside one, its row locks stand
+      // until it resumes: the test above). A stop that left a session waiting in a transaction is
+      // undone and tried again a moment later.
+      const watcher = postgres(db, { max: 1, onnotice: () => undefined });
+      try {
+        for (let tries = 0; ; tries++) {
+          a.child.kill('SIGSTOP');
+          await new Promise((r) => setTimeout(r, 150));
+          if ((await idleInTransaction(watcher)) === 0) break;
+          expect(tries, 'worker a was always stopped inside a transaction').toBeLessThan(100);
+          a.child.kill('SIGCONT');
+          await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 50)));
+        }
+      } finally {
+        await watcher.end({ timeout: 1 });
+      }
       const rb = await b.done;
       expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
       a.child.kill('SIGCONT');
@@ -225,6 +241,59 @@ describe.each(['rfc6962', 'static'] as const)('two workers on one PostgreSQL sto
       expect(await certSet(db)).toEqual(ref.certs);
       const alerts = [...deliveredAlerts(ra.stdout), ...deliveredAlerts(rb.stdout)];
       expect(new Set(alerts).size).toBe(alerts.length);
+    },
+    TEST_MS,
+  );
+});
+
+/** Sessions of the database inside a transaction and waiting on their client. */
+async function idleInTransaction(watcher: postgres.Sql): Promise<number> {
+  const rows = await watcher`
+    SELECT 1 FROM pg_stat_activity
+    WHERE datname = current_database() AND state = 'idle in transaction'`;
+  return rows.length;
+}
+
+describe('a worker stopped inside a transaction (PostgreSQL)', () => {
+  it(
+    'keeps its rows locked: the other worker does not take its unit twice but waits; resumed, both exit 0 and the result is exact',
+    async () => {
+      const ref = await referenceFor('rfc6962');
+      const db = await pg.createDatabase();
+      const watcher = postgres(db, { max: 1, onnotice: () => undefined });
+      try {
+        const a = startWorker(db, 'rfc6962', 'w-a', '1s');
+        // Stop worker a while one of its sessions is inside a transaction (a completion or a fold).
+        // Each try stops it and checks that the stop landed inside; if not, a resumes.
+        let inside = false;
+        for (let tries = 0; tries < 400 && !inside; tries++) {
+          const busy = await watcher`
+            SELECT 1 FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`;
+          if (busy.length === 0) {
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          a.child.kill('SIGSTOP');
+          await new Promise((r) => setTimeout(r, 200));
+          inside = (await idleInTransaction(watcher)) > 0;
+          if (!inside) a.child.kill('SIGCONT');
+        }
+        expect(inside, 'worker a was never stopped inside a transaction').toBe(true);
+        const b = startWorker(db, 'rfc6962', 'w-b', '1s');
+        // a's lease has run out, but its row locks stand: b works everything else and then waits.
+        await new Promise((r) => setTimeout(r, 4000));
+        a.child.kill('SIGCONT');
+        const [ra, rb] = await Promise.all([a.done, b.done]);
+        expect(ra.code, ra.stderr.slice(-2000)).toBe(0);
+        expect(rb.code, rb.stderr.slice(-2000)).toBe(0);
+        expect(summaryOf(ra.stdout).entriesRead + summaryOf(rb.stdout).entriesRead).toBe(scenario.log.size);
+        expect(await certSet(db)).toEqual(ref.certs);
+        const alerts = [...deliveredAlerts(ra.stdout), ...deliveredAlerts(rb.stdout)];
+        expect(new Set(alerts).size).toBe(alerts.length);
+      } finally {
+        await watcher.end({ timeout: 1 });
+      }
     },
     TEST_MS,
   );

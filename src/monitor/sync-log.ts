@@ -27,7 +27,7 @@ import {
   toStoredHead,
 } from '../ct/index.js';
 import type { LogInfo, LogReader, SignedTreeHead } from '../ct/index.js';
-import type { IssuanceInput, LogCursor, Store, TreeState } from '../store/index.js';
+import type { IssuanceInput, LogCursor, Store, TreeState, WorkUnit } from '../store/index.js';
 import { hostname } from 'node:os';
 import { DEFAULT_LEASE_MS, DEFAULT_UNIT_SIZE, foldDoneUnits, processUnit } from './units.js';
 import type { UnitSettings } from './units.js';
@@ -197,6 +197,11 @@ export function emptySyncResult(): SyncResult {
   };
 }
 
+/** The work unit of a log that starts at `first`, if any (its state only: no leaf hashes). */
+async function unitAt(store: Store, logId: string, first: number): Promise<WorkUnit | undefined> {
+  return (await store.listUnits(logId)).find((u) => u.first === first);
+}
+
 function unitSettings(options: SyncOptions): UnitSettings {
   const leaseMs = options.unitLeaseMs ?? DEFAULT_LEASE_MS;
   return {
@@ -302,11 +307,20 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
     result.position = folded.position;
     if (folded.position >= sth.treeSize) break;
     // The unit the fold stopped at says why (units cover the planned range without gaps).
-    const blocking = (await store.listUnits(log.logId)).find((u) => u.first === folded.position);
+    const blocking = await unitAt(store, log.logId, folded.position);
     if (blocking?.state === 'claimed') {
       // Another worker holds it: wait for its completion, or for its lease to run out (then it
-      // is claimable and the next claim takes it over).
-      await sleep(settings.pollMs, options.signal);
+      // is claimable and the next claim takes it over). Only the unit's state is polled; the
+      // fold (which reads leaf hashes) runs again once it changed.
+      while ((await unitAt(store, log.logId, folded.position))?.state === 'claimed') {
+        await sleep(settings.pollMs, options.signal);
+        if (options.signal?.aborted) throw fromLog(options.signal.reason ?? new Error('aborted'));
+        const reclaimed = await store.claimUnit(log.logId, settings.workerId, settings.leaseMs);
+        if (reclaimed !== null) {
+          result.entriesRead += await processUnit(reader, reclaimed, options, settings, result, fromLog);
+          break;
+        }
+      }
       continue;
     }
     if (blocking !== undefined) {

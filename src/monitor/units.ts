@@ -160,7 +160,14 @@ export async function processUnit(
       malformed,
       alerts,
     });
-    if (!done) return 0;
+    if (!done) {
+      // Not ours any more, or the session ended before COMMIT: in the second case the unit may
+      // still be claimed by us, and a retry must not wait for our own lease to run out.
+      await store
+        .releaseUnits(settings.workerId, { logId: log.logId, first: unit.first })
+        .catch(() => undefined);
+      return 0;
+    }
     result.matched += matched;
     result.malformed += malformedCount;
     if (alerts.length > 0) options.onCommit?.();

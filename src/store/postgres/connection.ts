@@ -40,6 +40,26 @@ export function clientOptions(
   };
 }
 
+/**
+ * Whether a failure means the server session ended under a transaction (an administrator's
+ * pg_terminate_backend, a server restart, a dropped connection): the transaction was rolled back,
+ * nothing it wrote is there.
+ */
+export function isSessionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  // SQLSTATE 25P03 idle_in_transaction_session_timeout, class 57 operator intervention, class 08
+  // connection exception; the driver's own codes for a connection that went away.
+  return (
+    code === '25P03' ||
+    code.startsWith('57P') ||
+    code.startsWith('08') ||
+    code === 'CONNECTION_CLOSED' ||
+    code === 'CONNECTION_ENDED' ||
+    code === 'CONNECTION_DESTROYED'
+  );
+}
+
 /** SQLSTATE 42P01: undefined_table (the schema is not there yet). */
 function isUndefinedTable(err: unknown): boolean {
   return (err as { code?: unknown }).code === '42P01';

@@ -7,6 +7,7 @@
  * and marks it done in one transaction, only while the row lock on the unit proves this worker
  * still holds it.
  */
+import { CertvigilError } from '../../errors.js';
 import { checkPosition, nowIso, toJsonText, toNumber } from '../codec.js';
 import { conflictError, invalidArgument } from '../errors.js';
 import { POSTGRES_COLUMNS, WORK_UNIT_COLUMNS, positionOf, unitRunFromRow, workUnitFromRow } from '../rows.js';
@@ -26,6 +27,7 @@ import {
   PLAN_CHUNK,
 } from '../work-units-codec.js';
 import { insertBatchRows } from './batch-inserts.js';
+import { isSessionLost } from './connection.js';
 import type { PostgresConnection } from './connection.js';
 
 export function postgresWorkUnits(c: PostgresConnection): WorkUnitQueue {
@@ -112,7 +114,7 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitQueue {
       checkCompletion(completion);
       c.checkLock();
       const now = nowIso();
-      return sql.begin(async (tx) => {
+      const done = sql.begin(async (tx) => {
         // The row lock proves the claim until COMMIT: a worker reclaiming the unit after its
         // lease ran out skips the locked row (SKIP LOCKED), and if it reclaimed first, this
         // SELECT finds another worker_id and nothing is written.
@@ -133,6 +135,13 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitQueue {
         WHERE log_id = ${completion.logId} AND first = ${first}`;
         return true;
       });
+      // The session ended before COMMIT (the server restarted, an administrator ended it, the
+      // connection dropped): rolled back, nothing written — the same answer as a unit that is no
+      // longer ours, and the caller gives the unit back.
+      return done.catch((err: unknown) => {
+        if (isSessionLost(err)) return false;
+        throw err;
+      });
     },
 
     async doneUnitsFrom(logId, position, limit) {
@@ -151,18 +160,29 @@ export function postgresWorkUnits(c: PostgresConnection): WorkUnitQueue {
     async foldUnits(logId, expectedPosition, newPosition, tree) {
       checkFold(expectedPosition, newPosition, tree);
       c.checkLock();
-      await sql.begin(async (tx) => {
-        // Compare-and-set as in commitBatch: a concurrent fold blocks on the row lock, then sees
-        // the committed position and fails cleanly.
-        const moved = await tx`
+      await sql
+        .begin(async (tx) => {
+          // Compare-and-set as in commitBatch: a concurrent fold blocks on the row lock, then sees
+          // the committed position and fails cleanly.
+          const moved = await tx`
         UPDATE logs SET position = ${newPosition}, tree = ${toJsonText(tree)}::text::jsonb, updated_at = ${nowIso()}
         WHERE log_id = ${logId} AND position = ${expectedPosition}`;
-        if (moved.count !== 1) {
-          const [r] = await tx<Row[]>`SELECT position FROM logs WHERE log_id = ${logId}`;
-          throw conflictError(logId, expectedPosition, positionOf(r, POSTGRES_COLUMNS));
-        }
-        await tx`DELETE FROM work_units WHERE log_id = ${logId} AND last <= ${newPosition}`;
-      });
+          if (moved.count !== 1) {
+            const [r] = await tx<Row[]>`SELECT position FROM logs WHERE log_id = ${logId}`;
+            throw conflictError(logId, expectedPosition, positionOf(r, POSTGRES_COLUMNS));
+          }
+          await tx`DELETE FROM work_units WHERE log_id = ${logId} AND last <= ${newPosition}`;
+        })
+        .catch((err: unknown) => {
+          // The session ended before COMMIT (a server restart, an administrator): nothing was
+          // written, and the caller's answer is the conflict's — read the cursor, fold again.
+          if (isSessionLost(err))
+            throw new CertvigilError(
+              'STORE_CONFLICT',
+              `log ${logId}: the database session ended before the fold committed; nothing was written`,
+            );
+          throw err;
+        });
     },
 
     async dropUnitsAfter(logId, position) {

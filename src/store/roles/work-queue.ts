@@ -31,6 +31,11 @@ import type { DoneUnit, TreeState, UnitCompletion, WorkUnit } from '../types.js'
  *   matched a signed head.
  * - Crash: a worker killed while holding units leaves them claimed until their leases run out (or
  *   its restart calls `releaseUnits`); done units survive and wait for the fold.
+ * - A worker stopped (SIGSTOP, a frozen VM) INSIDE a completion or fold keeps its row locks while
+ *   its session lives: claims pass over the unit (SKIP LOCKED), so nobody does it twice, but the
+ *   log is not folded past it until the worker resumes or its connection dies. Ending such
+ *   sessions with PostgreSQL's idle_in_transaction_session_timeout was tried and left out:
+ *   postgres.js 3.4 then fails the resumed process (porsager/postgres#1208).
  */
 export interface WorkUnitQueue {
   /**
@@ -60,7 +65,9 @@ export interface WorkUnitQueue {
    * Atomic: if `workerId` still holds the unit (claimed by it; its lease may have run out as long
    * as nobody reclaimed it), stores the issuances, log entries, malformed records and alerts
    * (keyed: nothing twice) and marks the unit done with its leaf hashes; returns true. Otherwise
-   * writes nothing and returns false (another worker owns the unit now).
+   * writes nothing and returns false (another worker owns the unit now; or, on PostgreSQL, the
+   * server ended the session before COMMIT — a restart, an administrator — so the caller should
+   * give the unit back with `releaseUnits`).
    */
   completeUnit(completion: UnitCompletion): Promise<boolean>;
   /**
@@ -71,7 +78,8 @@ export interface WorkUnitQueue {
   /**
    * The fold: compare-and-set of the log's download position from `expectedPosition` to
    * `newPosition` with its tree (StoreConflictError if it moved), and deletion of the units that
-   * end at or before `newPosition`, in one transaction.
+   * end at or before `newPosition`, in one transaction. Also STORE_CONFLICT (nothing written) when
+   * the PostgreSQL session ended before COMMIT: the caller re-reads the cursor either way.
    */
   foldUnits(logId: string, expectedPosition: number, newPosition: number, tree: TreeState): Promise<void>;
   /** Deletes every unit of the log that ends after `position` (a rewind after a root mismatch). */
