@@ -315,11 +315,11 @@ describe('status on a store shared by workers', () => {
         tree: new CompactTree().toJSON(),
       });
       // Five units of 100: one held by each of two workers (one ID hostile), one whose lease
-      // runs out at once, one done, one open.
+      // has run out, one done, one open.
       expect(await store.planUnits(logId, 500, 100, 500)).toBe(5);
       expect((await store.claimUnit(logId, 'host-a:101', 60_000))?.first).toBe(0);
       expect((await store.claimUnit(logId, 'evil\u202eworker', 60_000))?.first).toBe(100);
-      expect((await store.claimUnit(logId, 'host-b:7', 1))?.first).toBe(200);
+      expect((await store.claimUnit(logId, 'host-b:7', 60_000))?.first).toBe(200);
       expect((await store.claimUnit(logId, 'host-c:8', 60_000))?.first).toBe(300);
       const done = await store.completeUnit({
         logId,
@@ -334,7 +334,13 @@ describe('status on a store shared by workers', () => {
     } finally {
       await store.close();
     }
-    await new Promise((r) => setTimeout(r, 20));
+    // host-b's lease ran out (set on the server, whose clock the leases use): it died or stalled.
+    const sql = postgres(db, { max: 1, onnotice: () => undefined });
+    try {
+      await sql`UPDATE work_units SET lease_until = now() - interval '1 second' WHERE worker_id = 'host-b:7'`;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
     const json = await runCliLarge(['status', '--database', db, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout.trim().split('\n').pop() as string) as {
