@@ -261,7 +261,7 @@ export function registerMonitor(program: Command, ctx: Ctx): void {
       }
       const store = await openConfiguredStore(config);
       try {
-        // SQLite: one monitor per state (the run lock). PostgreSQL: any number of workers share
+        // SQLite: one monitor per state (the run lock). PostgreSQL: as many workers as wanted share
         // the store, each claiming work units under a lease (issue 18): no exclusive lock.
         if (store.kind === 'sqlite') await store.lock(lockOwner());
         // SQLite has one worker (the run lock): a fixed name. A worker that restarts under its

@@ -13,7 +13,7 @@ import type { DomainAuditRecord, SessionRecord, TokenRecord, UserRecord } from '
  *   password is an scrypt string.
  * - Every argument is checked before anything is written (STORE_INVALID_ARGUMENT), and text that
  *   passed is stored as given. Every time in this role is `Date.toISOString()` text (UTC,
- *   milliseconds): any other form is refused, so text order is time order on both engines.
+ *   milliseconds); other forms are refused, so text order is time order on both engines.
  * - A token or session key already taken is refused, not overwritten (STORE_INVALID_ARGUMENT).
  * - Revoking a token or deleting a user ends its sessions in the same transaction as the
  *   revocation or deletion.
