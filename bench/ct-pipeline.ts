@@ -8,7 +8,7 @@ import { CtHttpClient } from '../src/ct/http.js';
 import { findLog, loadLogList } from '../src/ct/loglist.js';
 import { createLogReader, isMalformed } from '../src/ct/log-reader.js';
 import { CompactTree, hashEquals, leafHash } from '../src/ct/merkle.js';
-import { summarizeEntry } from '../src/monitor/index.js';
+import { entryNames } from '../src/monitor/index.js';
 import { parseWatchList } from '../src/monitor/watchlist.js';
 
 const [listFile, url, watchFile, concurrencyArg] = process.argv.slice(2);
@@ -35,7 +35,7 @@ for await (const batch of reader.entries(0, sth.treeSize, sth.treeSize)) {
       continue;
     }
     tree.append(leafHash(entry.leafInput));
-    const s = summarizeEntry(entry);
+    const s = entryNames(entry);
     if ('malformed' in s) malformed++;
     else if (s.dnsNames.some((n) => watch.matches(n))) matches++;
   }

@@ -171,11 +171,46 @@ describe('decodeBase64 (strict RFC 4648 §4)', () => {
     ['whitespace', 'Z29v ZA==', undefined],
     ['newline', 'Z29v\nZA==', undefined],
     ['URL alphabet', 'l_8=', undefined],
+    ['URL alphabet -', 'l-8=', undefined],
+    ['a character above U+00FF (Node would read U+0141 as A)', 'Z29\u0141', undefined],
+    ['a Latin-1 letter', 'Z29\u00e9', undefined],
+    ['NUL', 'Z29\u0000', undefined],
+    ['padding only', '====', undefined],
+    ['three pad characters', 'Z===', undefined],
     // DEVIATION kept on purpose: Go's StdEncoding accepts non-zero pad bits, and so do we.
     ['non-zero pad bits', 'bbb=', '6db6'],
   ])('%s', (_name, input, want) => {
     const out = decodeBase64(input);
     expect(out === undefined ? undefined : Buffer.from(out).toString('hex')).toBe(want);
+  });
+
+  // The grammar of RFC 4648 §4 with mandatory padding, as the reference for the fast decoder.
+  const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+  it('property: accepts exactly the strings of the RFC 4648 §4 grammar, with the same bytes', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const odd = ['=', '-', '_', ' ', '\n', '\t', '.', '\u00e9', '\u0141', '\u0000', '%', '\u{1F600}'];
+    const char = fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...alphabet) },
+      { weight: 1, arbitrary: fc.constantFrom(...odd) },
+    );
+    const text = fc.oneof(
+      fc.array(char, { maxLength: 24 }).map((c) => c.join('')),
+      // Mostly valid: an encoding with one character replaced.
+      fc.tuple(fc.uint8Array({ maxLength: 30 }), fc.nat(), char).map(([x, at, c]) => {
+        const e = Buffer.from(x).toString('base64');
+        const i = e.length === 0 ? 0 : at % e.length;
+        return e.slice(0, i) + c + e.slice(i + 1);
+      }),
+    );
+    fc.assert(
+      fc.property(text, (s) => {
+        const out = decodeBase64(s);
+        expect(out !== undefined).toBe(GRAMMAR.test(s));
+        if (out !== undefined) expect(Buffer.from(out).equals(Buffer.from(s, 'base64'))).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('property: decode(encode(x)) = x', () => {

@@ -185,10 +185,6 @@ export function writeU64(out: Uint8Array, offset: number, value: number): void {
   out[offset + 7] = lo & 0xff;
 }
 
-// RFC 4648 §4 alphabet, padding mandatory (§3.2), length a multiple of four. An empty string is
-// empty bytes (a JSON `extensions: ""` is valid).
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * Standard padded base64 (RFC 4648 §4), strictly: no whitespace, no URL alphabet, no missing or
  * extra padding. Returns `undefined` for anything else (Node's own decoder silently skips invalid
@@ -196,10 +192,26 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  *
  * DEVIATION (deliberate, matching Go's `base64.StdEncoding` used by every CT log and client):
  * non-zero pad bits in the last quantum are accepted, which RFC 4648 §3.5 permits ("MAY reject").
+ *
+ * Why not a regular expression: this runs twice per CT entry (leaf_input, extra_data), and the
+ * anchored alphabet regex cost 15 % of `monitor --once`'s CPU (cpu profile, 200k entries: 1.59 s
+ * of 10.6 s), four times Node's decode itself. Instead the decoder's own output proves the input:
+ * Node skips every character outside the alphabet and stops at `=`, so the decoded length is
+ * exactly 3/4 of the text minus the padding only when every character was an alphabet character
+ * and `=` appears as trailing padding alone. Two things Node accepts that §4 does not are ruled
+ * out explicitly: the URL-safe alphabet (`-`, `_`, RFC 4648 §5) and characters above U+00FF,
+ * which Node truncates to their low byte (U+0141 would read as `A`); the UTF-8 length equals the
+ * string length only for all-ASCII text. Checked against the grammar by a property test.
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
-  if (!BASE64.test(text)) return undefined;
+  const n = text.length;
+  if (n % 4 !== 0) return undefined;
+  let pad = 0;
+  if (n > 0 && text.charCodeAt(n - 1) === 0x3d) pad = text.charCodeAt(n - 2) === 0x3d ? 2 : 1;
   const buf = Buffer.from(text, 'base64');
+  if (buf.length !== (n / 4) * 3 - pad) return undefined;
+  if (Buffer.byteLength(text, 'utf8') !== n) return undefined;
+  if (text.includes('-') || text.includes('_')) return undefined;
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 

@@ -48,7 +48,7 @@ export {
   WatchListError,
 } from './watchlist.js';
 export type { WatchEntry, WatchList } from './watchlist.js';
-export { malformedSummary, summarizeEntry } from './entry-summary.js';
+export { entryNames, malformedSummary, summarizeEntry } from './entry-summary.js';
 export type { EntrySummary, MalformedSummary } from './entry-summary.js';
 export { caaIdentifiersForIssuer } from '../caa/index.js';
 export { DEFAULT_LOG_LIMITS, limitsFor, readConfigFile, resolveConfig } from './config.js';

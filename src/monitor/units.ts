@@ -17,7 +17,7 @@ import { CertvigilError, isCertvigilError } from '../errors.js';
 import { CompactTree, isMalformed, leafHash } from '../ct/index.js';
 import type { LogInfo, LogReader, MalformedEntry, RawLogEntry } from '../ct/index.js';
 import type { IssuanceInput, MalformedInput, Store, TreeState, WorkUnit } from '../store/index.js';
-import { summarizeEntry } from './entry-summary.js';
+import { entryNames, summarizeEntry } from './entry-summary.js';
 import { malformedAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
 import { issuanceInput } from './issuance.js';
@@ -126,12 +126,18 @@ export async function processUnit(
           recordMalformed(entry, entry.error);
           continue;
         }
+        const names = entryNames(entry);
+        if ('malformed' in names) {
+          recordMalformed(entry, names.error);
+          continue;
+        }
+        if (!names.dnsNames.some((n) => options.watch.matches(n))) continue;
+        // Digests only for the entries kept (see entryNames); the walk gives the same verdict.
         const s = summarizeEntry(entry);
         if ('malformed' in s) {
           recordMalformed(entry, s.error);
           continue;
         }
-        if (!s.dnsNames.some((n) => options.watch.matches(n))) continue;
         matched++;
         issuances.push(issuanceInput(s, log.logId, entry.index));
         const der = entry.leaf.certificate ?? entry.preCertificate;

@@ -9,14 +9,17 @@ import * as crafted from './crafted.fixture.js';
 import { navigliEntries, pemVector, rfc6962Entries } from './ct-vectors.fixture.js';
 import {
   X509Error,
+  certificateFacts,
   certificateParts,
   embeddedSctList,
   parsePemCertificates,
   subjectPublicKeyInfo,
   summarizeCertificate,
   summarizeTbs,
+  tbsFacts,
   tbsWithoutCtExtensions,
 } from './index.js';
+import type { CertSummary } from './index.js';
 
 /** Runs `f` and reports the outcome; fails the property on anything but a typed malformed error. */
 function outcome<T>(
@@ -43,6 +46,21 @@ function exerciseAll(bytes: Uint8Array): unknown[] {
     outcome(() => embeddedSctList(bytes)?.length ?? null),
     outcome(() => Buffer.from(tbsWithoutCtExtensions(bytes)).toString('hex')),
   ];
+  // The digest-free entry points (the CT monitor's prefilter) decide exactly as the summaries do,
+  // with the same error message, and return the same facts without the two digests.
+  const withoutDigests = (o: ReturnType<typeof outcome<CertSummary>>): unknown => {
+    if (!o.ok) return o;
+    const facts: Partial<CertSummary> = { ...o.value };
+    delete facts.spkiSha256;
+    delete facts.tbsSha256;
+    return { ok: true, value: facts };
+  };
+  expect(outcome(() => certificateFacts(bytes))).toEqual(
+    withoutDigests(results[0] as ReturnType<typeof outcome<CertSummary>>),
+  );
+  expect(outcome(() => tbsFacts(bytes))).toEqual(
+    withoutDigests(results[1] as ReturnType<typeof outcome<CertSummary>>),
+  );
   // A TBS that summarises must rewrite to one that summarises the same, minus the CT extensions.
   const summary = results[1] as ReturnType<typeof outcome<ReturnType<typeof summarizeTbs>>>;
   if (summary.ok) {

@@ -15,14 +15,16 @@
  * }
  */
 export {
+  certificateFacts,
   certificateParts,
   embeddedSctList,
   subjectPublicKeyInfo,
   summarizeCertificate,
   summarizeTbs,
+  tbsFacts,
   tbsWithoutCtExtensions,
 } from './summary.js';
-export type { CertificateParts, CertSummary } from './summary.js';
+export type { CertFacts, CertificateParts, CertSummary } from './summary.js';
 export { parsePemCertificates } from './pem.js';
 export { OID_CT_OCSP_SCT_LIST, sctListsFromOcspResponse } from './ocsp.js';
 export type { OcspSctList } from './ocsp.js';
