@@ -63,13 +63,35 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-/** 1,000 watched names: 10 that the bulk log holds (1 % of entries match), 990 that it does not. */
-function watchList(): string {
-  const lines = ['# bench watch list: 1,000 entries'];
+/**
+ * `size` watched names: 10 that the bulk log holds (1 % of entries match), the rest not: host
+ * names and 1 % domain suffixes (`.corpN.example`).
+ */
+function watchList(size = 1000): string {
+  const lines = [`# bench watch list: ${size} entries`];
   for (let j = 1; j <= 10; j++) lines.push(`h${j}.s${j % 100}.bulk.test`);
-  for (let k = 0; k < 980; k++) lines.push(`host${k}.watched.example`);
-  for (let k = 0; k < 10; k++) lines.push(`.corp${k}.example`);
+  const suffixes = Math.floor(size / 100);
+  for (let k = 0; k < size - 10 - suffixes; k++) lines.push(`host${k}.watched.example`);
+  for (let k = 0; k < suffixes; k++) lines.push(`.corp${k}.example`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Node's own floor: the peak RSS of `node -e 0` (the binary's pages alone are ~40 MiB). */
+async function nodeFloor(): Promise<CtRow> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300)'], { stdio: 'ignore' });
+  const peak = watchPeak(child);
+  await new Promise((resolve) => child.once('exit', resolve));
+  const rss = await peak.stop();
+  return {
+    tool: 'node -e 0 (Node’s own floor)',
+    kind: '-',
+    entries: 0,
+    seconds: 0,
+    perSecond: 0,
+    peakRssMiB: rss / 1024,
+    matches: 0,
+    verified: '-',
+  };
 }
 
 async function runCertspotter(dir: string, list: string, watch: string, entries: number): Promise<CtRow> {
@@ -167,9 +189,10 @@ async function runMonitor(
   kind: string,
   entries: number,
   daemon = false,
+  label = '',
 ): Promise<CtRow> {
   const cli = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
-  const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}`);
+  const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}${label ? '-big' : ''}`);
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -204,7 +227,7 @@ async function runMonitor(
   const rss = await peak.stop();
   const matched = /(\d+) matched/.exec(stderr);
   return {
-    tool: daemon ? 'certvigil monitor (daemon)' : 'certvigil monitor',
+    tool: `${daemon ? 'certvigil monitor (daemon)' : 'certvigil monitor'}${label}`,
     kind,
     entries,
     seconds,
@@ -235,6 +258,8 @@ export async function benchCt(
     };
     const watch = join(dir, 'watchlist');
     await writeFile(watch, watchList());
+    const watch10k = join(dir, 'watchlist-10k');
+    await writeFile(watch10k, watchList(10_000));
     const rfcList = join(dir, 'loglist-rfc6962.json');
     const staticList = join(dir, 'loglist-static.json');
     const rows: CtRow[] = [];
@@ -245,6 +270,8 @@ export async function benchCt(
     rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize));
     rows.push(await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize, true));
     rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize, true));
+    rows.push(await runMonitor(dir, rfcList, watch10k, 'rfc6962', info.treeSize, false, ', 10,000 names'));
+    rows.push(await nodeFloor());
     return { rows, generatedMs: info.generatedMs };
   } finally {
     server.kill('SIGTERM');
@@ -272,9 +299,9 @@ export function formatCtRows(rows: CtRow[]): string {
     r.tool,
     r.kind,
     String(r.entries),
-    r.seconds.toFixed(1),
-    r.perSecond.toFixed(0),
-    base ? `${(r.perSecond / base).toFixed(2)}×` : '-',
+    r.entries === 0 ? '-' : r.seconds.toFixed(1),
+    r.entries === 0 ? '-' : r.perSecond.toFixed(0),
+    base && r.entries > 0 ? `${(r.perSecond / base).toFixed(2)}×` : '-',
     r.peakRssMiB.toFixed(0),
     baseRss ? `${(r.peakRssMiB / baseRss).toFixed(1)}×` : '-',
     String(r.matches),

@@ -29,7 +29,8 @@ import {
 import type { LogInfo, LogReader, SignedTreeHead } from '../ct/index.js';
 import type { IssuanceInput, LogCursor, Store, TreeState, WorkUnit } from '../store/index.js';
 import { hostname } from 'node:os';
-import { DEFAULT_LEASE_MS, DEFAULT_UNIT_SIZE, foldDoneUnits, processUnit } from './units.js';
+import { DEFAULT_LEASE_MS, DEFAULT_UNIT_SIZE, foldDoneUnits, processUnit, UNITS_IN_FLIGHT } from './units.js';
+import type { UnitProgress } from './units.js';
 import type { UnitSettings } from './units.js';
 import { misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
@@ -226,6 +227,51 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Claims up to UNITS_IN_FLIGHT units and works on them at once, claiming the next as soon as one
+ * finishes, until no unit is claimable. Returns how many units were claimed. A failure stops new
+ * claims; the units already in progress finish (or fail and give their unit back) before the
+ * first error is thrown, so no unit is left claimed by a worker that stopped looking at it.
+ */
+async function processClaimedUnits(
+  reader: LogReader,
+  options: SyncOptions,
+  settings: UnitSettings,
+  result: SyncResult,
+  progress: UnitProgress,
+): Promise<number> {
+  const { store } = options;
+  const running = new Set<Promise<void>>();
+  let claimed = 0;
+  let failure: { err: unknown } | null = null;
+  let exhausted = false;
+  for (;;) {
+    while (!exhausted && failure === null && running.size < UNITS_IN_FLIGHT && !options.signal?.aborted) {
+      const unit = await store.claimUnit(reader.log.logId, settings.workerId, settings.leaseMs);
+      if (unit === null) {
+        exhausted = true;
+        break;
+      }
+      claimed++;
+      const work: Promise<void> = processUnit(reader, unit, options, settings, result, fromLog, progress)
+        .then(
+          (n) => {
+            result.entriesRead += n;
+          },
+          (err: unknown) => {
+            failure ??= { err };
+          },
+        )
+        .finally(() => running.delete(work));
+      running.add(work);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  if (failure !== null) throw (failure as { err: unknown }).err;
+  return claimed;
+}
+
 export async function syncLog(reader: LogReader, options: SyncOptions): Promise<SyncResult> {
   const result = emptySyncResult();
   try {
@@ -294,13 +340,10 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
   // Plan the units up to this head (idempotent; other workers may have planned them already).
   await store.planUnits(log.logId, sth.treeSize, settings.unitSize, sth.treeSize);
   let folded = { position: cursor.position, tree };
+  const progress: UnitProgress = { inProgress: 0 };
   for (;;) {
     if (options.signal?.aborted) throw fromLog(options.signal.reason ?? new Error('aborted'));
-    const unit = await store.claimUnit(log.logId, settings.workerId, settings.leaseMs);
-    if (unit !== null) {
-      result.entriesRead += await processUnit(reader, unit, options, settings, result, fromLog);
-      continue;
-    }
+    if ((await processClaimedUnits(reader, options, settings, result, progress)) > 0) continue;
     // Nothing claimable: fold what is done; if units below the head are still held by other
     // workers, wait for them (or for their leases to run out, when they become claimable).
     folded = await foldDoneUnits(store, log, sth.treeSize);
@@ -317,7 +360,15 @@ async function sync(reader: LogReader, options: SyncOptions, result: SyncResult)
         if (options.signal?.aborted) throw fromLog(options.signal.reason ?? new Error('aborted'));
         const reclaimed = await store.claimUnit(log.logId, settings.workerId, settings.leaseMs);
         if (reclaimed !== null) {
-          result.entriesRead += await processUnit(reader, reclaimed, options, settings, result, fromLog);
+          result.entriesRead += await processUnit(
+            reader,
+            reclaimed,
+            options,
+            settings,
+            result,
+            fromLog,
+            progress,
+          );
           break;
         }
       }
