@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { childrenCpuMs } from './cpu.js';
 import { formatTable } from './table.js';
 
 export interface CtRow {
@@ -20,6 +21,8 @@ export interface CtRow {
   seconds: number;
   perSecond: number;
   peakRssMiB: number;
+  /** User + system CPU time of the tool's process (all its threads), from its reaped status. */
+  cpuSeconds: number;
   matches: number;
   verified: string;
 }
@@ -89,12 +92,14 @@ async function nodeFloor(): Promise<CtRow> {
     seconds: 0,
     perSecond: 0,
     peakRssMiB: rss / 1024,
+    cpuSeconds: 0,
     matches: 0,
     verified: '-',
   };
 }
 
 async function runCertspotter(dir: string, list: string, watch: string, entries: number): Promise<CtRow> {
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
   const child = spawn(
     'certspotter',
@@ -121,11 +126,14 @@ async function runCertspotter(dir: string, list: string, watch: string, entries:
     if (l.includes('Log Entry =')) matches++;
   });
   let problems = '';
+  let caughtUp = false;
   const finished = await new Promise<boolean>((resolve) => {
     const timeout = setTimeout(() => resolve(false), 20 * 60_000);
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => {
-      if (/error|mismatch|invalid/i.test(l)) problems += `${l}\n`;
+      // Lines after it caught up are about the SIGTERM that ends it ("context canceled").
+      if (!caughtUp && /error|mismatch|invalid/i.test(l)) problems += `${l}\n`;
       if (l.includes('finished downloading entries')) {
+        caughtUp = true;
         clearTimeout(timeout);
         resolve(true);
       }
@@ -134,7 +142,9 @@ async function runCertspotter(dir: string, list: string, watch: string, entries:
   });
   const seconds = (performance.now() - started) / 1000;
   const rss = await peak.stop();
+  const gone = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  await gone;
   // certspotter verifies the tree as it goes; an error line would say it did not hold.
   return {
     tool: 'certspotter 0.16',
@@ -143,12 +153,14 @@ async function runCertspotter(dir: string, list: string, watch: string, entries:
     seconds,
     perSecond: entries / seconds,
     peakRssMiB: rss / 1024,
+    cpuSeconds: (childrenCpuMs() - cpuBefore) / 1000,
     matches,
     verified: finished && problems === '' ? 'yes' : `no ${problems.trim().slice(0, 120)}`,
   };
 }
 
 async function runCertvigil(list: string, url: string, watch: string, kind: string): Promise<CtRow> {
+  const cpuBefore = childrenCpuMs();
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(here, 'ct-pipeline.ts'), list, url, watch, '4'],
@@ -157,8 +169,10 @@ async function runCertvigil(list: string, url: string, watch: string, kind: stri
     },
   );
   const peak = watchPeak(child);
+  const gone = new Promise((resolve) => child.once('exit', resolve));
   const line = await firstLine(child);
   const rss = await peak.stop();
+  await gone;
   const r = JSON.parse(line) as {
     entries: number;
     seconds: number;
@@ -173,6 +187,7 @@ async function runCertvigil(list: string, url: string, watch: string, kind: stri
     seconds: r.seconds,
     perSecond: r.entries / r.seconds,
     peakRssMiB: Math.max(rss, r.maxRssKiB) / 1024,
+    cpuSeconds: (childrenCpuMs() - cpuBefore) / 1000,
     matches: r.matches,
     verified: r.verified ? 'yes' : 'NO',
   };
@@ -192,6 +207,7 @@ async function runMonitor(
   label = '',
 ): Promise<CtRow> {
   const cli = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
+  const cpuBefore = childrenCpuMs();
   const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}${label ? '-big' : ''}`);
   const started = performance.now();
   const child = spawn(
@@ -233,6 +249,7 @@ async function runMonitor(
     seconds,
     perSecond: entries / seconds,
     peakRssMiB: rss / 1024,
+    cpuSeconds: (childrenCpuMs() - cpuBefore) / 1000,
     matches: matched ? Number(matched[1]) : -1,
     verified: code === 0 ? 'yes' : `NO (exit ${code}) ${stderr.slice(-200)}`,
   };
@@ -283,6 +300,7 @@ export function formatCtRows(rows: CtRow[]): string {
   const reference = rows.find((r) => r.tool.startsWith('certspotter'));
   const base = reference?.perSecond;
   const baseRss = reference?.peakRssMiB;
+  const baseCpu = reference ? reference.cpuSeconds / reference.entries : undefined;
   const header = [
     'tool',
     'log API',
@@ -290,6 +308,8 @@ export function formatCtRows(rows: CtRow[]): string {
     'seconds',
     'entries/s',
     'vs certspotter',
+    'CPU s',
+    'CPU per entry vs certspotter',
     'peak RSS MiB',
     'RSS vs certspotter',
     'matches',
@@ -302,6 +322,8 @@ export function formatCtRows(rows: CtRow[]): string {
     r.entries === 0 ? '-' : r.seconds.toFixed(1),
     r.entries === 0 ? '-' : r.perSecond.toFixed(0),
     base && r.entries > 0 ? `${(r.perSecond / base).toFixed(2)}×` : '-',
+    r.entries === 0 ? '-' : r.cpuSeconds.toFixed(2),
+    baseCpu && r.entries > 0 ? `${(r.cpuSeconds / r.entries / baseCpu).toFixed(2)}×` : '-',
     r.peakRssMiB.toFixed(0),
     baseRss ? `${(r.peakRssMiB / baseRss).toFixed(1)}×` : '-',
     String(r.matches),

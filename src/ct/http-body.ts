@@ -13,6 +13,7 @@
  * `CtHttpError` with the URL and status), so the caller can classify and retry.
  */
 import { errorMessage } from '../errors.js';
+import { isAscii } from 'node:buffer';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Dispatcher } from 'undici';
@@ -149,4 +150,15 @@ export async function decodeBody<F>(
  */
 async function gunzip(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
   return gunzipAsync(bytes, { maxOutputLength: limit });
+}
+
+/**
+ * The body as text, strictly UTF-8 (an invalid sequence throws, never becomes U+FFFD). A log's
+ * JSON is ASCII (base64 and digits), and ASCII bytes are the same characters in UTF-8 and Latin-1:
+ * for them Node copies the bytes into a one-byte string without the UTF-8 decoder, which took
+ * ~5 % of `monitor --once`'s CPU profile decoding ~1 MB per get-entries response.
+ */
+export function strictUtf8(body: Uint8Array): string {
+  if (isAscii(body)) return Buffer.from(body.buffer, body.byteOffset, body.length).toString('latin1');
+  return new TextDecoder('utf-8', { fatal: true }).decode(body);
 }

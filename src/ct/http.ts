@@ -20,7 +20,7 @@ import type { ErrorCode } from '../errors.js';
 import { packageVersion } from '../package-files.js';
 import { abortedFailure, attemptGet } from './http-attempt.js';
 import type { Attempt, AttemptFailure, CtResponse } from './http-attempt.js';
-import { snippet } from './http-body.js';
+import { snippet, strictUtf8 } from './http-body.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-limits.js';
 import type { CtGetOptions } from './http-limits.js';
 import { DispatcherPool } from './http-pool.js';
@@ -283,7 +283,7 @@ export class CtHttpClient {
   async getText(url: string | URL, options: CtGetOptions = {}): Promise<string> {
     const res = await this.get(url, options);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(res.body);
+      return strictUtf8(res.body);
     } catch (cause) {
       throw badResponse(res, 'body is not valid UTF-8', cause);
     }
@@ -298,7 +298,7 @@ export class CtHttpClient {
     const res = await this.get(url, options);
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(res.body));
+      json = JSON.parse(strictUtf8(res.body));
     } catch (cause) {
       throw badResponse(res, res.body.length === 0 ? 'empty body, expected JSON' : 'body is not JSON', cause);
     }

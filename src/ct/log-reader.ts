@@ -194,26 +194,28 @@ class Rfc6962Reader implements LogReader {
     let batch: (RawLogEntry | MalformedEntry)[] = [];
     let batchStart = start;
     const flushAt = this.options.batchSize ?? 256;
-    for await (const e of this.client.entriesRange(start, end - 1, {
+    for await (const got of this.client.entryBatches(start, end - 1, {
       batchSize: this.options.batchSize ?? 256,
       concurrency: this.options.concurrency ?? 4,
       signal,
     })) {
-      try {
-        batch.push({ ...parseRawEntry(e.index, e.leafInput, e.extraData), extraData: e.extraData });
-      } catch (err) {
-        batch.push({
-          index: e.index,
-          malformed: true,
-          error: (err as Error).message,
-          leafInput: e.leafInput,
-          extraData: e.extraData,
-        });
-      }
-      if (batch.length >= flushAt) {
-        yield { start: batchStart, entries: batch };
-        batchStart += batch.length;
-        batch = [];
+      for (const e of got) {
+        try {
+          batch.push({ ...parseRawEntry(e.index, e.leafInput, e.extraData), extraData: e.extraData });
+        } catch (err) {
+          batch.push({
+            index: e.index,
+            malformed: true,
+            error: (err as Error).message,
+            leafInput: e.leafInput,
+            extraData: e.extraData,
+          });
+        }
+        if (batch.length >= flushAt) {
+          yield { start: batchStart, entries: batch };
+          batchStart += batch.length;
+          batch = [];
+        }
       }
     }
     if (batch.length > 0) yield { start: batchStart, entries: batch };

@@ -249,6 +249,19 @@ export class Rfc6962LogClient {
     endInclusive: number,
     options: EntriesRangeOptions = {},
   ): AsyncGenerator<Rfc6962Entry, void, undefined> {
+    for await (const batch of this.entryBatches(start, endInclusive, options)) yield* batch;
+  }
+
+  /**
+   * `entriesRange` a batch at a time (each batch complete, in order). The log reader iterates
+   * these: one await per batch instead of one per entry (the per-entry async generator step was
+   * ~4 % of `monitor --once`'s CPU profile).
+   */
+  async *entryBatches(
+    start: number,
+    endInclusive: number,
+    options: EntriesRangeOptions = {},
+  ): AsyncGenerator<Rfc6962Entry[], void, undefined> {
     checkRange(start, endInclusive);
     const batchSize = options.batchSize ?? 256;
     const concurrency = options.concurrency ?? 4;
@@ -262,9 +275,7 @@ export class Rfc6962LogClient {
     }
     const fetchBatch = ([from, to]: [number, number], signal: AbortSignal): Promise<Rfc6962Entry[]> =>
       this.fetchBatch(from, to, emptyRetries, signal);
-    for await (const batch of mapOrdered(batches(), concurrency, fetchBatch, options.signal)) {
-      yield* batch;
-    }
+    yield* mapOrdered(batches(), concurrency, fetchBatch, options.signal);
   }
 
   /** All of `from..to`: keeps asking from the first entry not yet received. */
