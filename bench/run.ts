@@ -15,10 +15,12 @@ import {
   formatStartupRows,
 } from './check-endpoint.js';
 import { benchCheck14, formatCheck14Rows } from './check-endpoint-more.js';
-import { benchCt, formatCtRows } from './ct.js';
+import { benchCt, ctMoonshots, formatCtRows } from './ct.js';
 import { benchJarm, formatJarmRows } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchMonitorLatency, formatLatencyRows } from './monitor-latency.js';
+import { formatMoonshots } from './moonshots.js';
+import type { Moonshot } from './moonshots.js';
 import { benchServer, formatServerRows } from './server.js';
 import { benchWorkers, formatWorkersRows, workersNote } from './workers.js';
 import { benchX509, formatX509Rows } from './x509.js';
@@ -37,6 +39,7 @@ const all = ['caa', 'x509', 'merkle', 'ct', 'latency', 'check', 'check14', 'jarm
 const wanted = process.argv.slice(2).filter((a) => all.includes(a));
 const run = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
+const moonshots: Moonshot[] = [];
 const cpus = os.cpus();
 console.log('# certvigil benchmarks');
 console.log(
@@ -65,6 +68,7 @@ if (run('ct')) {
   const { rows, generatedMs } = await benchCt(entries);
   console.log(`(log generated in ${(generatedMs / 1000).toFixed(1)} s, served from a separate process)\n`);
   console.log(formatCtRows(rows));
+  moonshots.push(...ctMoonshots(rows));
 }
 if (run('latency')) {
   console.log(
@@ -117,4 +121,8 @@ if (run('workers')) {
   );
   console.log(formatWorkersRows(bench));
   console.log(`\n${workersNote(os.cpus().length)}`);
+}
+if (moonshots.length > 0) {
+  console.log('\n## Issue 19 moonshots: this run against the targets\n');
+  console.log(formatMoonshots(moonshots));
 }
