@@ -32,7 +32,13 @@ export type Verdict =
 
 /** Describes a record: presentation text and, for issue/issuewild, what its value parses to. */
 export function viewRecord(record: CaaRecord): CaaRecordView {
-  const view: CaaRecordView = { ...record, critical: isCritical(record), text: presentRecord(record) };
+  // Object.assign, not `{ ...record, critical, text }`: V8 (Node 20) takes a slow path for a spread
+  // followed by new properties — 1.6 µs per record against 0.07 µs, 3 of the 7 ms that a 1,001-record
+  // RRset (big.caa.test) cost per decision (issue 19 profile). Same own properties, same order.
+  const view: CaaRecordView = Object.assign({}, record, {
+    critical: isCritical(record),
+    text: presentRecord(record),
+  });
   const tag = normalizedTag(record);
   if (tag === 'issue' || tag === 'issuewild') {
     const parsed = parseIssueValue(record.value);
