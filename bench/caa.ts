@@ -103,10 +103,10 @@ export async function benchCaa(): Promise<Row[]> {
     udpSockets: false,
   });
   try {
-    const decide = (c: VectorCase) =>
+    const decide = (c: VectorCase, resolver = shared) =>
       evaluateCaa(
         { name: c.name, issuerDomains: [c.issuer], accountUri: c.accountUri, validationMethod: c.method },
-        shared,
+        resolver,
       );
     const mixed = (i: number) => decide(cases[i % cases.length] as VectorCase);
     const big = cases.find((c) => c.name === 'big.caa.test');
@@ -125,6 +125,14 @@ export async function benchCaa(): Promise<Row[]> {
     for (const concurrency of [1, 4, 8, 32]) {
       rows.push(
         await measure('decision, mixed vectors', 1, concurrency, concurrency === 1 ? 2000 : 4000, mixed),
+      );
+    }
+    // The same decisions with a fresh UDP socket per query, as before issue 19: the sockets' share.
+    for (const concurrency of [1, 8]) {
+      rows.push(
+        await measure('decision, mixed, socket per query', 1, concurrency, 2000, (i) =>
+          decide(cases[i % cases.length] as VectorCase, fresh),
+        ),
       );
     }
     rows.push(await measure('decision, big.caa.test alone', 1, 1, 300, () => decide(big)));

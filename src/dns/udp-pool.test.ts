@@ -113,6 +113,21 @@ describe('UdpPool through StubResolver', () => {
     resolver.close();
   });
 
+  it('spreads queries in flight over several sockets beyond maxInFlightPerSocket (receive buffers)', async () => {
+    // Hold every reply until all 20 queries are in: they are all in flight at once.
+    const s = await server((_x, all) => {
+      if (all.length === 20) for (const x of all) x.reply(answer(x.query));
+    });
+    const resolver = new StubResolver({
+      servers: [{ host: '127.0.0.1', port: s.port }],
+      udpSockets: { maxInFlightPerSocket: 8 },
+    });
+    const replies = await Promise.all(names(20).map((n) => resolver.query(n, 'CAA')));
+    expect(replies.map((r) => r.question?.name)).toEqual(names(20));
+    expect(distinctPorts(s)).toBe(3);
+    resolver.close();
+  });
+
   it('drops a reply carrying another in-flight query’s ID with the wrong question, and unknown IDs', async () => {
     // Hold both queries, then answer the first's ID with the second's question (a reply that
     // matches an ID in flight but not its question), then an unknown ID, then the real answers.

@@ -15,6 +15,12 @@
  *   port and serves at most `maxQueriesPerSocket` queries within `maxSocketAgeMs`, then a new one
  *   takes over, so a port learnt by an off-path attacker (e.g. the ICMP side channel of SAD DNS)
  *   is worth little and soon gone.
+ *
+ * What sharing does change: an error on the socket (an ICMP "port unreachable", ECONNREFUSED) or
+ * bytes from the server that are no DNS message at all fail every query in flight on that socket,
+ * not just one. Both say something about the server, not one query, and failing is the closed side
+ * (RFC 8659 §3: a CAA lookup that cannot be completed forbids issuance); a forger who knew the port
+ * could do no more than that with one datagram per query before.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -26,10 +32,18 @@ import type { DnsEndpoint } from './types.js';
 export interface UdpPoolOptions {
   /** Queries one socket serves before a new one (a new random source port) takes over. Default 256. */
   maxQueriesPerSocket?: number;
-  /** Milliseconds a socket takes new queries for, from its first. Default 1,000. */
+  /** Milliseconds a socket takes new queries for, from its creation. Default 1,000. */
   maxSocketAgeMs?: number;
   /** An idle socket is closed after this many milliseconds without a query in flight. Default 1,000. */
   idleMs?: number;
+  /**
+   * Queries in flight on one socket; more open another socket beside it. Default 64. All replies to
+   * a socket queue in its one kernel receive buffer (~208 KiB by default) while the event loop is
+   * busy: with 450 queries in flight (4 requests of 100 names) it overflowed and dropped replies,
+   * and each drop cost a whole timeout. 64 replies of up to 1,232 bytes (EDNS_UDP_PAYLOAD_SIZE,
+   * ~2.3 KiB each in kernel memory) fit.
+   */
+  maxInFlightPerSocket?: number;
 }
 
 /** What a socket tells its pool: it takes no new queries any more; it is closed. */
@@ -87,7 +101,7 @@ class SharedSocket {
       this.retire();
       return false;
     }
-    return !this.pending.has(id);
+    return this.pending.size < this.limits.maxInFlightPerSocket && !this.pending.has(id);
   }
 
   /** Registers the exchange under `id` (not in flight here: see `accepts`) and sends; returns its release. */
@@ -160,12 +174,14 @@ class SharedSocket {
 }
 
 /**
- * The shared UDP sockets of one resolver: at most one socket per server takes new queries at a
- * time; retired ones stay open only until their last query settles.
+ * The shared UDP sockets of one resolver: per server, the sockets that take new queries (one, more
+ * when many queries are in flight at once); retired ones stay open only until their last query
+ * settles.
  */
 export class UdpPool {
   private readonly limits: Required<UdpPoolOptions>;
-  private readonly current = new Map<string, SharedSocket>();
+  /** Per server (an entry per configured server, kept), the sockets that take new queries. */
+  private readonly current = new Map<string, Set<SharedSocket>>();
   private readonly all = new Set<SharedSocket>();
 
   constructor(options: UdpPoolOptions = {}) {
@@ -173,6 +189,7 @@ export class UdpPool {
       maxQueriesPerSocket: Math.max(1, options.maxQueriesPerSocket ?? 256),
       maxSocketAgeMs: Math.max(1, options.maxSocketAgeMs ?? 1000),
       idleMs: Math.max(1, options.idleMs ?? 1000),
+      maxInFlightPerSocket: Math.max(1, options.maxInFlightPerSocket ?? 64),
     };
   }
 
@@ -209,18 +226,20 @@ export class UdpPool {
 
   private socketFor(server: DnsEndpoint, id: number): SharedSocket {
     const key = formatEndpoint(server);
-    const open = this.current.get(key);
-    // The same ID twice in flight on one socket would make their replies indistinguishable: the
-    // second query then starts a new socket (and port) instead.
-    if (open?.accepts(id)) return open;
-    open?.retire();
+    let open = this.current.get(key);
+    if (!open) {
+      open = new Set();
+      this.current.set(key, open);
+    }
+    // The first socket with room takes the query. The same ID twice in flight on one socket would
+    // make their replies indistinguishable: such a query goes to another socket (port) instead.
+    for (const s of open) if (s.accepts(id)) return s;
+    const set = open;
     const fresh = new SharedSocket(server, this.limits, {
-      retired: (s) => {
-        if (this.current.get(key) === s) this.current.delete(key);
-      },
+      retired: (s) => set.delete(s),
       closed: (s) => this.all.delete(s),
     });
-    this.current.set(key, fresh);
+    set.add(fresh);
     this.all.add(fresh);
     return fresh;
   }
