@@ -221,6 +221,25 @@ describe('UdpPool', () => {
     expect(pool.openSockets).toBe(0);
   });
 
+  it('never takes a late reply to a timed-out query for a later query with the same ID and question', async () => {
+    // The first query gets no answer in time. When the second (same ID, same question) arrives,
+    // the server sends the first one's stale answer, then the second's own.
+    const s = await server((x, all) => {
+      if (all.length < 2) return;
+      (all[0] as Seen).reply(answer((all[0] as Seen).query, {}, 'stale.example'));
+      x.reply(answer(x.query, {}, 'fresh.example'));
+    });
+    const pool = new UdpPool();
+    const endpoint = { host: '127.0.0.1', port: s.port };
+    const ask = (timeoutMs: number) =>
+      pool.exchange(endpoint, wire(9, 'a.example'), timeoutMs, acceptFor(9, 'a.example', s.port));
+    expect(await codeOf(ask(50))).toBe('DNS_TIMEOUT');
+    const second = await ask(1000);
+    expect(second.answers.map((a) => a.data)).toEqual([expect.objectContaining({ value: 'fresh.example' })]);
+    expect(distinctPorts(s)).toBe(2);
+    pool.close();
+  });
+
   it('closes an idle socket by itself after idleMs, and close() leaves no socket open', async () => {
     const s = await server((x) => x.reply(answer(x.query)));
     const pool = new UdpPool({ idleMs: 50 });

@@ -7,10 +7,10 @@
  * spent waiting). Sharing a socket keeps what makes UDP answers hard to spoof (RFC 5452):
  *
  * - the socket is connected, so the kernel drops datagrams from any peer but the server (§9.1);
- * - every query carries a random 16-bit ID (chosen by the resolver), unique among the queries in
- *   flight on its socket, and a reply is offered only to the query with that ID, whose `accept`
- *   also checks the question section; a reply that fails either match is dropped, never accepted,
- *   and the query keeps waiting until its own deadline;
+ * - every query carries a random 16-bit ID (chosen by the resolver), used once per socket, and a
+ *   reply is offered only to the query with that ID, whose `accept` also checks the question
+ *   section; a reply that fails either match is dropped, never accepted, and the query keeps
+ *   waiting until its own deadline;
  * - the source port stays unpredictable (§9.2, §10): each socket is bound to a kernel-chosen random
  *   port and serves at most `maxQueriesPerSocket` queries within `maxSocketAgeMs`, then a new one
  *   takes over, so a port learnt by an off-path attacker (e.g. the ICMP side channel of SAD DNS)
@@ -55,6 +55,8 @@ interface SocketEvents {
 /** One shared socket: the queries in flight on it, by ID, and its life counters. */
 class SharedSocket {
   readonly pending = new Map<number, Exchange>();
+  /** Every ID sent from this socket (at most maxQueriesPerSocket of them). */
+  private readonly used = new Set<number>();
   private assigned = 0;
   private retired = false;
   private closed = false;
@@ -101,12 +103,15 @@ class SharedSocket {
       this.retire();
       return false;
     }
-    return this.pending.size < this.limits.maxInFlightPerSocket && !this.pending.has(id);
+    // An ID is used once per socket, not merely once at a time: a late reply to a query that timed
+    // out can then never be taken for the answer of a later query that drew the same ID.
+    return this.pending.size < this.limits.maxInFlightPerSocket && !this.used.has(id);
   }
 
-  /** Registers the exchange under `id` (not in flight here: see `accepts`) and sends; returns its release. */
+  /** Registers the exchange under `id` (never used here: see `accepts`) and sends; returns its release. */
   start(id: number, wire: Buffer, exchange: Exchange): () => void {
     this.assigned++;
+    this.used.add(id);
     this.pending.set(id, exchange);
     if (this.connected) this.send(wire, exchange);
     else this.queue.push({ wire, exchange });
@@ -231,8 +236,8 @@ export class UdpPool {
       open = new Set();
       this.current.set(key, open);
     }
-    // The first socket with room takes the query. The same ID twice in flight on one socket would
-    // make their replies indistinguishable: such a query goes to another socket (port) instead.
+    // The first socket with room takes the query. The same ID twice on one socket would make their
+    // replies indistinguishable: such a query goes to another socket (port) instead.
     for (const s of open) if (s.accepts(id)) return s;
     const set = open;
     const fresh = new SharedSocket(server, this.limits, {
