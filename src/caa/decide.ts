@@ -32,7 +32,14 @@ export type Verdict =
 
 /** Describes a record: presentation text and, for issue/issuewild, what its value parses to. */
 export function viewRecord(record: CaaRecord): CaaRecordView {
-  const view: CaaRecordView = { ...record, critical: isCritical(record), text: presentRecord(record) };
+  // Object.assign, not `{ ...record, critical, text }`: V8 (Node 20) takes a slow path for a spread
+  // followed by new properties — 1.9 µs per view against 0.24 µs; two passes over a 1,001-record
+  // RRset (big.caa.test) were 3.8 of its 7 ms per decision (issue 19 profile). Same own properties,
+  // same order.
+  const view: CaaRecordView = Object.assign({}, record, {
+    critical: isCritical(record),
+    text: presentRecord(record),
+  });
   const tag = normalizedTag(record);
   if (tag === 'issue' || tag === 'issuewild') {
     const parsed = parseIssueValue(record.value);

@@ -14,6 +14,7 @@ export type {
 } from './types.js';
 export { StubResolver } from './resolver.js';
 export type { DnsClient, ResolverOptions } from './resolver.js';
+export type { UdpPoolOptions } from './udp-pool.js';
 export { loadResolvConf, parseEndpoint, parseResolvConf } from './resolv-conf.js';
 export type { ResolvConf } from './resolv-conf.js';
 export {

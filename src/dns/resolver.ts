@@ -10,6 +10,8 @@ import { sanitizeText } from '../sanitize.js';
 import { decodeResponse, encodeQuery } from './message.js';
 import { exchangeTcp, exchangeUdp, formatEndpoint } from './transport.js';
 import type { DnsEndpoint, DnsResponse, QueryOptions } from './types.js';
+import { UdpPool } from './udp-pool.js';
+import type { UdpPoolOptions } from './udp-pool.js';
 
 /** The port every DNS consumer in certvigil depends on; `caa` declares the same shape structurally. */
 export interface DnsClient {
@@ -22,6 +24,11 @@ export interface ResolverOptions {
   timeoutMs?: number;
   /** Rounds over the whole server list. Default 2. */
   attempts?: number;
+  /**
+   * UDP sockets shared by concurrent and successive queries (see `udp-pool.ts` for why that is
+   * safe), or `false` for a fresh socket per query. Default: shared, with the pool's defaults.
+   */
+  udpSockets?: UdpPoolOptions | false;
 }
 
 const MAX_NAME_LENGTH = 253;
@@ -50,12 +57,22 @@ export class StubResolver implements DnsClient {
   readonly servers: readonly DnsEndpoint[];
   readonly timeoutMs: number;
   readonly attempts: number;
+  private readonly udp: UdpPool | null;
 
   constructor(options: ResolverOptions) {
     if (options.servers.length === 0) throw new CertvigilError('DNS_NO_SERVERS', 'no DNS servers configured');
     this.servers = options.servers;
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.attempts = Math.max(1, options.attempts ?? 2);
+    this.udp = options.udpSockets === false ? null : new UdpPool(options.udpSockets);
+  }
+
+  /**
+   * Closes the shared UDP sockets now; queries in flight fail with `DNS_NETWORK`. Optional: idle
+   * sockets close by themselves and never keep the process alive. A later query opens new ones.
+   */
+  close(): void {
+    this.udp?.close();
   }
 
   /**
@@ -126,7 +143,9 @@ export class StubResolver implements DnsClient {
         transport,
         elapsedMs: Math.round(performance.now() - started),
       });
-    const udp = await exchangeUdp(server, wire, this.timeoutMs, accept('udp'), options.signal);
+    const udp = this.udp
+      ? await this.udp.exchange(server, wire, this.timeoutMs, accept('udp'), options.signal)
+      : await exchangeUdp(server, wire, this.timeoutMs, accept('udp'), options.signal);
     if (!udp.flags.truncated) return udp;
     // RFC 7766 §5: a truncated UDP answer must be retried over TCP; never use the partial one
     // (a truncated CAA RRset could hide the very record that forbids issuance).

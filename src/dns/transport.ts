@@ -20,7 +20,7 @@ export function formatEndpoint(e: DnsEndpoint): string {
 }
 
 /** What one exchange does with its outcome: settle once, whatever fires first. */
-interface Exchange {
+export interface Exchange {
   /** Resolves with `accept(reply)`; returns false when the reply was not ours (keep listening). */
   offer(reply: Buffer): boolean;
   fail(err: Error): void;
@@ -31,7 +31,7 @@ interface Exchange {
  * Runs `start` under a deadline and an optional abort signal. Whichever comes first — an accepted
  * reply, an error, the deadline, the abort — settles the promise; `release` then frees the socket.
  */
-function withDeadline<T>(
+export function withDeadline<T>(
   server: DnsEndpoint,
   transport: 'UDP' | 'TCP',
   timeoutMs: number,
@@ -86,7 +86,7 @@ function withDeadline<T>(
   });
 }
 
-function networkError(server: DnsEndpoint, transport: string, cause: Error): CertvigilError {
+export function networkError(server: DnsEndpoint, transport: string, cause: Error): CertvigilError {
   return new CertvigilError(
     'DNS_NETWORK',
     `${transport} error talking to ${formatEndpoint(server)}: ${cause.message}`,
@@ -94,7 +94,7 @@ function networkError(server: DnsEndpoint, transport: string, cause: Error): Cer
   );
 }
 
-function sameAddress(a: string, b: string): boolean {
+export function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
   // An IPv4 server answering a udp6 socket shows up as ::ffff:a.b.c.d.
   return a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
