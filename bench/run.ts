@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { benchCaa, formatRows } from './caa.js';
+import { benchCaa, caaMoonshots, formatRows } from './caa.js';
 import {
   benchCheck,
   benchStartup,
@@ -50,7 +50,9 @@ console.log(
 if (run('caa')) {
   console.log(`\n## CAA engine against local Unbound (warm cache)\n`);
   console.log(`resolver: ${version('unbound', ['-V'])}; authoritative: ${version('knotd', ['--version'])}\n`);
-  console.log(formatRows(await benchCaa()));
+  const caaRows = await benchCaa();
+  console.log(formatRows(caaRows));
+  moonshots.push(...caaMoonshots(caaRows));
 }
 if (run('x509')) {
   console.log('\n## x509 DER walker vs node:crypto X509Certificate (one core)\n');
