@@ -289,6 +289,15 @@ export class CtHttpClient {
     }
   }
 
+  /** A response's body as JSON (strict UTF-8); anything else is `CT_BAD_RESPONSE`. */
+  parseJson(res: CtResponse): unknown {
+    try {
+      return JSON.parse(strictUtf8(res.body));
+    } catch (cause) {
+      throw badResponse(res, res.body.length === 0 ? 'empty body, expected JSON' : 'body is not JSON', cause);
+    }
+  }
+
   /** GET, parse JSON and validate it with `schema`; any mismatch is `CT_BAD_RESPONSE`. */
   async getJson<S extends z.ZodType>(
     url: string | URL,
@@ -296,13 +305,7 @@ export class CtHttpClient {
     options: CtGetOptions = {},
   ): Promise<z.output<S>> {
     const res = await this.get(url, options);
-    let json: unknown;
-    try {
-      json = JSON.parse(strictUtf8(res.body));
-    } catch (cause) {
-      throw badResponse(res, res.body.length === 0 ? 'empty body, expected JSON' : 'body is not JSON', cause);
-    }
-    const parsed = schema.safeParse(json);
+    const parsed = schema.safeParse(this.parseJson(res));
     if (!parsed.success) {
       const issues = parsed.error.issues
         .slice(0, 3)

@@ -18,6 +18,7 @@ import { CtHttpError } from './http.js';
 import type { CtHttpClient } from './http.js';
 import { RESPONSE_LIMITS, withCap } from './http-limits.js';
 import type { CtGetOptions } from './http-limits.js';
+import { scanGetEntries } from './get-entries-scan.js';
 import { mapOrdered } from './rate-limit.js';
 import { encodeDigitallySigned } from './signature.js';
 import {
@@ -123,9 +124,15 @@ export class Rfc6962LogClient {
   /** GETs JSON and hands it to one of `ct/sth`'s strict parsers; a shape error is CT_BAD_RESPONSE. */
   private async getParsed<T>(url: URL, parse: (json: unknown) => T, options: CtGetOptions): Promise<T> {
     const json: unknown = await this.http.getJson(url, z.unknown(), options);
+    return this.parsedOrBadResponse(url, () => parse(json));
+  }
+
+  /** `parse()`'s result; its shape error (a `CtResponseError`) becomes `CT_BAD_RESPONSE` for `url`. */
+  private parsedOrBadResponse<T>(url: URL, parse: () => T): T {
     try {
-      return parse(json);
+      return parse();
     } catch (cause) {
+      if (cause instanceof CtHttpError) throw cause;
       throw new CtHttpError('CT_BAD_RESPONSE', `GET ${url.href}: ${(cause as Error).message}`, {
         url: url.href,
         status: 200,
@@ -195,11 +202,11 @@ export class Rfc6962LogClient {
     const asked = end - start + 1;
     // Bounded by what was asked for: a log may send fewer entries, never more (§4.6).
     const cap = RESPONSE_LIMITS.entriesOverhead + Math.min(asked, 1 << 16) * RESPONSE_LIMITS.entryJson;
-    const entries = await this.getParsed(
-      url,
-      (json) => parseGetEntriesJson(json, start),
-      withCap(options, cap),
-    );
+    const res = await this.http.get(url, withCap(options, cap));
+    // The log encoder's exact form is read from the bytes; anything else the general way.
+    const entries =
+      scanGetEntries(res.body, start) ??
+      this.parsedOrBadResponse(url, () => parseGetEntriesJson(this.http.parseJson(res), start));
     if (entries.length > asked) {
       throw new CtHttpError(
         'CT_BAD_RESPONSE',
