@@ -136,6 +136,22 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Run once a lazily imported package has loaded. undici: under a short run (`check endpoint`,
+ * src/cli/short-run.ts sets the mark), llhttp's WebAssembly is compiled by Liftoff alone, without
+ * the TurboFan tier-up that Node waits for at exit (60–110 ms of a check's wall time, ~0.1 s CPU).
+ * Set here, after undici's own `require`s of Node built-ins and before its first request compiles
+ * llhttp, rather than when the run starts: a V8 flag set at run time changes V8's flag hash, and
+ * every built-in module compiled afterwards misses Node's embedded code cache (measured: loading
+ * tls, crypto, child_process, dns and perf_hooks took 11 ms of CPU, 22 ms after the flag).
+ * @type {Record<string, string>}
+ */
+const AFTER_LOAD = {
+  undici:
+    'if (globalThis[Symbol.for("certvigil.liftoff-only")] === true)\n' +
+    '  require("node:v8").setFlagsFromString("--liftoff-only");\n',
+};
+
 /** @type {import('esbuild').Plugin} */
 const cjsNamedExports = {
   name: 'cjs-named-exports',
@@ -159,7 +175,7 @@ const cjsNamedExports = {
       // default import follows Babel's __esModule convention (socks sets it: default undefined).
       return {
         contents:
-          `const m = require(${spec});\nexport default m;\n` +
+          `const m = require(${spec});\n${AFTER_LOAD[args.path] ?? ''}export default m;\n` +
           names.map((n) => `export const ${n} = m.${n};\n`).join(''),
         resolveDir: root,
         loader: 'js',

@@ -13,6 +13,7 @@ import { describeFailure, EXIT, oneLine } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, makeLogger, parseLogLevel } from './logger.js';
 import type { Logger, LogLevel } from './logger.js';
+import { endsWithItsAction, exitWhenFlushed, markShortRun, positionals } from './short-run.js';
 
 interface Ctx {
   logger: Logger;
@@ -69,13 +70,7 @@ const COMMANDS: readonly (readonly [readonly string[], () => Promise<Registrar>]
 
 /** The first positional argument: the top-level command (skipping the global --log-level value). */
 function firstPositional(argv: string[]): string | undefined {
-  const args = argv.slice(2);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (a === '--log-level') i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return undefined;
+  return positionals(argv)[0];
 }
 
 /**
@@ -135,6 +130,7 @@ Logs go to stderr: human-readable with timestamps on a terminal, JSON lines othe
 (--log-level or $CERTVIGIL_LOG_LEVEL: ${LOG_LEVELS.join(', ')}; default ${DEFAULT_LOG_LEVEL}).`;
 
 export async function run(argv: string[]): Promise<ExitCode> {
+  if (endsWithItsAction(argv)) markShortRun();
   const plugin = isPluginCommand(argv);
   /** A usage or input error: one line on stderr, or under `check` one UNKNOWN status line on stdout. */
   const usageFailure = (message: string): ExitCode => {
@@ -247,11 +243,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   crash(err);
 });
 
+// A short run (cli/short-run) exits once its output is flushed; any other command when the event
+// loop drains (a server or a daemon keeps it alive on purpose).
+const shortRun = endsWithItsAction(process.argv);
 run(process.argv).then(
   (code) => {
     process.exitCode = code;
+    if (shortRun) return exitWhenFlushed(code);
   },
   (err: unknown) => {
-    process.exitCode = reportFailure(err, debugWanted());
+    const code = reportFailure(err, debugWanted());
+    process.exitCode = code;
+    if (shortRun) return exitWhenFlushed(code);
   },
 );
