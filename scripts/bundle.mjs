@@ -125,6 +125,44 @@ const throughBarrels = {
   },
 };
 
+/**
+ * Two packages every command loads, with Node built-ins that no command of ours needs from them at
+ * start (each built-in costs its own load; measured together with the code below, 5-8 ms of CPU of
+ * a `jarm --help` whose Node floor is ~70 ms):
+ * - commander requires child_process only to run executable subcommands, which certvigil has none
+ *   of: its `spawn` is required on first call instead;
+ * - pino's transports (`pino.transport()`, the `transport` option: log lines formatted in a worker
+ *   thread) pull in thread-stream, worker_threads and assert; certvigil writes its lines itself
+ *   (src/cli/logger.ts: a synchronous fd 2 destination, or pino-pretty), so the bundle's
+ *   `pino.transport` throws instead.
+ * Each replacement checks the text it replaces, so a new version of either package fails the build
+ * rather than shipping unpatched.
+ * @type {import('esbuild').Plugin}
+ */
+const leanStart = {
+  name: 'lean-start',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const line = "const childProcess = require('node:child_process');";
+      if (!text.includes(line)) throw new Error(`${args.path}: no "${line}" to make lazy`);
+      const lazy =
+        'let childProcessModule;\n' +
+        "const childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
+      return { contents: text.replace(line, lazy), loader: 'js' };
+    });
+    b.onLoad({ filter: /[\\/]pino[\\/]lib[\\/]transport\.js$/ }, (args) => {
+      if (!readFileSync(args.path, 'utf8').includes("require('thread-stream')"))
+        throw new Error(`${args.path}: thread-stream is no longer what pino's transports use`);
+      return {
+        contents:
+          "module.exports = function transport() { throw new Error('pino transports are not part of the certvigil bundle'); };\n",
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /** @type {import('esbuild').Plugin} */
 const zodEnglishOnly = {
   name: 'zod-english-only',
@@ -200,7 +238,7 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   external: ['better-sqlite3', 'pino-pretty'],
-  plugins: [throughBarrels, cjsNamedExports, zodEnglishOnly],
+  plugins: [throughBarrels, cjsNamedExports, zodEnglishOnly, leanStart],
   // Bundled CommonJS packages call require() for Node built-ins; an ES module has no require.
   banner: {
     js: "import{createRequire as __certvigilRequire}from'node:module';const require=__certvigilRequire(import.meta.url);",
