@@ -219,15 +219,24 @@ describe('short runs start from a code-cached bundle', () => {
     const script = [
       "import { readFileSync } from 'node:fs';",
       "import { Script } from 'node:vm';",
-      `import { cacheFileFor, wrapBundle } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};`,
+      `import { cacheFileFor, cacheFits, wrapBundle } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};`,
       "for (const name of ['check', 'jarm']) {",
       `  const file = ${JSON.stringify(SHORT)} + '/' + name + '.cjs';`,
-      "  const s = new Script(wrapBundle(readFileSync(file, 'latin1')), { cachedData: readFileSync(cacheFileFor(file)) });",
-      "  console.log(name, s.cachedDataRejected ? 'rejected' : 'accepted');",
+      '  const cachedData = readFileSync(cacheFileFor(file));',
+      "  const s = new Script(wrapBundle(readFileSync(file, 'latin1')), { cachedData });",
+      "  console.log(name, s.cachedDataRejected ? 'rejected' : 'accepted', cacheFits(cachedData) ? 'fits' : 'does not fit');",
       '}',
     ].join('\n');
     const r = await run('--input-type=module', ['-e', script]);
-    expect(r.stdout, r.stderr).toBe('check accepted\njarm accepted\n');
+    expect(r.stdout, r.stderr).toBe('check accepted fits\njarm accepted fits\n');
+  });
+
+  // V8 would refuse a cache made without the flag and compile the whole bundle from source.
+  it('takes the ESM program under V8 flags the cache was not made with', async () => {
+    const flags = { NODE_OPTIONS: '--max-old-space-size=512' };
+    const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help'], flags);
+    expect(urls.filter((u) => u.includes('/dist/bin/chunks/main-'))).toHaveLength(1);
+    expect(await run(CLI, ['jarm', '--help'], [], flags)).toEqual(await runCli(['jarm', '--help']));
   });
 
   it('loads none of the ESM program, and prints what the ESM program prints', async () => {
