@@ -45,7 +45,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import { dirname, resolve as resolvePath, sep } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath, URL } from 'node:url';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bin`;
@@ -296,7 +296,7 @@ await build({
 });
 const { execFileSync } = await import('node:child_process');
 // tsc's output (npm run build runs tsc first): the same file names as the binary looks for.
-const { cacheFileFor } = await import(`${root}dist/cli/code-cache.js`);
+const { cacheFileFor } = await import(pathToFileURL(`${root}dist/cli/code-cache.js`).href);
 for (const [name, { train }] of Object.entries(SHORT_RUNS)) {
   const file = `${shortDir}/${name}.cjs`;
   if (/\bimport\(/.test(readFileSync(file, 'latin1')))
