@@ -52,7 +52,7 @@ function run(
  * Runs `file args` under a module resolve hook and returns every URL Node resolved (ESM imports,
  * and the `require`s of CommonJS packages, which pass through the same hook).
  */
-async function resolvedUrls(file: string, args: string[]): Promise<string[]> {
+async function resolvedUrls(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   const dir = mkdtempSync(join(work, 'trace-'));
   const out = join(dir, 'resolved.txt');
   writeFileSync(
@@ -69,7 +69,7 @@ async function resolvedUrls(file: string, args: string[]): Promise<string[]> {
     "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
   );
   writeFileSync(out, '');
-  const r = await run(file, args, ['--import', join(dir, 'register.mjs')]);
+  const r = await run(file, args, ['--import', join(dir, 'register.mjs')], env);
   expect(r.code, r.stderr).toBe(0);
   return readFileSync(out, 'utf8')
     .split('\n')
@@ -178,8 +178,9 @@ describe("zod's messages: English only in the bundle (scripts/bundle.mjs, zod-en
 });
 
 describe('the startup path loads only what the command needs', () => {
+  // The ESM program (a short run takes its code-cached bundle unless told otherwise, below).
   it('the bundle: nothing from node_modules, and no chunk of another command', async () => {
-    const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help']);
+    const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help'], { CERTVIGIL_CODE_CACHE: 'off' });
     expect(packages(urls)).toEqual([]);
     const chunks = [...new Set(urls.filter((u) => u.includes('/dist/bin/chunks/')).map((u) => basename(u)))];
     const all = readdirSync(join(ROOT, 'dist/bin/chunks'));
@@ -206,5 +207,66 @@ describe('the startup path loads only what the command needs', () => {
     const urls = await resolvedUrls(join(ROOT, 'dist/cli/main.js'), ['--version']);
     expect(packages(urls)).toEqual(['commander', 'pino']);
     expect(urls.filter((u) => u.includes('/dist/cli/commands/'))).toEqual([]);
+  });
+});
+
+// src/cli/code-cache.ts: `check endpoint`, `check endpoints` and `jarm` start from a CommonJS bundle
+// of their own compiled with a V8 code cache made by the build (dist/bin/short/NAME.cjs + .cache).
+describe('short runs start from a code-cached bundle', () => {
+  const SHORT = join(ROOT, 'dist/bin/short');
+
+  it('ships one per short run, and this Node accepts each cache', async () => {
+    const script = [
+      "import { readFileSync } from 'node:fs';",
+      "import { Script } from 'node:vm';",
+      `import { cacheFileFor, cacheFits, wrapBundle } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};`,
+      "for (const name of ['check', 'jarm']) {",
+      `  const file = ${JSON.stringify(SHORT)} + '/' + name + '.cjs';`,
+      '  const cachedData = readFileSync(cacheFileFor(file));',
+      "  const s = new Script(wrapBundle(readFileSync(file, 'latin1')), { cachedData });",
+      "  console.log(name, s.cachedDataRejected ? 'rejected' : 'accepted', cacheFits(cachedData) ? 'fits' : 'does not fit');",
+      '}',
+    ].join('\n');
+    const r = await run('--input-type=module', ['-e', script]);
+    expect(r.stdout, r.stderr).toBe('check accepted fits\njarm accepted fits\n');
+  });
+
+  // V8 would refuse a cache made without the flag and compile the whole bundle from source.
+  it('takes the ESM program under V8 flags the cache was not made with', async () => {
+    const flags = { NODE_OPTIONS: '--max-old-space-size=512' };
+    const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help'], flags);
+    expect(urls.filter((u) => u.includes('/dist/bin/chunks/main-'))).toHaveLength(1);
+    expect(await run(CLI, ['jarm', '--help'], [], flags)).toEqual(await runCli(['jarm', '--help']));
+  });
+
+  it('loads none of the ESM program, and prints what the ESM program prints', async () => {
+    const urls = await resolvedUrls(CLI, ['check', 'endpoint', '--help']);
+    expect(urls.filter((u) => u.includes('/dist/bin/chunks/main-'))).toEqual([]);
+    expect(packages(urls)).toEqual([]);
+    const off = { CERTVIGIL_CODE_CACHE: 'off' };
+    for (const args of [
+      ['check', 'endpoint', '--help'],
+      ['jarm', '--help'],
+      // Nothing listens on port 9 of loopback: CRITICAL (exit 2), zeros for JARM.
+      ['check', 'endpoint', '127.0.0.1:9', '--sni', 'www.example.org', '-t', '5', '--ct-policy', 'none'],
+      ['jarm', '127.0.0.1:9', '--json'],
+      ['check', 'endpoint', 'bad target:x'],
+    ]) {
+      const [cached, esm] = await Promise.all([run(CLI, args), run(CLI, args, [], off)]);
+      const stable = (r: CliResult): CliResult => ({
+        ...r,
+        stdout: r.stdout.replace(/"elapsedMs":[\d.]+/g, '"elapsedMs":0').replace(/=[\d.]+s;/g, '=0s;'),
+        stderr: r.stderr.replace(/"time":\d+/g, '"time":0'),
+      });
+      expect(stable(cached), args.join(' ')).toEqual(stable(esm));
+    }
+  });
+
+  it('writes nothing: the bundles and caches are as the build left them', async () => {
+    const before = readdirSync(SHORT).map((f) => [f, readFileSync(join(SHORT, f)).toString('base64')]);
+    await runCli(['check', 'endpoint', '127.0.0.1:9', '-t', '5', '--ct-policy', 'none']);
+    await runCli(['jarm', '127.0.0.1:9']);
+    const after = readdirSync(SHORT).map((f) => [f, readFileSync(join(SHORT, f)).toString('base64')]);
+    expect(after).toEqual(before);
   });
 });

@@ -10,7 +10,7 @@
  * obtained — tells it apart; the issuer, SCT and CT checks catch the cruder cases.
  */
 import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from './ip-literal.js';
 import type { CertSummary } from '../x509/index.js';
 import type { CtPolicyResult } from './ct-policy.js';
 import type { SctDeliveryError } from './scts.js';
@@ -102,7 +102,7 @@ export function checkCertificate(facts: CertificateFacts, expect: CertificateExp
 
   // RFC 6125 §6.4 via OpenSSL's X509_check_host: SAN dNSName only, wildcard in the leftmost label.
   const x509 = new X509Certificate(facts.leaf);
-  const ip = isIP(expect.hostname) !== 0;
+  const ip = ipVersion(expect.hostname) !== 0;
   const matched = ip
     ? x509.checkIP(expect.hostname) !== undefined
     : x509.checkHost(expect.hostname, { subject: 'never' }) !== undefined;

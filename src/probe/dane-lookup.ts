@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { sha256Hex } from '../hash.js';
-import { isIP } from 'node:net';
+import { ipVersion } from './ip-literal.js';
 import type { DnsClient, DnsResponse } from '../dns/index.js';
 import { sanitizeText } from '../sanitize.js';
 import { daneChainFindings, daneLookupFindings, relaxForDane } from './dane.js';
@@ -36,7 +36,7 @@ export interface DaneTarget {
  */
 export function tlsaBaseDomain(target: DaneTarget): string | null {
   const host = target.host.replace(/\.$/, '');
-  if (isIP(host) === 0) return host.toLowerCase();
+  if (ipVersion(host) === 0) return host.toLowerCase();
   return target.sni ? target.sni.replace(/\.$/, '').toLowerCase() : null;
 }
 

@@ -12,7 +12,7 @@
  */
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from './ip-literal.js';
 import { sha256Hex } from '../hash.js';
 import { sanitizeText } from '../sanitize.js';
 import { subjectPublicKeyInfo, summarizeCertificate } from '../x509/index.js';
@@ -174,7 +174,7 @@ function nameMatches(leaf: Uint8Array | undefined, name: string): boolean {
   const x = parse(leaf);
   if (!x) return false;
   // Same rule as the name-match finding (checks.ts): SAN only, RFC 6125 §6.4.
-  return isIP(name) !== 0
+  return ipVersion(name) !== 0
     ? x.checkIP(name) !== undefined
     : x.checkHost(name, { subject: 'never' }) !== undefined;
 }

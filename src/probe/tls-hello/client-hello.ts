@@ -10,7 +10,7 @@
  * The TLS policy probe passes `clientVersion` / `supportedVersions` to ask other questions.
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from '../ip-literal.js';
 import { domainToASCII } from 'node:url';
 import { CONTENT_TYPE, EXTENSION_TYPE, HANDSHAKE_TYPE, TLS_1_2, TLS_1_3 } from './constants.js';
 import { TlsHelloError } from './hello-error.js';
@@ -101,7 +101,7 @@ export function sniHostName(serverName: string | null): string | null {
   if (serverName === null) return null;
   let name = serverName.endsWith('.') ? serverName.slice(0, -1) : serverName;
   if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
-  if (name === '' || isIP(name) !== 0) return null;
+  if (name === '' || ipVersion(name) !== 0) return null;
   // RFC 6066 §3: "HostName" is the ASCII (A-label) form of the DNS name.
   const ascii = /^[\x21-\x7e]+$/.test(name) ? name : domainToASCII(name);
   if (ascii === '' || ascii.length > 253 || !/^[\x21-\x7e]+$/.test(ascii))
