@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { buildEndpointScenarios } from '../test/fixtures/endpoint-scenarios.js';
 import { childrenCpuMs } from './cpu.js';
 import type { EndpointScenario } from '../test/fixtures/endpoint-scenarios.js';
+import type { Moonshot } from './moonshots.js';
 import { formatTable } from './table.js';
 
 export const CHECK_SSL_CERT = '/usr/lib/nagios/plugins/check_ssl_cert';
@@ -314,4 +315,22 @@ export function formatStartupRows(rows: StartupRow[]): string {
       `${r.wallMedian >= floor ? '+' : '−'}${Math.abs(r.wallMedian - floor).toFixed(3)}`,
     ]),
   );
+}
+
+/** Issue 19's plugin target from this run: every scenario's median wall ≤ 0.2× check_ssl_cert's. */
+export function checkMoonshots(rows: readonly CheckRow[]): Moonshot[] {
+  if (rows.length === 0) return [];
+  const ratios = rows.map((r) => r.certvigilMedian / r.checkSslCertMedian);
+  const worst = Math.max(...ratios);
+  const total =
+    rows.reduce((a, r) => a + r.certvigilMedian, 0) / rows.reduce((a, r) => a + r.checkSslCertMedian, 0);
+  return [
+    {
+      what: 'plugin wall, check endpoint',
+      target: '≤ 0.2× check_ssl_cert (every scenario)',
+      measured: `${Math.min(...ratios).toFixed(2)}–${worst.toFixed(2)}× per scenario, ${total.toFixed(2)}× in total`,
+      met: worst <= 0.2,
+      note: worst <= 0.2 ? '' : 'see the check table: the slowest scenarios',
+    },
+  ];
 }

@@ -11,12 +11,13 @@ import {
   benchCheck,
   benchStartup,
   CHECK_SSL_CERT,
+  checkMoonshots,
   formatCheckRows,
   formatStartupRows,
 } from './check-endpoint.js';
 import { benchCheck14, formatCheck14Rows } from './check-endpoint-more.js';
 import { benchCt, ctMoonshots, formatCtRows } from './ct.js';
-import { benchJarm, formatJarmRows } from './jarm.js';
+import { benchJarm, formatJarmRows, jarmMoonshots } from './jarm.js';
 import { benchMerkle, formatMerkleRows } from './merkle.js';
 import { benchMonitorLatency, formatLatencyRows } from './monitor-latency.js';
 import { formatMoonshots } from './moonshots.js';
@@ -85,7 +86,9 @@ if (run('check')) {
   console.log(
     `\n## check endpoint: certvigil vs check_ssl_cert (${version(CHECK_SSL_CERT, ['--version'])}), ${runs} runs per scenario\n`,
   );
-  console.log(formatCheckRows(await benchCheck(runs)));
+  const checkRows = await benchCheck(runs);
+  console.log(formatCheckRows(checkRows));
+  moonshots.push(...checkMoonshots(checkRows));
   console.log(
     `\n### start alone: certvigil (bundled and not) vs node -e 0, ${runs * 2} runs each, alternating\n`,
   );
@@ -104,7 +107,9 @@ if (run('jarm')) {
   console.log(
     `\n## JARM: certvigil vs jarm.py v1.0 (recorded timings), openssl s_server ${version('openssl', ['version'])}\n`,
   );
-  console.log(formatJarmRows(await benchJarm()));
+  const jarmRows = await benchJarm();
+  console.log(formatJarmRows(jarmRows));
+  moonshots.push(...jarmMoonshots(jarmRows));
 }
 if (run('server')) {
   const { rows, fillMs, count } = await benchServer();
