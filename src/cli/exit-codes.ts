@@ -3,7 +3,7 @@
  * Exit statuses, one table for the whole binary (documented in README.md), and how a failed run
  * reports itself: one line, never a stack trace unless asked for.
  */
-// eslint-disable-next-line certvigil/no-deep-imports -- start path of dist/cli/main.js (see main.ts)
+// eslint-disable-next-line certvigil/no-deep-imports -- start path of dist/cli/main.js (see program.ts)
 import { unknownStatusLine } from '../probe/plugin-output.js';
 import { errorMessage, hasErrorCode } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
