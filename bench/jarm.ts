@@ -186,11 +186,18 @@ const CPU_RUNS = 5;
 async function measured(
   cmd: string,
   args: string[],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ wallMs: number; cpuMs: number; stdout: string }> {
   const cpu = childrenCpuMs();
   const t = performance.now();
-  const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 * 1024 * 1024, env });
   return { wallMs: performance.now() - t, cpuMs: childrenCpuMs() - cpu, stdout };
+}
+
+function withoutExtraCa(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
 }
 
 /** certvigil jarm and (with JARM_PY) jarm.py on the same 40 targets: CPU time of each process. */
@@ -215,8 +222,9 @@ async function cpuRows(servers: OpensslServer[], expected: string, dir: string):
     cmd: string,
     args: string[],
     check?: (out: string) => void,
+    env?: NodeJS.ProcessEnv,
   ): Promise<void> => {
-    const r = await measured(cmd, args);
+    const r = await measured(cmd, args, env);
     check?.(r.stdout);
     samples.set(key, [...(samples.get(key) ?? []), r]);
   };
@@ -230,6 +238,16 @@ async function cpuRows(servers: OpensslServer[], expected: string, dir: string):
       got = hashes(out, 'jarm');
       got.forEach((h, k) => check(h, expected, `certvigil target ${k}`));
     });
+    // NODE_EXTRA_CA_CERTS (set on some machines, e.g. for a package proxy) makes every Node start
+    // parse that CA file first (~45 ms CPU for Debian's whole bundle); JARM verifies nothing.
+    if (process.env.NODE_EXTRA_CA_CERTS !== undefined)
+      await sample(
+        'certvigil-no-extra-ca',
+        process.execPath,
+        [CLI, 'jarm', ...targets, '--json'],
+        (out) => hashes(out, 'jarm').forEach((h, k) => check(h, expected, `certvigil target ${k}`)),
+        withoutExtraCa(),
+      );
     await sample('help', process.execPath, [CLI, 'jarm', '--help']);
     await sample('node', process.execPath, ['-e', '0']);
     if (script) await sample('python', python, ['-c', 'pass']);
@@ -246,6 +264,15 @@ async function cpuRows(servers: OpensslServer[], expected: string, dir: string):
     perTargetMs: cpu / CPU_TARGETS,
     hashesOk: `${got.length}/${CPU_TARGETS}`,
   });
+  const noExtraCa = med('certvigil-no-extra-ca', 'cpuMs');
+  if (noExtraCa !== null)
+    rows.push({
+      what: '  the same, CPU, without this machine’s NODE_EXTRA_CA_CERTS',
+      certvigilMs: noExtraCa,
+      referenceMs: med('jarm.py', 'cpuMs'),
+      perTargetMs: noExtraCa / CPU_TARGETS,
+      hashesOk: `${got.length}/${CPU_TARGETS}`,
+    });
   const wall = med('certvigil', 'wallMs') ?? 0;
   rows.push({
     what: `  the same, wall time (certvigil 16 at a time, jarm.py one by one)`,
@@ -320,11 +347,14 @@ export function jarmMoonshots(rows: readonly JarmBenchRow[]): Moonshot[] {
       },
     ];
   const met = cpu.certvigilMs <= cpu.referenceMs;
+  const noCa = rows.find((r) => r.what.includes('without this machine'));
   return [
     {
       what: 'JARM CPU, 40 targets',
       target: '≤ jarm.py',
-      measured: `${ms(cpu.certvigilMs)} vs ${ms(cpu.referenceMs)} (${(cpu.certvigilMs / cpu.referenceMs).toFixed(1)}×)`,
+      measured:
+        `${ms(cpu.certvigilMs)} vs ${ms(cpu.referenceMs)} (${(cpu.certvigilMs / cpu.referenceMs).toFixed(1)}×)` +
+        (noCa ? `; without NODE_EXTRA_CA_CERTS ${ms(noCa.certvigilMs)}` : ''),
       met,
       note: met
         ? ''
