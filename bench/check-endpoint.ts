@@ -76,8 +76,10 @@ function worse(a: Status, b: Status): Status {
 function timed(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const cpu = childrenCpuMs();
   const started = performance.now();
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extraEnv };
-  for (const [k, v] of Object.entries(extraEnv)) if (v === undefined) delete env[k];
+  // A variable set to undefined in extraEnv is removed from the child's environment.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries({ ...process.env, NO_COLOR: '1', ...extraEnv }).filter(([, v]) => v !== undefined),
+  );
   return new Promise((resolve) => {
     execFile(cmd, args, { encoding: 'utf8', timeout: 120_000, env }, (err, stdout, stderr) => {
       const seconds = (performance.now() - started) / 1000;
