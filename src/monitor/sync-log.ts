@@ -31,6 +31,7 @@ import type { IssuanceInput, LogCursor, Store, TreeState, WorkUnit } from '../st
 import { hostname } from 'node:os';
 import { DEFAULT_LEASE_MS, DEFAULT_UNIT_SIZE, foldDoneUnits, processUnit, UNITS_IN_FLIGHT } from './units.js';
 import type { UnitProgress } from './units.js';
+import type { EntryExaminer } from './entry-pool.js';
 import type { UnitSettings } from './units.js';
 import { misbehaviourAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
@@ -53,6 +54,11 @@ export interface SyncOptions {
   /** First run on a log: start at its current end instead of its first entry. */
   startAtEnd: boolean;
   /** Entries per work unit (each committed as a whole); default 4096. */
+  /**
+   * Where leaf hashes and certificate names are computed (entry-pool.ts); default the process's
+   * worker thread (`CERTVIGIL_ENTRY_WORKER=off`: the calling thread). Same results either way.
+   */
+  examiner?: EntryExaminer;
   commitEvery?: number;
   /** This process's name among the workers sharing the store (default host:pid). */
   workerId?: string;

@@ -14,9 +14,11 @@
  * commit is refused by the store (it no longer holds the unit): nothing is stored twice.
  */
 import { CertvigilError, isCertvigilError } from '../errors.js';
-import { CompactTree, isMalformed, leafHash } from '../ct/index.js';
-import type { LogInfo, LogReader, MalformedEntry, RawLogEntry } from '../ct/index.js';
+import { CompactTree, isMalformed } from '../ct/index.js';
+import type { EntryBatch, LogInfo, LogReader, MalformedEntry, RawLogEntry } from '../ct/index.js';
 import type { IssuanceInput, MalformedInput, Store, TreeState, WorkUnit } from '../store/index.js';
+import { defaultExaminer } from './entry-pool.js';
+import type { Examined, ExaminedNames } from './entry-pool.js';
 import { entryNames, summarizeEntry } from './entry-summary.js';
 import { malformedAlert } from './events.js';
 import type { MonitorAlert } from './events.js';
@@ -47,6 +49,11 @@ export const UNITS_IN_FLIGHT = 2;
 /** Entries of the units in progress so far, so that progress counts stay monotonic across units. */
 export interface UnitProgress {
   inProgress: number;
+}
+
+/** `entryNames`' answer in the examiner's form: the names, or why the certificate is malformed. */
+function namesOf(n: ReturnType<typeof entryNames>): Exclude<ExaminedNames, null> {
+  return 'malformed' in n ? n.error : n.dnsNames;
 }
 
 /** A log-side failure (the caller classifies it as `unreachable`), with the ct error as cause. */
@@ -117,36 +124,22 @@ export async function processUnit(
       );
       malformedCount++;
     };
-    const source = reader.entries(unit.first, unit.last, Math.max(unit.treeSize, unit.last), options.signal);
-    const it = source[Symbol.asyncIterator]();
-    for (;;) {
-      let r: IteratorResult<Awaited<ReturnType<typeof it.next>>['value']>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        throw logFailure(err);
-      }
-      if (r.done === true) break;
-      const batch = r.value;
-      if (batch.start !== next)
-        throw logFailure(new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${batch.start}`));
-      for (const entry of batch.entries) {
-        if (isMalformed(entry) && !entry.leafInput)
-          throw logFailure(
-            new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} cannot be hashed: ${entry.error}`),
-          );
-        leaves.set(leafHash(entry.leafInput as Uint8Array), (entry.index - unit.first) * HASH);
+    const consume = (batch: EntryBatch, examined: Examined): void => {
+      for (const [i, entry] of batch.entries.entries()) {
+        leaves.set(examined.hashes.subarray(i * HASH, (i + 1) * HASH), (entry.index - unit.first) * HASH);
         next++;
         if (isMalformed(entry)) {
           recordMalformed(entry, entry.error);
           continue;
         }
-        const names = entryNames(entry);
-        if ('malformed' in names) {
-          recordMalformed(entry, names.error);
+        // The examiner parsed the same leaf the reader did; null cannot happen for a parsed entry.
+        const found = examined.names[i] ?? null;
+        const names = found === null ? namesOf(entryNames(entry)) : found;
+        if (typeof names === 'string') {
+          recordMalformed(entry, names);
           continue;
         }
-        if (!names.dnsNames.some((n) => options.watch.matches(n))) continue;
+        if (!names.some((n) => options.watch.matches(n))) continue;
         // Digests only for the entries kept (see entryNames); the walk gives the same verdict.
         const s = summarizeEntry(entry);
         if ('malformed' in s) {
@@ -158,13 +151,57 @@ export async function processUnit(
         const der = entry.leaf.certificate ?? entry.preCertificate;
         if (der) certificates.set(s.tbsSha256, { der, chain: entry.chain });
       }
-      if (lost) return 0;
       progress.inProgress += next - unit.first - counted;
       counted = next - unit.first;
       options.onProgress?.(
         result.position + result.entriesRead + progress.inProgress,
         result.treeSize ?? next,
       );
+    };
+    const examiner = options.examiner ?? defaultExaminer();
+    const source = reader.entries(unit.first, unit.last, Math.max(unit.treeSize, unit.last), options.signal);
+    const it = source[Symbol.asyncIterator]();
+    // Each batch is examined (leaf hashes and names, entry-pool.ts) one batch ahead of its
+    // matching: the examiner's thread works on batch k + 1 while this one matches batch k and the
+    // reader downloads the next ones.
+    let queued: { batch: EntryBatch; examined: Promise<Examined> } | null = null;
+    let expected = unit.first;
+    for (;;) {
+      let r: IteratorResult<EntryBatch>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        throw logFailure(err);
+      }
+      if (r.done === true) break;
+      const batch = r.value;
+      if (batch.start !== expected)
+        throw logFailure(new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${batch.start}`));
+      for (const [i, entry] of batch.entries.entries()) {
+        if (entry.index !== batch.start + i)
+          throw logFailure(new CertvigilError('CT_BAD_RESPONSE', `entries out of order at ${entry.index}`));
+        if (isMalformed(entry) && !entry.leafInput)
+          throw logFailure(
+            new CertvigilError('CT_BAD_RESPONSE', `entry ${entry.index} cannot be hashed: ${entry.error}`),
+          );
+      }
+      expected += batch.entries.length;
+      const previous = queued;
+      queued = {
+        batch,
+        examined: examiner.examine(
+          batch.start,
+          batch.entries.map((e) => e.leafInput as Uint8Array),
+        ),
+      };
+      if (previous !== null) {
+        consume(previous.batch, await previous.examined);
+        if (lost) return 0;
+      }
+    }
+    if (queued !== null) {
+      consume(queued.batch, await queued.examined);
+      if (lost) return 0;
     }
     if (next !== unit.last)
       throw logFailure(
