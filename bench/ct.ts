@@ -206,10 +206,14 @@ async function runMonitor(
   entries: number,
   daemon = false,
   label = '',
+  env: NodeJS.ProcessEnv = {},
 ): Promise<CtRow> {
   const cli = fileURLToPath(new URL('../dist/bin/certvigil.js', import.meta.url));
   const cpuBefore = childrenCpuMs();
-  const state = join(dir, `monitor-state-${kind}${daemon ? '-daemon' : ''}${label ? '-big' : ''}`);
+  const state = join(
+    dir,
+    `monitor-state-${kind}${daemon ? '-daemon' : ''}${label.replace(/[^a-z0-9]+/gi, '-')}`,
+  );
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -226,7 +230,7 @@ async function runMonitor(
       '--caa-resolver',
       'off',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );
   const peak = watchPeak(child);
   let stderr = '';
@@ -289,6 +293,11 @@ export async function benchCt(
     rows.push(await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize, true));
     rows.push(await runMonitor(dir, staticList, watch, 'static-ct-api', info.treeSize, true));
     rows.push(await runMonitor(dir, rfcList, watch10k, 'rfc6962', info.treeSize, false, ', 10,000 names'));
+    rows.push(
+      await runMonitor(dir, rfcList, watch, 'rfc6962', info.treeSize, false, ', one thread', {
+        CERTVIGIL_ENTRY_WORKER: 'off',
+      }),
+    );
     rows.push(await nodeFloor());
     return { rows, generatedMs: info.generatedMs };
   } finally {
@@ -343,6 +352,7 @@ export function ctMoonshots(rows: readonly CtRow[]): Moonshot[] {
   const daemon = rows.find((r) => r.tool === 'certvigil monitor (daemon)' && r.kind === 'rfc6962');
   const big = rows.find((r) => r.tool.endsWith('10,000 names'));
   const floor = rows.find((r) => r.tool.startsWith('node -e 0'));
+  const oneThread = rows.find((r) => r.tool.endsWith('one thread'));
   if (!cs || !once || !daemon || !floor) return [];
   const ratio = once.perSecond / cs.perSecond;
   const cpuRatio = once.cpuSeconds / once.entries / (cs.cpuSeconds / cs.entries);
@@ -350,13 +360,16 @@ export function ctMoonshots(rows: readonly CtRow[]): Moonshot[] {
     {
       what: 'CT ingest, monitor --once (RFC 6962)',
       target: '≥ 3× certspotter',
-      measured: `${ratio.toFixed(2)}× (daemon ${(daemon.perSecond / cs.perSecond).toFixed(2)}×); CPU per entry ${cpuRatio.toFixed(2)}×`,
+      measured:
+        `${ratio.toFixed(2)}× (daemon ${(daemon.perSecond / cs.perSecond).toFixed(2)}×` +
+        (oneThread ? `, one thread ${(oneThread.perSecond / cs.perSecond).toFixed(2)}×` : '') +
+        `); CPU per entry ${cpuRatio.toFixed(2)}×`,
       met: ratio >= 3,
       note:
         ratio >= 3
           ? ''
-          : `one thread, CPU-bound: ${((once.cpuSeconds / once.entries) * 1e6).toFixed(0)} µs of CPU per entry ` +
-            `(certspotter ${((cs.cpuSeconds / cs.entries) * 1e6).toFixed(0)} µs over both cores), ` +
+          : `CPU-bound: ${((once.cpuSeconds / once.entries) * 1e6).toFixed(0)} µs of CPU per entry over two ` +
+            `threads (certspotter ${((cs.cpuSeconds / cs.entries) * 1e6).toFixed(0)} µs over both cores), ` +
             'sharing 2 cores with the log server',
     },
   ];
@@ -366,7 +379,8 @@ export function ctMoonshots(rows: readonly CtRow[]): Moonshot[] {
     target: '≤ 2× certspotter, flat in log and watch-list size',
     measured:
       `${worst.toFixed(0)} MiB = ${(worst / cs.peakRssMiB).toFixed(1)}× (certspotter ${cs.peakRssMiB.toFixed(0)} MiB)` +
-      (big ? `; 10,000 names ${big.peakRssMiB.toFixed(0)} vs 1,000 ${once.peakRssMiB.toFixed(0)} MiB` : ''),
+      (big ? `; 10,000 names ${big.peakRssMiB.toFixed(0)} vs 1,000 ${once.peakRssMiB.toFixed(0)} MiB` : '') +
+      (oneThread ? `; one thread ${oneThread.peakRssMiB.toFixed(0)} MiB` : ''),
     met: worst <= 2 * cs.peakRssMiB,
     note:
       worst <= 2 * cs.peakRssMiB
