@@ -39,12 +39,14 @@ export interface UnitSettings {
 export const DEFAULT_UNIT_SIZE = 4096; // 16 static-ct-api tiles of 256
 export const DEFAULT_LEASE_MS = 15_000;
 /**
- * Units one worker works on at once. Two keep the log connection busy across a unit's end: while
- * one unit's last responses are parsed and its commit runs, the next one's requests are already in
- * flight (one at a time, the pipeline drained at every 4,096 entries; profile of `monitor --once`:
- * the main thread sat idle 5 % of the run). More buys nothing: the main thread is then the limit.
+ * Units one worker works on at once. One: two kept the connection busy across a unit's end (the
+ * main thread sat idle ~5 % of `monitor --once` at unit boundaries), but they doubled the requests
+ * a rate-limited worker retries in parallel (a request answered 429 gives its slot to a queued one
+ * while it backs off), and four workers sharing one address under a per-IP limit then gave up
+ * after 10 × 429 (`npm run bench -- workers`). Within a unit, batches are still examined one
+ * ahead in the entry worker thread (entry-pool.ts).
  */
-export const UNITS_IN_FLIGHT = 2;
+export const UNITS_IN_FLIGHT = 1;
 
 /** Entries of the units in progress so far, so that progress counts stay monotonic across units. */
 export interface UnitProgress {
