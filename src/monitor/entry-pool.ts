@@ -59,8 +59,11 @@ export type WorkerScript = { url: URL; execArgv: string[] } | { eval: string };
 function workerScript(): WorkerScript | null {
   if (import.meta.url.endsWith('.ts')) {
     const source = JSON.stringify(new URL('./entry-worker.ts', import.meta.url).href);
+    // Text of the worker's own code, never an import of this module (nor in the bundle, which
+    // never runs as .ts): tsx is a development dependency.
+    const tsxApi = JSON.stringify('tsx/esm/api');
     return {
-      eval: `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); });`,
+      eval: `import(${tsxApi}).then(({ register }) => { register(); return import(${source}); });`,
     };
   }
   try {
